@@ -1,0 +1,15 @@
+export {
+  confusionChartOption,
+  renderConfusionSvg,
+  svgToPng,
+  exportConfusion,
+  confusionTitleForRun,
+  writeFileAtomic,
+  FONT_STACK,
+  DEFAULT_WIDTH,
+  DEFAULT_HEIGHT,
+  type ConfusionChartInput,
+  type RenderSize,
+  type PngOptions,
+  type ExportOptions,
+} from './confusionChart';

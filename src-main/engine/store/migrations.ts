@@ -1,0 +1,95 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Schema migrations, applied in order. `PRAGMA user_version` holds the number of the last one applied;
+ * each migration runs in its own IMMEDIATE transaction together with the user_version bump, so a crash
+ * leaves the database at a whole version. Never edit a released migration: append a new one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+/** `PRAGMA application_id` of Clusterbench run databases ('CLBR'). */
+export const APPLICATION_ID = 0x434c4252;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema: runs, run_losses, run_assignments',
+    up(db) {
+      db.exec(`
+        CREATE TABLE runs (
+          id          INTEGER PRIMARY KEY AUTOINCREMENT,
+          task        TEXT    NOT NULL,
+          params      TEXT    NOT NULL CHECK (json_valid(params)),
+          seed        INTEGER NOT NULL,
+          dataset     TEXT             CHECK (dataset IS NULL OR json_valid(dataset)),
+          backend     TEXT    NOT NULL,
+          status      TEXT    NOT NULL CHECK (status IN ('queued', 'running', 'completed', 'failed', 'cancelled')),
+          error       TEXT,
+          started_at  TEXT    NOT NULL,
+          ended_at    TEXT,
+          metrics     TEXT             CHECK (metrics IS NULL OR json_valid(metrics)),
+          evaluation  TEXT             CHECK (evaluation IS NULL OR json_valid(evaluation)),
+          timings     TEXT             CHECK (timings IS NULL OR json_valid(timings)),
+          artifacts   TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(artifacts))
+        );
+        CREATE INDEX runs_task_started ON runs (task, started_at);
+        CREATE INDEX runs_started ON runs (started_at);
+
+        CREATE TABLE run_losses (
+          run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+          epoch       INTEGER NOT NULL CHECK (epoch >= 0),
+          train_loss  REAL,
+          val_loss    REAL,
+          PRIMARY KEY (run_id, epoch)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE run_assignments (
+          run_id      INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+          data        BLOB    NOT NULL
+        );
+      `);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+    },
+  },
+  {
+    version: 2,
+    name: 'run ownership (pid + host) for stale-run recovery',
+    up(db) {
+      db.exec(`
+        ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+        ALTER TABLE runs ADD COLUMN owner_host TEXT;
+        CREATE INDEX runs_status ON runs (status);
+      `);
+    },
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+export function userVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Applies the migrations after the database's current version, up to `target` (default: all).
+ * Safe against another process migrating at the same time: the version is re-read inside each
+ * write-locked transaction. Returns the versions it applied.
+ */
+export function migrate(db: Database.Database, target: number = SCHEMA_VERSION): number[] {
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (m.version > target) break;
+    const step = db.transaction(() => {
+      if (userVersion(db) >= m.version) return false;
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+      return true;
+    });
+    if (step.immediate()) applied.push(m.version);
+  }
+  return applied;
+}

@@ -1,0 +1,518 @@
+import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { INTERRUPTED, MIGRATIONS, RunStore, SCHEMA_VERSION, StoreError, isProcessAlive, migrate } from '../src-main/engine/store';
+import type { EvaluationReport } from '../src-main/engine/metrics/types';
+import type { NewRun, RunResult } from '../src-main/engine/store/types';
+
+let root: string;
+let n = 0;
+const open: RunStore[] = [];
+const dbFile = () => join(root, `db-${++n}`, 'runs.sqlite');
+function openStore(file?: string, opts?: Parameters<typeof RunStore.open>[1]): RunStore {
+  const s = RunStore.open(file, opts);
+  open.push(s);
+  return s;
+}
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'cb-store-'));
+});
+afterEach(() => {
+  for (const s of open.splice(0)) s.close();
+});
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+const newRun = (over: Partial<NewRun> = {}): NewRun => ({
+  task: 'kmeans',
+  params: { k: 10, nInit: 3, maxIter: 300, seed: 7 },
+  seed: 7,
+  backend: 'cpu',
+  ...over,
+});
+
+const evaluation = (): EvaluationReport => ({
+  accuracy: 0.5512345678901234,
+  nmi: 0.5,
+  ari: 0.375,
+  mapping: [9, 0, -1, 3, 4, 5, 6, 7, 8, 1, 2],
+  clusterSizes: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 0],
+  confusion: Array.from({ length: 10 }, (_, i) => Array.from({ length: 10 }, (_, j) => i * 10 + j)),
+  classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+  perClass: [{ label: 0, name: 'T-shirt/top', precision: 1 / 3, recall: 2 / 3, f1: 0.1 + 0.2, support: 1000 }],
+  macroAvg: { precision: 0.1, recall: 0.2, f1: 0.3, support: 10000 },
+  weightedAvg: { precision: 0.4, recall: 0.5, f1: 0.6, support: 10000 },
+});
+
+const result = (over: Partial<RunResult> = {}): RunResult => ({
+  metrics: { accuracy: 0.5512345678901234, nmi: 0.5, ari: 0.375, inertia: 1.2345678901234567e6 },
+  evaluation: evaluation(),
+  assignments: Int32Array.from([0, 1, 2, 3]),
+  timings: { fitMs: 1234.5, evalMs: 0.25 },
+  artifacts: { figure: '/tmp/fig.png' },
+  ...over,
+});
+
+function raw(file: string): Database.Database {
+  return new Database(file);
+}
+
+function expectStoreError(fn: () => unknown, code: StoreError['code'], message?: RegExp | string): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, 'expected a StoreError').toBeInstanceOf(StoreError);
+  expect((caught as StoreError).code).toBe(code);
+  if (message) expect((caught as StoreError).message).toMatch(message);
+}
+
+describe('RunStore basics', () => {
+  it('opens at the default path, creating the folder, in WAL mode at the current schema version', () => {
+    const prev = process.env.CLUSTERBENCH_HOME;
+    const home = join(root, 'home', 'nested');
+    process.env.CLUSTERBENCH_HOME = home;
+    try {
+      const s = openStore();
+      expect(s.path).toBe(resolve(home, 'runs.sqlite'));
+      expect(existsSync(s.path)).toBe(true);
+      expect(s.schemaVersion).toBe(SCHEMA_VERSION);
+      const r = raw(s.path);
+      expect(r.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(r.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      r.close();
+    } finally {
+      if (prev === undefined) delete process.env.CLUSTERBENCH_HOME;
+      else process.env.CLUSTERBENCH_HOME = prev;
+    }
+  });
+
+  it('creates, completes and gets a run, JSON round-tripping exactly', () => {
+    const s = openStore(dbFile());
+    const params = {
+      k: 10,
+      lr: 0.1 + 0.2,
+      tiny: 1e-300,
+      big: Number.MAX_SAFE_INTEGER,
+      nested: [[1, 2, [3.5, -4]], [], [{ a: null, b: 'x' }]],
+      flags: { whiten: false, name: 'ünïcødé ✓' },
+      weird: [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0],
+    };
+    const dataset = {
+      name: 'fashion-mnist',
+      dir: '/data/fm',
+      format: 'idx' as const,
+      checksums: { 'train-images-idx3-ubyte': 'ab'.repeat(32) },
+      fitSize: 60000,
+      evalSize: 10000,
+      pixelStats: { min: 0, max: 1, mean: 0.2860405969887955 },
+    };
+    const created = s.createRun(newRun({ params, dataset }));
+    expect(created.id).toBeGreaterThan(0);
+    expect(created.status).toBe('running');
+    expect(created.endedAt).toBeNull();
+    expect(new Date(created.startedAt).toISOString()).toBe(created.startedAt);
+    expect(created.params).toEqual(params);
+    expect(Object.is((created.params.weird as number[])[3], -0)).toBe(true);
+    expect(created.dataset).toEqual(dataset);
+    expect(created.losses).toEqual([]);
+    expect(created.artifacts).toEqual({});
+
+    s.setBackend(created.id, 'tensorflow');
+    s.setArtifacts(created.id, { model: '/tmp/model.json', figure: '/tmp/old.png' });
+    const res = result({ metrics: { accuracy: 0.5, nmi: 0.4, ari: 0.3, logLikelihood: Number.NEGATIVE_INFINITY } });
+    const done = s.completeRun(created.id, res);
+    expect(done.status).toBe('completed');
+    expect(done.endedAt).not.toBeNull();
+    expect(done.error).toBeNull();
+    expect(done.backend).toBe('tensorflow');
+    expect(done.metrics).toEqual(res.metrics);
+    expect(done.evaluation).toEqual(res.evaluation);
+    expect(done.timings).toEqual(res.timings);
+    expect(done.artifacts).toEqual({ model: '/tmp/model.json', figure: '/tmp/fig.png' }); // merged, result wins
+    expect(done.assignments).toBeUndefined();
+
+    const got = s.getRun(created.id, { withAssignments: true })!;
+    expect(got.assignments).toBeInstanceOf(Int32Array);
+    expect(Array.from(got.assignments!)).toEqual([0, 1, 2, 3]);
+    expect(s.getRun(created.id)!.assignments).toBeUndefined();
+    expect(s.getRun(9999)).toBeUndefined();
+  });
+
+  it('round-trips 10k Int32 assignments as a little-endian BLOB', () => {
+    const file = dbFile();
+    const s = openStore(file);
+    const a = new Int32Array(10_000);
+    for (let i = 0; i < a.length; i++) a[i] = (i * 2654435761) | 0;
+    a[0] = -2147483648;
+    a[1] = 2147483647;
+    a[2] = -1;
+    // A view at an offset into a bigger buffer must be stored as just the view.
+    const big = new Int32Array(10_002);
+    big.set(a, 1);
+    const view = big.subarray(1, 10_001);
+    const { id } = s.createRun(newRun());
+    s.completeRun(id, result({ assignments: view }));
+    const back = s.getRun(id, { withAssignments: true })!.assignments!;
+    expect(back.length).toBe(10_000);
+    expect(Buffer.from(back.buffer).equals(Buffer.from(a.buffer))).toBe(true);
+
+    const r = raw(file);
+    const blob = (r.prepare('SELECT data FROM run_assignments WHERE run_id = ?').get(id) as { data: Buffer }).data;
+    r.close();
+    expect(blob.length).toBe(40_000);
+    expect(blob.readInt32LE(0)).toBe(-2147483648);
+    expect(blob.readInt32LE(4)).toBe(2147483647);
+    expect(blob.readInt32LE(8)).toBe(-1);
+    expect(blob.readInt32LE(4 * 9999)).toBe(a[9999]);
+  });
+
+  it('lists runs with filters, order and limit, without assignments', () => {
+    const s = openStore(dbFile());
+    const ids = [
+      s.createRun(newRun({ task: 'kmeans' })).id,
+      s.createRun(newRun({ task: 'ae-kmeans' })).id,
+      s.createRun(newRun({ task: 'kmeans' })).id,
+      s.createRun(newRun({ task: 'ae-gmm' })).id,
+    ];
+    s.completeRun(ids[0], result());
+    s.failRun(ids[1], 'boom');
+    s.appendLoss(ids[3], { epoch: 0, trainLoss: 1, valLoss: 2 });
+
+    expect(s.listRuns().map((r) => r.id)).toEqual([...ids].reverse());
+    expect(s.listRuns({ order: 'oldest' }).map((r) => r.id)).toEqual(ids);
+    expect(s.listRuns({ task: 'kmeans' }).map((r) => r.id)).toEqual([ids[2], ids[0]]);
+    expect(s.listRuns({ status: 'completed' }).map((r) => r.id)).toEqual([ids[0]]);
+    expect(s.listRuns({ status: 'failed', task: 'ae-kmeans' }).map((r) => r.id)).toEqual([ids[1]]);
+    expect(s.listRuns({ status: 'running' }).map((r) => r.id)).toEqual([ids[3], ids[2]]);
+    expect(s.listRuns({ limit: 2 }).map((r) => r.id)).toEqual([ids[3], ids[2]]);
+    expect(s.listRuns({ limit: 2, offset: 1, order: 'oldest' }).map((r) => r.id)).toEqual([ids[1], ids[2]]);
+    expect(s.listRuns({ task: 'nope' })).toEqual([]);
+    const listed = s.listRuns();
+    expect(listed.every((r) => r.assignments === undefined)).toBe(true);
+    expect(listed.find((r) => r.id === ids[3])!.losses).toEqual([{ epoch: 0, trainLoss: 1, valLoss: 2 }]);
+    expect(listed.find((r) => r.id === ids[0])!.metrics).toEqual(result().metrics);
+    expectStoreError(() => s.listRuns({ status: 'done' }), 'INVALID');
+    expectStoreError(() => s.listRuns({ limit: -5 }), 'INVALID');
+  });
+
+  it('keeps losses in epoch order, replaces a re-reported epoch, keeps NaN/Infinity, and cascades on delete', () => {
+    const file = dbFile();
+    const s = openStore(file);
+    const { id } = s.createRun(newRun({ task: 'ae-kmeans' }));
+    const other = s.createRun(newRun({ task: 'ae-gmm' })).id;
+    s.appendLoss(id, { epoch: 2, trainLoss: 0.3, valLoss: 0.35 });
+    s.appendLoss(id, { epoch: 0, trainLoss: 0.9, valLoss: null });
+    s.appendLoss(id, { epoch: 1, trainLoss: 0.5, valLoss: 0.55 });
+    s.appendLoss(id, { epoch: 1, trainLoss: 0.45, valLoss: 0.5 });
+    s.appendLoss(id, { epoch: 3, trainLoss: Number.NaN, valLoss: Number.NaN });
+    s.appendLoss(id, { epoch: 4, trainLoss: Number.POSITIVE_INFINITY, valLoss: null });
+    s.appendLoss(other, { epoch: 0, trainLoss: 1, valLoss: 1 });
+    const losses = s.getRun(id)!.losses;
+    expect(losses.map((l) => l.epoch)).toEqual([0, 1, 2, 3, 4]);
+    expect(losses[0]).toEqual({ epoch: 0, trainLoss: 0.9, valLoss: null });
+    expect(losses[1]).toEqual({ epoch: 1, trainLoss: 0.45, valLoss: 0.5 });
+    expect(Number.isNaN(losses[3].trainLoss)).toBe(true);
+    expect(Number.isNaN(losses[3].valLoss as number)).toBe(true);
+    expect(losses[4]).toEqual({ epoch: 4, trainLoss: Number.POSITIVE_INFINITY, valLoss: null });
+    expectStoreError(() => s.appendLoss(id, { epoch: -1, trainLoss: 1, valLoss: null }), 'INVALID');
+    expectStoreError(() => s.appendLoss(9999, { epoch: 0, trainLoss: 1, valLoss: null }), 'NOT_FOUND');
+
+    s.completeRun(id, result());
+    expect(s.deleteRun(id)).toBe(true);
+    expect(s.deleteRun(id)).toBe(false);
+    expect(s.getRun(id)).toBeUndefined();
+    const r = raw(file);
+    expect(r.prepare('SELECT count(*) AS n FROM run_losses WHERE run_id = ?').get(id)).toEqual({ n: 0 });
+    expect(r.prepare('SELECT count(*) AS n FROM run_assignments WHERE run_id = ?').get(id)).toEqual({ n: 0 });
+    expect(r.prepare('SELECT count(*) AS n FROM run_losses WHERE run_id = ?').get(other)).toEqual({ n: 1 });
+    r.close();
+  });
+
+  it('refuses data that JSON would not store faithfully', () => {
+    const s = openStore(dbFile());
+    expectStoreError(() => s.createRun(newRun({ params: { w: new Float32Array(2) } })), 'INVALID', /params\.w: Float32Array/);
+    expectStoreError(() => s.createRun(newRun({ params: { d: new Date() } })), 'INVALID', /params\.d/);
+    expectStoreError(() => s.createRun(newRun({ params: { a: [1, undefined] } })), 'INVALID', /params\.a\[1\]/);
+    expectStoreError(() => s.createRun(newRun({ params: { f: () => 1 } })), 'INVALID');
+    expectStoreError(() => s.createRun(newRun({ seed: 1.5 })), 'INVALID');
+    const { id } = s.createRun(newRun());
+    expectStoreError(() => s.completeRun(id, result({ assignments: [1, 2] as unknown as Int32Array })), 'INVALID');
+    expect(s.listRuns()).toHaveLength(1);
+    expect(s.getRun(id)!.status).toBe('running');
+  });
+});
+
+describe('run state rules', () => {
+  it('completeRun on an unknown id is a clear error', () => {
+    const s = openStore(dbFile());
+    expectStoreError(() => s.completeRun(4242, result()), 'NOT_FOUND', /run 4242/);
+  });
+
+  it('a failed or cancelled run cannot be completed; a completed run cannot be failed or cancelled', () => {
+    const s = openStore(dbFile());
+    const a = s.createRun(newRun()).id;
+    expect(s.failRun(a, 'out of memory')).toBe(true);
+    const failed = s.getRun(a)!;
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toBe('out of memory');
+    expect(failed.endedAt).not.toBeNull();
+    expectStoreError(() => s.completeRun(a, result()), 'RUN_ENDED', /already failed/);
+    expect(s.cancelRun(a, 'user')).toBe(false);
+    expect(s.failRun(a, 'again')).toBe(false);
+    expect(s.getRun(a)).toEqual(failed);
+    expect(s.getRun(a, { withAssignments: true })!.assignments).toBeNull();
+    expectStoreError(() => s.appendLoss(a, { epoch: 0, trainLoss: 1, valLoss: null }), 'RUN_ENDED');
+
+    const b = s.createRun(newRun()).id;
+    expect(s.cancelRun(b, 'stopped by user')).toBe(true);
+    expect(s.getRun(b)!).toMatchObject({ status: 'cancelled', error: 'stopped by user' });
+    expectStoreError(() => s.completeRun(b, result()), 'RUN_ENDED', /already cancelled/);
+    const c2 = s.createRun(newRun()).id;
+    expect(s.cancelRun(c2)).toBe(true);
+    expect(s.getRun(c2)!.error).toBeNull();
+
+    const c = s.createRun(newRun()).id;
+    const completed = s.completeRun(c, result());
+    expect(s.failRun(c, 'late error')).toBe(false);
+    expect(s.cancelRun(c)).toBe(false);
+    expectStoreError(() => s.completeRun(c, result()), 'RUN_ENDED');
+    expect(s.getRun(c)).toEqual(completed);
+    // Artifacts may still be added to an ended run (figures made later).
+    s.setArtifacts(c, { report: '/tmp/r.html' });
+    expect(s.getRun(c)!.artifacts).toEqual({ figure: '/tmp/fig.png', report: '/tmp/r.html' });
+
+    expect(s.failRun(9999, 'x')).toBe(false);
+    expectStoreError(() => s.setArtifacts(9999, {}), 'NOT_FOUND');
+  });
+
+  it('queued runs can start, be cancelled, or complete', () => {
+    const s = openStore(dbFile());
+    const q = s.createRun(newRun(), { status: 'queued' });
+    expect(q.status).toBe('queued');
+    s.startRun(q.id);
+    expect(s.getRun(q.id)!.status).toBe('running');
+    const q2 = s.createRun(newRun(), { status: 'queued' }).id;
+    expect(s.cancelRun(q2)).toBe(true);
+    expectStoreError(() => s.startRun(q2), 'RUN_ENDED');
+  });
+
+  it('completeRun is one transaction: a failure part-way leaves no trace', () => {
+    const file = dbFile();
+    const s = openStore(file);
+    const { id } = s.createRun(newRun());
+    const r = raw(file);
+    r.exec(`CREATE TRIGGER no_complete BEFORE UPDATE OF status ON runs WHEN NEW.status = 'completed'
+            BEGIN SELECT RAISE(ABORT, 'simulated failure'); END;`);
+    expect(() => s.completeRun(id, result())).toThrow(/simulated failure/);
+    expect(r.prepare('SELECT count(*) AS n FROM run_assignments').get()).toEqual({ n: 0 });
+    const after = s.getRun(id)!;
+    expect(after).toMatchObject({ status: 'running', metrics: null, evaluation: null, endedAt: null });
+    r.exec('DROP TRIGGER no_complete');
+    r.close();
+    expect(s.completeRun(id, result()).status).toBe('completed');
+  });
+});
+
+describe('schema and files', () => {
+  it('reopening is idempotent', () => {
+    const file = dbFile();
+    const a = RunStore.open(file);
+    const id = a.createRun(newRun()).id;
+    a.completeRun(id, result());
+    a.close();
+    a.close(); // twice is fine
+    expectStoreError(() => a.listRuns(), 'CLOSED');
+    const b = openStore(file);
+    expect(b.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(b.getRun(id)!.status).toBe('completed');
+    const r = raw(file);
+    expect(migrate(r)).toEqual([]);
+    r.close();
+  });
+
+  it('migrates a v1 database: keeps its runs, fails its ownerless active runs', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    expect(SCHEMA_VERSION).toBeGreaterThan(1);
+    const file = dbFile();
+    const dir = resolve(file, '..');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const r = raw(file);
+    expect(migrate(r, 1)).toEqual([1]);
+    expect(r.pragma('user_version', { simple: true })).toBe(1);
+    const ins = r.prepare(
+      `INSERT INTO runs (task, params, seed, backend, status, started_at, ended_at, metrics)
+       VALUES (?, ?, 1, 'cpu', ?, '2024-01-01T00:00:00.000Z', ?, ?)`,
+    );
+    const done = Number(ins.run('kmeans', '{"k":10}', 'completed', '2024-01-01T00:01:00.000Z', '{"accuracy":0.5,"nmi":0.4,"ari":0.3}').lastInsertRowid);
+    const running = Number(ins.run('ae-kmeans', '{"k":10}', 'running', null, null).lastInsertRowid);
+    r.prepare('INSERT INTO run_losses (run_id, epoch, train_loss, val_loss) VALUES (?, 0, 0.5, NULL)').run(running);
+    r.close();
+
+    const s = openStore(file);
+    expect(s.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(s.recoveredRunIds).toEqual([running]);
+    expect(s.getRun(done)!).toMatchObject({ status: 'completed', params: { k: 10 }, metrics: { accuracy: 0.5, nmi: 0.4, ari: 0.3 } });
+    expect(s.getRun(running)!).toMatchObject({ status: 'failed', error: INTERRUPTED, losses: [{ epoch: 0, trainLoss: 0.5, valLoss: null }] });
+    const fresh = s.createRun(newRun()).id;
+    const r2 = raw(file);
+    expect(r2.prepare('SELECT owner_pid, owner_host FROM runs WHERE id = ?').get(fresh)).toMatchObject({ owner_pid: process.pid });
+    r2.close();
+  });
+
+  it('refuses a database from a newer version without modifying it', () => {
+    const file = join(root, 'future.sqlite');
+    const r = raw(file);
+    r.exec('CREATE TABLE runs (id INTEGER PRIMARY KEY, whatever TEXT)');
+    r.pragma(`user_version = ${SCHEMA_VERSION + 5}`);
+    r.close();
+    const before = readFileSync(file);
+    expectStoreError(() => RunStore.open(file), 'FUTURE_VERSION', new RegExp(`future\\.sqlite.*schema version ${SCHEMA_VERSION + 5}`));
+    expect(readFileSync(file).equals(before)).toBe(true);
+    expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+
+  it('refuses a file that is not an SQLite database, naming it', () => {
+    const file = join(root, 'notes.sqlite');
+    writeFileSync(file, 'these are my notes, not a database\n'.repeat(200));
+    const before = readFileSync(file);
+    expectStoreError(() => RunStore.open(file), 'NOT_A_DATABASE', /notes\.sqlite/);
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('refuses a damaged database, naming it', () => {
+    const file = dbFile();
+    const s = RunStore.open(file);
+    s.createRun(newRun());
+    s.close();
+    const bytes = readFileSync(file);
+    bytes.fill(0x5a, 100); // keep the 100-byte header, garble every page
+    const bad = join(root, 'damaged.sqlite');
+    writeFileSync(bad, bytes);
+    expectStoreError(() => RunStore.open(bad), 'NOT_A_DATABASE', /damaged\.sqlite/);
+  });
+
+  it("refuses another application's SQLite database", () => {
+    const file = join(root, 'other-app.sqlite');
+    const r = raw(file);
+    r.exec('CREATE TABLE contacts (name TEXT)');
+    r.close();
+    expectStoreError(() => RunStore.open(file), 'FOREIGN_DATABASE', /other-app\.sqlite/);
+  });
+});
+
+describe('processes and concurrency', () => {
+  it('recovers runs of a killed process, but not of live ones', async () => {
+    const file = dbFile();
+    const mine = openStore(file);
+    const ownRun = mine.createRun(newRun()).id;
+
+    const storeUrl = pathToFileURL(resolve('src-main/engine/store/index.ts')).href;
+    const script = join(root, 'child.ts');
+    writeFileSync(
+      script,
+      `import { RunStore } from ${JSON.stringify(storeUrl)};
+       const s = RunStore.open(process.argv[2]);
+       const run = s.createRun({ task: 'ae-kmeans', params: { k: 10 }, seed: 1, backend: 'cpu' });
+       s.appendLoss(run.id, { epoch: 0, trainLoss: 0.7, valLoss: 0.8 });
+       process.stdout.write(JSON.stringify({ id: run.id, pid: process.pid }) + '\\n');
+       setInterval(() => {}, 1000);`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script, file], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<void>((res) => child.once('exit', () => res()));
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    try {
+      const info = await new Promise<{ id: number; pid: number }>((res, rej) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          const nl = out.indexOf('\n');
+          if (nl >= 0) res(JSON.parse(out.slice(0, nl)));
+        });
+        child.once('exit', (code) => rej(new Error(`child exited (${code}) before creating a run: ${stderr}`)));
+      });
+      expect(info.pid).toBe(child.pid);
+
+      // While the child lives, another process opening the database leaves its run alone.
+      const whileAlive = openStore(file);
+      expect(whileAlive.recoveredRunIds).toEqual([]);
+      expect(whileAlive.getRun(info.id)!.status).toBe('running');
+      whileAlive.close();
+
+      child.kill('SIGKILL');
+      await exited;
+      expect(isProcessAlive(info.pid)).toBe(false);
+
+      const after = openStore(file);
+      expect(after.recoveredRunIds).toEqual([info.id]);
+      const run = after.getRun(info.id)!;
+      expect(run).toMatchObject({ status: 'failed', error: INTERRUPTED, losses: [{ epoch: 0, trainLoss: 0.7, valLoss: 0.8 }] });
+      expect(run.endedAt).not.toBeNull();
+      // Our own run (this process is alive) is untouched and can still complete.
+      expect(after.getRun(ownRun)!.status).toBe('running');
+      expect(mine.completeRun(ownRun, result()).status).toBe('completed');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('leaves runs owned by other hosts alone', () => {
+    const file = dbFile();
+    const s = openStore(file);
+    const id = s.createRun(newRun()).id;
+    const r = raw(file);
+    r.prepare("UPDATE runs SET owner_pid = 2147483646, owner_host = 'some-other-machine' WHERE id = ?").run(id);
+    const deadHere = s.createRun(newRun()).id;
+    r.prepare('UPDATE runs SET owner_pid = 2147483646 WHERE id = ?').run(deadHere);
+    r.close();
+    expect(s.recoverStaleRuns()).toEqual([deadHere]);
+    expect(s.getRun(id)!.status).toBe('running');
+    expect(s.getRun(deadHere)!).toMatchObject({ status: 'failed', error: INTERRUPTED });
+  });
+
+  it('two stores on one file: one writes while the other reads', () => {
+    const file = dbFile();
+    const writer = openStore(file);
+    const reader = openStore(file);
+    const { id } = writer.createRun(newRun({ task: 'ae-kmeans' }));
+    expect(reader.getRun(id)!.status).toBe('running');
+    for (let e = 0; e < 5; e++) {
+      writer.appendLoss(id, { epoch: e, trainLoss: 1 / (e + 1), valLoss: null });
+      expect(reader.getRun(id)!.losses).toHaveLength(e + 1);
+    }
+    const readerId = reader.createRun(newRun()).id;
+    expect(readerId).not.toBe(id);
+    expect(writer.listRuns().map((r) => r.id)).toEqual([readerId, id]);
+
+    // A long read snapshot (WAL) neither blocks the writer nor sees its later commits.
+    const snap = raw(file);
+    snap.exec('BEGIN');
+    expect(snap.prepare('SELECT count(*) AS n FROM run_losses').get()).toEqual({ n: 5 });
+    writer.completeRun(id, result());
+    expect(snap.prepare("SELECT status FROM runs WHERE id = ?").get(id)).toEqual({ status: 'running' });
+    snap.exec('COMMIT');
+    expect(snap.prepare("SELECT status FROM runs WHERE id = ?").get(id)).toEqual({ status: 'completed' });
+    expect(reader.getRun(id)!.status).toBe('completed');
+
+    // An open write transaction elsewhere: readers go on; writers wait for the busy timeout, then fail.
+    const impatient = openStore(file, { busyTimeoutMs: 50 });
+    snap.exec('BEGIN IMMEDIATE');
+    snap.prepare("UPDATE runs SET backend = 'x' WHERE id = ?").run(id);
+    expect(reader.getRun(id)!.backend).toBe('cpu');
+    expect(() => impatient.createRun(newRun())).toThrow(/locked|busy/i);
+    snap.exec('COMMIT');
+    expect(reader.getRun(id)!.backend).toBe('x');
+    expect(impatient.createRun(newRun()).status).toBe('running');
+    snap.close();
+  });
+});

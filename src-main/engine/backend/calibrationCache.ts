@@ -1,0 +1,135 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpus, hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { appDataDir } from '../paths';
+import { CALIBRATION_NET_VERSION } from './calibrationNet';
+import { packageInfo } from './tensorflow';
+
+/**
+ * Per-machine cache of the `--backend auto` calibration, in `<appDataDir>/backend-calibration.json`.
+ * One entry per hostname (the data folder may be shared between machines); an entry is used only while its
+ * key still matches: hostname, CPU model and count, platform, Node version, installed backend package
+ * versions, the WebGPU adapter, and the calibration net's version.
+ */
+
+export type ConcreteBackend = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+export interface CalibrationKey {
+  hostname: string;
+  cpuModel: string;
+  cpuCount: number;
+  platform: string;
+  arch: string;
+  node: string;
+  /** Installed versions (null when absent) of the packages that implement the backends. */
+  versions: Record<string, string | null>;
+  /** WebGPU adapter name, null when there is none. */
+  gpuAdapter: string | null;
+  calibrationNet: number;
+}
+
+export interface CalibrationResult {
+  name: ConcreteBackend;
+  available: boolean;
+  reason?: string;
+  device?: string;
+  software?: boolean;
+  imagesPerSec?: number;
+  note?: string;
+}
+
+export interface CalibrationEntry {
+  key: CalibrationKey;
+  chosen: ConcreteBackend;
+  imagesPerSec: number;
+  results: CalibrationResult[];
+  measuredAt: string;
+}
+
+interface CacheFile {
+  schema: 1;
+  entries: Record<string, CalibrationEntry>;
+}
+
+export const BACKEND_PACKAGES = [
+  '@tensorflow/tfjs-core',
+  '@tensorflow/tfjs-backend-cpu',
+  '@tensorflow/tfjs-backend-wasm',
+  '@tensorflow/tfjs-backend-webgpu',
+  'webgpu',
+  '@tensorflow/tfjs-node-gpu',
+  '@tensorflow/tfjs-node',
+] as const;
+
+export function calibrationCachePath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(appDataDir(env), 'backend-calibration.json');
+}
+
+/** The key for this machine and install. `gpuAdapter` is passed in (finding it needs Dawn). */
+export function calibrationKey(gpuAdapter: string | null): CalibrationKey {
+  const cpu = cpus();
+  const versions: Record<string, string | null> = {};
+  for (const name of BACKEND_PACKAGES) versions[name] = packageInfo(name)?.version ?? null;
+  versions['@tensorflow/tfjs-core'] ??= tf.version_core;
+  return {
+    hostname: hostname(),
+    cpuModel: cpu[0]?.model?.trim() ?? 'unknown',
+    cpuCount: cpu.length,
+    platform: process.platform,
+    arch: process.arch,
+    node: process.versions.node,
+    versions,
+    gpuAdapter,
+    calibrationNet: CALIBRATION_NET_VERSION,
+  };
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/** Field-by-field key comparison; `ignoreGpu` skips the adapter (for backends that do not use it). */
+export function sameKey(a: CalibrationKey, b: CalibrationKey, ignoreGpu = false): boolean {
+  if (ignoreGpu) return canonical({ ...a, gpuAdapter: null }) === canonical({ ...b, gpuAdapter: null });
+  return canonical(a) === canonical(b);
+}
+
+function readFile(path: string): CacheFile {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
+    if (parsed?.schema === 1 && parsed.entries && typeof parsed.entries === 'object') return parsed;
+  } catch {
+    /* missing or unreadable: start afresh */
+  }
+  return { schema: 1, entries: {} };
+}
+
+/** This host's entry, whatever its key (callers compare keys). */
+export function readCalibrationEntry(path: string, host: string = hostname()): CalibrationEntry | undefined {
+  const entry = readFile(path).entries[host];
+  return entry?.key && entry.results ? entry : undefined;
+}
+
+/** The entry for `key` if one is cached and still valid. */
+export function readCalibration(path: string, key: CalibrationKey): CalibrationEntry | undefined {
+  const entry = readCalibrationEntry(path, key.hostname);
+  return entry && sameKey(entry.key, key) ? entry : undefined;
+}
+
+/** Stores `entry` for its hostname (replacing an older one), atomically. */
+export function writeCalibration(path: string, entry: CalibrationEntry): void {
+  const file = readFile(path);
+  file.entries[entry.key.hostname] = entry;
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`);
+  renameSync(tmp, path);
+}

@@ -1,0 +1,79 @@
+import { Option, type Command } from 'commander';
+import { BACKENDS, TASKS } from '../../engine/experiments/params';
+import { parseExperimentParams } from '../../engine/experiments/params';
+import { EngineHost } from '../../engine/worker/host';
+import type { RunRecord } from '../../engine/store/types';
+import { globals, printJson } from '../context';
+import { lossTable, runReport } from '../format';
+import { numberArg } from '../args';
+import { createProgressReporter } from '../progress';
+
+/** The one JSON object `run --json` prints. */
+export function runSummaryJson(run: RunRecord) {
+  const ev = run.evaluation;
+  return {
+    id: run.id,
+    task: run.task,
+    params: run.params,
+    backend: run.backend,
+    status: run.status,
+    dataset: run.dataset,
+    metrics: run.metrics,
+    mapping: ev?.mapping ?? null,
+    confusion: ev?.confusion ?? null,
+    report: ev ? { classNames: ev.classNames, perClass: ev.perClass, macroAvg: ev.macroAvg, weightedAvg: ev.weightedAvg, accuracy: ev.accuracy } : null,
+    losses: run.losses,
+    timings: run.timings,
+  };
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run an experiment: fit on the training images, evaluate on the test images, store the run')
+    .addOption(new Option('--task <task>', 'experiment').choices([...TASKS]).makeOptionMandatory())
+    .option('--k <n>', 'number of clusters (default 10)', numberArg)
+    .option('--n-init <n>', 'k-means restarts, the best is kept (default 10)', numberArg)
+    .option('--max-iter <n>', 'k-means iterations per restart (default 300)', numberArg)
+    .option('--tol <x>', 'k-means convergence tolerance (default 1e-4)', numberArg)
+    .option('--seed <n>', 'random seed (default 0)', numberArg)
+    .option('--train-limit <n>', 'use only the first N training images', numberArg)
+    .option('--test-limit <n>', 'use only the first N test images', numberArg)
+    .addOption(new Option('--backend <name>', 'tfjs backend (auto: the fastest, by calibration)').choices([...BACKENDS]))
+    .option('--epochs <n>', 'autoencoder training epochs (default 50)', numberArg)
+    .option('--batch-size <n>', 'autoencoder batch size (default 128)', numberArg)
+    .option('--lr <x>', 'autoencoder learning rate, Adam (default 0.01)', numberArg)
+    .option('--val-split <x>', 'fraction of training images held out for the validation loss, 0–0.5 (default 0.1)', numberArg)
+    .option('--patience <n>', 'early stopping after N epochs without improvement (default off)', numberArg)
+    .addOption(new Option('--covariance <type>', 'GMM covariance type (default full)').choices(['full', 'diag', 'spherical']))
+    .option('--reuse-encoder <run-id>', 'start from the autoencoder of an earlier run instead of training one', numberArg)
+    .option('--json', 'print exactly one JSON object on stdout')
+    .action(async (opts, command: Command) => {
+      const { json, lr, ...rest } = opts as Record<string, unknown>;
+      const params = Object.fromEntries(Object.entries({ ...rest, learningRate: lr }).filter(([, v]) => v !== undefined));
+      parseExperimentParams(params); // reject bad parameters before starting anything
+      const { db, data } = globals(command);
+      const progress = createProgressReporter();
+      const host = new EngineHost({ dbPath: db, dataDir: data });
+      host.on('progress', (_job, event) => progress.onProgress(event));
+      const { job, result } = host.submit(params);
+      // Ctrl-C cancels the run cleanly (it is stored as cancelled); a second Ctrl-C exits at once.
+      const onSigint = () => {
+        process.stderr.write('\nCancelling…\n');
+        host.cancel(job.jobId);
+        process.once('SIGINT', () => process.exit(130));
+      };
+      process.once('SIGINT', onSigint);
+      try {
+        const run = await result;
+        progress.stop();
+        if (json) printJson(runSummaryJson(run));
+        else if (run.losses.length > 0) process.stdout.write(`${lossTable(run)}\n\n${runReport(run)}\n`);
+        else process.stdout.write(`${runReport(run)}\n`);
+      } finally {
+        progress.stop();
+        process.off('SIGINT', onSigint);
+        await host.close();
+      }
+    });
+}

@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { RunStore } from '../engine/store/index';
+
+export interface GlobalOptions {
+  db?: string;
+  data?: string;
+  verbose?: boolean;
+}
+
+export function globals(command: Command): GlobalOptions {
+  return command.optsWithGlobals() as GlobalOptions;
+}
+
+/** Opens the run store for one command and always closes it. */
+export async function withStore<T>(command: Command, fn: (store: RunStore) => Promise<T> | T): Promise<T> {
+  const store = RunStore.open(globals(command).db);
+  try {
+    return await fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,116 @@
+import type { EvaluationReport } from '../engine/metrics/types';
+import type { RunRecord } from '../engine/store/types';
+
+const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+const f2 = (x: number): string => x.toFixed(2);
+
+function table(rows: string[][], align: ('l' | 'r')[] = []): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows
+    .map((r) => r.map((cell, c) => (align[c] === 'r' ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd())
+    .join('\n');
+}
+
+/** The key parameters of a run in one line, e.g. "k=10 nInit=10 seed=0". */
+export function paramSummary(params: Record<string, unknown>): string {
+  return Object.entries(params)
+    .filter(([key, value]) => key !== 'task' && value !== undefined)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(' ');
+}
+
+export function mappingTable(ev: EvaluationReport): string {
+  const rows = [['cluster', 'label', 'size', 'purity']];
+  ev.mapping.forEach((label, cluster) => {
+    const size = ev.clusterSizes[cluster];
+    const correct = label >= 0 ? ev.confusion[label][label] : 0;
+    rows.push([String(cluster), label >= 0 ? ev.classNames[label] : '(unmatched)', String(size), size ? pct(correct / size) : '—']);
+  });
+  return table(rows, ['r', 'l', 'r', 'r']);
+}
+
+/** Same layout as scikit-learn's classification_report, which the study printed. */
+export function classificationReport(ev: EvaluationReport): string {
+  const rows = [['', 'precision', 'recall', 'f1-score', 'support']];
+  for (const c of ev.perClass) rows.push([c.name, f2(c.precision), f2(c.recall), f2(c.f1), String(c.support)]);
+  const total = ev.weightedAvg.support;
+  rows.push(['', '', '', '', '']);
+  rows.push(['accuracy', '', '', f2(ev.accuracy), String(total)]);
+  rows.push(['macro avg', f2(ev.macroAvg.precision), f2(ev.macroAvg.recall), f2(ev.macroAvg.f1), String(total)]);
+  rows.push(['weighted avg', f2(ev.weightedAvg.precision), f2(ev.weightedAvg.recall), f2(ev.weightedAvg.f1), String(total)]);
+  return table(rows, ['r', 'r', 'r', 'r', 'r']);
+}
+
+export function confusionTable(ev: EvaluationReport): string {
+  const short = ev.classNames.map((n) => n.slice(0, 7));
+  const rows = [['true \\ predicted', ...short]];
+  ev.confusion.forEach((row, i) => rows.push([ev.classNames[i], ...row.map(String)]));
+  return table(rows, ['l', ...short.map(() => 'r' as const)]);
+}
+
+export function runHeader(run: RunRecord): string {
+  const ds = run.dataset ? ` · ${run.dataset.fitSize} fit / ${run.dataset.evalSize} eval` : '';
+  return `Run #${run.id} · ${run.task} · ${paramSummary(run.params)} · backend ${run.backend}${ds} · ${run.status}`;
+}
+
+export function runReport(run: RunRecord): string {
+  const parts = [runHeader(run)];
+  if (run.error) parts.push(`Error: ${run.error}`);
+  const ev = run.evaluation;
+  if (ev) {
+    parts.push('', 'Cluster → label (Hungarian mapping on the test set)', mappingTable(ev));
+    parts.push('', 'Classification report (test set)', classificationReport(ev));
+    parts.push('', 'Confusion matrix (rows: true label, columns: predicted label)', confusionTable(ev));
+  }
+  if (run.metrics) {
+    const m = run.metrics;
+    parts.push('', `Accuracy ${pct(m.accuracy)}   NMI ${m.nmi.toFixed(4)}   ARI ${m.ari.toFixed(4)}` + (m.inertia !== undefined ? `   inertia ${m.inertia.toExponential(4)}` : '') + (m.logLikelihood !== undefined ? `   log-likelihood/sample ${m.logLikelihood.toFixed(3)}` : ''));
+    if (m.trainImagesPerSec !== undefined) parts.push(`Training: ${Math.round(m.trainImagesPerSec)} images/s on ${run.backend}, ${m.epochsRun} epochs`);
+    if (run.artifacts.reusedEncoderFrom) parts.push(`Encoder reused from run #${run.artifacts.reusedEncoderFrom}${run.artifacts.reusedCodesFrom ? ' (with its codes)' : ''}`);
+  }
+  if (run.timings) {
+    parts.push(`Time: ${Object.entries(run.timings).map(([k, v]) => `${k.replace(/Ms$/, '')} ${(v / 1000).toFixed(1)} s`).join(', ')}`);
+  }
+  return parts.join('\n');
+}
+
+/** Train / validation loss per epoch (the study's Figure 13, as a table). */
+export function lossTable(run: RunRecord): string {
+  const rows = [['epoch', 'train loss', 'val loss']];
+  for (const l of run.losses) rows.push([String(l.epoch), l.trainLoss.toFixed(5), l.valLoss === null ? '—' : l.valLoss.toFixed(5)]);
+  return `Autoencoder loss (binary cross-entropy)\n${table(rows, ['r', 'r', 'r'])}`;
+}
+
+export function runsTable(runs: RunRecord[]): string {
+  if (runs.length === 0) return 'No runs yet. Start one with: clusterbench run --task kmeans';
+  const rows = [['id', 'task', 'status', 'accuracy', 'nmi', 'backend', 'started', 'seconds', 'params']];
+  for (const r of runs) {
+    const secs = r.endedAt ? ((Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1) : '';
+    rows.push([
+      String(r.id), r.task, r.status,
+      r.metrics ? pct(r.metrics.accuracy) : '', r.metrics ? r.metrics.nmi.toFixed(3) : '',
+      r.backend, r.startedAt.replace('T', ' ').slice(0, 19), secs, paramSummary(r.params),
+    ]);
+  }
+  return table(rows, ['r', 'l', 'l', 'r', 'r', 'l', 'l', 'r', 'l']);
+}
+
+/** Parameters and metrics of several runs side by side; rows whose values differ are marked with '*'. */
+export function compareTable(runs: RunRecord[]): string {
+  const flat = (r: RunRecord): Record<string, string> => {
+    const out: Record<string, string> = { task: r.task, status: r.status, backend: r.backend };
+    for (const [k, v] of Object.entries(r.params)) if (k !== 'task') out[`param ${k}`] = String(v);
+    if (r.dataset) { out['fit size'] = String(r.dataset.fitSize); out['eval size'] = String(r.dataset.evalSize); }
+    for (const [k, v] of Object.entries(r.metrics ?? {})) if (typeof v === 'number') out[`metric ${k}`] = ['accuracy'].includes(k) ? pct(v) : Number(v.toPrecision(6)).toString();
+    if (r.timings?.totalMs !== undefined) out['seconds'] = (r.timings.totalMs / 1000).toFixed(1);
+    return out;
+  };
+  const cols = runs.map(flat);
+  const keys = [...new Set(cols.flatMap((c) => Object.keys(c)))];
+  const rows = [['', '', ...runs.map((r) => `#${r.id}`)]];
+  for (const key of keys) {
+    const values = cols.map((c) => c[key] ?? '—');
+    rows.push([new Set(values).size > 1 ? '*' : '', key, ...values]);
+  }
+  return table(rows) + '\n(* = differs)';
+}

@@ -1,0 +1,54 @@
+import { Command, CommanderError, Option } from 'commander';
+import type { ParamError } from '../engine/experiments/params';
+import { registerBackendsCommand } from './commands/backends';
+import { registerDataCommands } from './commands/data';
+import { registerExportCommands } from './commands/export';
+import { registerRunCommand } from './commands/run';
+import { registerRunsCommands } from './commands/runs';
+import { registerWebCommand } from './commands/web';
+
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+export function buildProgram(): Command {
+  const program = new Command('clusterbench')
+    .description('Clustering experiments on Fashion-MNIST: k-means, autoencoders, Gaussian mixtures, run history and figures.')
+    .addOption(new Option('--db <file>', 'run history database (default: in the app data folder)').env('CLUSTERBENCH_DB'))
+    .option('--data <dir>', 'folder with Fashion-MNIST (IDX or CSV files)')
+    .option('--verbose', 'print stack traces on errors')
+    .showHelpAfterError()
+    .exitOverride();
+  registerRunCommand(program);
+  registerRunsCommands(program);
+  registerExportCommands(program);
+  registerDataCommands(program);
+  registerBackendsCommand(program);
+  registerWebCommand(program);
+  return program;
+}
+
+function explain(err: unknown): string {
+  // ParamErrors may come back from the engine worker as plain errors that keep their name and issues.
+  const issues = (err as ParamError)?.issues;
+  if ((err as Error)?.name === 'ParamError' && issues) {
+    const flag = (param: string) => (param === 'learningRate' ? 'lr' : kebab(param));
+    return `Invalid parameters: ${issues.map((i) => (i.param ? `--${flag(i.param)} ${i.message}` : i.message)).join('; ')}`;
+  }
+  return (err as Error)?.message ?? String(err);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed its message (help, version or a usage error).
+      return err.exitCode;
+    }
+    const verbose = argv.includes('--verbose');
+    process.stderr.write(`clusterbench: ${explain(err)}\n`);
+    if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return (err as { name?: string })?.name === 'CancelledError' ? 130 : 1;
+  }
+}

@@ -5,7 +5,17 @@ import vue from '@vitejs/plugin-vue';
 export default defineConfig({
   main: {
     plugins: [externalizeDepsPlugin()],
-    build: { rollupOptions: { input: { index: resolve(__dirname, 'src-main/index.ts') } } },
+    build: {
+      rollupOptions: {
+        // The engine worker is its own entry (out/main/engineWorker.js): EngineHost starts it next to the
+        // bundled main (see defaultWorker in src-main/engine/worker/host.ts). Its lazy import of the query
+        // side becomes a chunk.
+        input: {
+          index: resolve(__dirname, 'src-main/index.ts'),
+          engineWorker: resolve(__dirname, 'src-main/engine/worker/engineWorker.ts'),
+        },
+      },
+    },
   },
   preload: {
     plugins: [externalizeDepsPlugin()],

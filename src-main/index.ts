@@ -1,10 +1,65 @@
+// The Electron main process: one window, the engine API (work runs in the engine worker thread, never
+// here), IPC wiring, and a locked-down renderer (sandbox, context isolation, strict CSP, no navigation).
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, shell } from 'electron';
+import { app, BrowserWindow, session, shell, type WebContents } from 'electron';
+import { isTrustedRendererUrl, registerIpc, saveWithDialog, type TrustedOrigins } from './ipc';
+import { createEngineApi, type EngineApi } from './service/api';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
+const trusted: TrustedOrigins = { rendererFile: join(here, '../renderer/index.html'), devServerUrl };
 
-function createWindow(): void {
+/**
+ * better-sqlite3 built for Electron's ABI (see `npm run rebuild:electron` and electron-builder.yml), handed to
+ * the run store through CLUSTERBENCH_SQLITE_BINDING so node_modules keeps the Node-ABI build the CLI and the
+ * tests use. The engine worker inherits the variable.
+ */
+function configureSqliteBinding(): void {
+  if (process.env.CLUSTERBENCH_SQLITE_BINDING) return;
+  const candidates = [
+    join(process.resourcesPath ?? '', 'native', 'better_sqlite3.node'),
+    join(app.getAppPath(), 'resources', 'native', 'electron', 'better_sqlite3.node'),
+  ];
+  const found = candidates.find((p) => existsSync(p));
+  if (found) process.env.CLUSTERBENCH_SQLITE_BINDING = found;
+}
+
+function contentSecurityPolicy(): string {
+  const connect = ["'self'"];
+  if (devServerUrl) {
+    const dev = new URL(devServerUrl);
+    connect.push(`ws://${dev.host}`, dev.origin);
+  }
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    `connect-src ${connect.join(' ')}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-src 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+const windows = new Set<number>();
+const isOurWebContents = (contents: WebContents): boolean => windows.has(contents.id);
+
+function openExternalIfWeb(url: string): void {
+  try {
+    const { protocol } = new URL(url);
+    if (protocol === 'https:' || protocol === 'http:') void shell.openExternal(url);
+  } catch {
+    /* not a URL: ignore */
+  }
+}
+
+function createWindow(): BrowserWindow {
   const window = new BrowserWindow({
     width: 1280,
     height: 800,
@@ -15,25 +70,114 @@ function createWindow(): void {
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false,
     },
   });
+  const id = window.webContents.id;
+  windows.add(id);
+  window.on('closed', () => windows.delete(id));
   window.on('ready-to-show', () => window.show());
-  // External links open in the OS browser, never inside the app.
+
+  // No remote content: the window never navigates away; links to the web open in the OS browser.
+  window.webContents.on('will-navigate', (event, url) => {
+    event.preventDefault();
+    if (!isTrustedRendererUrl(url, trusted)) openExternalIfWeb(url);
+  });
+  window.webContents.on('will-redirect', (event, url) => {
+    if (!isTrustedRendererUrl(url, trusted)) event.preventDefault();
+  });
   window.webContents.setWindowOpenHandler(({ url }) => {
-    void shell.openExternal(url);
+    openExternalIfWeb(url);
     return { action: 'deny' };
   });
-  if (process.env.ELECTRON_RENDERER_URL) void window.loadURL(process.env.ELECTRON_RENDERER_URL);
-  else void window.loadFile(join(here, '../renderer/index.html'));
+  window.webContents.on('will-attach-webview', (event) => event.preventDefault());
+
+  if (devServerUrl) void window.loadURL(devServerUrl);
+  else void window.loadFile(trusted.rendererFile);
+  return window;
 }
 
-void app.whenReady().then(() => {
-  createWindow();
-  app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+function lockDownSession(): void {
+  const ses = session.defaultSession;
+  const csp = contentSecurityPolicy();
+  ses.webRequest.onHeadersReceived((details, callback) => {
+    const responseHeaders = { ...details.responseHeaders };
+    // Our own pages (file:// build or the dev server) get the strict CSP as a header, on top of the meta tag.
+    if (isTrustedRendererUrl(details.url, trusted) || details.url.startsWith('file://') || (devServerUrl && details.url.startsWith(new URL(devServerUrl).origin))) {
+      for (const key of Object.keys(responseHeaders)) if (key.toLowerCase() === 'content-security-policy') delete responseHeaders[key];
+      responseHeaders['Content-Security-Policy'] = [csp];
+    }
+    callback({ responseHeaders });
   });
-});
+  // Nothing (camera, notifications, geolocation, …) is ever granted to the page.
+  ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+}
 
-app.on('window-all-closed', () => {
-  if (process.platform !== 'darwin') app.quit();
-});
+let api: EngineApi | undefined;
+let unwireIpc: (() => void) | undefined;
+
+function focusedOrFirstWindow(): BrowserWindow | undefined {
+  return BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows().find((w) => windows.has(w.webContents.id));
+}
+
+// One instance: a second launch focuses the existing window (two engines on one database would race).
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    const window = focusedOrFirstWindow();
+    if (window) {
+      if (window.isMinimized()) window.restore();
+      window.focus();
+    }
+  });
+
+  // Any webContents created anywhere (devtools aside) gets the same navigation rules.
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-navigate', (event, url) => {
+      if (!isTrustedRendererUrl(url, trusted)) event.preventDefault();
+    });
+    contents.setWindowOpenHandler(({ url }) => {
+      openExternalIfWeb(url);
+      return { action: 'deny' };
+    });
+  });
+
+  void app.whenReady().then(() => {
+    configureSqliteBinding();
+    lockDownSession();
+    api = createEngineApi({ saveFile: saveWithDialog(focusedOrFirstWindow) });
+    unwireIpc = registerIpc({ api, trusted, isOurWebContents });
+    createWindow();
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) createWindow();
+    });
+  });
+
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  // Close the engine (cancels queued/running jobs, stops the worker) before quitting.
+  let closing = false;
+  app.on('will-quit', (event) => {
+    if (!api || closing) return;
+    closing = true;
+    event.preventDefault();
+    unwireIpc?.();
+    const done = (): void => {
+      api = undefined;
+      app.quit();
+    };
+    const timeout = setTimeout(done, 5000);
+    void api.close().catch(() => undefined).finally(() => {
+      clearTimeout(timeout);
+      done();
+    });
+  });
+}

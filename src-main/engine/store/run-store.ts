@@ -105,6 +105,15 @@ function checkRecordOfStrings(r: unknown, what: string): Record<string, string> 
 }
 
 /**
+ * Under Electron, better-sqlite3 must be built for Electron's ABI: the desktop main process points
+ * CLUSTERBENCH_SQLITE_BINDING at that build (resources/native/…/better_sqlite3.node) so node_modules keeps
+ * the Node-ABI build for the CLI and tests. Ignored outside Electron.
+ */
+function electronSqliteBinding(): string | undefined {
+  return process.versions.electron ? process.env.CLUSTERBENCH_SQLITE_BINDING || undefined : undefined;
+}
+
+/**
  * The run history: one SQLite database (WAL mode) shared by the desktop app and the CLI, possibly at the
  * same time from several processes. Every write is an IMMEDIATE transaction, so concurrent writers wait
  * for each other (up to the busy timeout) instead of failing, and readers are never blocked.
@@ -140,7 +149,7 @@ export class RunStore {
     }
     let db: Database.Database;
     try {
-      db = new Database(path, { timeout: busyTimeoutMs });
+      db = new Database(path, { timeout: busyTimeoutMs, nativeBinding: electronSqliteBinding() });
     } catch (e) {
       throw new StoreError('CANNOT_OPEN', `cannot open the run database ${path}: ${(e as Error).message}`, { cause: e });
     }

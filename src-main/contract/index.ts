@@ -1,0 +1,211 @@
+/**
+ * The one contract between the UI and the engine: every operation (request → response) and every event
+ * (engine → UI). Main validates every request against these schemas; preload exposes them one function each
+ * as `window.clusterbench`; the web mode bridges the same contract over a WebSocket. This module must stay
+ * free of Node and Electron imports: the renderer bundles it.
+ */
+import { z } from 'zod';
+import type { EvaluationReport } from '../engine/metrics/types';
+import type { DatasetInfo, EpochLoss, RunRecord, RunStatus, TaskName } from '../engine/store/types';
+import { EVENT_NAMES, OPERATION_NAMES, type EventNameLiteral, type OperationName } from './names';
+
+export { EVENT_NAMES, OPERATION_NAMES, IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from './names';
+
+const runId = z.number().int().positive();
+const split = z.enum(['train', 'test']);
+
+/** Request schemas, one per operation. */
+export const requests = {
+  'runs.start': z.object({ params: z.record(z.string(), z.unknown()) }),
+  'runs.cancel': z.object({ jobId: z.string().min(1) }),
+  'runs.list': z.object({
+    task: z.string().optional(),
+    status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']).optional(),
+    limit: z.number().int().positive().max(10_000).optional(),
+  }),
+  'runs.get': z.object({ id: runId }),
+  'runs.delete': z.object({ id: runId }),
+  'runs.compare': z.object({ ids: z.array(runId).min(2).max(4) }),
+  /** A page of one cluster's eval images, for the image grids. */
+  'runs.clusterImages': z.object({
+    id: runId,
+    cluster: z.number().int().min(0),
+    onlyMistakes: z.boolean().default(false),
+    offset: z.number().int().min(0).default(0),
+    limit: z.number().int().min(1).max(400).default(60),
+    shuffleSeed: z.number().int().min(0).optional(),
+  }),
+  /** Input and reconstruction of one eval image (reconstruction only for autoencoder runs). */
+  'runs.imageDetail': z.object({ id: runId, index: z.number().int().min(0) }),
+  'jobs.list': z.object({}),
+  'dataset.info': z.object({}),
+  'dataset.samples': z.object({ split: split.default('train'), perClass: z.number().int().min(1).max(50).default(10) }),
+  'dataset.download': z.object({}),
+  'backends.list': z.object({ measure: z.boolean().default(false) }),
+  /** Server-rendered figure: the same SVG/PNG the CLI exports. */
+  'export.confusion': z.object({ id: runId, format: z.enum(['svg', 'png']), normalize: z.boolean().default(false) }),
+  'export.runJson': z.object({ id: runId }),
+  'export.historyCsv': z.object({}),
+  /** Saves bytes the UI produced (chart images, JSON, CSV) through a save dialog (desktop) or a download (web). */
+  'files.save': z.object({
+    suggestedName: z.string().min(1).max(255),
+    data: z.string(),
+    encoding: z.enum(['utf8', 'base64']),
+  }),
+} as const satisfies Record<OperationName, z.ZodType>;
+
+export type Operation = keyof typeof requests;
+export const OPERATIONS: Operation[] = [...OPERATION_NAMES];
+export type RequestOf<O extends Operation> = z.input<(typeof requests)[O]>;
+export type ParsedRequestOf<O extends Operation> = z.output<(typeof requests)[O]>;
+
+export interface RunSummary {
+  id: number;
+  task: TaskName;
+  status: RunStatus;
+  params: Record<string, unknown>;
+  backend: string;
+  startedAt: string;
+  endedAt: string | null;
+  error: string | null;
+  accuracy: number | null;
+  nmi: number | null;
+  ari: number | null;
+}
+
+export interface JobInfo {
+  jobId: string;
+  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  params: unknown;
+  runId?: number;
+  lastProgress?: ProgressInfo;
+}
+
+export interface ProgressInfo {
+  phase: string;
+  fraction?: number;
+  message?: string;
+  [key: string]: unknown;
+}
+
+/** Grayscale images as base64 of count × 784 bytes (0–255), compact to send and easy to draw on a canvas. */
+export interface ImageBatch {
+  width: number;
+  height: number;
+  indices: number[];
+  labels: number[];
+  pixelsBase64: string;
+}
+
+export interface ClusterImagesPage extends ImageBatch {
+  cluster: number;
+  mappedLabel: number;
+  clusterSize: number;
+  purity: number;
+  /** Images in the selection (all of the cluster, or only its mistakes). */
+  total: number;
+  offset: number;
+}
+
+export interface DatasetSummary {
+  available: boolean;
+  /** Why it is not available and how to get it. */
+  problem?: string;
+  info?: { name: string; dir: string; format: 'idx' | 'csv'; checksums: Record<string, string> };
+  trainCount?: number;
+  testCount?: number;
+  classNames: string[];
+  /** 256-bin histogram of raw pixel values (train) and the same pixels after /255 (20 bins over [0, 1]). */
+  rawHistogram?: number[];
+  normalizedHistogram?: number[];
+  pixelStats?: DatasetInfo['pixelStats'];
+}
+
+export interface BackendInfo {
+  name: string;
+  available: boolean;
+  reason?: string;
+  device?: string;
+  software?: boolean;
+  imagesPerSec?: number;
+}
+
+export interface ExportedFile {
+  suggestedName: string;
+  mime: string;
+  encoding: 'utf8' | 'base64';
+  data: string;
+}
+
+/** Response types, one per operation. */
+export interface Responses {
+  'runs.start': { jobId: string };
+  'runs.cancel': { cancelled: boolean };
+  'runs.list': RunSummary[];
+  'runs.get': RunRecord;
+  'runs.delete': { deleted: boolean };
+  'runs.compare': RunRecord[];
+  'runs.clusterImages': ClusterImagesPage;
+  'runs.imageDetail': { index: number; label: number; cluster: number; mappedLabel: number; pixelsBase64: string; reconstructionBase64: string | null };
+  'jobs.list': JobInfo[];
+  'dataset.info': DatasetSummary;
+  'dataset.samples': ImageBatch;
+  'dataset.download': { dir: string };
+  'backends.list': BackendInfo[];
+  'export.confusion': ExportedFile;
+  'export.runJson': ExportedFile;
+  'export.historyCsv': ExportedFile;
+  'files.save': { saved: boolean; path?: string };
+}
+
+/** Events pushed from the engine to every UI. */
+export interface Events {
+  'job.queued': JobInfo;
+  'job.started': JobInfo & { runId: number };
+  'job.progress': { jobId: string; runId?: number; progress: ProgressInfo };
+  'job.epoch': { jobId: string; runId: number; loss: EpochLoss };
+  'job.finished': { jobId: string; runId: number; summary: RunSummary };
+  'job.failed': { jobId: string; runId?: number; error: string };
+  'job.cancelled': { jobId: string; runId?: number };
+  'dataset.downloadProgress': { file: string; receivedBytes: number; totalBytes?: number; fileIndex: number; fileCount: number };
+}
+export type EventName = keyof Events;
+export const EVENTS: EventName[] = [...EVENT_NAMES];
+
+// Compile-time checks that names.ts lists exactly the operations and events defined here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const namesMatch: [Same<Operation, OperationName>, Same<EventName, EventNameLiteral>] = [true, true];
+void namesMatch;
+
+/** An error as it crosses the boundary: a code the UI can act on and a message for people. */
+export interface ContractError {
+  code: 'invalid-request' | 'unknown-operation' | 'not-found' | 'invalid-params' | 'failed';
+  message: string;
+  issues?: { param: string; message: string }[];
+}
+
+export type Reply<O extends Operation> = { ok: true; value: Responses[O] } | { ok: false; error: ContractError };
+
+/** The API the renderer sees, whatever the transport: one async function per operation, plus events. */
+export type ClusterbenchApi = {
+  [O in Operation]: (request: RequestOf<O>) => Promise<Responses[O]>;
+} & {
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+};
+
+export function isOperation(name: unknown): name is Operation {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(requests, name);
+}
+
+/** Validates a request for an operation; returns the parsed value (defaults filled) or a ContractError. */
+export function validateRequest<O extends Operation>(op: unknown, payload: unknown): { ok: true; op: O; value: ParsedRequestOf<O> } | { ok: false; error: ContractError } {
+  if (!isOperation(op)) return { ok: false, error: { code: 'unknown-operation', message: `Unknown operation: ${String(op).slice(0, 80)}` } };
+  const parsed = requests[op].safeParse(payload ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ param: i.path.join('.'), message: i.message }));
+    return { ok: false, error: { code: 'invalid-request', message: `Invalid request for ${op}: ${issues.map((i) => `${i.param || '(request)'}: ${i.message}`).join('; ')}`, issues } };
+  }
+  return { ok: true, op: op as O, value: parsed.data as ParsedRequestOf<O> };
+}
+
+export type { EvaluationReport, RunRecord, EpochLoss, TaskName, RunStatus };

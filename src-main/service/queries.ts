@@ -1,0 +1,230 @@
+// Read-side operations of the contract, answered inside the engine worker so the UI thread never parses
+// data, renders figures or walks large arrays.
+import type {
+  BackendInfo, ClusterImagesPage, DatasetSummary, ExportedFile, ImageBatch, Operation, ParsedRequestOf, Responses,
+} from '../contract/index';
+import { probeBackends } from '../engine/backend/index';
+import { removeRunArtifacts } from '../engine/experiments/artifacts';
+import { downloadFashionMnist, FASHION_MNIST_CLASSES, loadFashionMnist, pixelStats, type FashionMnist } from '../engine/data/index';
+import { defaultDataDir } from '../engine/paths';
+import { confusionTitleForRun, renderConfusionSvg, svgToPng } from '../engine/report/index';
+import { RunStore } from '../engine/store/index';
+import type { RunRecord } from '../engine/store/types';
+import type { ImageSet } from '../engine/types';
+
+import { summarize } from './summarize';
+
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
+export interface QueryContext {
+  dbPath?: string;
+  dataDir?: string;
+  /** True while an experiment is running in this worker: nothing may switch the tfjs backend then. */
+  busy: () => boolean;
+  emit: (event: 'dataset.downloadProgress', payload: unknown) => void;
+}
+
+const datasets = new Map<string, Promise<FashionMnist>>();
+
+/** Loads (once per folder) the dataset a run was made on, or the default one. */
+function dataset(dir?: string): Promise<FashionMnist> {
+  const key = dir ?? '';
+  let loading = datasets.get(key);
+  if (!loading) {
+    loading = loadFashionMnist({ dir });
+    loading.catch(() => datasets.delete(key));
+    datasets.set(key, loading);
+  }
+  return loading;
+}
+
+function toBytes(set: ImageSet, indices: number[]): string {
+  const size = set.width * set.height;
+  const out = Buffer.alloc(indices.length * size);
+  indices.forEach((index, i) => {
+    const src = set.images.subarray(index * size, (index + 1) * size);
+    for (let p = 0; p < size; p++) out[i * size + p] = Math.round(src[p] * 255);
+  });
+  return out.toString('base64');
+}
+
+function batch(set: ImageSet, indices: number[]): ImageBatch {
+  return { width: set.width, height: set.height, indices, labels: indices.map((i) => set.labels[i]), pixelsBase64: toBytes(set, indices) };
+}
+
+/** A deterministic shuffle so "resample" shows other images of a big cluster, reproducibly. */
+function shuffled(values: number[], seed: number): number[] {
+  const out = [...values];
+  let s = seed >>> 0 || 1;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (Math.imul(s ^ (s >>> 15), 2246822507) + 0x9e3779b9) >>> 0;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+function csvCell(value: unknown): string {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function safeName(text: string): string {
+  return text.replace(/[^a-zA-Z0-9._-]+/g, '-');
+}
+
+let lastBackends: BackendInfo[] | undefined;
+
+type Handler<O extends Operation> = (req: ParsedRequestOf<O>, store: RunStore, ctx: QueryContext) => Promise<Responses[O]> | Responses[O];
+
+function requireRun(store: RunStore, id: number, withAssignments = false): RunRecord {
+  const run = store.getRun(id, { withAssignments });
+  if (!run) throw new NotFoundError(`No run #${id}`);
+  return run;
+}
+
+export const queryHandlers: { [O in Operation]?: Handler<O> } = {
+  'runs.list': (req, store) => store.listRuns({ task: req.task, status: req.status, limit: req.limit }).map(summarize),
+  'runs.get': (req, store) => requireRun(store, req.id),
+  'runs.delete': async (req, store) => {
+    const deleted = store.deleteRun(req.id);
+    if (deleted) await removeRunArtifacts(store.path, req.id);
+    return { deleted };
+  },
+  'runs.compare': (req, store) => req.ids.map((id) => requireRun(store, id)),
+
+  'runs.clusterImages': async (req, store) => {
+    const run = requireRun(store, req.id, true);
+    if (!run.assignments || !run.evaluation || !run.dataset) throw new NotFoundError(`Run #${req.id} has no cluster assignments (status ${run.status})`);
+    const ev = run.evaluation;
+    if (req.cluster >= ev.mapping.length) throw new NotFoundError(`Run #${req.id} has no cluster ${req.cluster} (k=${ev.mapping.length})`);
+    const { test } = await dataset(run.dataset.dir);
+    const mapped = ev.mapping[req.cluster];
+    let members: number[] = [];
+    run.assignments.forEach((c, i) => {
+      if (c === req.cluster) members.push(i);
+    });
+    const size = members.length;
+    const correct = members.filter((i) => test.labels[i] === mapped).length;
+    if (req.onlyMistakes) members = members.filter((i) => test.labels[i] !== mapped);
+    if (req.shuffleSeed !== undefined) members = shuffled(members, req.shuffleSeed);
+    const page = members.slice(req.offset, req.offset + req.limit);
+    const result: ClusterImagesPage = {
+      ...batch(test, page), cluster: req.cluster, mappedLabel: mapped, clusterSize: size,
+      purity: size ? correct / size : 0, total: members.length, offset: req.offset,
+    };
+    return result;
+  },
+
+  'runs.imageDetail': async (req, store) => {
+    const run = requireRun(store, req.id, true);
+    if (!run.assignments || !run.dataset || !run.evaluation) throw new NotFoundError(`Run #${req.id} has no cluster assignments`);
+    if (req.index >= run.assignments.length) throw new NotFoundError(`Run #${req.id} evaluated ${run.assignments.length} images; there is no image ${req.index}`);
+    const { test } = await dataset(run.dataset.dir);
+    const cluster = run.assignments[req.index];
+    const { reconstructImage } = await import('./reconstruct');
+    return {
+      index: req.index, label: test.labels[req.index], cluster, mappedLabel: run.evaluation.mapping[cluster],
+      pixelsBase64: toBytes(test, [req.index]), reconstructionBase64: await reconstructImage(run, test, req.index),
+    };
+  },
+
+  'dataset.info': async (_req, _store, ctx) => {
+    const classNames = [...FASHION_MNIST_CLASSES];
+    let data: FashionMnist;
+    try {
+      data = await dataset(ctx.dataDir);
+    } catch (err) {
+      const summary: DatasetSummary = { available: false, problem: (err as Error).message, classNames };
+      return summary;
+    }
+    const raw = new Array<number>(256).fill(0);
+    const normalized = new Array<number>(20).fill(0);
+    const px = data.train.images;
+    for (let i = 0; i < px.length; i++) {
+      raw[Math.round(px[i] * 255)]++;
+      normalized[Math.min(19, Math.floor(px[i] * 20))]++;
+    }
+    const summary: DatasetSummary = {
+      available: true, info: data.info, trainCount: data.train.count, testCount: data.test.count, classNames,
+      rawHistogram: raw, normalizedHistogram: normalized, pixelStats: pixelStats(data.train),
+    };
+    return summary;
+  },
+
+  'dataset.samples': async (req, _store, ctx) => {
+    const data = await dataset(ctx.dataDir);
+    const set = req.split === 'train' ? data.train : data.test;
+    const picked: number[] = [];
+    for (let label = 0; label < 10; label++) {
+      let n = 0;
+      for (let i = 0; i < set.count && n < req.perClass; i++) {
+        if (set.labels[i] === label) {
+          picked.push(i);
+          n++;
+        }
+      }
+    }
+    return batch(set, picked);
+  },
+
+  'dataset.download': async (_req, _store, ctx) => {
+    const dir = defaultDataDir();
+    await downloadFashionMnist({ destDir: dir, onProgress: (e) => ctx.emit('dataset.downloadProgress', e) });
+    datasets.clear();
+    return { dir };
+  },
+
+  'backends.list': async (req, _store, ctx) => {
+    // Probing switches the tfjs backend, which must never happen under a running experiment.
+    if (ctx.busy() && lastBackends) return lastBackends;
+    if (ctx.busy()) throw new Error('Backends can be listed once the current run has finished');
+    lastBackends = (await probeBackends({ measure: req.measure })).map((b) => ({
+      name: b.name, available: b.available, reason: b.reason, device: b.device, software: b.software, imagesPerSec: b.imagesPerSec,
+    }));
+    return lastBackends;
+  },
+
+  'export.confusion': (req, store) => {
+    const run = requireRun(store, req.id);
+    if (!run.evaluation) throw new NotFoundError(`Run #${run.id} (${run.status}) has no confusion matrix`);
+    const { title, subtitle } = confusionTitleForRun(run);
+    const svg = renderConfusionSvg({ confusion: run.evaluation.confusion, classNames: run.evaluation.classNames, title, subtitle, normalize: req.normalize });
+    const base = `clusterbench-run-${run.id}-confusion${req.normalize ? '-normalized' : ''}`;
+    const file: ExportedFile =
+      req.format === 'svg'
+        ? { suggestedName: `${base}.svg`, mime: 'image/svg+xml', encoding: 'utf8', data: svg }
+        : { suggestedName: `${base}.png`, mime: 'image/png', encoding: 'base64', data: svgToPng(svg).toString('base64') };
+    return file;
+  },
+
+  'export.runJson': (req, store) => {
+    const run = requireRun(store, req.id, true);
+    const json = JSON.stringify({ ...run, assignments: run.assignments ? Array.from(run.assignments) : null }, null, 2);
+    return { suggestedName: `clusterbench-run-${run.id}-${safeName(run.task)}.json`, mime: 'application/json', encoding: 'utf8', data: json };
+  },
+
+  'export.historyCsv': (_req, store) => {
+    const runs = store.listRuns({ order: 'oldest' });
+    const paramKeys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].filter((k) => k !== 'task').sort();
+    const header = ['id', 'task', 'status', 'accuracy', 'nmi', 'ari', 'backend', 'started_at', 'ended_at', 'seconds', 'error', ...paramKeys];
+    const lines = runs.map((r) => [
+      r.id, r.task, r.status, r.metrics?.accuracy, r.metrics?.nmi, r.metrics?.ari, r.backend, r.startedAt, r.endedAt,
+      r.timings?.totalMs !== undefined ? (r.timings.totalMs / 1000).toFixed(2) : '', r.error, ...paramKeys.map((k) => r.params[k]),
+    ].map(csvCell).join(','));
+    return { suggestedName: 'clusterbench-history.csv', mime: 'text/csv', encoding: 'utf8', data: [header.join(','), ...lines].join('\n') + '\n' };
+  },
+};
+
+export async function handleQuery(op: Operation, request: unknown, ctx: QueryContext): Promise<unknown> {
+  const handler = queryHandlers[op] as Handler<Operation> | undefined;
+  if (!handler) throw new Error(`Operation ${op} is not answered by the engine worker`);
+  const store = RunStore.open(ctx.dbPath, { recoverStale: false });
+  try {
+    return await handler(request as never, store, ctx);
+  } finally {
+    store.close();
+  }
+}

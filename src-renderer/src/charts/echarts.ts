@@ -1,0 +1,17 @@
+// ECharts, imported modularly: only the charts, components and renderers the workbench uses.
+import * as echarts from 'echarts/core';
+import { BarChart, HeatmapChart, LineChart } from 'echarts/charts';
+import {
+  GridComponent, LegendComponent, TitleComponent, TooltipComponent, VisualMapComponent,
+} from 'echarts/components';
+import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
+
+echarts.use([
+  LineChart, BarChart, HeatmapChart,
+  GridComponent, TooltipComponent, LegendComponent, TitleComponent, VisualMapComponent,
+  CanvasRenderer, SVGRenderer,
+]);
+
+export { echarts };
+export type EChartsOption = echarts.EChartsCoreOption;
+export type ECharts = echarts.EChartsType;

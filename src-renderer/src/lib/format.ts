@@ -1,0 +1,173 @@
+import type { TaskName } from '../../../src-main/contract/index';
+
+export const TASK_LABELS: Record<string, string> = {
+  kmeans: 'k-means on pixels',
+  'ae-kmeans': 'Autoencoder + k-means',
+  'ae-gmm': 'Autoencoder + GMM',
+};
+
+export const TASK_SHORT: Record<string, string> = {
+  kmeans: 'k-means',
+  'ae-kmeans': 'AE + k-means',
+  'ae-gmm': 'AE + GMM',
+};
+
+export function taskLabel(task: TaskName | string): string {
+  return TASK_LABELS[task] ?? task;
+}
+
+export function taskShort(task: TaskName | string): string {
+  return TASK_SHORT[task] ?? task;
+}
+
+export const isAutoencoderTask = (task: string): boolean => task === 'ae-kmeans' || task === 'ae-gmm';
+
+export function pct(value: number | null | undefined, digits = 2): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? '—' : `${(value * 100).toFixed(digits)}%`;
+}
+
+export function fixed(value: number | null | undefined, digits = 3): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits);
+}
+
+export function int(value: number | null | undefined): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? '—' : Math.round(value).toLocaleString('en-US');
+}
+
+/** A compact human duration: 850 ms, 12.4 s, 3 min 05 s, 1 h 02 min. */
+export function duration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(Math.round(s - m * 60)).padStart(2, '0')} s`;
+  const h = Math.floor(m / 60);
+  return `${h} h ${String(m - h * 60).padStart(2, '0')} min`;
+}
+
+export function runDurationMs(run: { startedAt: string; endedAt: string | null }): number | null {
+  if (!run.endedAt) return null;
+  const ms = Date.parse(run.endedAt) - Date.parse(run.startedAt);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+export function dateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export function rate(perSec: number | null | undefined): string {
+  if (perSec === null || perSec === undefined || !Number.isFinite(perSec)) return '—';
+  if (perSec >= 10_000) return `${(perSec / 1000).toFixed(1)}k img/s`;
+  return `${Math.round(perSec).toLocaleString('en-US')} img/s`;
+}
+
+export function bytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** Labels of the experiment parameters, as the UI and the exports name them. */
+export const PARAM_LABELS: Record<string, string> = {
+  task: 'Task',
+  k: 'k (clusters)',
+  seed: 'Seed',
+  trainLimit: 'Fit subset',
+  testLimit: 'Eval subset',
+  backend: 'Backend',
+  nInit: 'n_init',
+  maxIter: 'Max iterations',
+  tol: 'Tolerance',
+  epochs: 'Epochs',
+  batchSize: 'Batch size',
+  learningRate: 'Learning rate',
+  valSplit: 'Validation split',
+  patience: 'Early-stopping patience',
+  covariance: 'Covariance',
+  regCovar: 'Covariance regularisation',
+  gmmNInit: 'GMM n_init',
+  gmmMaxIter: 'GMM max iterations',
+  gmmTol: 'GMM tolerance',
+  reuseEncoder: 'Reused encoder',
+};
+
+export function paramLabel(key: string): string {
+  return PARAM_LABELS[key] ?? key;
+}
+
+export function paramValue(key: string, value: unknown): string {
+  if (value === undefined) return '—';
+  if (value === null) return key === 'patience' ? 'off' : '—';
+  if (key === 'reuseEncoder') return `run #${value}`;
+  if ((key === 'trainLimit' || key === 'testLimit') && typeof value === 'number') return value.toLocaleString('en-US');
+  if (typeof value === 'number') return String(value);
+  return String(value);
+}
+
+/** The few parameters worth showing in a one-line summary of a run. */
+export function keyParams(task: string, params: Record<string, unknown>): string {
+  const parts = [`k=${params.k ?? '—'}`];
+  if (isAutoencoderTask(task)) {
+    if (params.reuseEncoder !== undefined && params.reuseEncoder !== null) parts.push(`encoder #${params.reuseEncoder}`);
+    else parts.push(`${params.epochs ?? '—'} ep`, `bs ${params.batchSize ?? '—'}`, `lr ${params.learningRate ?? '—'}`);
+    if (task === 'ae-gmm' && params.covariance) parts.push(String(params.covariance));
+  }
+  if (params.nInit !== undefined) parts.push(`n_init ${params.nInit}`);
+  if (params.gmmNInit !== undefined && Number(params.gmmNInit) > 1) parts.push(`n_init ${params.gmmNInit}`);
+  parts.push(`seed ${params.seed ?? 0}`);
+  if (params.trainLimit !== undefined || params.testLimit !== undefined) {
+    parts.push(`${params.trainLimit ?? 'all'}/${params.testLimit ?? 'all'}`);
+  }
+  return parts.join(' · ');
+}
+
+/** Training parameters an autoencoder run does not use when it reuses an earlier run's encoder. */
+export const TRAINING_KEYS = ['epochs', 'batchSize', 'learningRate', 'valSplit', 'patience'];
+
+/** A run's parameters for display: with a reused encoder, the training settings come from that run. */
+export function displayParams(params: Record<string, unknown>): [string, string][] {
+  const reused = params.reuseEncoder !== undefined && params.reuseEncoder !== null;
+  return Object.entries(params)
+    .filter(([k]) => k !== 'task')
+    .map(([k, v]) => [k, reused && TRAINING_KEYS.includes(k) ? `from run #${params.reuseEncoder}` : paramValue(k, v)]);
+}
+
+const METRIC_LABELS: Record<string, string> = {
+  accuracy: 'Accuracy',
+  nmi: 'NMI',
+  ari: 'ARI',
+  inertia: 'Inertia (fit set)',
+  iterations: 'Iterations (best init)',
+  backendImagesPerSec: 'Backend speed (images/s, calibration)',
+  trainImagesPerSec: 'Training speed (images/s)',
+  epochsRun: 'Epochs run',
+  finalTrainLoss: 'Final train loss',
+  finalValLoss: 'Final validation loss',
+  logLikelihood: 'Log-likelihood per image (eval)',
+  trainLowerBound: 'Lower bound (fit)',
+  converged: 'Converged',
+  bic: 'BIC (fit)',
+};
+
+const TIMING_LABELS: Record<string, string> = {
+  loadMs: 'Loading data',
+  trainMs: 'Training the autoencoder',
+  encodeMs: 'Encoding images',
+  fitMs: 'Clustering (fit)',
+  evalMs: 'Evaluation',
+  totalMs: 'Total',
+};
+
+export function metricLabel(key: string): string {
+  return METRIC_LABELS[key] ?? key;
+}
+
+export function timingLabel(key: string): string {
+  return TIMING_LABELS[key] ?? key.replace(/Ms$/, '');
+}

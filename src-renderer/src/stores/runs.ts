@@ -1,0 +1,70 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { api } from '../api';
+import type { RunRecord, RunSummary } from '../../../src-main/contract/index';
+import { errorMessage } from '../lib/errors';
+
+/** The run history (summaries) and a cache of full run records. */
+export const useRunsStore = defineStore('runs', () => {
+  const list = ref<RunSummary[]>([]);
+  const loaded = ref(false);
+  const loading = ref(false);
+  const error = ref<string | null>(null);
+  const records = ref(new Map<number, RunRecord>());
+  let pending: Promise<void> | null = null;
+
+  async function refresh(): Promise<void> {
+    if (pending) return pending;
+    loading.value = true;
+    pending = (async () => {
+      try {
+        list.value = await api['runs.list']({});
+        error.value = null;
+        loaded.value = true;
+      } catch (err) {
+        error.value = errorMessage(err);
+      } finally {
+        loading.value = false;
+        pending = null;
+      }
+    })();
+    return pending;
+  }
+
+  async function ensureLoaded(): Promise<void> {
+    if (!loaded.value) await refresh();
+  }
+
+  /** A full run record; cached once the run has ended (a running run changes). */
+  async function get(id: number, force = false): Promise<RunRecord> {
+    const cached = records.value.get(id);
+    if (cached && !force && cached.status !== 'running' && cached.status !== 'queued') return cached;
+    const run = await api['runs.get']({ id });
+    records.value.set(id, run);
+    return run;
+  }
+
+  async function remove(id: number): Promise<boolean> {
+    const { deleted } = await api['runs.delete']({ id });
+    list.value = list.value.filter((r) => r.id !== id);
+    records.value.delete(id);
+    return deleted;
+  }
+
+  /** Updates the list from a job event without a round trip. */
+  function upsert(summary: RunSummary): void {
+    const i = list.value.findIndex((r) => r.id === summary.id);
+    if (i >= 0) list.value.splice(i, 1, summary);
+    else list.value = [summary, ...list.value];
+    records.value.delete(summary.id);
+  }
+
+  function invalidate(id: number): void {
+    records.value.delete(id);
+  }
+
+  /** Completed autoencoder runs: their encoders can be reused. */
+  const encoderRuns = computed(() => list.value.filter((r) => (r.task === 'ae-kmeans' || r.task === 'ae-gmm') && r.status === 'completed'));
+
+  return { list, loaded, loading, error, refresh, ensureLoaded, get, remove, upsert, invalidate, encoderRuns };
+});

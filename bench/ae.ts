@@ -1,0 +1,305 @@
+/**
+ * `npm run bench -- ae [--n 4096] [--batch 128] [--epochs 2] [--backends wasm,cpu] [--wasm-threads 1,2]
+ *                      [--cpu-batches 1] [--data DIR] [--profile] [--no-reference]`
+ *
+ * Training throughput (images/s) of the study's convolutional autoencoder on the first N Fashion-MNIST test
+ * images (the reference's data), per tfjs backend: one warm-up epoch, then the best of `--epochs` timed epochs.
+ * wasm runs once per XNNPACK thread count of `--wasm-threads`, each in a fresh child process (a process
+ * initialises the wasm backend once; see initWasmBackendThreaded). The cpu backend (pure JS, a few images/s) is
+ * timed on `--cpu-batches` batches only. Then — when Debian's /usr/bin/python3 has torch — runs
+ * bench/reference/torch_ae.py (same model, PyTorch CPU, THREADS=2) on the same images in the same run and prints
+ * the ratios. `--profile` prints the slowest kernels of one single-threaded wasm training step.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import {
+  initWasmBackendThreaded,
+  registerCpuTrainingKernelFixes,
+  registerWasmTrainingKernels,
+  wasmSimdKernelsAvailable,
+} from '../src-main/engine/backend/wasmKernels';
+import { loadFashionMnist } from '../src-main/engine/data/index';
+import { binaryCrossEntropy, buildConvAutoencoder, trainAutoencoder } from '../src-main/engine/models/convAutoencoder';
+import type { ImageSet } from '../src-main/engine/types';
+
+const SYS_PYTHON = '/usr/bin/python3';
+const REFERENCE = fileURLToPath(new URL('./reference/torch_ae.py', import.meta.url));
+
+interface Options {
+  n: number;
+  batch: number;
+  epochs: number;
+  backends: string[];
+  wasmThreads: number[];
+  /** Internal: measure wasm with this many threads and print one JSON line (child process mode). */
+  child?: number;
+  cpuBatches: number;
+  dataDir?: string;
+  profile: boolean;
+  reference: boolean;
+}
+
+function parseArgs(args: string[]): Options {
+  const o: Options = { n: 4096, batch: 128, epochs: 2, backends: ['wasm', 'cpu'], wasmThreads: [1, 2], cpuBatches: 1, profile: false, reference: true };
+  const int = (flag: string, v: string | undefined, min: number): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`${flag} expects an integer ≥ ${min}, got ${v ?? 'nothing'}`);
+    return n;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string | undefined => inline ?? args[++i];
+    switch (flag) {
+      case '--n': o.n = int(flag, value(), 1); break;
+      case '--batch': o.batch = int(flag, value(), 1); break;
+      case '--epochs': o.epochs = int(flag, value(), 1); break;
+      case '--cpu-batches': o.cpuBatches = int(flag, value(), 0); break;
+      case '--backends': {
+        const list = (value() ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+        const bad = list.filter((b) => b !== 'wasm' && b !== 'cpu');
+        if (list.length === 0 || bad.length) throw new Error(`--backends expects a list of wasm, cpu; got ${bad.join(', ') || 'nothing'}`);
+        o.backends = list;
+        break;
+      }
+      case '--wasm-threads': {
+        const list = (value() ?? '').split(',').filter((t) => t.trim() !== '').map((t) => int(flag, t.trim(), 1));
+        if (list.length === 0) throw new Error('--wasm-threads expects a list of thread counts, e.g. 1,2');
+        o.wasmThreads = list;
+        break;
+      }
+      case '--child-wasm-threads': o.child = int(flag, value(), 1); break;
+      case '--data': o.dataDir = value(); break;
+      case '--profile': o.profile = true; break;
+      case '--no-reference': o.reference = false; break;
+      default: throw new Error(`unknown option ${a}`);
+    }
+  }
+  return o;
+}
+
+function firstImages(set: ImageSet, n: number): ImageSet {
+  return { images: set.images.subarray(0, n * 784), labels: set.labels.subarray(0, n), count: n, height: 28, width: 28 };
+}
+
+interface Measured {
+  backend: string;
+  imagesPerSec: number;
+  images: number;
+  loss: number;
+  note: string;
+}
+
+/** One warm-up epoch, then `epochs` timed ones; the best epoch's rate (like the reference's max over epochs ≥ 2). */
+async function measure(backend: string, data: ImageSet, batch: number, epochs: number, label = backend): Promise<Measured> {
+  await tf.setBackend(backend);
+  await tf.ready();
+  const model = buildConvAutoencoder(0);
+  const rates: number[] = [];
+  let loss = NaN;
+  try {
+    await trainAutoencoder(model, data, { epochs: epochs + 1, batchSize: batch, learningRate: 1e-3, valSplit: 0, patience: null, seed: 0 }, {
+      onEpoch: (e) => {
+        if (e.epoch > 1) rates.push(e.imagesPerSec);
+        loss = e.trainLoss;
+        process.stderr.write(`  ${label}: epoch ${e.epoch}${e.epoch === 1 ? ' (warm-up)' : ''} ${e.imagesPerSec.toFixed(0)} images/s, loss ${e.trainLoss.toFixed(4)}\n`);
+      },
+    });
+  } finally {
+    model.autoencoder.dispose();
+  }
+  return { backend: label, imagesPerSec: Math.max(...rates), images: data.count, loss, note: `best of ${epochs} epochs after a warm-up epoch` };
+}
+
+/** The cpu backend: a small warm-up batch, then `batches` full batches, each timed. */
+async function measureCpu(data: ImageSet, batch: number, batches: number): Promise<Measured> {
+  await tf.setBackend('cpu');
+  await tf.ready();
+  const model = buildConvAutoencoder(0);
+  const optimizer = tf.train.adam(1e-3);
+  const vars = model.autoencoder.trainableWeights.map((w) => w.read() as tf.Variable);
+  const step = async (from: number, n: number): Promise<number> => {
+    const x = tf.tensor4d(data.images.subarray(from * 784, (from + n) * 784), [n, 28, 28, 1]);
+    const cost = optimizer.minimize(() => binaryCrossEntropy(x, model.autoencoder.apply(x, { training: true }) as tf.Tensor), true, vars)!;
+    const v = (await cost.data())[0];
+    tf.dispose([x, cost]);
+    return v;
+  };
+  try {
+    await step(0, Math.min(8, data.count));
+    let best = 0;
+    let loss = NaN;
+    for (let b = 0; b < batches; b++) {
+      const from = (b * batch) % Math.max(1, data.count - batch + 1);
+      const t0 = performance.now();
+      loss = await step(from, Math.min(batch, data.count));
+      const rate = (Math.min(batch, data.count) * 1000) / (performance.now() - t0);
+      best = Math.max(best, rate);
+      process.stderr.write(`  cpu: batch ${b + 1}/${batches} ${rate.toFixed(1)} images/s\n`);
+    }
+    return { backend: 'cpu', imagesPerSec: best, images: batches * Math.min(batch, data.count), loss, note: `best of ${batches} batch(es) after a warm-up batch` };
+  } finally {
+    optimizer.dispose();
+    model.autoencoder.dispose();
+  }
+}
+
+/** Per-kernel time of one wasm training step (tf.profile), slowest first. */
+async function profileWasm(data: ImageSet, batch: number): Promise<void> {
+  await tf.setBackend('wasm');
+  const model = buildConvAutoencoder(0);
+  const optimizer = tf.train.adam(1e-3);
+  const vars = model.autoencoder.trainableWeights.map((w) => w.read() as tf.Variable);
+  const x = tf.tensor4d(data.images.subarray(0, batch * 784), [batch, 28, 28, 1]);
+  const step = async () => {
+    const c = optimizer.minimize(() => binaryCrossEntropy(x, model.autoencoder.apply(x, { training: true }) as tf.Tensor), true, vars)!;
+    await c.data();
+    c.dispose();
+  };
+  for (let i = 0; i < 3; i++) await step();
+  // minimum over a few profiled steps, per kernel call (the machine may be shared)
+  let mins: number[] | null = null;
+  let names: string[] = [];
+  for (let r = 0; r < 5; r++) {
+    const info = await tf.profile(step);
+    const ks = info.kernels.filter((k) => !k.name.endsWith('__op'));
+    if (!mins) {
+      mins = ks.map((k) => k.kernelTimeMs as number);
+      names = ks.map((k) => k.name);
+    } else ks.forEach((k, i) => (mins![i] = Math.min(mins![i], k.kernelTimeMs as number)));
+  }
+  const agg = new Map<string, { ms: number; calls: number }>();
+  let total = 0;
+  mins!.forEach((ms, i) => {
+    total += ms;
+    const a = agg.get(names[i]) ?? { ms: 0, calls: 0 };
+    a.ms += ms;
+    a.calls++;
+    agg.set(names[i], a);
+  });
+  process.stdout.write(`\nwasm kernels of one training step (batch ${batch}, minimum of 5 profiled steps): ${total.toFixed(1)} ms\n`);
+  for (const [name, a] of [...agg].sort((p, q) => q[1].ms - p[1].ms).slice(0, 14)) {
+    process.stdout.write(`  ${name.padEnd(28)} ${a.ms.toFixed(2).padStart(7)} ms  ${((100 * a.ms) / total).toFixed(0).padStart(3)}%  (${a.calls} calls)\n`);
+  }
+  tf.dispose(x);
+  optimizer.dispose();
+  model.autoencoder.dispose();
+}
+
+function torchAvailable(): boolean {
+  const r = spawnSync(SYS_PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+async function runReference(n: number, dataDir: string): Promise<{ img_per_s: number; loss: number; params: number } | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(SYS_PYTHON, [REFERENCE], {
+      env: { ...process.env, THREADS: '2', OMP_NUM_THREADS: '2', N: String(n), FMNIST_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code !== 0 || !line) {
+        process.stdout.write(`  reference failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}\n`);
+        resolve(null);
+        return;
+      }
+      resolve(JSON.parse(line.slice('RESULT '.length)));
+    });
+  });
+}
+
+/** Measures wasm with `threads` XNNPACK threads in a fresh process (this script, in child mode). */
+async function measureWasmInChild(threads: number, o: Options): Promise<Measured | null> {
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--child-wasm-threads', String(threads), '--n', String(o.n), '--batch', String(o.batch), '--epochs', String(o.epochs)];
+  if (o.dataDir) args.push('--data', o.dataDir);
+  if (o.profile && threads === 1) args.push('--profile');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('AE_RESULT '));
+      process.stdout.write(out.split('\n').filter((l) => l && !l.startsWith('AE_RESULT ')).map((l) => `${l}\n`).join(''));
+      if (code !== 0 || !line) {
+        process.stdout.write(`  wasm ×${threads}: failed (exit ${code})\n`);
+        resolve(null);
+      } else resolve(JSON.parse(line.slice('AE_RESULT '.length)) as Measured);
+    });
+  });
+}
+
+async function childMain(o: Options, images: ImageSet): Promise<void> {
+  const threads = await initWasmBackendThreaded(o.child ?? 1);
+  const label = `wasm ×${threads}`;
+  process.stderr.write(`  ${label}: SIMD training kernels ${wasmSimdKernelsAvailable() ? 'on' : 'off (JavaScript fallbacks)'}\n`);
+  const r = await measure('wasm', images, o.batch, o.epochs, label);
+  if (o.profile) await profileWasm(images, o.batch);
+  process.stdout.write(`AE_RESULT ${JSON.stringify(r)}\n`);
+}
+
+export async function benchAe(args: string[]): Promise<void> {
+  const o = parseArgs(args);
+  registerWasmTrainingKernels();
+  registerCpuTrainingKernelFixes();
+  const data = await loadFashionMnist({ dir: o.dataDir, trainLimit: 0, testLimit: o.n });
+  if (data.test.count < o.n) throw new Error(`only ${data.test.count} test images available, --n ${o.n} requested`);
+  const images = firstImages(data.test, o.n);
+  if (o.child !== undefined) {
+    await childMain(o, images);
+    return;
+  }
+  process.stdout.write(
+    `Conv autoencoder (12,785 parameters) training throughput, ${o.n} Fashion-MNIST test images, batch ${o.batch}, Adam, BCE\n` +
+      `${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)} (other processes slow both sides, PyTorch's 2 threads the most)\n`,
+  );
+
+  const results: Measured[] = [];
+  for (const backend of o.backends) {
+    if (backend === 'wasm') {
+      for (const threads of o.wasmThreads) {
+        const r = await measureWasmInChild(threads, o);
+        if (r) results.push(r);
+      }
+    } else if (backend === 'cpu' && o.cpuBatches > 0) {
+      results.push(await measureCpu(images, o.batch, o.cpuBatches));
+    }
+  }
+
+  let torch: { img_per_s: number; loss: number; params: number } | null = null;
+  if (o.reference) {
+    if (!torchAvailable()) process.stdout.write(`\nreference skipped: ${SYS_PYTHON} has no torch (apt-get install python3-torch)\n`);
+    else {
+      process.stdout.write(`\nreference: PyTorch CPU, 2 threads (${REFERENCE})\n`);
+      torch = await runReference(o.n, data.info.dir);
+      if (torch) process.stdout.write(`  torch: ${torch.img_per_s} images/s, loss ${torch.loss}, ${torch.params} parameters\n`);
+    }
+  }
+
+  process.stdout.write('\nbackend   images/s   vs PyTorch   measured on\n');
+  for (const r of results) {
+    const q = torch ? r.imagesPerSec / torch.img_per_s : NaN;
+    const ratio = torch ? `${q < 0.1 ? q.toPrecision(2) : q.toFixed(2)}×` : '–';
+    process.stdout.write(`${r.backend.padEnd(8)} ${r.imagesPerSec.toFixed(r.imagesPerSec < 100 ? 1 : 0).padStart(9)}   ${ratio.padStart(10)}   ${r.note}\n`);
+  }
+  if (torch) process.stdout.write(`${'torch'.padEnd(8)} ${String(torch.img_per_s).padStart(9)}   ${'1.00×'.padStart(10)}   best of epochs 2–3\n`);
+  process.stdout.write(`load average at the end: ${loadavg()[0].toFixed(2)}\n`);
+  const fastest = results.reduce<Measured | null>((a, r) => (a && a.imagesPerSec >= r.imagesPerSec ? a : r), null);
+  if (fastest && torch) {
+    const ratio = fastest.imagesPerSec / torch.img_per_s;
+    process.stdout.write(`\nfastest: ${fastest.backend}, ${ratio.toFixed(2)}× PyTorch (target ≥ 0.5×: ${ratio >= 0.5 ? 'met' : 'NOT met'})\n`);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await benchAe(process.argv.slice(2));
+}

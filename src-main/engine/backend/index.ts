@@ -13,7 +13,7 @@ import {
 } from './calibrationCache';
 import { measureTrainingThroughput, type ThroughputOptions } from './calibrationNet';
 import { installedTensorflowPackage, NOT_INSTALLED_REASON, registerTensorflowBackend, tensorflowDevice } from './tensorflow';
-import { registerWasmTrainingKernels } from './wasmKernels';
+import { initWasmBackendThreaded, registerWasmTrainingKernels } from './wasmKernels';
 import { registerWebGPUBackend, releaseWebGPU, webgpuAdapterSummary, webgpuDeviceActive, webgpuDeviceLost } from './webgpu';
 
 /**
@@ -157,6 +157,9 @@ async function activate(name: ConcreteBackendName): Promise<ActiveBackendInfo> {
         break;
       case 'wasm': {
         ensureWasmKernels();
+        // Opt-in multi-threaded wasm (tfjs never starts its threaded build in Node; see initWasmBackendThreaded).
+        const wanted = Number(process.env.CLUSTERBENCH_WASM_THREADS ?? 1);
+        if (Number.isInteger(wanted) && wanted > 1) await initWasmBackendThreaded(wanted);
         await setBackendOrThrow('wasm');
         const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
         const threads = getThreadsCount();

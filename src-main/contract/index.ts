@@ -71,6 +71,8 @@ export interface RunSummary {
   accuracy: number | null;
   nmi: number | null;
   ari: number | null;
+  /** Wall time of the whole run (data loading included), when it completed. */
+  totalMs: number | null;
 }
 
 export interface JobInfo {
@@ -165,7 +167,7 @@ export interface Events {
   'job.progress': { jobId: string; runId?: number; progress: ProgressInfo };
   'job.epoch': { jobId: string; runId: number; loss: EpochLoss };
   'job.finished': { jobId: string; runId: number; summary: RunSummary };
-  'job.failed': { jobId: string; runId?: number; error: string };
+  'job.failed': { jobId: string; runId?: number; error: string; issues?: { param: string; message: string }[] };
   'job.cancelled': { jobId: string; runId?: number };
   'dataset.downloadProgress': { file: string; receivedBytes: number; totalBytes?: number; fileIndex: number; fileCount: number };
 }

@@ -49,7 +49,9 @@ export function createEngineApi(options: EngineApiOptions = {}): EngineApi {
     }
   });
   host.on('finished', (job, run: RunRecord) => emit('job.finished', { jobId: job.jobId, runId: run.id, summary: summarize(run) }));
-  host.on('failed', (job, err) => emit('job.failed', { jobId: job.jobId, runId: job.runId, error: err.message }));
+  host.on('failed', (job, err) =>
+    emit('job.failed', { jobId: job.jobId, runId: job.runId, error: err.message, issues: (err as Error & { issues?: { param: string; message: string }[] }).issues }),
+  );
   host.on('cancelled', (job) => emit('job.cancelled', { jobId: job.jobId, runId: job.runId }));
   host.on('event', (event, payload) => {
     if (event === 'dataset.downloadProgress') emit('dataset.downloadProgress', payload as Events['dataset.downloadProgress']);

@@ -8,7 +8,7 @@ import { buildConvAutoencoder, CONV_AE_ARCHITECTURE, CONV_AE_CODE_SIZE, encode, 
 import type { RunStore } from '../store/index';
 import type { DatasetInfo, RunRecord, RunResult } from '../store/types';
 import { imagesAsMatrix, type Matrix, type ProgressFn } from '../types';
-import { copyArtifact, readMatrixFile, runArtifactsDir, writeMatrixFile } from './artifacts';
+import { copyArtifact, readMatrixFile, removeRunArtifacts, runArtifactsDir, writeMatrixFile } from './artifacts';
 import { ParamError, parseExperimentParams, type AutoencoderTaskParams, type ExperimentParams } from './params';
 
 export interface RunContext {
@@ -99,6 +99,8 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
     const cancelled = isAbort(err, signal);
     if (cancelled) store.cancelRun(run.id);
     else store.failRun(run.id, (err as Error)?.message ?? String(err));
+    // A run that did not complete keeps no half-written weights or codes.
+    await removeRunArtifacts(store.path, run.id).catch(() => undefined);
     throw cancelled ? new CancelledError() : err;
   }
 }

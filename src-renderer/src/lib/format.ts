@@ -46,7 +46,9 @@ export function duration(ms: number | null | undefined): string {
   return `${h} h ${String(m - h * 60).padStart(2, '0')} min`;
 }
 
-export function runDurationMs(run: { startedAt: string; endedAt: string | null }): number | null {
+/** The run's own measured wall time when it has one (data loading included), else end minus start. */
+export function runDurationMs(run: { startedAt: string; endedAt: string | null; totalMs?: number | null }): number | null {
+  if (run.totalMs != null) return run.totalMs;
   if (!run.endedAt) return null;
   const ms = Date.parse(run.endedAt) - Date.parse(run.startedAt);
   return Number.isFinite(ms) ? ms : null;

@@ -26,6 +26,8 @@ export interface LiveJob {
   reportedEta?: { ms: number; at: number; phase: string };
   imagesPerSec?: number;
   error?: string;
+  /** Parameter problems found by the engine (field name + message), for marking the form. */
+  issues?: { param: string; message: string }[];
   summary?: RunSummary;
 }
 
@@ -194,9 +196,10 @@ export const useJobsStore = defineStore('jobs', () => {
       runs.upsert(summary);
       toasts.success(`Run #${runId} (${taskShort(summary.task)}) finished${summary.accuracy !== null ? ` — accuracy ${(summary.accuracy * 100).toFixed(2)}%` : ''}`);
     });
-    api.on('job.failed', ({ jobId, runId, error: message }) => {
+    api.on('job.failed', ({ jobId, runId, error: message, issues }) => {
       const job = upsert({ jobId, runId, state: 'failed' });
       job.error = message;
+      job.issues = issues;
       job.endedAt = Date.now();
       if (runId !== undefined) runs.invalidate(runId);
       void runs.refresh();

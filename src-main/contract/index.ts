@@ -37,6 +37,11 @@ export const requests = {
   }),
   /** Input and reconstruction of one eval image (reconstruction only for autoencoder runs). */
   'runs.imageDetail': z.object({ id: runId, index: z.number().int().min(0) }),
+  /**
+   * 2-D map of a run's eval images for a scatter plot: the run's own map (a 2-D UMAP or PCA of the eval codes,
+   * stored by pipeline runs), else a PCA of its eval codes, else of the raw pixels. `maxPoints` thins it evenly.
+   */
+  'runs.embedding': z.object({ id: runId, maxPoints: z.number().int().min(1).max(100_000).optional() }),
   'jobs.list': z.object({}),
   'dataset.info': z.object({}),
   'dataset.samples': z.object({ split: split.default('train'), perClass: z.number().int().min(1).max(50).default(10) }),
@@ -109,6 +114,20 @@ export interface ClusterImagesPage extends ImageBatch {
   offset: number;
 }
 
+/** 2-D coordinates of (some of) a run's eval images, with their cluster and true label. */
+export interface RunEmbedding {
+  /** x, y interleaved: points[2i], points[2i + 1] belong to indices[i]. */
+  points: number[];
+  clusters: number[];
+  labels: number[];
+  /** Eval-set indices of the points, ascending. */
+  indices: number[];
+  /** 'umap': the run's 2-D UMAP; 'pca': a PCA projection (of the codes, or of the pixels for runs without codes). */
+  method: 'umap' | 'pca';
+  /** What was projected. */
+  source: 'map' | 'codes' | 'pixels';
+}
+
 export interface DatasetSummary {
   available: boolean;
   /** Why it is not available and how to get it. */
@@ -149,6 +168,7 @@ export interface Responses {
   'runs.compare': RunRecord[];
   'runs.clusterImages': ClusterImagesPage;
   'runs.imageDetail': { index: number; label: number; cluster: number; mappedLabel: number; pixelsBase64: string; reconstructionBase64: string | null };
+  'runs.embedding': RunEmbedding;
   'jobs.list': JobInfo[];
   'dataset.info': DatasetSummary;
   'dataset.samples': ImageBatch;

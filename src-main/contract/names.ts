@@ -12,6 +12,7 @@ export const OPERATION_NAMES = [
   'runs.compare',
   'runs.clusterImages',
   'runs.imageDetail',
+  'runs.embedding',
   'jobs.list',
   'dataset.info',
   'dataset.samples',

@@ -1,11 +1,14 @@
 // Read-side operations of the contract, answered inside the engine worker so the UI thread never parses
 // data, renders figures or walks large arrays.
+import { readFile } from 'node:fs/promises';
 import type {
-  BackendInfo, ClusterImagesPage, DatasetSummary, ExportedFile, ImageBatch, Operation, ParsedRequestOf, Responses,
+  BackendInfo, ClusterImagesPage, DatasetSummary, ExportedFile, ImageBatch, Operation, ParsedRequestOf, Responses, RunEmbedding,
 } from '../contract/index';
 import { probeBackends } from '../engine/backend/index';
 import { removeRunArtifacts } from '../engine/experiments/artifacts';
 import { downloadFashionMnist, FASHION_MNIST_CLASSES, loadFashionMnist, pixelStats, type FashionMnist } from '../engine/data/index';
+import { pca, projectRows } from '../engine/manifold/pca';
+import { DENSE_AE_ARCHITECTURE_PREFIX, loadDenseAutoencoder, reconstructDense, type DenseAutoencoder } from '../engine/models/denseAutoencoder';
 import { defaultDataDir } from '../engine/paths';
 import { confusionTitleForRun, renderConfusionSvg, svgToPng } from '../engine/report/index';
 import { RunStore } from '../engine/store/index';
@@ -77,6 +80,68 @@ function safeName(text: string): string {
 
 let lastBackends: BackendInfo[] | undefined;
 
+/** Reads a float32 artifact written by writeMatrixFile (null when it is missing or not `rows × k` values). */
+async function readFloats(file: string, rows: number): Promise<{ data: Float32Array; cols: number } | null> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch {
+    return null;
+  }
+  const values = bytes.byteLength / 4;
+  if (rows < 1 || values < rows || values % rows !== 0 || bytes.byteLength % 4 !== 0) return null;
+  const data = new Float32Array(values);
+  new Uint8Array(data.buffer).set(bytes);
+  return { data, cols: values / rows };
+}
+
+const denseModels = new Map<string, Promise<DenseAutoencoder>>();
+
+/** A dense autoencoder's reconstruction of one eval image as base64 bytes (MSE outputs clamped to [0, 1]). */
+async function reconstructDenseImage(dir: string | undefined, set: ImageSet, index: number): Promise<string | null> {
+  if (!dir) return null;
+  let loading = denseModels.get(dir);
+  if (!loading) {
+    loading = loadDenseAutoencoder(dir);
+    loading.catch(() => denseModels.delete(dir));
+    denseModels.set(dir, loading);
+  }
+  const size = set.width * set.height;
+  const pixels = await reconstructDense(await loading, { data: set.images, rows: set.count, cols: size }, [index]);
+  return Buffer.from(Uint8Array.from(pixels, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255))).toString('base64');
+}
+
+/** PCA rows fitted for the pixel fallback: a fixed, evenly spaced sample keeps it well under a second. */
+const PIXEL_PCA_FIT_ROWS = 1000;
+/** 2-D projections computed for runs without a stored map, by run id (runs never change once completed). */
+const projections = new Map<number, Promise<{ points: Float32Array; source: 'codes' | 'pixels' }>>();
+
+/** PCA to 2-D of `rows × cols` values, the components fitted on at most `fitRows` evenly spaced rows. */
+async function project2d(data: Float32Array, rows: number, cols: number, fitRows: number): Promise<Float32Array> {
+  let fit = { data, rows, cols };
+  if (rows > fitRows) {
+    const sample = new Float32Array(fitRows * cols);
+    for (let i = 0; i < fitRows; i++) {
+      const src = Math.floor((i * rows) / fitRows) * cols;
+      sample.set(data.subarray(src, src + cols), i * cols);
+    }
+    fit = { data: sample, rows: fitRows, cols };
+  }
+  const model = await pca(fit, Math.min(2, cols), 0, { device: false });
+  const projected = projectRows({ data, rows, cols }, model.mean, model.components, model.nComponents);
+  if (model.nComponents === 2) return projected;
+  // a single column: the map's y is 0
+  const out = new Float32Array(rows * 2);
+  for (let i = 0; i < rows; i++) out[2 * i] = projected[i];
+  return out;
+}
+
+/** Evenly spaced eval indices, at most `max` of them (all when max is undefined or large enough). */
+function thinned(count: number, max?: number): number[] {
+  if (max === undefined || max >= count) return Array.from({ length: count }, (_, i) => i);
+  return Array.from({ length: max }, (_, i) => Math.floor((i * count) / max));
+}
+
 type Handler<O extends Operation> = (req: ParsedRequestOf<O>, store: RunStore, ctx: QueryContext) => Promise<Responses[O]> | Responses[O];
 
 function requireRun(store: RunStore, id: number, withAssignments = false): RunRecord {
@@ -124,11 +189,52 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
     if (req.index >= run.assignments.length) throw new NotFoundError(`Run #${req.id} evaluated ${run.assignments.length} images; there is no image ${req.index}`);
     const { test } = await dataset(run.dataset.dir);
     const cluster = run.assignments[req.index];
+    // dense autoencoders (pipeline / n2d runs) are read here; the study's conv autoencoder by reconstruct.ts
+    const dense = run.artifacts?.architecture?.startsWith(DENSE_AE_ARCHITECTURE_PREFIX) === true;
     const { reconstructImage } = await import('./reconstruct');
     return {
       index: req.index, label: test.labels[req.index], cluster, mappedLabel: run.evaluation.mapping[cluster],
-      pixelsBase64: toBytes(test, [req.index]), reconstructionBase64: await reconstructImage(run, test, req.index),
+      pixelsBase64: toBytes(test, [req.index]),
+      reconstructionBase64: dense ? await reconstructDenseImage(run.artifacts.autoencoder, test, req.index) : await reconstructImage(run, test, req.index),
     };
+  },
+
+  'runs.embedding': async (req, store) => {
+    const run = requireRun(store, req.id, true);
+    if (!run.assignments || !run.dataset) throw new NotFoundError(`Run #${req.id} has no cluster assignments (status ${run.status})`);
+    const count = run.assignments.length;
+    const { test } = await dataset(run.dataset.dir);
+    let points: Float32Array | undefined;
+    let method: RunEmbedding['method'] = 'pca';
+    let source: RunEmbedding['source'] = 'map';
+    const stored = run.artifacts.map2dEval ? await readFloats(run.artifacts.map2dEval, count) : null;
+    if (stored && stored.cols === 2) {
+      points = stored.data;
+      method = run.artifacts.map2dMethod === 'umap' ? 'umap' : 'pca';
+    } else {
+      let computing = projections.get(run.id);
+      if (!computing) {
+        computing = (async () => {
+          const codes = run.artifacts.codesEval ? await readFloats(run.artifacts.codesEval, count) : null;
+          if (codes) return { points: await project2d(codes.data, count, codes.cols, 5000), source: 'codes' as const };
+          if (test.count < count) throw new NotFoundError(`Run #${run.id} evaluated ${count} images; the dataset has ${test.count}`);
+          const size = test.width * test.height;
+          return { points: await project2d(test.images.subarray(0, count * size), count, size, PIXEL_PCA_FIT_ROWS), source: 'pixels' as const };
+        })();
+        computing.catch(() => projections.delete(run.id));
+        projections.set(run.id, computing);
+      }
+      ({ points, source } = await computing);
+    }
+    const indices = thinned(count, req.maxPoints);
+    const out: RunEmbedding = { points: new Array<number>(indices.length * 2), clusters: [], labels: [], indices, method, source };
+    indices.forEach((index, i) => {
+      out.points[2 * i] = points[2 * index];
+      out.points[2 * i + 1] = points[2 * index + 1];
+    });
+    out.clusters = indices.map((i) => run.assignments![i]);
+    out.labels = indices.map((i) => test.labels[i]);
+    return out;
   },
 
   'dataset.info': async (_req, _store, ctx) => {

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 
-export const TASKS = ['kmeans', 'ae-kmeans', 'ae-gmm'] as const;
+export const TASKS = ['kmeans', 'ae-kmeans', 'ae-gmm', 'pipeline', 'n2d'] as const;
 export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+/** Pipeline components: the encoder (none = raw pixels), the clusterer, how the data is split between fit and eval. */
+export const ENCODERS = ['none', 'conv', 'dense'] as const;
+export const CLUSTERERS = ['kmeans', 'gmm'] as const;
+export const PROTOCOLS = ['transductive', 'inductive'] as const;
+export const AE_LOSSES = ['mse', 'bce'] as const;
+export const UMAP_INITS = ['spectral', 'pca', 'random'] as const;
+export const MAP2D_METHODS = ['umap', 'pca', 'none'] as const;
 
 const int = (min: number) => z.number({ error: 'must be a number' }).int('must be an integer').min(min, `must be ≥ ${min}`);
 
@@ -31,20 +38,84 @@ const autoencoderParams = {
   reuseEncoder: int(1).optional(),
 };
 
+const gmmParams = {
+  covariance: z.enum(['full', 'diag', 'spherical']).default('full'),
+  regCovar: z.number().min(0, 'must be ≥ 0').default(1e-6),
+  gmmMaxIter: int(1).default(100),
+  gmmTol: z.number().min(0, 'must be ≥ 0').default(1e-3),
+  gmmNInit: int(1).default(1),
+};
+
+const num = () => z.number({ error: 'must be a number' }).finite('must be a finite number');
+
+interface PipelineDefaults {
+  epochs: number;
+  valSplit: number;
+  protocol: (typeof PROTOCOLS)[number];
+}
+
+/**
+ * A free combination of components: encoder (none | the study's conv AE | a dense AE of any sizes) → optional
+ * UMAP → k-means or GMM. `protocol` says what the unsupervised steps see: 'inductive' fits the autoencoder, UMAP
+ * and the clusterer on the training images and applies them to the test images; 'transductive' (N2D's protocol)
+ * fits them on training and test images together, without labels. Either way the evaluation is on the test images.
+ */
+function pipelineShape(d: PipelineDefaults) {
+  return {
+    ...common,
+    encoder: z.enum(ENCODERS).default('dense'),
+    /** Dense AE: hidden layer sizes of the encoder (input side first); the decoder mirrors them. */
+    layers: z.array(int(1).max(65_536, 'must be ≤ 65536'), { error: 'must be a list of layer sizes' }).min(1, 'needs at least one layer').max(8, 'at most 8 layers').default([500, 500, 2000]),
+    /** Dense AE: size of the (linear) code layer. */
+    codeSize: int(1).max(4096, 'must be ≤ 4096').default(10),
+    /** Dense AE: mse (linear output, N2D) or bce (sigmoid output). */
+    loss: z.enum(AE_LOSSES).default('mse'),
+    epochs: int(1).default(d.epochs),
+    batchSize: int(1).default(256),
+    learningRate: num().gt(0, 'must be > 0').default(1e-3),
+    valSplit: num().min(0, 'must be in [0, 0.5]').max(0.5, 'must be in [0, 0.5]').default(d.valSplit),
+    patience: int(1).nullable().default(null),
+    /** Start from the autoencoder of an earlier run (same architecture) instead of training one. */
+    reuseEncoder: int(1).optional(),
+    /** UMAP between the encoder and the clusterer. */
+    umap: z.boolean({ error: 'must be true or false' }).default(true),
+    umapNeighbors: int(2).default(20),
+    umapMinDist: num().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1 (the spread)').default(0),
+    /** Embedding dimension; null = k, as N2D does. */
+    umapComponents: int(1).nullable().default(null),
+    /** Layout epochs; null = umap-learn's default (200 above 10,000 points, else 500). */
+    umapEpochs: int(1).nullable().default(null),
+    umapInit: z.enum(UMAP_INITS).default('spectral'),
+    protocol: z.enum(PROTOCOLS).default(d.protocol),
+    cluster: z.enum(CLUSTERERS).default('gmm'),
+    ...kmeansParams,
+    ...gmmParams,
+    /** 2-D map of the test images for the UI: a 2-component UMAP of their codes, their PCA, or none. */
+    map2d: z.enum(MAP2D_METHODS).default('umap'),
+  };
+}
+
+/** N2D's autoencoder epochs are 1000; Clusterbench's default fits a 2-core machine's 15 minutes (see bench/n2d.ts). */
+export const N2D_DEFAULT_EPOCHS = 20;
+
 export const kmeansTaskSchema = z.strictObject({ task: z.literal('kmeans'), ...common, ...kmeansParams });
 export const aeKmeansTaskSchema = z.strictObject({ task: z.literal('ae-kmeans'), ...common, ...autoencoderParams, ...kmeansParams });
 export const aeGmmTaskSchema = z.strictObject({
   task: z.literal('ae-gmm'),
   ...common,
   ...autoencoderParams,
-  covariance: z.enum(['full', 'diag', 'spherical']).default('full'),
-  regCovar: z.number().min(0, 'must be ≥ 0').default(1e-6),
-  gmmMaxIter: int(1).default(100),
-  gmmTol: z.number().min(0, 'must be ≥ 0').default(1e-3),
-  gmmNInit: int(1).default(1),
+  ...gmmParams,
 });
+/** Any combination of encoder → UMAP → clusterer; defaults: dense N2D autoencoder, UMAP, GMM, inductive. */
+export const pipelineTaskSchema = z.strictObject({ task: z.literal('pipeline'), ...pipelineShape({ epochs: N2D_DEFAULT_EPOCHS, valSplit: 0.1, protocol: 'inductive' }) });
+/**
+ * The N2D preset (McConville et al.): dense autoencoder 784-500-500-2000-10 (MSE, Adam 1e-3, batch 256) → UMAP
+ * (20 neighbours, min_dist 0, 10 components) → full-covariance GMM, transductive like the paper. Every component
+ * can still be changed, as in 'pipeline'.
+ */
+export const n2dTaskSchema = z.strictObject({ task: z.literal('n2d'), ...pipelineShape({ epochs: N2D_DEFAULT_EPOCHS, valSplit: 0, protocol: 'transductive' }) });
 
-export const experimentSchema = z.discriminatedUnion('task', [kmeansTaskSchema, aeKmeansTaskSchema, aeGmmTaskSchema], {
+export const experimentSchema = z.discriminatedUnion('task', [kmeansTaskSchema, aeKmeansTaskSchema, aeGmmTaskSchema, pipelineTaskSchema, n2dTaskSchema], {
   error: (issue) => (issue.code === 'invalid_union' ? `unknown task (expected one of: ${TASKS.join(', ')})` : undefined),
 });
 
@@ -52,6 +123,7 @@ export type KmeansTaskParams = z.infer<typeof kmeansTaskSchema>;
 export type AeKmeansTaskParams = z.infer<typeof aeKmeansTaskSchema>;
 export type AeGmmTaskParams = z.infer<typeof aeGmmTaskSchema>;
 export type AutoencoderTaskParams = AeKmeansTaskParams | AeGmmTaskParams;
+export type PipelineTaskParams = z.infer<typeof pipelineTaskSchema> | z.infer<typeof n2dTaskSchema>;
 export type ExperimentParams = z.infer<typeof experimentSchema>;
 
 export interface ParamIssue {
@@ -70,6 +142,12 @@ export class ParamError extends Error {
 /** Validates experiment parameters (from the CLI, IPC or a re-run) and fills in defaults. */
 export function parseExperimentParams(input: unknown): ExperimentParams {
   const result = experimentSchema.safeParse(input);
-  if (result.success) return result.data;
-  throw new ParamError(result.error.issues.map((issue) => ({ param: issue.path.join('.'), message: issue.message })));
+  if (!result.success) throw new ParamError(result.error.issues.map((issue) => ({ param: String(issue.path[0] ?? ''), message: issue.message })));
+  const params = result.data;
+  if (params.task === 'pipeline' || params.task === 'n2d') {
+    const issues: ParamIssue[] = [];
+    if (params.encoder === 'none' && params.reuseEncoder !== undefined) issues.push({ param: 'reuseEncoder', message: 'there is no encoder to reuse with encoder none' });
+    if (issues.length) throw new ParamError(issues);
+  }
+  return params;
 }

@@ -4,12 +4,18 @@ import { GaussianMixture } from '../cluster/gmm';
 import { KMeans } from '../cluster/kmeans';
 import { FASHION_MNIST_CLASSES, loadFashionMnist, pixelStats, type FashionMnist } from '../data/index';
 import { evaluate } from '../metrics/index';
+import { pca } from '../manifold/pca';
+import { Umap, umapParamIssues, type UmapParams, type UmapProgressEvent } from '../manifold/umap';
 import { buildConvAutoencoder, CONV_AE_ARCHITECTURE, CONV_AE_CODE_SIZE, encode, loadAutoencoder, saveAutoencoder, trainAutoencoder, type ConvAutoencoder } from '../models/convAutoencoder';
+import {
+  buildDenseAutoencoder, denseArchitectureId, encodeDense, loadDenseAutoencoder, saveDenseAutoencoder, trainDenseAutoencoder, type DenseAutoencoder,
+  type DenseAutoencoderConfig,
+} from '../models/denseAutoencoder';
 import type { RunStore } from '../store/index';
-import type { DatasetInfo, RunRecord, RunResult } from '../store/types';
-import { imagesAsMatrix, type Matrix, type ProgressFn } from '../types';
+import type { DatasetInfo, RunRecord, RunResult, TaskName } from '../store/types';
+import { imagesAsMatrix, type ImageSet, type Matrix, type ProgressFn } from '../types';
 import { copyArtifact, readMatrixFile, removeRunArtifacts, runArtifactsDir, writeMatrixFile } from './artifacts';
-import { ParamError, parseExperimentParams, type AutoencoderTaskParams, type ExperimentParams } from './params';
+import { ParamError, parseExperimentParams, type AutoencoderTaskParams, type ExperimentParams, type PipelineTaskParams } from './params';
 
 export interface RunContext {
   store: RunStore;
@@ -80,17 +86,23 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
   onProgress?.({ phase: 'load', message: 'Loading Fashion-MNIST' });
   const data = await loadFashionMnist({ dir: ctx.dataDir, trainLimit: params.trainLimit, testLimit: params.testLimit });
   timings.loadMs = performance.now() - started;
-  const reused = checkAgainstData(params, data, store);
+  const reused = isPipeline(params) ? checkPipelineAgainstData(params, data, store) : checkAgainstData(params, data, store);
   throwIfAborted(signal);
 
   onProgress?.({ phase: 'backend', message: `Starting the ${params.backend} backend` });
   const backend = await initBackend(params.backend);
-  const run = store.createRun({ task: params.task, params: { ...params }, seed: params.seed, backend, dataset: describeDataset(data) });
+  // TaskName (store/types.ts) does not list 'pipeline' and 'n2d' yet; the store keeps any task name as text
+  const run = store.createRun({ task: params.task as TaskName, params: { ...params }, seed: params.seed, backend, dataset: describeDataset(data) });
   ctx.onRunCreated?.(run);
 
   try {
     const task = { run, data, store, onProgress, signal, timings };
-    const result = params.task === 'kmeans' ? await kmeansOnPixels(params, task) : await autoencoderThenCluster(params, reused, task);
+    const result =
+      params.task === 'kmeans'
+        ? await kmeansOnPixels(params, task)
+        : isPipeline(params)
+          ? await pipeline(params, reused, task)
+          : await autoencoderThenCluster(params, reused, task);
     timings.totalMs = performance.now() - started;
     const calibrated = activeBackendInfo()?.imagesPerSec;
     if (calibrated !== undefined) result.metrics.backendImagesPerSec = calibrated;
@@ -148,7 +160,7 @@ async function clusterWithKmeans(
 }
 
 async function clusterWithGmm(
-  params: Extract<ExperimentParams, { task: 'ae-gmm' }>,
+  params: Pick<Extract<ExperimentParams, { task: 'ae-gmm' }>, 'k' | 'covariance' | 'regCovar' | 'gmmMaxIter' | 'gmmTol' | 'gmmNInit' | 'seed'>,
   fit: Matrix,
   evalSet: Matrix,
   ctx: TaskContext,
@@ -245,6 +257,254 @@ async function autoencoderThenCluster(params: AutoencoderTaskParams, reused: Run
   const fit: Matrix = { data: codes.fit, rows: data.train.count, cols: CONV_AE_CODE_SIZE };
   const evalSet: Matrix = { data: codes.eval, rows: data.test.count, cols: CONV_AE_CODE_SIZE };
   const clustered = params.task === 'ae-gmm' ? await clusterWithGmm(params, fit, evalSet, ctx) : await clusterWithKmeans(params, fit, evalSet, ctx);
+  const evaluation = evaluateAssignments(clustered.assignments, data, params.k);
+  return {
+    metrics: { accuracy: evaluation.accuracy, nmi: evaluation.nmi, ari: evaluation.ari, ...metrics, ...clustered.metrics },
+    evaluation,
+    assignments: clustered.assignments,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pipeline: encoder (none | conv | dense) → optional UMAP → k-means | GMM; 'n2d' is its N2D preset.
+
+const isPipeline = (p: ExperimentParams): p is PipelineTaskParams => p.task === 'pipeline' || p.task === 'n2d';
+
+const PIXELS = 784;
+
+function denseConfigOf(params: PipelineTaskParams): DenseAutoencoderConfig {
+  return { inputSize: PIXELS, layers: [...params.layers], codeSize: params.codeSize, loss: params.loss };
+}
+
+/** Architecture id of the encoder the parameters ask for (what a reused encoder must match). */
+function pipelineArchitecture(params: PipelineTaskParams): string | undefined {
+  if (params.encoder === 'conv') return CONV_AE_ARCHITECTURE;
+  if (params.encoder === 'dense') return denseArchitectureId(denseConfigOf(params));
+  return undefined;
+}
+
+/** Width of the features the clusterer (or UMAP) sees. */
+function featureCols(params: PipelineTaskParams): number {
+  return params.encoder === 'conv' ? CONV_AE_CODE_SIZE : params.encoder === 'dense' ? params.codeSize : PIXELS;
+}
+
+const UMAP_PARAM_NAMES: Partial<Record<keyof UmapParams, string>> = {
+  nNeighbors: 'umapNeighbors', minDist: 'umapMinDist', nComponents: 'umapComponents', nEpochs: 'umapEpochs', init: 'umapInit',
+};
+
+function umapParamsOf(params: PipelineTaskParams): Partial<UmapParams> {
+  return {
+    nNeighbors: params.umapNeighbors, minDist: params.umapMinDist, nComponents: params.umapComponents ?? params.k,
+    nEpochs: params.umapEpochs, init: params.umapInit, seed: params.seed,
+  };
+}
+
+/** The pipeline's checks that need the data or the history, before any run exists (like checkAgainstData). */
+function checkPipelineAgainstData(params: PipelineTaskParams, data: FashionMnist, store: RunStore): RunRecord | undefined {
+  const fitRows = params.protocol === 'transductive' ? data.train.count + data.test.count : data.train.count;
+  const issues: { param: string; message: string }[] = [];
+  if (params.k > fitRows) issues.push({ param: 'k', message: `${params.k} clusters for only ${fitRows} images to fit on` });
+  if (params.umap) {
+    for (const issue of umapParamIssues(umapParamsOf(params), fitRows)) {
+      issues.push({ param: UMAP_PARAM_NAMES[issue.param] ?? issue.param, message: issue.message });
+    }
+  }
+  if (params.encoder !== 'none' && params.reuseEncoder === undefined) {
+    const trainCount = fitRows - Math.floor(fitRows * params.valSplit);
+    if (params.batchSize > trainCount) {
+      issues.push({ param: 'batchSize', message: `${params.batchSize} is larger than the ${trainCount} training images left after the validation split` });
+    }
+  }
+  if (issues.length) throw new ParamError(issues);
+  if (params.reuseEncoder === undefined) return undefined;
+  const earlier = store.getRun(params.reuseEncoder);
+  const wanted = pipelineArchitecture(params);
+  const problem = !earlier
+    ? 'no such run'
+    : earlier.status !== 'completed'
+      ? `run #${earlier.id} is ${earlier.status}`
+      : !earlier.artifacts.autoencoder
+        ? `run #${earlier.id} (${earlier.task}) has no trained autoencoder`
+        : earlier.artifacts.architecture !== wanted
+          ? `run #${earlier.id} used architecture '${earlier.artifacts.architecture}', not '${wanted}'` +
+            (params.encoder === 'dense' ? ' (match its --encoder, --layers, --code-size and --loss)' : '')
+          : undefined;
+  if (problem) throw new ParamError([{ param: 'reuseEncoder', message: problem }]);
+  return earlier;
+}
+
+function concatRows(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function concatImages(a: ImageSet, b: ImageSet): ImageSet {
+  const labels = new Uint8Array(a.count + b.count);
+  labels.set(a.labels.subarray(0, a.count));
+  labels.set(b.labels.subarray(0, b.count), a.count);
+  return {
+    images: concatRows(a.images.subarray(0, a.count * 784), b.images.subarray(0, b.count * 784)),
+    labels, count: a.count + b.count, height: a.height, width: a.width,
+  };
+}
+
+interface Features {
+  train: Float32Array;
+  test: Float32Array;
+  cols: number;
+}
+
+/** Trains (or reuses) the pipeline's encoder and returns the codes of the training and test images. */
+async function encoderStage(params: PipelineTaskParams, reused: RunRecord | undefined, ctx: TaskContext, dir: string, metrics: Record<string, number>): Promise<Features> {
+  const { run, data, store, onProgress, signal, timings } = ctx;
+  if (params.encoder === 'none') return { train: data.train.images.subarray(0, data.train.count * PIXELS), test: data.test.images.subarray(0, data.test.count * PIXELS), cols: PIXELS };
+  const cols = featureCols(params);
+  const architecture = pipelineArchitecture(params)!;
+  const modelDir = join(dir, 'autoencoder');
+  const codeFiles = { fit: join(dir, 'codes-fit.f32'), eval: join(dir, 'codes-eval.f32') };
+  const transductive = params.protocol === 'transductive';
+  let conv: ConvAutoencoder | undefined;
+  let dense: DenseAutoencoder | undefined;
+  let codes: { train: Float32Array; test: Float32Array } | undefined;
+  try {
+    if (reused) {
+      onProgress?.({ phase: 'reuse', message: `Loading the encoder of run #${reused.id}` });
+      await copyArtifact(reused.artifacts.autoencoder, modelDir);
+      if (sameData(reused.dataset, describeDataset(data)) && reused.artifacts.codesFit && reused.artifacts.codesEval) {
+        codes = {
+          train: await readMatrixFile(reused.artifacts.codesFit, data.train.count, cols),
+          test: await readMatrixFile(reused.artifacts.codesEval, data.test.count, cols),
+        };
+        store.setArtifacts(run.id, { reusedCodesFrom: String(reused.id) });
+      } else if (params.encoder === 'conv') {
+        conv = await loadAutoencoder(modelDir);
+      } else {
+        dense = await loadDenseAutoencoder(modelDir, architecture);
+      }
+      for (const loss of reused.losses) store.appendLoss(run.id, loss);
+      store.setArtifacts(run.id, { reusedEncoderFrom: String(reused.id), encoderFitOn: reused.artifacts.encoderFitOn ?? 'train' });
+    } else {
+      const trainStart = performance.now();
+      const total = params.epochs;
+      const trainParams = { epochs: params.epochs, batchSize: params.batchSize, learningRate: params.learningRate, valSplit: params.valSplit, patience: params.patience, seed: params.seed };
+      const callbacks = {
+        signal,
+        onBatch: (e: { epoch: number; batch: number; batches: number; imagesPerSec: number }) => {
+          const done = (e.epoch - 1 + e.batch / e.batches) / total;
+          const elapsed = (performance.now() - trainStart) / 1000;
+          onProgress?.({ phase: 'train', fraction: done, epoch: e.epoch, epochs: total, batch: e.batch, batches: e.batches, imagesPerSec: e.imagesPerSec, etaSeconds: done > 0 ? (elapsed / done) * (1 - done) : undefined });
+        },
+        onEpoch: (e: { epoch: number; trainLoss: number; valLoss: number | null; imagesPerSec: number }) => {
+          store.appendLoss(run.id, { epoch: e.epoch, trainLoss: e.trainLoss, valLoss: e.valLoss });
+          onProgress?.({ phase: 'epoch', fraction: e.epoch / total, epoch: e.epoch, epochs: total, trainLoss: e.trainLoss, valLoss: e.valLoss, imagesPerSec: e.imagesPerSec });
+        },
+      };
+      // transductive (N2D): the autoencoder sees the test images too, never their labels
+      const images = transductive ? concatImages(data.train, data.test) : data.train;
+      onProgress?.({ phase: 'train', fraction: 0, message: `Training the ${params.encoder} autoencoder on ${images.count} images` });
+      const result =
+        params.encoder === 'conv'
+          ? await trainAutoencoder((conv = buildConvAutoencoder(params.seed)), images, trainParams, callbacks)
+          : await trainDenseAutoencoder((dense = buildDenseAutoencoder(denseConfigOf(params), params.seed)), imagesAsMatrix(images), trainParams, callbacks);
+      timings.trainMs = performance.now() - trainStart;
+      metrics.trainImagesPerSec = result.imagesPerSec;
+      metrics.epochsRun = result.losses.length;
+      metrics.finalTrainLoss = result.losses.at(-1)?.trainLoss ?? NaN;
+      if (result.losses.at(-1)?.valLoss != null) metrics.finalValLoss = result.losses.at(-1)!.valLoss!;
+      if (conv) await saveAutoencoder(conv, modelDir);
+      else await saveDenseAutoencoder(dense!, modelDir);
+      store.setArtifacts(run.id, { encoderFitOn: transductive ? 'train+test' : 'train' });
+    }
+    metrics.encoderParams = conv ? conv.autoencoder.countParams() : dense ? dense.autoencoder.countParams() : NaN;
+    if (Number.isNaN(metrics.encoderParams)) delete metrics.encoderParams;
+    store.setArtifacts(run.id, { autoencoder: modelDir, architecture, codeSize: String(cols) });
+    throwIfAborted(signal);
+    if (!codes) {
+      onProgress?.({ phase: 'encode', message: 'Encoding images' });
+      const encodeStart = performance.now();
+      codes = conv
+        ? { train: await encode(conv.encoder, data.train), test: await encode(conv.encoder, data.test) }
+        : { train: await encodeDense(dense!, imagesAsMatrix(data.train), 1024, signal), test: await encodeDense(dense!, imagesAsMatrix(data.test), 1024, signal) };
+      timings.encodeMs = performance.now() - encodeStart;
+    }
+    await writeMatrixFile(codeFiles.fit, codes.train);
+    await writeMatrixFile(codeFiles.eval, codes.test);
+    store.setArtifacts(run.id, { codesFit: codeFiles.fit, codesEval: codeFiles.eval });
+    return { ...codes, cols };
+  } finally {
+    conv?.autoencoder.dispose();
+    dense?.autoencoder.dispose();
+  }
+}
+
+/** 2-D coordinates of the test images for the UI's map: a 2-component UMAP of their features, or their PCA. */
+async function map2dStage(params: PipelineTaskParams, features: Matrix, ctx: TaskContext): Promise<{ points: Float32Array; method: 'umap' | 'pca' } | undefined> {
+  if (params.map2d === 'none' || features.rows < 3) return undefined;
+  const start = performance.now();
+  ctx.onProgress?.({ phase: 'map', message: `2-D ${params.map2d === 'umap' ? 'UMAP' : 'PCA'} map of the test images` });
+  let result: { points: Float32Array; method: 'umap' | 'pca' };
+  if (params.map2d === 'umap' && features.rows > 3) {
+    const umap = new Umap({ nNeighbors: Math.min(15, features.rows - 1), minDist: 0.1, nComponents: 2, seed: params.seed, init: 'spectral' });
+    result = { points: await umap.fit(features, { signal: ctx.signal, onProgress: (e) => ctx.onProgress?.({ ...e, phase: 'map' }) }), method: 'umap' };
+  } else {
+    result = { points: (await pca(features, Math.min(2, features.cols), params.seed)).projection, method: 'pca' };
+  }
+  ctx.timings.mapMs = performance.now() - start;
+  return result;
+}
+
+async function pipeline(params: PipelineTaskParams, reused: RunRecord | undefined, ctx: TaskContext): Promise<TaskResult> {
+  const { run, data, store, onProgress, signal, timings } = ctx;
+  const dir = runArtifactsDir(store.path, run.id);
+  const transductive = params.protocol === 'transductive';
+  const metrics: Record<string, number> = {};
+  store.setArtifacts(run.id, { protocol: params.protocol });
+
+  const features = await encoderStage(params, reused, ctx, dir, metrics);
+  throwIfAborted(signal);
+  const nTrain = data.train.count;
+  const nTest = data.test.count;
+  const cols = features.cols;
+  const evalFeatures: Matrix = { data: features.test, rows: nTest, cols };
+  let fit: Matrix = transductive ? { data: concatRows(features.train, features.test), rows: nTrain + nTest, cols } : { data: features.train, rows: nTrain, cols };
+  let evalSet: Matrix = evalFeatures;
+  metrics.fitRows = fit.rows;
+
+  if (params.umap) {
+    const umapStart = performance.now();
+    const umap = new Umap(umapParamsOf(params));
+    const dim = umap.params.nComponents;
+    onProgress?.({ phase: 'umap', fraction: 0, message: `UMAP of ${fit.rows} points to ${dim} dimensions (${params.protocol})` });
+    const forward = (e: UmapProgressEvent) => onProgress?.({ ...e, phase: 'umap' });
+    const embedding = await umap.fit(fit, { signal, onProgress: forward });
+    fit = { data: embedding, rows: fit.rows, cols: dim };
+    evalSet = transductive
+      ? { data: embedding.subarray(nTrain * dim, (nTrain + nTest) * dim), rows: nTest, cols: dim }
+      : { data: await umap.transform(evalFeatures, { signal, onProgress: forward }), rows: nTest, cols: dim };
+    timings.umapMs = performance.now() - umapStart;
+    const info = umap.info!;
+    Object.assign(timings, { umapKnnMs: info.timings.knnMs, umapGraphMs: info.timings.graphMs, umapInitMs: info.timings.initMs, umapOptimizeMs: info.timings.optimizeMs });
+    Object.assign(metrics, { umapComponents: dim, umapEpochs: info.nEpochs, umapEdges: info.edges });
+    if (info.initFallback) metrics.umapInitFallback = 1;
+    const file = join(dir, 'embedding-eval.f32');
+    await writeMatrixFile(file, evalSet.data.slice());
+    store.setArtifacts(run.id, { embeddingEval: file, embeddingDims: String(dim) });
+    throwIfAborted(signal);
+  }
+
+  const clustered =
+    params.cluster === 'gmm' ? await clusterWithGmm(params, fit, evalSet, ctx) : await clusterWithKmeans(params, fit, evalSet, ctx);
+  throwIfAborted(signal);
+
+  const map = await map2dStage(params, evalFeatures, ctx);
+  if (map) {
+    const file = join(dir, 'map2d-eval.f32');
+    await writeMatrixFile(file, map.points);
+    store.setArtifacts(run.id, { map2dEval: file, map2dMethod: map.method });
+  }
+
   const evaluation = evaluateAssignments(clustered.assignments, data, params.k);
   return {
     metrics: { accuracy: evaluation.accuracy, nmi: evaluation.nmi, ari: evaluation.ari, ...metrics, ...clustered.metrics },

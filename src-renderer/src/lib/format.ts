@@ -4,12 +4,16 @@ export const TASK_LABELS: Record<string, string> = {
   kmeans: 'k-means on pixels',
   'ae-kmeans': 'Autoencoder + k-means',
   'ae-gmm': 'Autoencoder + GMM',
+  pipeline: 'Pipeline (encoder → UMAP → clusterer)',
+  n2d: 'N2D (AE → UMAP → GMM)',
 };
 
 export const TASK_SHORT: Record<string, string> = {
   kmeans: 'k-means',
   'ae-kmeans': 'AE + k-means',
   'ae-gmm': 'AE + GMM',
+  pipeline: 'Pipeline',
+  n2d: 'N2D',
 };
 
 export function taskLabel(task: TaskName | string): string {
@@ -20,7 +24,11 @@ export function taskShort(task: TaskName | string): string {
   return TASK_SHORT[task] ?? task;
 }
 
-export const isAutoencoderTask = (task: string): boolean => task === 'ae-kmeans' || task === 'ae-gmm';
+/** Tasks that may train an autoencoder (pipeline and n2d do unless their encoder is 'none'). */
+export const isAutoencoderTask = (task: string): boolean => task === 'ae-kmeans' || task === 'ae-gmm' || isPipelineTask(task);
+
+/** The component pipelines: encoder → optional UMAP → k-means or GMM. */
+export const isPipelineTask = (task: string): boolean => task === 'pipeline' || task === 'n2d';
 
 export function pct(value: number | null | undefined, digits = 2): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '—' : `${(value * 100).toFixed(digits)}%`;
@@ -97,6 +105,19 @@ export const PARAM_LABELS: Record<string, string> = {
   gmmMaxIter: 'GMM max iterations',
   gmmTol: 'GMM tolerance',
   reuseEncoder: 'Reused encoder',
+  encoder: 'Encoder',
+  layers: 'Encoder layers',
+  codeSize: 'Code size',
+  loss: 'Reconstruction loss',
+  umap: 'UMAP',
+  umapNeighbors: 'UMAP neighbours',
+  umapMinDist: 'UMAP min dist',
+  umapComponents: 'UMAP components',
+  umapEpochs: 'UMAP epochs',
+  umapInit: 'UMAP init',
+  protocol: 'Protocol',
+  cluster: 'Clusterer',
+  map2d: '2-D map',
 };
 
 export function paramLabel(key: string): string {
@@ -105,7 +126,15 @@ export function paramLabel(key: string): string {
 
 export function paramValue(key: string, value: unknown): string {
   if (value === undefined) return '—';
-  if (value === null) return key === 'patience' ? 'off' : '—';
+  if (value === null) {
+    if (key === 'patience') return 'off';
+    if (key === 'umapComponents') return '= k';
+    if (key === 'umapEpochs') return 'default';
+    return '—';
+  }
+  if (Array.isArray(value)) return value.join(', ');
+  if (typeof value === 'boolean') return value ? 'on' : 'off';
+  if (key === 'cluster') return value === 'gmm' ? 'GMM' : 'k-means';
   if (key === 'reuseEncoder') return `run #${value}`;
   if ((key === 'trainLimit' || key === 'testLimit') && typeof value === 'number') return value.toLocaleString('en-US');
   if (typeof value === 'number') return String(value);
@@ -115,18 +144,41 @@ export function paramValue(key: string, value: unknown): string {
 /** The few parameters worth showing in a one-line summary of a run. */
 export function keyParams(task: string, params: Record<string, unknown>): string {
   const parts = [`k=${params.k ?? '—'}`];
-  if (isAutoencoderTask(task)) {
+  if (isPipelineTask(task)) {
+    const enc = params.encoder ?? 'dense';
+    if (enc === 'dense') parts.push(`dense ${Array.isArray(params.layers) ? params.layers.join('-') : '—'}-${params.codeSize ?? '—'}`);
+    else parts.push(enc === 'none' ? 'pixels' : 'conv AE');
+    if (enc !== 'none') {
+      if (params.reuseEncoder !== undefined && params.reuseEncoder !== null) parts.push(`encoder #${params.reuseEncoder}`);
+      else parts.push(`${params.epochs ?? '—'} ep`);
+    }
+    if (params.umap !== false) parts.push(`UMAP ${params.umapNeighbors ?? '—'} nn`);
+    parts.push(params.cluster === 'kmeans' ? 'k-means' : `GMM ${params.covariance ?? 'full'}`);
+    if (params.protocol) parts.push(String(params.protocol));
+  } else if (isAutoencoderTask(task)) {
     if (params.reuseEncoder !== undefined && params.reuseEncoder !== null) parts.push(`encoder #${params.reuseEncoder}`);
     else parts.push(`${params.epochs ?? '—'} ep`, `bs ${params.batchSize ?? '—'}`, `lr ${params.learningRate ?? '—'}`);
     if (task === 'ae-gmm' && params.covariance) parts.push(String(params.covariance));
   }
-  if (params.nInit !== undefined) parts.push(`n_init ${params.nInit}`);
+  if (params.nInit !== undefined && !(isPipelineTask(task) && params.cluster !== 'kmeans')) parts.push(`n_init ${params.nInit}`);
   if (params.gmmNInit !== undefined && Number(params.gmmNInit) > 1) parts.push(`n_init ${params.gmmNInit}`);
   parts.push(`seed ${params.seed ?? 0}`);
   if (params.trainLimit !== undefined || params.testLimit !== undefined) {
     parts.push(`${params.trainLimit ?? 'all'}/${params.testLimit ?? 'all'}`);
   }
   return parts.join(' · ');
+}
+
+/** Whether a parameter matters for a run (a pipeline's unused components are hidden from its summary chips). */
+export function paramRelevant(task: string, params: Record<string, unknown>, key: string): boolean {
+  if (!isPipelineTask(task)) return true;
+  const gmm = params.cluster !== 'kmeans';
+  if (['nInit', 'maxIter', 'tol'].includes(key)) return !gmm;
+  if (['covariance', 'regCovar', 'gmmMaxIter', 'gmmTol', 'gmmNInit'].includes(key)) return gmm;
+  if (['umapNeighbors', 'umapMinDist', 'umapComponents', 'umapEpochs', 'umapInit'].includes(key)) return params.umap !== false;
+  if (['layers', 'codeSize', 'loss'].includes(key)) return params.encoder === 'dense';
+  if ([...TRAINING_KEYS, 'reuseEncoder'].includes(key)) return params.encoder !== 'none';
+  return true;
 }
 
 /** Training parameters an autoencoder run does not use when it reuses an earlier run's encoder. */
@@ -155,12 +207,18 @@ const METRIC_LABELS: Record<string, string> = {
   trainLowerBound: 'Lower bound (fit)',
   converged: 'Converged',
   bic: 'BIC (fit)',
+  fitRows: 'Images fitted',
+  umapComponents: 'UMAP components',
+  umapEpochs: 'UMAP epochs',
+  encoderParams: 'Autoencoder parameters',
 };
 
 const TIMING_LABELS: Record<string, string> = {
   loadMs: 'Loading data',
   trainMs: 'Training the autoencoder',
   encodeMs: 'Encoding images',
+  umapMs: 'UMAP',
+  mapMs: '2-D map',
   fitMs: 'Clustering (fit)',
   evalMs: 'Evaluation',
   totalMs: 'Total',

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
 import { api } from '../api';
-import { DEFAULTS, STUDY_PRESET, validate, valuesFromParams, type FieldName, type FormValues } from '../lib/experiment';
+import { DEFAULTS, isPipeline, presetFor, TASK_OPTIONS, validate, valuesForTask, valuesFromParams, type FieldName, type FormValues, type Task } from '../lib/experiment';
 import { errorInfo } from '../lib/errors';
 import { useJobsStore } from './jobs';
 
@@ -17,7 +17,7 @@ function restore(): FormValues {
       const v = saved[key];
       if (typeof v === 'string') (values as Record<string, string>)[key] = v;
     }
-    if (!['kmeans', 'ae-kmeans', 'ae-gmm'].includes(values.task)) values.task = 'kmeans';
+    if (!TASK_OPTIONS.includes(values.task)) values.task = 'kmeans';
     return values;
   } catch {
     return { ...DEFAULTS };
@@ -71,13 +71,14 @@ export const useExperimentStore = defineStore('experiment', () => {
   }
 
   function applyPreset(): void {
-    values.value = { ...values.value, ...STUDY_PRESET };
+    values.value = { ...values.value, ...presetFor(values.value.task) };
     serverIssues.value = {};
     prefilledFrom.value = null;
   }
 
   function reset(): void {
-    values.value = { ...DEFAULTS, task: values.value.task };
+    const task = values.value.task;
+    values.value = isPipeline(task) ? { ...DEFAULTS, ...presetFor(task), task } : { ...DEFAULTS, task };
     serverIssues.value = {};
     touched.value = new Set();
     attempted.value = false;
@@ -107,6 +108,10 @@ export const useExperimentStore = defineStore('experiment', () => {
     attempted.value = false;
     touched.value = new Set();
     prefilledFrom.value = runId;
+  }
+
+  function setTask(task: Task): void {
+    values.value = valuesForTask(values.value, task);
   }
 
   /** Starts the run; returns the job id, or null when the form or the engine rejected the params. */
@@ -141,5 +146,5 @@ export const useExperimentStore = defineStore('experiment', () => {
     }
   }
 
-  return { values, serverIssues, submitError, submitting, validation, prefilledFrom, errorFor, touch, clearIssue, applyPreset, reset, prefill, prefillWithIssues, submit };
+  return { values, serverIssues, submitError, submitting, validation, prefilledFrom, errorFor, touch, clearIssue, applyPreset, setTask, reset, prefill, prefillWithIssues, submit };
 });

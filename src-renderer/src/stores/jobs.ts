@@ -60,6 +60,8 @@ const PHASE_NAMES: Record<string, string> = {
   batch: 'Training autoencoder',
   train: 'Training autoencoder',
   encode: 'Encoding images',
+  umap: 'UMAP embedding',
+  map: '2-D map',
   evaluate: 'Evaluating',
 };
 

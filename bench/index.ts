@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<(args: string[]) => Promise<void>>> 
   kmeans: async () => (await import('./kmeans')).benchKmeans,
   gmm: async () => (await import('./gmm')).benchGmm,
   ae: async () => (await import('./ae')).benchAe,
+  n2d: async () => (await import('./n2d')).benchN2d,
 };
 
 const [benchName, ...args] = process.argv.slice(2);

@@ -92,7 +92,7 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
   onProgress?.({ phase: 'backend', message: `Starting the ${params.backend} backend` });
   const backend = await initBackend(params.backend);
   // TaskName (store/types.ts) does not list 'pipeline' and 'n2d' yet; the store keeps any task name as text
-  const run = store.createRun({ task: params.task as TaskName, params: { ...params }, seed: params.seed, backend, dataset: describeDataset(data) });
+  const run = store.createRun({ task: params.task, params: { ...params }, seed: params.seed, backend, dataset: describeDataset(data) });
   ctx.onRunCreated?.(run);
 
   try {

@@ -1,7 +1,7 @@
 import type { EvaluationReport } from '../metrics/types';
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-export type TaskName = 'kmeans' | 'ae-kmeans' | 'ae-gmm';
+export type TaskName = 'kmeans' | 'ae-kmeans' | 'ae-gmm' | 'pipeline' | 'n2d';
 
 export interface DatasetInfo {
   name: string;

@@ -12,7 +12,7 @@ import {
   type DenseAutoencoderConfig,
 } from '../models/denseAutoencoder';
 import type { RunStore } from '../store/index';
-import type { DatasetInfo, RunRecord, RunResult, TaskName } from '../store/types';
+import type { DatasetInfo, RunRecord, RunResult } from '../store/types';
 import { imagesAsMatrix, type ImageSet, type Matrix, type ProgressFn } from '../types';
 import { copyArtifact, readMatrixFile, removeRunArtifacts, runArtifactsDir, writeMatrixFile } from './artifacts';
 import { ParamError, parseExperimentParams, type AutoencoderTaskParams, type ExperimentParams, type PipelineTaskParams } from './params';
@@ -91,7 +91,6 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
 
   onProgress?.({ phase: 'backend', message: `Starting the ${params.backend} backend` });
   const backend = await initBackend(params.backend);
-  // TaskName (store/types.ts) does not list 'pipeline' and 'n2d' yet; the store keeps any task name as text
   const run = store.createRun({ task: params.task, params: { ...params }, seed: params.seed, backend, dataset: describeDataset(data) });
   ctx.onRunCreated?.(run);
 

@@ -8,7 +8,6 @@ import { probeBackends } from '../engine/backend/index';
 import { removeRunArtifacts } from '../engine/experiments/artifacts';
 import { downloadFashionMnist, FASHION_MNIST_CLASSES, loadFashionMnist, pixelStats, type FashionMnist } from '../engine/data/index';
 import { pca, projectRows } from '../engine/manifold/pca';
-import { DENSE_AE_ARCHITECTURE_PREFIX, loadDenseAutoencoder, reconstructDense, type DenseAutoencoder } from '../engine/models/denseAutoencoder';
 import { defaultDataDir } from '../engine/paths';
 import { confusionTitleForRun, renderConfusionSvg, svgToPng } from '../engine/report/index';
 import { RunStore } from '../engine/store/index';
@@ -95,22 +94,6 @@ async function readFloats(file: string, rows: number): Promise<{ data: Float32Ar
   return { data, cols: values / rows };
 }
 
-const denseModels = new Map<string, Promise<DenseAutoencoder>>();
-
-/** A dense autoencoder's reconstruction of one eval image as base64 bytes (MSE outputs clamped to [0, 1]). */
-async function reconstructDenseImage(dir: string | undefined, set: ImageSet, index: number): Promise<string | null> {
-  if (!dir) return null;
-  let loading = denseModels.get(dir);
-  if (!loading) {
-    loading = loadDenseAutoencoder(dir);
-    loading.catch(() => denseModels.delete(dir));
-    denseModels.set(dir, loading);
-  }
-  const size = set.width * set.height;
-  const pixels = await reconstructDense(await loading, { data: set.images, rows: set.count, cols: size }, [index]);
-  return Buffer.from(Uint8Array.from(pixels, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255))).toString('base64');
-}
-
 /** PCA rows fitted for the pixel fallback: a fixed, evenly spaced sample keeps it well under a second. */
 const PIXEL_PCA_FIT_ROWS = 1000;
 /** 2-D projections computed for runs without a stored map, by run id (runs never change once completed). */
@@ -189,13 +172,11 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
     if (req.index >= run.assignments.length) throw new NotFoundError(`Run #${req.id} evaluated ${run.assignments.length} images; there is no image ${req.index}`);
     const { test } = await dataset(run.dataset.dir);
     const cluster = run.assignments[req.index];
-    // dense autoencoders (pipeline / n2d runs) are read here; the study's conv autoencoder by reconstruct.ts
-    const dense = run.artifacts?.architecture?.startsWith(DENSE_AE_ARCHITECTURE_PREFIX) === true;
     const { reconstructImage } = await import('./reconstruct');
     return {
       index: req.index, label: test.labels[req.index], cluster, mappedLabel: run.evaluation.mapping[cluster],
       pixelsBase64: toBytes(test, [req.index]),
-      reconstructionBase64: dense ? await reconstructDenseImage(run.artifacts.autoencoder, test, req.index) : await reconstructImage(run, test, req.index),
+      reconstructionBase64: await reconstructImage(run, test, req.index),
     };
   },
 

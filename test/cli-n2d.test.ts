@@ -111,6 +111,20 @@ describe('CLI: autoencoder → UMAP → GMM (n2d preset, pipeline)', () => {
     expect(await embedding(run.id)).toMatchObject({ method: 'pca', source: 'map' });
   }, 180_000);
 
+  it("pipeline: the study's conv autoencoder, transductive, then UMAP and GMM", async () => {
+    const out = await runCli(['run', '--task', 'pipeline', '--encoder', 'conv', '--protocol', 'transductive', '--train-limit', '800', '--test-limit', '200', '--epochs', '1', '--batch-size', '64', '--umap-epochs', '60', '--covariance', 'diag', '--map2d', 'none', '--json'], env);
+    expect(out.stderr).not.toMatch(/clusterbench:/);
+    expect(out.code).toBe(0);
+    const run = JSON.parse(out.stdout) as RunJson;
+    expect(run.metrics).toMatchObject({ fitRows: 1000, umapComponents: 10, encoderParams: 12_785 });
+    expect(run.losses).toHaveLength(1);
+    expect(run.losses[0].valLoss).not.toBeNull();
+    expect(run.metrics.accuracy).toBeGreaterThan(0.2);
+    const stored = await show(run.id);
+    expect(stored.artifacts).toMatchObject({ architecture: 'conv-ae-study-v1', codeSize: '128', encoderFitOn: 'train+test', protocol: 'transductive' });
+    expect(readFileSync(stored.artifacts.codesEval).byteLength).toBe(200 * 128 * 4);
+  }, 180_000);
+
   it('runs without codes or a map get a PCA of the raw pixels', async () => {
     const out = await runCli(['run', '--task', 'kmeans', '--train-limit', '500', '--test-limit', '200', '--n-init', '1', '--json'], env);
     expect(out.code).toBe(0);

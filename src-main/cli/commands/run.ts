@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { AE_LOSSES, BACKENDS, CLUSTERERS, ENCODERS, MAP2D_METHODS, PROTOCOLS, TASKS, UMAP_INITS } from '../../engine/experiments/params';
+import { AE_LOSSES, BACKENDS, CLUSTERERS, ENCODERS, MAP2D_METHODS, N2D_DEFAULT_EPOCHS, PROTOCOLS, TASKS, UMAP_INITS } from '../../engine/experiments/params';
 import { parseExperimentParams } from '../../engine/experiments/params';
 import { EngineHost } from '../../engine/worker/host';
 import type { RunRecord } from '../../engine/store/types';
@@ -50,7 +50,7 @@ export function registerRunCommand(program: Command): void {
     .option('--train-limit <n>', 'use only the first N training images', numberArg)
     .option('--test-limit <n>', 'use only the first N test images', numberArg)
     .addOption(new Option('--backend <name>', 'tfjs backend (auto: the fastest, by calibration)').choices([...BACKENDS]))
-    .option('--epochs <n>', 'autoencoder training epochs (default 50; pipeline, n2d: 20)', numberArg)
+    .option('--epochs <n>', `autoencoder training epochs (default 50; pipeline, n2d: ${N2D_DEFAULT_EPOCHS})`, numberArg)
     .option('--batch-size <n>', 'autoencoder batch size (default 128; pipeline, n2d: 256)', numberArg)
     .option('--lr <x>', 'autoencoder learning rate, Adam (default 0.01; pipeline, n2d: 0.001)', numberArg)
     .option('--val-split <x>', 'fraction of training images held out for the validation loss, 0–0.5 (default 0.1; n2d: 0)', numberArg)

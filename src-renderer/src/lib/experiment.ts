@@ -95,7 +95,7 @@ export const DEFAULTS: FormValues = {
 
 /**
  * N2D's recipe (McConville et al.) as the engine's n2d task defaults it: dense autoencoder 784-500-500-2000-10
- * (MSE, Adam 1e-3, batch 256, 20 epochs here instead of 1000), UMAP with 20 neighbours, min dist 0 and k
+ * (MSE, Adam 1e-3, batch 256, 15 epochs here instead of 1000), UMAP with 20 neighbours, min dist 0 and k
  * components, transductive, full-covariance GMM.
  */
 export const N2D_PRESET: Partial<FormValues> = {
@@ -106,7 +106,7 @@ export const N2D_PRESET: Partial<FormValues> = {
   loss: 'mse',
   learningRate: '0.001',
   batchSize: '256',
-  epochs: '20',
+  epochs: '15',
   valSplit: '0',
   patience: '',
   umap: 'true',

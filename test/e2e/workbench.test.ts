@@ -180,7 +180,8 @@ describe.skipIf(e2eSkipReason)('workbench UI (web mode, Chromium, real data subs
       await page.check(tid('cluster-0-mistakes'));
       await expect.poll(() => page.locator(`${tid('cluster-grid-0')} ${tid('cluster-image')}`).count()).toBe(Math.min(32, ev.clusterSizes[0] - correct0));
       if (ev.clusterSizes[0] - correct0 > 0) {
-        expect(await page.locator(`${tid('cluster-grid-0')} ${tid('cluster-image')}.wrong`).count()).toBe(Math.min(32, ev.clusterSizes[0] - correct0));
+        // The grid redraws after the toggle: wait for the new page rather than reading a half-updated one.
+        await expect.poll(() => page.locator(`${tid('cluster-grid-0')} ${tid('cluster-image')}.wrong`).count()).toBe(Math.min(32, ev.clusterSizes[0] - correct0));
       }
       await page.uncheck(tid('cluster-0-mistakes'));
       await expect.poll(() => page.locator(`${tid('cluster-grid-0')} ${tid('cluster-image')}`).count()).toBe(Math.min(32, ev.clusterSizes[0]));

@@ -141,11 +141,8 @@ class CandidateRefiner {
   }
 }
 
-/**
- * The `k` nearest reference rows of every query row (of every reference row when `opts.queries` is not given:
- * then each row is its own first neighbour, as UMAP expects). Ties are broken by the lower index.
- */
-export async function nearestNeighbours(reference: Matrix, k: number, opts: KnnOptions = {}): Promise<Neighbours> {
+/** The checks both neighbour searches make before any work; `self` when the reference is queried against itself. */
+function checkKnnArgs(reference: Matrix, k: number, opts: KnnOptions): { self: boolean; queries: Matrix; n: number; d: number } {
   checkMatrix(reference, 'reference');
   const self = opts.queries === undefined;
   const queries = opts.queries ?? reference;
@@ -153,8 +150,17 @@ export async function nearestNeighbours(reference: Matrix, k: number, opts: KnnO
   const { rows: n, cols: d } = reference;
   if (queries.cols !== d) throw new RangeError(`queries have ${queries.cols} columns, the reference ${d}`);
   if (!Number.isInteger(k) || k < 1 || k > n) throw new RangeError(`k must be an integer in [1, ${n}], got ${k}`);
+  if (opts.signal?.aborted) throw abortError(opts.signal);
+  return { self, queries, n, d };
+}
+
+/**
+ * The `k` nearest reference rows of every query row (of every reference row when `opts.queries` is not given:
+ * then each row is its own first neighbour, as UMAP expects). Ties are broken by the lower index.
+ */
+export async function nearestNeighbours(reference: Matrix, k: number, opts: KnnOptions = {}): Promise<Neighbours> {
+  const { self, queries, n, d } = checkKnnArgs(reference, k, opts);
   const { signal, onProgress } = opts;
-  if (signal?.aborted) throw abortError(signal);
 
   // centre on the reference mean: the norms expansion is then as precise as it gets in float32
   const { mean, refT, refNorms } = prepareReference(reference);
@@ -440,15 +446,8 @@ class KdSearch {
  * closer than the current k-th neighbour). Same contract as {@link nearestNeighbours}.
  */
 export async function kdTreeNeighbours(reference: Matrix, k: number, opts: KnnOptions = {}): Promise<Neighbours> {
-  checkMatrix(reference, 'reference');
-  const self = opts.queries === undefined;
-  const queries = opts.queries ?? reference;
-  checkMatrix(queries, 'queries');
-  const { rows: n, cols: d } = reference;
-  if (queries.cols !== d) throw new RangeError(`queries have ${queries.cols} columns, the reference ${d}`);
-  if (!Number.isInteger(k) || k < 1 || k > n) throw new RangeError(`k must be an integer in [1, ${n}], got ${k}`);
+  const { self, queries, n, d } = checkKnnArgs(reference, k, opts);
   const { signal, onProgress } = opts;
-  if (signal?.aborted) throw abortError(signal);
   // on the principal axes the splits follow the directions of largest spread: fewer nodes visited
   const rotation = d > 1 ? await pca(reference, d) : undefined;
   const rotatedRef = rotation ? rotateRows(reference, rotation.mean, rotation.components) : reference;

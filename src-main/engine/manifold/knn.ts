@@ -446,7 +446,7 @@ class KdSearch {
  * closer than the current k-th neighbour). Same contract as {@link nearestNeighbours}.
  */
 export async function kdTreeNeighbours(reference: Matrix, k: number, opts: KnnOptions = {}): Promise<Neighbours> {
-  const { self, queries, n, d } = checkKnnArgs(reference, k, opts);
+  const { self, queries, d } = checkKnnArgs(reference, k, opts);
   const { signal, onProgress } = opts;
   // on the principal axes the splits follow the directions of largest spread: fewer nodes visited
   const rotation = d > 1 ? await pca(reference, d) : undefined;

@@ -6,37 +6,24 @@
  *   Decoder: Reshape 4×4×8 → Conv(8,relu,same) → Up 2 → Conv(16,relu,same) → Up 2 → Conv(32,relu,VALID 16→14)
  *            → Up 2 → Conv(1,3×3,sigmoid,same): 28×28×1.
  *
- * 12,785 parameters; binary cross-entropy (Keras semantics) and Adam (β1 0.9, β2 0.999, ε 1e-7).
- *
- * Training is a custom loop rather than `model.fit`: the batch losses are summed on the device and read once per
- * epoch, so there is no device→CPU synchronisation per batch; it yields to the event loop between batches so that
- * a worker stays responsive (cancellation through an AbortSignal).
+ * 12,785 parameters; binary cross-entropy (Keras semantics) and Adam (β1 0.9, β2 0.999, ε 1e-7), trained by the
+ * shared custom loop of `./trainer` (losses read once per epoch, cancellation through an AbortSignal).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../types';
 import { Rng } from '../cluster/rng';
 import { loadModelArtifacts, saveModelArtifacts } from './fsIo';
 import { registerCpuTrainingKernelFixes, registerWasmTrainingKernels } from '../backend/wasmKernels';
+import { checkTrainParams, gatherRows, meanLossInBatches, runTrainingLoop, splitTrainVal, throwIfAborted } from './trainer';
+import type { AutoencoderTrainParams, BatchEvent, EpochEvent, TrainOptions, TrainResult } from './trainer';
+
+export type { AutoencoderTrainParams, BatchEvent, EpochEvent, TrainOptions, TrainResult };
 
 export const CONV_AE_ARCHITECTURE = 'conv-ae-study-v1';
 export const CONV_AE_CODE_SIZE = 128;
 export const CONV_AE_PARAMS = 12_785;
 /** Name of the Flatten layer whose output is the 128-d code. */
 const CODE_LAYER = 'code';
-
-export interface AutoencoderTrainParams {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  /** Fraction of the training images (the last ones, deterministic) held out for the validation loss; 0 = none. */
-  valSplit: number;
-  /**
-   * Early stopping: stop after `patience` epochs in a row without improvement of the validation loss (the training
-   * loss without a validation split) and restore the best weights; null = off.
-   */
-  patience: number | null;
-  seed: number;
-}
 
 export const DEFAULT_AE_TRAIN_PARAMS: Readonly<AutoencoderTrainParams> = Object.freeze({
   epochs: 50,
@@ -56,35 +43,6 @@ export interface ConvAutoencoder {
 }
 
 export type AutoencoderLike = ConvAutoencoder | tf.LayersModel;
-
-export interface EpochEvent {
-  epoch: number;
-  epochs: number;
-  trainLoss: number;
-  valLoss: number | null;
-  imagesPerSec: number;
-  elapsedMs: number;
-}
-
-export interface BatchEvent {
-  epoch: number;
-  batch: number;
-  batches: number;
-  imagesPerSec: number;
-}
-
-export interface TrainOptions {
-  onEpoch?(e: EpochEvent): void;
-  onBatch?(e: BatchEvent): void;
-  signal?: AbortSignal;
-}
-
-export interface TrainResult {
-  losses: { epoch: number; trainLoss: number; valLoss: number | null }[];
-  stoppedEarly: boolean;
-  /** Training throughput of the fastest epoch after the first (the first includes warm-up), or of the only epoch. */
-  imagesPerSec: number;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Model
@@ -172,48 +130,9 @@ function checkImages(images: ImageSet): void {
   }
 }
 
-function checkParams(p: AutoencoderTrainParams): void {
-  const bad = (name: string, v: unknown, why: string): never => {
-    throw new RangeError(`invalid ${name} ${String(v)}: ${why}`);
-  };
-  if (!Number.isInteger(p.epochs) || p.epochs < 1) bad('epochs', p.epochs, 'must be an integer ≥ 1');
-  if (!Number.isInteger(p.batchSize) || p.batchSize < 1) bad('batchSize', p.batchSize, 'must be an integer ≥ 1');
-  if (!(p.learningRate > 0) || !Number.isFinite(p.learningRate)) bad('learningRate', p.learningRate, 'must be a finite number > 0');
-  if (!(p.valSplit >= 0 && p.valSplit < 1)) bad('valSplit', p.valSplit, 'must be in [0, 1)');
-  if (p.patience !== null && (!Number.isInteger(p.patience) || p.patience < 0)) bad('patience', p.patience, 'must be null or an integer ≥ 0');
-  if (!Number.isFinite(p.seed)) bad('seed', p.seed, 'must be a finite number');
-}
-
 /** Copies the images `order[from..to)` into a [n, 28, 28, 1] tensor. */
 function batchTensor(images: Float32Array, order: Int32Array | null, from: number, to: number): tf.Tensor4D {
-  const n = to - from;
-  let data: Float32Array;
-  if (order === null) {
-    data = images.subarray(from * 784, to * 784);
-  } else {
-    data = new Float32Array(n * 784);
-    for (let i = 0; i < n; i++) {
-      const src = order[from + i] * 784;
-      data.set(images.subarray(src, src + 784), i * 784);
-    }
-  }
-  return tf.tensor4d(data, [n, 28, 28, 1], 'float32');
-}
-
-function abortError(signal: AbortSignal): Error {
-  const reason = signal.reason as unknown;
-  if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  const err = new Error(typeof reason === 'string' ? reason : 'Autoencoder training aborted');
-  err.name = 'AbortError';
-  return err;
-}
-
-/** Lets pending I/O and messages (e.g. a cancel request sent to a worker) run. */
-function nextTick(): Promise<void> {
-  return new Promise((resolve) => {
-    if (typeof setImmediate === 'function') setImmediate(resolve);
-    else setTimeout(resolve, 0);
-  });
+  return tf.tensor4d(gatherRows(images, 784, order, from, to), [to - from, 28, 28, 1], 'float32');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -234,126 +153,40 @@ export async function trainAutoencoder(
   params: AutoencoderTrainParams,
   opts: TrainOptions = {},
 ): Promise<TrainResult> {
-  checkParams(params);
+  checkTrainParams(params);
   checkImages(images);
   const ae = autoencoderOf(model);
   const { signal, onEpoch, onBatch } = opts;
-  if (signal?.aborted) throw abortError(signal);
+  throwIfAborted(signal);
   // gradients of this model need kernels that tfjs lacks (wasm) or gets wrong (cpu); both calls are idempotent
   registerWasmTrainingKernels();
   registerCpuTrainingKernelFixes();
 
-  const nVal = Math.floor(images.count * params.valSplit);
-  const nTrain = images.count - nVal;
-  if (nTrain < 1) throw new RangeError(`no training images left: ${images.count} images with valSplit ${params.valSplit}`);
-  const trainImages = images.images.subarray(0, nTrain * 784);
-  const valImages = images.images.subarray(nTrain * 784, images.count * 784);
-
-  const rng = new Rng(params.seed);
-  const optimizer = tf.train.adam(params.learningRate, 0.9, 0.999, 1e-7);
-  const vars = ae.trainableWeights.map((w) => w.read() as tf.Variable);
-  const batches = Math.ceil(nTrain / params.batchSize);
-  const losses: TrainResult['losses'] = [];
-  const rates: number[] = [];
-  const started = performance.now();
-
-  let best = Infinity;
-  let bestWeights: tf.Tensor[] | null = null;
-  let wait = 0;
-  let stoppedEarly = false;
-
-  const lossOf = (x: tf.Tensor4D, training: boolean): tf.Scalar =>
-    binaryCrossEntropy(x, ae.apply(x, { training }) as tf.Tensor);
-
-  try {
-    for (let epoch = 1; epoch <= params.epochs; epoch++) {
-      const order = rng.permutation(nTrain);
-      const epochStart = performance.now();
-      let sum: tf.Scalar = tf.scalar(0);
-      try {
-        for (let b = 0; b < batches; b++) {
-          if (signal?.aborted) throw abortError(signal);
-          const from = b * params.batchSize;
-          const to = Math.min(nTrain, from + params.batchSize);
-          const x = batchTensor(trainImages, order, from, to);
-          const cost = optimizer.minimize(() => lossOf(x, true), true, vars) as tf.Scalar;
-          x.dispose();
-          // weight the batch mean by its size so that the epoch loss is the mean over images
-          const next = tf.tidy(() => tf.add(sum, tf.mul(cost, to - from)) as tf.Scalar);
-          cost.dispose();
-          sum.dispose();
-          sum = next;
-          if (onBatch) {
-            const ms = performance.now() - epochStart;
-            onBatch({ epoch, batch: b + 1, batches, imagesPerSec: ms > 0 ? (to * 1000) / ms : 0 });
-          }
-          await nextTick();
-        }
-        const trainLoss = (await sum.data())[0] / nTrain;
-        const trainMs = performance.now() - epochStart;
-        const imagesPerSec = (nTrain * 1000) / trainMs;
-        rates.push(imagesPerSec);
-        if (!Number.isFinite(trainLoss)) throw new Error(`loss became ${Number.isNaN(trainLoss) ? 'NaN' : 'infinite'} at epoch ${epoch}`);
-
-        let valLoss: number | null = null;
-        if (nVal > 0) {
-          valLoss = await evaluateLoss(ae, valImages, nVal, params.batchSize, signal);
-          if (!Number.isFinite(valLoss)) {
-            throw new Error(`validation loss became ${Number.isNaN(valLoss) ? 'NaN' : 'infinite'} at epoch ${epoch}`);
-          }
-        }
-        losses.push({ epoch, trainLoss, valLoss });
-        onEpoch?.({ epoch, epochs: params.epochs, trainLoss, valLoss, imagesPerSec, elapsedMs: performance.now() - started });
-
-        if (params.patience !== null) {
-          const monitored = valLoss ?? trainLoss;
-          if (monitored < best) {
-            best = monitored;
-            wait = 0;
-            if (bestWeights) tf.dispose(bestWeights);
-            bestWeights = vars.map((v) => tf.keep(v.clone()));
-          } else if (++wait >= params.patience) {
-            // `patience` epochs in a row without improvement (Keras semantics)
-            stoppedEarly = true;
-            break;
-          }
-        }
-      } finally {
-        sum.dispose();
-      }
-    }
-    if (stoppedEarly && bestWeights) {
-      const saved = bestWeights;
-      vars.forEach((v, i) => v.assign(saved[i]));
-    }
-  } finally {
-    if (bestWeights) tf.dispose(bestWeights);
-    optimizer.dispose();
-  }
-  const imagesPerSec = rates.length > 1 ? Math.max(...rates.slice(1)) : (rates[0] ?? 0);
-  return { losses, stoppedEarly, imagesPerSec };
+  const split = splitTrainVal(images.images, images.count, 784, params.valSplit, 'images');
+  return runTrainingLoop(
+    {
+      trainRows: split.trainRows,
+      vars: ae.trainableWeights.map((w) => w.read() as tf.Variable),
+      batch: (order, from, to) => batchTensor(split.train, order, from, to),
+      loss: (x) => binaryCrossEntropy(x, ae.apply(x, { training: true }) as tf.Tensor),
+      validationLoss: split.valRows > 0 ? (abort) => evaluateLoss(ae, split.val, split.valRows, params.batchSize, abort) : undefined,
+    },
+    params,
+    { onEpoch, onBatch, signal },
+  );
 }
 
 /** Mean binary cross-entropy of the autoencoder over the first `count` images of `data`, summed on the device. */
-async function evaluateLoss(ae: tf.LayersModel, data: Float32Array, count: number, batchSize: number, signal?: AbortSignal): Promise<number> {
-  let sum: tf.Scalar = tf.scalar(0);
-  try {
-    for (let from = 0; from < count; from += batchSize) {
-      if (signal?.aborted) throw abortError(signal);
-      const to = Math.min(count, from + batchSize);
-      const next = tf.tidy(() => {
-        const x = batchTensor(data, null, from, to);
-        const l = binaryCrossEntropy(x, ae.apply(x, { training: false }) as tf.Tensor);
-        return tf.add(sum, tf.mul(l, to - from)) as tf.Scalar;
-      });
-      sum.dispose();
-      sum = next;
-      await nextTick();
-    }
-    return (await sum.data())[0] / count;
-  } finally {
-    sum.dispose();
-  }
+function evaluateLoss(ae: tf.LayersModel, data: Float32Array, count: number, batchSize: number, signal?: AbortSignal): Promise<number> {
+  return meanLossInBatches(
+    count,
+    batchSize,
+    (from, to) => {
+      const x = batchTensor(data, null, from, to);
+      return binaryCrossEntropy(x, ae.apply(x, { training: false }) as tf.Tensor);
+    },
+    signal,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -12,14 +12,15 @@
  * Training is a custom loop over the layers' own variables: the forward pass is written with tf ops whose matrix
  * products have a custom gradient using explicitly transposed operands. The tfjs wasm backend runs `matMul` with a
  * transpose flag about ten times slower than a plain one (the Dense layer's own gradient uses those flags), so this
- * makes wasm training ≈ 4× faster. Batch losses are summed on the device and read once per epoch (no device→CPU read
- * per batch); the loop yields to the event loop between batches and checks an AbortSignal.
+ * makes wasm training ≈ 4× faster. The loop itself is the shared one of `./trainer` (losses read once per epoch,
+ * cancellation through an AbortSignal).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../cluster/rng';
 import type { Matrix } from '../types';
 import { loadModelArtifacts, saveModelArtifacts } from './fsIo';
-import type { AutoencoderTrainParams, BatchEvent, EpochEvent, TrainOptions, TrainResult } from './convAutoencoder';
+import { checkTrainParams, gatherRows, meanLossInBatches, runTrainingLoop, splitTrainVal, throwIfAborted } from './trainer';
+import type { AutoencoderTrainParams, BatchEvent, EpochEvent, TrainOptions, TrainResult } from './trainer';
 
 export type { AutoencoderTrainParams, BatchEvent, EpochEvent, TrainOptions, TrainResult };
 
@@ -189,18 +190,6 @@ export function denseReconstructionLoss(model: DenseAutoencoder, x: tf.Tensor2D)
 // ---------------------------------------------------------------------------------------------------------------
 // Training
 
-function checkTrainParams(p: AutoencoderTrainParams): void {
-  const bad = (name: string, v: unknown, why: string): never => {
-    throw new RangeError(`invalid ${name} ${String(v)}: ${why}`);
-  };
-  if (!Number.isInteger(p.epochs) || p.epochs < 1) bad('epochs', p.epochs, 'must be an integer ≥ 1');
-  if (!Number.isInteger(p.batchSize) || p.batchSize < 1) bad('batchSize', p.batchSize, 'must be an integer ≥ 1');
-  if (!(p.learningRate > 0) || !Number.isFinite(p.learningRate)) bad('learningRate', p.learningRate, 'must be a finite number > 0');
-  if (!(p.valSplit >= 0 && p.valSplit < 1)) bad('valSplit', p.valSplit, 'must be in [0, 1)');
-  if (p.patience !== null && (!Number.isInteger(p.patience) || p.patience < 0)) bad('patience', p.patience, 'must be null or an integer ≥ 0');
-  if (!Number.isFinite(p.seed)) bad('seed', p.seed, 'must be a finite number');
-}
-
 function checkData(data: Matrix, inputSize: number): void {
   if (data.cols !== inputSize) throw new RangeError(`the autoencoder takes ${inputSize} values per row, got ${data.cols}`);
   if (data.data.length < data.rows * data.cols) throw new RangeError(`buffer holds ${data.data.length} values, fewer than ${data.rows} × ${data.cols}`);
@@ -208,26 +197,7 @@ function checkData(data: Matrix, inputSize: number): void {
 
 /** Rows `order[from..to)` (or from..to when order is null) of a row-major matrix, as a [n, cols] tensor. */
 function batchTensor(data: Float32Array, cols: number, order: Int32Array | null, from: number, to: number): tf.Tensor2D {
-  const n = to - from;
-  if (order === null) return tf.tensor2d(data.subarray(from * cols, to * cols), [n, cols], 'float32');
-  const out = new Float32Array(n * cols);
-  for (let i = 0; i < n; i++) {
-    const src = order[from + i] * cols;
-    out.set(data.subarray(src, src + cols), i * cols);
-  }
-  return tf.tensor2d(out, [n, cols], 'float32');
-}
-
-function abortError(signal: AbortSignal): Error {
-  const reason = signal.reason as unknown;
-  if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  const err = new Error(typeof reason === 'string' ? reason : 'Autoencoder training aborted');
-  err.name = 'AbortError';
-  return err;
-}
-
-function nextTick(): Promise<void> {
-  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+  return tf.tensor2d(gatherRows(data, cols, order, from, to), [to - from, cols], 'float32');
 }
 
 /**
@@ -242,115 +212,37 @@ function nextTick(): Promise<void> {
 export async function trainDenseAutoencoder(model: DenseAutoencoder, data: Matrix, params: AutoencoderTrainParams, opts: DenseTrainOptions = {}): Promise<TrainResult> {
   checkTrainParams(params);
   checkData(data, model.config.inputSize);
-  const { signal, onEpoch, onBatch, afterEpoch } = opts;
-  if (signal?.aborted) throw abortError(signal);
+  throwIfAborted(opts.signal);
   const cols = data.cols;
-  const nVal = Math.floor(data.rows * params.valSplit);
-  const nTrain = data.rows - nVal;
-  if (nTrain < 1) throw new RangeError(`no training rows left: ${data.rows} rows with valSplit ${params.valSplit}`);
-  const trainData = data.data.subarray(0, nTrain * cols);
-  const valData = data.data.subarray(nTrain * cols, data.rows * cols);
-
+  const split = splitTrainVal(data.data, data.rows, cols, params.valSplit, 'rows');
   const steps = denseSteps(model.autoencoder);
-  const vars = steps.flatMap((s) => [s.kernel, s.bias]);
   const lossKind = model.config.loss;
-  const rng = new Rng(params.seed);
-  const optimizer = tf.train.adam(params.learningRate, 0.9, 0.999, 1e-7);
-  const batches = Math.ceil(nTrain / params.batchSize);
-  const losses: TrainResult['losses'] = [];
-  const rates: number[] = [];
-  const started = performance.now();
-  let best = Infinity;
-  let bestWeights: tf.Tensor[] | null = null;
-  let wait = 0;
-  let stoppedEarly = false;
-
-  try {
-    for (let epoch = 1; epoch <= params.epochs; epoch++) {
-      const order = rng.permutation(nTrain);
-      const epochStart = performance.now();
-      let sum: tf.Scalar = tf.scalar(0);
-      try {
-        for (let b = 0; b < batches; b++) {
-          if (signal?.aborted) throw abortError(signal);
-          const from = b * params.batchSize;
-          const to = Math.min(nTrain, from + params.batchSize);
-          const x = batchTensor(trainData, cols, order, from, to);
-          const cost = optimizer.minimize(() => lossFromPreActivation(lossKind, x, forwardPreActivation(steps, x)), true, vars) as tf.Scalar;
-          x.dispose();
-          const next = tf.tidy(() => tf.add(sum, tf.mul(cost, to - from)) as tf.Scalar);
-          cost.dispose();
-          sum.dispose();
-          sum = next;
-          if (onBatch) {
-            const ms = performance.now() - epochStart;
-            onBatch({ epoch, batch: b + 1, batches, imagesPerSec: ms > 0 ? (to * 1000) / ms : 0 });
-          }
-          await nextTick();
-        }
-        const trainLoss = (await sum.data())[0] / nTrain;
-        const imagesPerSec = (nTrain * 1000) / (performance.now() - epochStart);
-        rates.push(imagesPerSec);
-        if (!Number.isFinite(trainLoss)) throw new Error(`loss became ${Number.isNaN(trainLoss) ? 'NaN' : 'infinite'} at epoch ${epoch}`);
-        let valLoss: number | null = null;
-        if (nVal > 0) {
-          valLoss = await evaluateDenseLoss(model, { data: valData, rows: nVal, cols }, params.batchSize, signal);
-          if (!Number.isFinite(valLoss)) throw new Error(`validation loss became ${Number.isNaN(valLoss) ? 'NaN' : 'infinite'} at epoch ${epoch}`);
-        }
-        losses.push({ epoch, trainLoss, valLoss });
-        const event: EpochEvent = { epoch, epochs: params.epochs, trainLoss, valLoss, imagesPerSec, elapsedMs: performance.now() - started };
-        onEpoch?.(event);
-        await afterEpoch?.(event);
-
-        if (params.patience !== null) {
-          const monitored = valLoss ?? trainLoss;
-          if (monitored < best) {
-            best = monitored;
-            wait = 0;
-            if (bestWeights) tf.dispose(bestWeights);
-            bestWeights = vars.map((v) => tf.keep(v.clone()));
-          } else if (++wait >= params.patience) {
-            stoppedEarly = true;
-            break;
-          }
-        }
-      } finally {
-        sum.dispose();
-      }
-    }
-    if (stoppedEarly && bestWeights) {
-      const saved = bestWeights;
-      vars.forEach((v, i) => v.assign(saved[i]));
-    }
-  } finally {
-    if (bestWeights) tf.dispose(bestWeights);
-    optimizer.dispose();
-  }
-  const imagesPerSec = rates.length > 1 ? Math.max(...rates.slice(1)) : (rates[0] ?? 0);
-  return { losses, stoppedEarly, imagesPerSec };
+  return runTrainingLoop(
+    {
+      trainRows: split.trainRows,
+      vars: steps.flatMap((s) => [s.kernel, s.bias]),
+      batch: (order, from, to) => batchTensor(split.train, cols, order, from, to),
+      loss: (x) => lossFromPreActivation(lossKind, x, forwardPreActivation(steps, x)),
+      validationLoss: split.valRows > 0 ? (signal) => evaluateDenseLoss(model, { data: split.val, rows: split.valRows, cols }, params.batchSize, signal) : undefined,
+    },
+    params,
+    opts,
+  );
 }
 
 /** Mean reconstruction loss (the model's own loss) over the rows of `data`, summed on the device. */
 export async function evaluateDenseLoss(model: DenseAutoencoder, data: Matrix, batchSize = 512, signal?: AbortSignal): Promise<number> {
   checkData(data, model.config.inputSize);
   const steps = denseSteps(model.autoencoder);
-  let sum: tf.Scalar = tf.scalar(0);
-  try {
-    for (let from = 0; from < data.rows; from += batchSize) {
-      if (signal?.aborted) throw abortError(signal);
-      const to = Math.min(data.rows, from + batchSize);
-      const next = tf.tidy(() => {
-        const x = batchTensor(data.data, data.cols, null, from, to);
-        return tf.add(sum, tf.mul(lossFromPreActivation(model.config.loss, x, forwardPreActivation(steps, x)), to - from)) as tf.Scalar;
-      });
-      sum.dispose();
-      sum = next;
-      await nextTick();
-    }
-    return (await sum.data())[0] / data.rows;
-  } finally {
-    sum.dispose();
-  }
+  return meanLossInBatches(
+    data.rows,
+    batchSize,
+    (from, to) => {
+      const x = batchTensor(data.data, data.cols, null, from, to);
+      return lossFromPreActivation(model.config.loss, x, forwardPreActivation(steps, x));
+    },
+    signal,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -363,7 +255,7 @@ async function predictRows(model: tf.LayersModel, data: Matrix, outSize: number,
   const n = order ? order.length : data.rows;
   const out = new Float32Array(n * outSize);
   for (let from = 0; from < n; from += batchSize) {
-    if (signal?.aborted) throw abortError(signal);
+    throwIfAborted(signal);
     const to = Math.min(n, from + batchSize);
     const y = tf.tidy(() => model.predict(batchTensor(data.data, data.cols, order, from, to)) as tf.Tensor);
     try {

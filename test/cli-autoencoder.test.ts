@@ -42,6 +42,12 @@ describe('CLI: experiments 2 and 3 (autoencoder codes → k-means / GMM)', () =>
     expect(Date.now() - started).toBeLessThan(60_000);
     const shown = JSON.parse((await runCli(['runs', 'show', String(gmm.id), '--json'], env)).stdout);
     expect(shown.artifacts).toMatchObject({ reusedEncoderFrom: String(ae.id), reusedCodesFrom: String(ae.id) });
+    // Nothing was trained: the listing must not claim the training defaults (epochs=50 …) for this run.
+    const listed = (await runCli(['runs', 'list'], env)).stdout.split('\n').find((line) => line.trimStart().startsWith(`${gmm.id} `));
+    expect(listed).toMatch(new RegExp(`reuseEncoder=${ae.id}`));
+    expect(listed).not.toMatch(/epochs=|learningRate=/);
+    const compared = (await runCli(['runs', 'compare', String(ae.id), String(gmm.id)], env)).stdout;
+    expect(compared).toMatch(/param epochs\s+2\s+—/);
   }, 120_000);
 
   it('a reused encoder on other images encodes them again', async () => {

@@ -414,17 +414,22 @@ function maxPool2x2GradFn(): Fn {
 }
 
 /**
- * upGrad(dy, dx, B, H, W, C, fy, fx): dx[b,y,x,:] (zeroed by the caller) += Σ of the fy×fx block of dy
- * (nearest-neighbour up-sampling by integer factors), C a multiple of 4.
+ * The loop nest shared by nearest-neighbour up-sampling by integer factors and its gradient, C a multiple of 4:
+ * for every pixel of the small image (b, y, x) and every one of its fy×fx copies, `step` runs once per 4
+ * channels with `p` at the small pixel's channels and `s` at the large image's next 4 channels (the large image
+ * is walked in order). Parameters: (large, small, B, H, W, C, fy, fx) where `large` is parameter `largeParam` and
+ * `small` the other of the first two.
  */
-function upGradFn(): Fn {
-  const f = new Fn('upGrad', 8);
-  const [DY, DX, B, H, W, C, FY, FX] = Array.from({ length: 8 }, (_, i) => i);
+function upsampleLoopFn(name: string, largeParam: 0 | 1, step: (f: Fn, p: number, s: number) => void): Fn {
+  const f = new Fn(name, 8);
+  const [B, H, W, C, FY, FX] = [2, 3, 4, 5, 6, 7];
+  const LARGE = largeParam;
+  const SMALL = 1 - largeParam;
   const b = f.local(I32), yo = f.local(I32), a = f.local(I32), xo = f.local(I32), cx = f.local(I32), c = f.local(I32);
-  const gp = f.local(I32), rowStart = f.local(I32), px = f.local(I32), p = f.local(I32), cBytes = f.local(I32);
+  const s = f.local(I32), rowStart = f.local(I32), px = f.local(I32), p = f.local(I32), cBytes = f.local(I32);
   f.get(C).i32(4).mul().set(cBytes);
-  f.get(DY).set(gp);
-  f.get(DX).set(rowStart);
+  f.get(LARGE).set(s);
+  f.get(SMALL).set(rowStart);
   f.loop(b, 0, B, () => {
     f.loop(yo, 0, H, () => {
       f.loop(a, 0, FY, () => {
@@ -433,8 +438,8 @@ function upGradFn(): Fn {
           f.loop(cx, 0, FX, () => {
             f.get(px).set(p);
             f.loop(c, 0, cBytes, () => {
-              f.get(p).get(p).v128load().get(gp).v128load().f32x4add().v128store();
-              f.incC(p, 16).incC(gp, 16);
+              step(f, p, s);
+              f.incC(p, 16).incC(s, 16);
             }, 16);
           });
           f.inc(px, cBytes);
@@ -447,36 +452,19 @@ function upGradFn(): Fn {
 }
 
 /**
+ * upGrad(dy, dx, B, H, W, C, fy, fx): dx[b,y,x,:] (zeroed by the caller) += Σ of the fy×fx block of dy
+ * (nearest-neighbour up-sampling by integer factors), C a multiple of 4.
+ */
+function upGradFn(): Fn {
+  return upsampleLoopFn('upGrad', 0, (f, p, gp) => f.get(p).get(p).v128load().get(gp).v128load().f32x4add().v128store());
+}
+
+/**
  * upFwd(x, out, B, H, W, C, fy, fx): nearest-neighbour up-sampling by integer factors,
  * out[b, y, x, :] = x[b, ⌊y/fy⌋, ⌊x/fx⌋, :], C a multiple of 4.
  */
 function upFwdFn(): Fn {
-  const f = new Fn('upFwd', 8);
-  const [X, OUT, B, H, W, C, FY, FX] = Array.from({ length: 8 }, (_, i) => i);
-  const b = f.local(I32), yo = f.local(I32), a = f.local(I32), xo = f.local(I32), cx = f.local(I32), c = f.local(I32);
-  const op = f.local(I32), rowStart = f.local(I32), px = f.local(I32), p = f.local(I32), cBytes = f.local(I32);
-  f.get(C).i32(4).mul().set(cBytes);
-  f.get(OUT).set(op);
-  f.get(X).set(rowStart);
-  f.loop(b, 0, B, () => {
-    f.loop(yo, 0, H, () => {
-      f.loop(a, 0, FY, () => {
-        f.get(rowStart).set(px);
-        f.loop(xo, 0, W, () => {
-          f.loop(cx, 0, FX, () => {
-            f.get(px).set(p);
-            f.loop(c, 0, cBytes, () => {
-              f.get(op).get(p).v128load().v128store();
-              f.incC(p, 16).incC(op, 16);
-            }, 16);
-          });
-          f.inc(px, cBytes);
-        });
-      });
-      f.get(rowStart).get(W).get(cBytes).mul().add().set(rowStart);
-    });
-  });
-  return f;
+  return upsampleLoopFn('upFwd', 1, (f, p, op) => f.get(op).get(p).v128load().v128store());
 }
 
 /** sumRows(x, out, rows, C): out[0..C) = Σ_r x[r, 0..C) (float32, C a multiple of 4); the caller blocks the rows. */
@@ -592,11 +580,15 @@ export function wasmSimdKernelsAvailable(): boolean {
 // -------------------------------------------------------------------------------------------------------------
 // Conv2DBackpropFilter
 
-interface BackpropFilterAttrs {
+/** Attributes common to Conv2DBackpropFilter and Conv2DBackpropInput. */
+interface ConvBackpropAttrs {
   strides: number | [number, number];
   pad: Pad;
   dataFormat?: 'NHWC' | 'NCHW';
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+interface BackpropFilterAttrs extends ConvBackpropAttrs {
   filterShape: [number, number, number, number];
 }
 
@@ -921,11 +913,7 @@ function fusedConv2d(args: KernelArgs): TensorInfo {
 // -------------------------------------------------------------------------------------------------------------
 // Conv2DBackpropInput (stride 1 as a convolution)
 
-interface BackpropInputAttrs {
-  strides: number | [number, number];
-  pad: Pad;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface BackpropInputAttrs extends ConvBackpropAttrs {
   inputShape: [number, number, number, number];
 }
 

@@ -10,7 +10,6 @@
  * bench/reference/torch_ae.py (same model, PyTorch CPU, THREADS=2) on the same images in the same run and prints
  * the ratios. `--profile` prints the slowest kernels of one single-threaded wasm training step.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -24,9 +23,9 @@ import {
 import { loadFashionMnist } from '../src-main/engine/data/index';
 import { binaryCrossEntropy, buildConvAutoencoder, trainAutoencoder } from '../src-main/engine/models/convAutoencoder';
 import type { ImageSet } from '../src-main/engine/types';
+import { int, intList, list, parseFlags, ReferenceFailure, referenceScript, referenceSkipped, runReference, runTagged, TORCH } from './harness';
 
-const SYS_PYTHON = '/usr/bin/python3';
-const REFERENCE = fileURLToPath(new URL('./reference/torch_ae.py', import.meta.url));
+const REFERENCE = referenceScript('torch_ae.py');
 
 interface Options {
   n: number;
@@ -42,43 +41,33 @@ interface Options {
   reference: boolean;
 }
 
+const USAGE =
+  'usage: npm run bench -- ae [--n 4096] [--batch 128] [--epochs 2] [--backends wasm,cpu] [--wasm-threads 1,2]\n' +
+  '                           [--cpu-batches 1] [--data DIR] [--profile] [--no-reference]\n';
+
 function parseArgs(args: string[]): Options {
-  const o: Options = { n: 4096, batch: 128, epochs: 2, backends: ['wasm', 'cpu'], wasmThreads: [1, 2], cpuBatches: 1, profile: false, reference: true };
-  const int = (flag: string, v: string | undefined, min: number): number => {
-    const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`${flag} expects an integer ≥ ${min}, got ${v ?? 'nothing'}`);
-    return n;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string | undefined => inline ?? args[++i];
-    switch (flag) {
-      case '--n': o.n = int(flag, value(), 1); break;
-      case '--batch': o.batch = int(flag, value(), 1); break;
-      case '--epochs': o.epochs = int(flag, value(), 1); break;
-      case '--cpu-batches': o.cpuBatches = int(flag, value(), 0); break;
-      case '--backends': {
-        const list = (value() ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-        const bad = list.filter((b) => b !== 'wasm' && b !== 'cpu');
-        if (list.length === 0 || bad.length) throw new Error(`--backends expects a list of wasm, cpu; got ${bad.join(', ') || 'nothing'}`);
-        o.backends = list;
-        break;
-      }
-      case '--wasm-threads': {
-        const list = (value() ?? '').split(',').filter((t) => t.trim() !== '').map((t) => int(flag, t.trim(), 1));
-        if (list.length === 0) throw new Error('--wasm-threads expects a list of thread counts, e.g. 1,2');
-        o.wasmThreads = list;
-        break;
-      }
-      case '--child-wasm-threads': o.child = int(flag, value(), 1); break;
-      case '--data': o.dataDir = value(); break;
-      case '--profile': o.profile = true; break;
-      case '--no-reference': o.reference = false; break;
-      default: throw new Error(`unknown option ${a}`);
-    }
-  }
-  return o;
+  return parseFlags<Options>(
+    args,
+    { n: 4096, batch: 128, epochs: 2, backends: ['wasm', 'cpu'], wasmThreads: [1, 2], cpuBatches: 1, profile: false, reference: true },
+    {
+      '--n': (o, v, f) => (o.n = int(f, v(), 1)),
+      '--batch': (o, v, f) => (o.batch = int(f, v(), 1)),
+      '--epochs': (o, v, f) => (o.epochs = int(f, v(), 1)),
+      '--cpu-batches': (o, v, f) => (o.cpuBatches = int(f, v(), 0)),
+      '--backends': (o, v) => {
+        const backends = list(v());
+        const bad = backends.filter((b) => b !== 'wasm' && b !== 'cpu');
+        if (backends.length === 0 || bad.length) throw new Error(`--backends expects a list of wasm, cpu; got ${bad.join(', ') || 'nothing'}`);
+        o.backends = backends;
+      },
+      '--wasm-threads': (o, v, f) => (o.wasmThreads = intList(f, v(), 1, '--wasm-threads expects a list of thread counts, e.g. 1,2')),
+      '--child-wasm-threads': (o, v, f) => (o.child = int(f, v(), 1)),
+      '--data': (o, v) => (o.dataDir = v()),
+      '--profile': (o) => (o.profile = true),
+      '--no-reference': (o) => (o.reference = false),
+    },
+    USAGE,
+  );
 }
 
 function firstImages(set: ImageSet, n: number): ImageSet {
@@ -189,32 +178,21 @@ async function profileWasm(data: ImageSet, batch: number): Promise<void> {
   model.autoencoder.dispose();
 }
 
-function torchAvailable(): boolean {
-  const r = spawnSync(SYS_PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
-  return r.status === 0;
+interface TorchResult {
+  img_per_s: number;
+  loss: number;
+  params: number;
 }
 
-async function runReference(n: number, dataDir: string): Promise<{ img_per_s: number; loss: number; params: number } | null> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(SYS_PYTHON, [REFERENCE], {
-      env: { ...process.env, THREADS: '2', OMP_NUM_THREADS: '2', N: String(n), FMNIST_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code !== 0 || !line) {
-        process.stdout.write(`  reference failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}\n`);
-        resolve(null);
-        return;
-      }
-      resolve(JSON.parse(line.slice('RESULT '.length)));
-    });
-  });
+/** The PyTorch reference on the first `n` test images of `dataDir`; null (with a line saying why) when it fails. */
+async function runTorch(n: number, dataDir: string): Promise<TorchResult | null> {
+  try {
+    return await runReference<TorchResult>(REFERENCE, [], { THREADS: '2', OMP_NUM_THREADS: '2', N: String(n), FMNIST_DIR: dataDir });
+  } catch (err) {
+    if (!(err instanceof ReferenceFailure)) throw err;
+    process.stdout.write(`  reference failed (exit ${err.code}): ${ReferenceFailure.tail(err.stderr, 3, ' | ')}\n`);
+    return null;
+  }
 }
 
 /** Measures wasm with `threads` XNNPACK threads in a fresh process (this script, in child mode). */
@@ -222,20 +200,12 @@ async function measureWasmInChild(threads: number, o: Options): Promise<Measured
   const args = [...process.execArgv, fileURLToPath(import.meta.url), '--child-wasm-threads', String(threads), '--n', String(o.n), '--batch', String(o.batch), '--epochs', String(o.epochs)];
   if (o.dataDir) args.push('--data', o.dataDir);
   if (o.profile && threads === 1) args.push('--profile');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('AE_RESULT '));
-      process.stdout.write(out.split('\n').filter((l) => l && !l.startsWith('AE_RESULT ')).map((l) => `${l}\n`).join(''));
-      if (code !== 0 || !line) {
-        process.stdout.write(`  wasm ×${threads}: failed (exit ${code})\n`);
-        resolve(null);
-      } else resolve(JSON.parse(line.slice('AE_RESULT '.length)) as Measured);
-    });
-  });
+  const r = await runTagged<Measured>(process.execPath, args, { tag: 'AE_RESULT', inheritStderr: true, onLine: (line) => process.stdout.write(`${line}\n`) });
+  if (r.code !== 0 || r.result === undefined) {
+    process.stdout.write(`  wasm ×${threads}: failed (exit ${r.code})\n`);
+    return null;
+  }
+  return r.result;
 }
 
 async function childMain(o: Options, images: ImageSet): Promise<void> {
@@ -275,12 +245,13 @@ export async function benchAe(args: string[]): Promise<void> {
     }
   }
 
-  let torch: { img_per_s: number; loss: number; params: number } | null = null;
+  let torch: TorchResult | null = null;
   if (o.reference) {
-    if (!torchAvailable()) process.stdout.write(`\nreference skipped: ${SYS_PYTHON} has no torch (apt-get install python3-torch)\n`);
+    const skipped = referenceSkipped(true, TORCH);
+    if (skipped) process.stdout.write(`\n${skipped}\n`);
     else {
       process.stdout.write(`\nreference: PyTorch CPU, 2 threads (${REFERENCE})\n`);
-      torch = await runReference(o.n, data.info.dir);
+      torch = await runTorch(o.n, data.info.dir);
       if (torch) process.stdout.write(`  torch: ${torch.img_per_s} images/s, loss ${torch.loss}, ${torch.params} parameters\n`);
     }
   }

@@ -14,20 +14,18 @@
  * Prints fit time, iterations, time per iteration, lower bound, test accuracy (Hungarian mapping) and the ratio.
  * Without scikit-learn (or with --no-reference) the PCA is computed here (tfjs covariance + Jacobi eigen-solver).
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend, tf, type BackendName } from '../src-main/engine/backend/index';
 import { GaussianMixture } from '../src-main/engine/cluster/gmm';
 import { symmetricEigen } from '../src-main/engine/cluster/linalg';
 import { loadFashionMnist } from '../src-main/engine/data/index';
 import { accuracy } from '../src-main/engine/metrics/index';
 import type { Matrix } from '../src-main/engine/types';
+import { fmt, int, list, number, parseFlags, referenceScript, referenceSkipped, runReference, SKLEARN, table } from './harness';
 
-const SYS_PYTHON = '/usr/bin/python3';
-const REFERENCE = fileURLToPath(new URL('./reference/sk_gmm.py', import.meta.url));
+const REFERENCE = referenceScript('sk_gmm.py');
 
 type Variant = 'own' | 'same';
 
@@ -79,99 +77,41 @@ interface OurResult {
   testScore: number;
 }
 
+const USAGE =
+  'usage: npm run bench -- gmm [--dims 128] [--k 10] [--seed 0] [--backend wasm|cpu|auto|…] [--train-limit N]\n' +
+  '                            [--variants own,same] [--max-iter 100] [--tol 1e-3] [--no-reference] [--features DIR]\n' +
+  '                            [--save-features DIR]   (keep the reference dump for later --features runs)\n';
+
 function parseArgs(args: string[]): Options {
-  const o: Options = { dims: 128, k: 10, seed: 0, backend: 'wasm', variants: ['own', 'same'], maxIter: 100, tol: 1e-3, reference: true };
-  const int = (flag: string, v: string | undefined, min: number): number => {
-    const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`${flag} expects an integer ≥ ${min}, got ${v ?? 'nothing'}`);
-    return n;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string | undefined => inline ?? args[++i];
-    switch (flag) {
-      case '--dims':
-        o.dims = int('--dims', value(), 1);
-        break;
-      case '--k':
-        o.k = int('--k', value(), 1);
-        break;
-      case '--seed':
-        o.seed = int('--seed', value(), 0);
-        break;
-      case '--backend':
-        o.backend = (value() ?? 'wasm') as BackendName;
-        break;
-      case '--train-limit':
-        o.trainLimit = int('--train-limit', value(), 10);
-        break;
-      case '--max-iter':
-        o.maxIter = int('--max-iter', value(), 1);
-        break;
-      case '--tol': {
-        const v = Number(value());
-        if (!(v >= 0)) throw new Error('--tol expects a number ≥ 0');
-        o.tol = v;
-        break;
-      }
-      case '--variants': {
-        const vs = (value() ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-        if (vs.length === 0 || vs.some((v) => v !== 'own' && v !== 'same')) throw new Error('--variants expects own, same or own,same');
+  return parseFlags<Options>(
+    args,
+    { dims: 128, k: 10, seed: 0, backend: 'wasm', variants: ['own', 'same'], maxIter: 100, tol: 1e-3, reference: true },
+    {
+      '--dims': (o, v, f) => (o.dims = int(f, v(), 1)),
+      '--k': (o, v, f) => (o.k = int(f, v(), 1)),
+      '--seed': (o, v, f) => (o.seed = int(f, v(), 0)),
+      '--backend': (o, v) => (o.backend = (v() ?? 'wasm') as BackendName),
+      '--train-limit': (o, v, f) => (o.trainLimit = int(f, v(), 10)),
+      '--max-iter': (o, v, f) => (o.maxIter = int(f, v(), 1)),
+      '--tol': (o, v, f) => (o.tol = number(f, v(), 0)),
+      '--variants': (o, v) => {
+        const vs = list(v());
+        if (vs.length === 0 || vs.some((x) => x !== 'own' && x !== 'same')) throw new Error('--variants expects own, same or own,same');
         o.variants = vs as Variant[];
-        break;
-      }
-      case '--no-reference':
-        o.reference = false;
-        break;
-      case '--features':
-        o.features = value();
-        break;
-      case '--save-features':
-        o.saveFeatures = value();
-        break;
-      case '--help':
-      case '-h':
-        process.stdout.write(
-          'usage: npm run bench -- gmm [--dims 128] [--k 10] [--seed 0] [--backend wasm|cpu|auto|…] [--train-limit N]\n' +
-            '                            [--variants own,same] [--max-iter 100] [--tol 1e-3] [--no-reference] [--features DIR]\n' +
-            '                            [--save-features DIR]   (keep the reference dump for later --features runs)\n',
-        );
-        process.exit(0);
-        break;
-      default:
-        throw new Error(`unknown option ${a}`);
-    }
-  }
-  return o;
+      },
+      '--no-reference': (o) => (o.reference = false),
+      '--features': (o, v) => (o.features = v()),
+      '--save-features': (o, v) => (o.saveFeatures = v()),
+    },
+    USAGE,
+  );
 }
 
-function sklearnAvailable(): boolean {
-  if (!existsSync(SYS_PYTHON)) return false;
-  return spawnSync(SYS_PYTHON, ['-c', 'import sklearn, scipy, numpy'], { timeout: 60_000 }).status === 0;
-}
-
-function runReference(o: Options, dumpDir: string, fit: boolean): Promise<RefResult> {
-  const argv = [REFERENCE, String(o.dims), '--k', String(o.k), '--seed', String(o.seed), '--dump', dumpDir];
+function runSklearn(o: Options, dumpDir: string, fit: boolean): Promise<RefResult> {
+  const argv = [String(o.dims), '--k', String(o.k), '--seed', String(o.seed), '--dump', dumpDir];
   if (o.trainLimit !== undefined) argv.push('--train-limit', String(o.trainLimit));
   if (!fit) argv.push('--no-fit');
-  const threads = String(cpus().length);
-  return new Promise((resolve, reject) => {
-    const child = spawn(SYS_PYTHON, argv, {
-      env: { ...process.env, OMP_NUM_THREADS: threads, PYTHONWARNINGS: 'ignore' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code !== 0 || !line) reject(new Error(`reference exited with ${code}: ${err.trim().split('\n').slice(-5).join('\n')}`));
-      else resolve(JSON.parse(line.slice('RESULT '.length)) as RefResult);
-    });
-  });
+  return runReference(REFERENCE, argv, { OMP_NUM_THREADS: String(cpus().length), PYTHONWARNINGS: 'ignore' });
 }
 
 function readF32(path: string): Float32Array {
@@ -235,12 +175,6 @@ async function ownPca(o: Options): Promise<Features> {
   };
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const fmt = (r: string[]): string => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ');
-  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
-}
-
 async function fitOurs(o: Options, f: Features, variant: Variant): Promise<OurResult> {
   const g = new GaussianMixture({ k: o.k, covarianceType: 'full', seed: o.seed, maxIter: o.maxIter, tol: o.tol });
   let resp: Float32Array | undefined;
@@ -289,15 +223,14 @@ export async function benchGmm(args: string[]): Promise<void> {
   if (o.features) {
     features = readDump(o.features, o.dims);
     refNote = `reference not run (--features ${o.features})`;
-  } else if (!o.reference || !sklearnAvailable()) {
-    refNote = o.reference ? `reference skipped: ${SYS_PYTHON} has no scikit-learn (apt-get install python3-sklearn)` : 'reference skipped (--no-reference)';
+  } else if ((refNote = referenceSkipped(o.reference, SKLEARN))) {
     process.stdout.write(`${refNote}; computing the PCA here…\n`);
     features = await ownPca(o);
   } else {
     dumpDir = o.saveFeatures ?? mkdtempSync(join(tmpdir(), 'cb-gmm-bench-'));
     process.stdout.write(`running scikit-learn reference (${REFERENCE}: PCA, dump, GaussianMixture fit; OMP_NUM_THREADS=${cpus().length})…\n`);
     try {
-      ref = await runReference(o, dumpDir, true);
+      ref = await runSklearn(o, dumpDir, true);
       features = readDump(dumpDir, o.dims);
     } catch (err) {
       refNote = `reference failed: ${(err as Error).message}`;
@@ -336,19 +269,18 @@ export async function benchGmm(args: string[]): Promise<void> {
   }
   if (dumpDir && !o.saveFeatures) rmSync(dumpDir, { recursive: true, force: true });
 
-  const f = (v: number | undefined, digits: number): string => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
   const refPerIter = ref?.fit_s !== undefined && ref.iters ? ref.fit_s / ref.iters : undefined;
   const rows: string[][] = [];
-  if (ref) rows.push(['sklearn', f(ref.fit_s, 2), '—', String(ref.iters), f(refPerIter !== undefined ? refPerIter * 1000 : undefined, 0), f(ref.lower_bound, 4), f(ref.test_acc, 4)]);
+  if (ref) rows.push(['sklearn', fmt(ref.fit_s, 2), '—', String(ref.iters), fmt(refPerIter !== undefined ? refPerIter * 1000 : undefined, 0), fmt(ref.lower_bound, 4), fmt(ref.test_acc, 4)]);
   for (const r of ours) {
     rows.push([
       `ours [${r.variant}]`,
-      f(r.fitS, 2),
-      ref?.fit_s ? f(r.fitS / ref.fit_s, 2) : '—',
+      fmt(r.fitS, 2),
+      ref?.fit_s ? fmt(r.fitS / ref.fit_s, 2) : '—',
       String(r.iters),
-      f((r.fitS / r.iters) * 1000, 0),
-      f(r.lowerBound, 4),
-      f(r.testAcc, 4),
+      fmt((r.fitS / r.iters) * 1000, 0),
+      fmt(r.lowerBound, 4),
+      fmt(r.testAcc, 4),
     ]);
   }
   process.stdout.write(

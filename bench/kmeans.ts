@@ -7,18 +7,15 @@
  * (bench/reference/sk_kmeans.py, OMP_NUM_THREADS=2) on the same data in the same run and prints the time ratio
  * and the inertia difference per seed.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { initBackend, type BackendName } from '../src-main/engine/backend/index';
 import { KMeans } from '../src-main/engine/cluster/kmeans';
 import { loadFashionMnist } from '../src-main/engine/data/index';
 import { accuracy, ari, nmi } from '../src-main/engine/metrics/index';
 import type { ImageSet, Matrix } from '../src-main/engine/types';
+import { fmt, int, intList, mean, parseFlags, referenceScript, referenceSkipped, runReference, SKLEARN, table } from './harness';
 
-const SYS_PYTHON = '/usr/bin/python3';
-const REFERENCE = fileURLToPath(new URL('./reference/sk_kmeans.py', import.meta.url));
+const REFERENCE = referenceScript('sk_kmeans.py');
 
 interface Options {
   seeds: number[];
@@ -56,102 +53,38 @@ interface RefResult {
   train_acc: number;
 }
 
+const USAGE =
+  'usage: npm run bench -- kmeans [--seeds 0,1,2] [--n-init 10] [--train-limit N] [--test-limit N] [--backend wasm|cpu|auto|…] [--no-pruning] [--no-reference]\n';
+
 function parseArgs(args: string[]): Options {
-  const o: Options = { seeds: [0, 1, 2], nInit: 10, backend: 'wasm', reference: true };
-  const int = (flag: string, v: string | undefined, min: number): number => {
-    const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`${flag} expects an integer ≥ ${min}, got ${v ?? 'nothing'}`);
-    return n;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string | undefined => inline ?? args[++i];
-    switch (flag) {
-      case '--seeds': {
-        const v = value();
-        const seeds = (v ?? '').split(',').filter((s) => s.trim() !== '').map((s) => int('--seeds', s.trim(), 0));
-        if (seeds.length === 0) throw new Error('--seeds expects a comma-separated list, e.g. 0,1,2');
-        o.seeds = seeds;
-        break;
-      }
-      case '--n-init':
-        o.nInit = int('--n-init', value(), 1);
-        break;
-      case '--train-limit':
-        o.trainLimit = int('--train-limit', value(), 10);
-        break;
-      case '--test-limit':
-        o.testLimit = int('--test-limit', value(), 1);
-        break;
-      case '--backend':
-        o.backend = (value() ?? 'wasm') as BackendName;
-        break;
-      case '--no-reference':
-        o.reference = false;
-        break;
-      case '--no-pruning':
-        o.pruning = false;
-        break;
-      case '--pruning':
-        o.pruning = true;
-        break;
-      case '--help':
-      case '-h':
-        process.stdout.write(
-          'usage: npm run bench -- kmeans [--seeds 0,1,2] [--n-init 10] [--train-limit N] [--test-limit N] [--backend wasm|cpu|auto|…] [--no-pruning] [--no-reference]\n',
-        );
-        process.exit(0);
-        break;
-      default:
-        throw new Error(`unknown option ${a}`);
-    }
-  }
-  return o;
+  return parseFlags<Options>(
+    args,
+    { seeds: [0, 1, 2], nInit: 10, backend: 'wasm', reference: true },
+    {
+      '--seeds': (o, v, f) => (o.seeds = intList(f, v(), 0, '--seeds expects a comma-separated list, e.g. 0,1,2')),
+      '--n-init': (o, v, f) => (o.nInit = int(f, v(), 1)),
+      '--train-limit': (o, v, f) => (o.trainLimit = int(f, v(), 10)),
+      '--test-limit': (o, v, f) => (o.testLimit = int(f, v(), 1)),
+      '--backend': (o, v) => (o.backend = (v() ?? 'wasm') as BackendName),
+      '--no-reference': (o) => (o.reference = false),
+      '--no-pruning': (o) => (o.pruning = false),
+      '--pruning': (o) => (o.pruning = true),
+    },
+    USAGE,
+  );
 }
 
 const asMatrix = (s: ImageSet): Matrix => ({ data: s.images, rows: s.count, cols: s.height * s.width });
 
-function sklearnAvailable(): boolean {
-  if (!existsSync(SYS_PYTHON)) return false;
-  return spawnSync(SYS_PYTHON, ['-c', 'import sklearn, scipy, numpy'], { timeout: 60_000 }).status === 0;
-}
-
-function runReference(o: Options): Promise<Record<string, RefResult>> {
-  const argv = [REFERENCE, String(o.nInit), '--seeds', o.seeds.join(',')];
+function runSklearn(o: Options): Promise<Record<string, RefResult>> {
+  const argv = [String(o.nInit), '--seeds', o.seeds.join(',')];
   if (o.trainLimit !== undefined) argv.push('--train-limit', String(o.trainLimit));
-  return new Promise((resolve, reject) => {
-    const child = spawn(SYS_PYTHON, argv, { env: { ...process.env, OMP_NUM_THREADS: '2' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let pending = '';
-    child.stdout.on('data', (b: Buffer) => {
-      const text = b.toString();
-      out += text;
-      pending += text;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) if (line.trim() && !line.startsWith('RESULT')) process.stdout.write(`  sklearn seed ${line}\n`);
-    });
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code !== 0 || !line) reject(new Error(`reference exited with ${code}: ${err.trim().split('\n').slice(-5).join('\n')}`));
-      else resolve(JSON.parse(line.slice('RESULT '.length)) as Record<string, RefResult>);
-    });
-  });
+  return runReference(REFERENCE, argv, { OMP_NUM_THREADS: '2' }, (line) => process.stdout.write(`  sklearn seed ${line}\n`));
 }
 
 function signedPercent(x: number): string {
   const v = (x * 100).toFixed(4);
   return `${v.startsWith('-') ? '' : '+'}${v === '-0.0000' ? '0.0000' : v}%`;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const fmt = (r: string[]): string => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ');
-  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
 }
 
 export async function benchKmeans(args: string[]): Promise<void> {
@@ -203,42 +136,38 @@ export async function benchKmeans(args: string[]): Promise<void> {
   }
 
   let ref: Record<string, RefResult> | null = null;
-  let refNote = '';
-  if (!o.reference) refNote = 'reference skipped (--no-reference)';
-  else if (!sklearnAvailable()) refNote = `reference skipped: ${SYS_PYTHON} has no scikit-learn (apt-get install python3-sklearn)`;
-  else {
+  let refNote = referenceSkipped(o.reference, SKLEARN);
+  if (!refNote) {
     process.stdout.write(`running scikit-learn reference (${REFERENCE}, OMP_NUM_THREADS=2)…\n`);
     try {
-      ref = await runReference(o);
+      ref = await runSklearn(o);
     } catch (err) {
       refNote = `reference failed: ${(err as Error).message}`;
     }
   }
   if (refNote) process.stdout.write(`${refNote}\n`);
 
-  const f = (v: number | undefined, digits: number): string => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
   const rows = ours.map((r) => {
     const s = ref?.[String(r.seed)];
     return [
       String(r.seed),
-      f(r.fitS, 2),
-      f(s?.fit_s, 2),
-      s ? f(r.fitS / s.fit_s, 2) : '—',
-      f(r.inertia, 0),
-      f(s?.inertia, 0),
+      fmt(r.fitS, 2),
+      fmt(s?.fit_s, 2),
+      s ? fmt(r.fitS / s.fit_s, 2) : '—',
+      fmt(r.inertia, 0),
+      fmt(s?.inertia, 0),
       s ? signedPercent((r.inertia - s.inertia) / s.inertia) : '—',
       `${r.iters}/${s?.iters ?? '—'}`,
-      `${f(r.testAcc, 4)}/${f(s?.test_acc, 4)}`,
-      `${f(r.testNmi, 4)}/${f(s?.test_nmi, 4)}`,
-      `${f(r.testAri, 4)}/${f(s?.test_ari, 4)}`,
+      `${fmt(r.testAcc, 4)}/${fmt(s?.test_acc, 4)}`,
+      `${fmt(r.testNmi, 4)}/${fmt(s?.test_nmi, 4)}`,
+      `${fmt(r.testAri, 4)}/${fmt(s?.test_ari, 4)}`,
     ];
   });
-  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   if (ours.length > 1) {
     const refs = ours.map((r) => ref?.[String(r.seed)]).filter((x): x is RefResult => !!x);
     const mo = mean(ours.map((r) => r.fitS));
     const ms = refs.length === ours.length ? mean(refs.map((s) => s.fit_s)) : NaN;
-    rows.push(['mean', f(mo, 2), f(ms, 2), Number.isFinite(ms) ? f(mo / ms, 2) : '—', '', '', '', '', '', '', '']);
+    rows.push(['mean', fmt(mo, 2), fmt(ms, 2), Number.isFinite(ms) ? fmt(mo / ms, 2) : '—', '', '', '', '', '', '', '']);
   }
   process.stdout.write(
     `\nk-means on Fashion-MNIST (train ${Xtr.rows}, test ${Xte.rows}, k=10, nInit=${o.nInit}); ours on ${backend}, sklearn ${ref ? 'with OMP_NUM_THREADS=2' : 'not run'}\n` +

@@ -20,6 +20,7 @@ import { activeBackendInfo } from '../src-main/engine/backend/index';
 import { N2D_DEFAULT_EPOCHS } from '../src-main/engine/experiments/params';
 import { runExperiment } from '../src-main/engine/experiments/run';
 import { RunStore } from '../src-main/engine/store/index';
+import { choice, fmt, int, intList, mean, number, parseFlags, sd } from './harness';
 
 interface Options {
   seeds: number[];
@@ -42,53 +43,38 @@ interface Options {
 const TARGET_ACCURACY = 0.65;
 const TARGET_SECONDS = 15 * 60;
 
+const USAGE =
+  'usage: npm run bench -- n2d [--seeds 0,1,2] [--epochs N] [--train-limit N] [--test-limit N] [--backend wasm]\n' +
+  '                            [--batch 256] [--lr 0.001] [--umap-epochs N] [--umap-init spectral|pca|random]\n' +
+  '                            [--gmm-n-init N] [--protocol transductive|inductive] [--map2d umap|pca|none] [--data DIR]\n' +
+  '                            [--keep] [--json FILE]\n';
+
 function parseArgs(args: string[]): Options {
-  const o: Options = {
-    seeds: [0, 1, 2], epochs: N2D_DEFAULT_EPOCHS, backend: 'wasm', batch: 256, lr: 1e-3, umapEpochs: null, umapInit: 'spectral', gmmNInit: 1,
-    protocol: 'transductive', map2d: 'umap', keep: false,
-  };
-  const int = (flag: string, v: string | undefined, min: number): number => {
-    const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`${flag} expects an integer ≥ ${min}, got ${v ?? 'nothing'}`);
-    return n;
-  };
-  const choice = (flag: string, v: string | undefined, allowed: string[]): string => {
-    if (v === undefined || !allowed.includes(v)) throw new Error(`${flag} expects one of ${allowed.join(', ')}, got ${v ?? 'nothing'}`);
-    return v;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string | undefined => inline ?? args[++i];
-    switch (flag) {
-      case '--seeds': {
-        const v = value() ?? '';
-        o.seeds = v.split(',').map((s) => int('--seeds', s.trim(), 0));
-        break;
-      }
-      case '--epochs': o.epochs = int(flag, value(), 1); break;
-      case '--train-limit': o.trainLimit = int(flag, value(), 1); break;
-      case '--test-limit': o.testLimit = int(flag, value(), 1); break;
-      case '--backend': o.backend = choice(flag, value(), ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']); break;
-      case '--batch': o.batch = int(flag, value(), 1); break;
-      case '--lr': {
-        const v = Number(value());
-        if (!(v > 0)) throw new Error('--lr expects a number > 0');
-        o.lr = v;
-        break;
-      }
-      case '--umap-epochs': o.umapEpochs = int(flag, value(), 1); break;
-      case '--umap-init': o.umapInit = choice(flag, value(), ['spectral', 'pca', 'random']); break;
-      case '--gmm-n-init': o.gmmNInit = int(flag, value(), 1); break;
-      case '--protocol': o.protocol = choice(flag, value(), ['transductive', 'inductive']); break;
-      case '--map2d': o.map2d = choice(flag, value(), ['umap', 'pca', 'none']); break;
-      case '--data': o.dataDir = value(); break;
-      case '--keep': o.keep = true; break;
-      case '--json': o.json = value(); break;
-      default: throw new Error(`unknown option ${a}`);
-    }
-  }
-  return o;
+  return parseFlags<Options>(
+    args,
+    {
+      seeds: [0, 1, 2], epochs: N2D_DEFAULT_EPOCHS, backend: 'wasm', batch: 256, lr: 1e-3, umapEpochs: null, umapInit: 'spectral', gmmNInit: 1,
+      protocol: 'transductive', map2d: 'umap', keep: false,
+    },
+    {
+      '--seeds': (o, v, f) => (o.seeds = intList(f, v(), 0, '--seeds expects a comma-separated list, e.g. 0,1,2')),
+      '--epochs': (o, v, f) => (o.epochs = int(f, v(), 1)),
+      '--train-limit': (o, v, f) => (o.trainLimit = int(f, v(), 1)),
+      '--test-limit': (o, v, f) => (o.testLimit = int(f, v(), 1)),
+      '--backend': (o, v, f) => (o.backend = choice(f, v(), ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'])),
+      '--batch': (o, v, f) => (o.batch = int(f, v(), 1)),
+      '--lr': (o, v, f) => (o.lr = number(f, v(), 0, { exclusive: true })),
+      '--umap-epochs': (o, v, f) => (o.umapEpochs = int(f, v(), 1)),
+      '--umap-init': (o, v, f) => (o.umapInit = choice(f, v(), ['spectral', 'pca', 'random'])),
+      '--gmm-n-init': (o, v, f) => (o.gmmNInit = int(f, v(), 1)),
+      '--protocol': (o, v, f) => (o.protocol = choice(f, v(), ['transductive', 'inductive'])),
+      '--map2d': (o, v, f) => (o.map2d = choice(f, v(), ['umap', 'pca', 'none'])),
+      '--data': (o, v) => (o.dataDir = v()),
+      '--keep': (o) => (o.keep = true),
+      '--json': (o, v) => (o.json = v()),
+    },
+    USAGE,
+  );
 }
 
 interface SeedResult {
@@ -106,10 +92,6 @@ const STAGES: [string, string][] = [
   ['loadMs', 'load'], ['trainMs', 'train AE'], ['encodeMs', 'encode'], ['umapMs', 'UMAP'], ['umapKnnMs', '  kNN'], ['umapGraphMs', '  graph'],
   ['umapInitMs', '  init'], ['umapOptimizeMs', '  layout'], ['fitMs', 'GMM fit'], ['evalMs', 'GMM predict'], ['mapMs', '2-D map'], ['totalMs', 'total'],
 ];
-
-const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
-const sd = (v: number[]): number => (v.length > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - mean(v)) ** 2, 0) / (v.length - 1)) : 0);
-const fmt = (v: number, digits = 3): string => (Number.isFinite(v) ? v.toFixed(digits) : '—');
 
 export async function benchN2d(args: string[]): Promise<void> {
   const o = parseArgs(args);

@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<(args: string[]) => Promise<void>>> 
   gmm: async () => (await import('./gmm')).benchGmm,
   ae: async () => (await import('./ae')).benchAe,
   n2d: async () => (await import('./n2d')).benchN2d,
+  'n2d-codes': async () => (await import('./n2dCodes')).benchN2dCodes,
 };
 
 const [benchName, ...args] = process.argv.slice(2);
@@ -14,5 +15,12 @@ if (!load) {
   process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]\n`);
   process.exitCode = 2;
 } else {
-  await (await load())(args);
+  try {
+    await (await load())(args);
+  } catch (error) {
+    // One clear line, not a stack trace through tfjs-wasm's minified module (its exception handler rethrows).
+    process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (process.env.CLUSTERBENCH_VERBOSE && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = 1;
+  }
 }

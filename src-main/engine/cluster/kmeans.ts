@@ -979,31 +979,13 @@ function searchSortedLeft(cum: Float64Array, v: number): number {
  * the float64 cluster sums. Returns the number of changed labels.
  */
 function applyLabels(r: Restart, assigned: Int32Array[], starts: number[], a: number, groups: number, data: Float32Array, d: number): number {
-  const { labels, sums, counts } = r;
-  let changed = 0;
+  const before = r.changed;
   for (let c = 0; c < assigned.length; c++) {
     const arr = assigned[c];
     const rows = arr.length / groups;
-    const s = starts[c];
-    for (let q = 0; q < rows; q++) {
-      const i = s + q;
-      const nl = arr[q * groups + a];
-      const ol = labels[i];
-      if (nl === ol) continue;
-      changed++;
-      labels[i] = nl;
-      const xo = i * d;
-      if (ol >= 0) {
-        const so = ol * d;
-        for (let f = 0; f < d; f++) sums[so + f] -= data[xo + f];
-        counts[ol]--;
-      }
-      const sn = nl * d;
-      for (let f = 0; f < d; f++) sums[sn + f] += data[xo + f];
-      counts[nl]++;
-    }
+    for (let q = 0; q < rows; q++) movePoint(r, starts[c] + q, arr[q * groups + a], data, d);
   }
-  return changed;
+  return r.changed - before;
 }
 
 /**

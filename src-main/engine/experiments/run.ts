@@ -58,17 +58,19 @@ function checkAgainstData(params: ExperimentParams, data: FashionMnist, store: R
     throw new ParamError([{ param: 'batchSize', message: `${params.batchSize} is larger than the ${trainCount} training images left after the validation split` }]);
   }
   if (params.reuseEncoder === undefined) return undefined;
-  const earlier = store.getRun(params.reuseEncoder);
-  const problem = !earlier
-    ? 'no such run'
-    : earlier.status !== 'completed'
-      ? `run #${earlier.id} is ${earlier.status}`
-      : !earlier.artifacts.autoencoder
-        ? `run #${earlier.id} (${earlier.task}) has no trained autoencoder`
-        : earlier.artifacts.architecture !== CONV_AE_ARCHITECTURE
-          ? `run #${earlier.id} used architecture '${earlier.artifacts.architecture}', not '${CONV_AE_ARCHITECTURE}'`
-          : undefined;
-  if (problem) throw new ParamError([{ param: 'reuseEncoder', message: problem }]);
+  return reusableEncoderRun(store, params.reuseEncoder, CONV_AE_ARCHITECTURE);
+}
+
+/** The completed run whose autoencoder (of architecture `wanted`) a new run reuses; a ParamError says why not. */
+function reusableEncoderRun(store: RunStore, id: number, wanted: string | undefined, hint = ''): RunRecord {
+  const earlier = store.getRun(id);
+  const reject = (message: string): never => {
+    throw new ParamError([{ param: 'reuseEncoder', message }]);
+  };
+  if (!earlier) return reject('no such run');
+  if (earlier.status !== 'completed') reject(`run #${earlier.id} is ${earlier.status}`);
+  if (!earlier.artifacts.autoencoder) reject(`run #${earlier.id} (${earlier.task}) has no trained autoencoder`);
+  if (earlier.artifacts.architecture !== wanted) reject(`run #${earlier.id} used architecture '${earlier.artifacts.architecture}', not '${wanted}'${hint}`);
   return earlier;
 }
 
@@ -316,20 +318,8 @@ function checkPipelineAgainstData(params: PipelineTaskParams, data: FashionMnist
   }
   if (issues.length) throw new ParamError(issues);
   if (params.reuseEncoder === undefined) return undefined;
-  const earlier = store.getRun(params.reuseEncoder);
-  const wanted = pipelineArchitecture(params);
-  const problem = !earlier
-    ? 'no such run'
-    : earlier.status !== 'completed'
-      ? `run #${earlier.id} is ${earlier.status}`
-      : !earlier.artifacts.autoencoder
-        ? `run #${earlier.id} (${earlier.task}) has no trained autoencoder`
-        : earlier.artifacts.architecture !== wanted
-          ? `run #${earlier.id} used architecture '${earlier.artifacts.architecture}', not '${wanted}'` +
-            (params.encoder === 'dense' ? ' (match its --encoder, --layers, --code-size and --loss)' : '')
-          : undefined;
-  if (problem) throw new ParamError([{ param: 'reuseEncoder', message: problem }]);
-  return earlier;
+  const hint = params.encoder === 'dense' ? ' (match its --encoder, --layers, --code-size and --loss)' : '';
+  return reusableEncoderRun(store, params.reuseEncoder, pipelineArchitecture(params), hint);
 }
 
 function concatRows(a: Float32Array, b: Float32Array): Float32Array {

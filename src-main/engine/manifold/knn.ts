@@ -14,6 +14,7 @@
  * sorted. The chunk size keeps the distance block around 16M values. Yields to the event loop between chunks and
  * checks an AbortSignal.
  */
+import { abortError, yieldToEventLoop } from '../abort';
 import { tf } from '../backend/index';
 import type { Matrix } from '../types';
 import { pca } from './pca';
@@ -36,16 +37,6 @@ export interface KnnOptions {
   /** Called after each chunk with the number of query rows done. */
   onProgress?: (done: number, total: number) => void;
 }
-
-function abortError(signal: AbortSignal): Error {
-  const reason = signal.reason as unknown;
-  if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  const err = new Error(typeof reason === 'string' ? reason : 'Aborted');
-  err.name = 'AbortError';
-  return err;
-}
-
-const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Widest rows for which the k-d tree is used by {@link exactNeighbours}. */
 export const KD_TREE_MAX_COLS = 24;
@@ -195,7 +186,7 @@ export async function nearestNeighbours(reference: Matrix, k: number, opts: KnnO
       }
       refine.run(found, s, e);
       onProgress?.(e, m);
-      await nextTick();
+      await yieldToEventLoop();
     }
   } finally {
     refTensor.dispose();
@@ -463,7 +454,7 @@ export async function kdTreeNeighbours(reference: Matrix, k: number, opts: KnnOp
     const e = Math.min(m, s + chunk);
     search.run(s, e);
     onProgress?.(e, m);
-    if (e < m) await nextTick();
+    if (e < m) await yieldToEventLoop();
   }
   return { indices, distances, n: m, k };
 }

@@ -22,6 +22,7 @@
  * nEpochs/3 epochs (100 or 30 by default) moving only the new points, learning rate ¼.
  */
 import { findABParams } from 'umap-js/dist/umap.js';
+import { abortError, yieldToEventLoop } from '../abort';
 import { Rng } from '../cluster/rng';
 import type { Matrix } from '../types';
 import { exactNeighbours, type Neighbours } from './knn';
@@ -128,16 +129,6 @@ export interface UmapRunOptions {
   signal?: AbortSignal;
   onProgress?: (e: UmapProgressEvent) => void;
 }
-
-function abortError(signal: AbortSignal): Error {
-  const reason = signal.reason as unknown;
-  if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  const err = new Error(typeof reason === 'string' ? reason : 'UMAP aborted');
-  err.name = 'AbortError';
-  return err;
-}
-
-const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fuzzy simplicial set
@@ -344,8 +335,8 @@ async function spectralLayout(graph: FuzzyGraph, dim: number, rng: Rng, signal?:
     if (!orthonormaliseColumns(W, n, dim, trivial)) return null;
     V.set(W);
     if (performance.now() - lastYield > 50) {
-      if (signal?.aborted) throw abortError(signal);
-      await nextTick();
+      if (signal?.aborted) throw abortError(signal, 'UMAP aborted');
+      await yieldToEventLoop();
       lastYield = performance.now();
     }
   }
@@ -525,11 +516,11 @@ async function optimizeLayout(args: OptimizeArgs): Promise<void> {
   st.epochOfNextNegativeSample = Float64Array.from(st.epochsPerNegativeSample);
   let lastYield = performance.now();
   for (let n = 0; n < nEpochs; n++) {
-    if (signal?.aborted) throw abortError(signal);
+    if (signal?.aborted) throw abortError(signal, 'UMAP aborted');
     layoutEpoch(st, n, initialAlpha * (1 - n / nEpochs));
     onEpoch?.(n + 1);
     if (performance.now() - lastYield > 40 || n === nEpochs - 1) {
-      await nextTick();
+      await yieldToEventLoop();
       lastYield = performance.now();
     }
   }
@@ -576,7 +567,7 @@ export class Umap {
     const issues = umapParamIssues(this.params, X.rows);
     if (issues.length) throw new UmapParamError(issues);
     if (X.data.length < X.rows * X.cols) throw new RangeError(`X.data has ${X.data.length} values, fewer than ${X.rows} × ${X.cols}`);
-    if (signal?.aborted) throw abortError(signal);
+    if (signal?.aborted) throw abortError(signal, 'UMAP aborted');
     const p = this.params;
     const n = X.rows;
     const dim = p.nComponents;
@@ -592,14 +583,14 @@ export class Umap {
 
     t = performance.now();
     progress('graph', 0.15, { message: 'Fuzzy simplicial set' });
-    await nextTick();
-    if (signal?.aborted) throw abortError(signal);
+    await yieldToEventLoop();
+    if (signal?.aborted) throw abortError(signal, 'UMAP aborted');
     const graph = fuzzySimplicialSet(knn);
     const graphMs = performance.now() - t;
 
     t = performance.now();
     progress('init', 0.2, { message: `${p.init} initialisation` });
-    await nextTick();
+    await yieldToEventLoop();
     let layout: Float64Array | null = null;
     let initFallback = false;
     if (p.init === 'spectral') {
@@ -616,7 +607,7 @@ export class Umap {
     }
     const embedding = scaleToBox(layout, n, dim);
     const initMs = performance.now() - t;
-    if (signal?.aborted) throw abortError(signal);
+    if (signal?.aborted) throw abortError(signal, 'UMAP aborted');
 
     t = performance.now();
     const edges = edgesFor(graph.rows, graph.cols, graph.weights, nEpochs);
@@ -645,7 +636,7 @@ export class Umap {
     const { data: X, embedding } = this.fitted;
     if (Y.cols !== X.cols) throw new RangeError(`transform: rows have ${Y.cols} columns, the fit had ${X.cols}`);
     const { signal, onProgress } = opts;
-    if (signal?.aborted) throw abortError(signal);
+    if (signal?.aborted) throw abortError(signal, 'UMAP aborted');
     const p = this.params;
     const dim = p.nComponents;
     const rng = new Rng(p.seed + 7919 * ++this.transforms);

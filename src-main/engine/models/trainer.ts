@@ -9,7 +9,14 @@
  * the variables to update and the validation loss.
  */
 import * as tf from '@tensorflow/tfjs';
+import { throwIfAborted as throwIfSignalAborted, yieldToEventLoop } from '../abort';
 import { Rng } from '../cluster/rng';
+
+export { yieldToEventLoop };
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  throwIfSignalAborted(signal, 'Autoencoder training aborted');
+}
 
 export interface AutoencoderTrainParams {
   epochs: number;
@@ -116,23 +123,6 @@ export function gatherRows(data: Float32Array, rowSize: number, order: Int32Arra
     out.set(data.subarray(src, src + rowSize), i * rowSize);
   }
   return out;
-}
-
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw abortError(signal);
-}
-
-function abortError(signal: AbortSignal): Error {
-  const reason = signal.reason as unknown;
-  if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  const err = new Error(typeof reason === 'string' ? reason : 'Autoencoder training aborted');
-  err.name = 'AbortError';
-  return err;
-}
-
-/** Lets pending I/O and messages (e.g. a cancel request sent to a worker) run. */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
 /** A sum of batch-mean losses, each weighted by its batch size so that the result is a mean over rows. */

@@ -67,8 +67,8 @@ function parseArgs(args: string[]): Options {
 }
 
 /** IEEE half floats, as numpy's float16 writes them (Node 20 has no Float16Array). */
-function halfToFloat(bytes: Buffer): Float32Array {
-  const half = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
+export function halfToFloat(bytes: Buffer): Float32Array {
+  const half = new Uint16Array(aligned(bytes));
   const out = new Float32Array(half.length);
   for (let i = 0; i < half.length; i++) {
     const h = half[i];
@@ -80,10 +80,14 @@ function halfToFloat(bytes: Buffer): Float32Array {
   return out;
 }
 
-function readCodes(file: string, dims: number, rows: number): Matrix {
-  const bytes = readFileSync(file);
-  const data = file.endsWith('.f16') ? halfToFloat(bytes) : new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+/** The bytes as their own ArrayBuffer (a Buffer may start at any offset of a shared one, typed views need alignment). */
+const aligned = (bytes: Buffer): ArrayBuffer => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+
+export function readCodes(file: string, dims: number, rows: number): Matrix {
   if (!file.endsWith('.f16') && !file.endsWith('.f32')) throw new Error(`${file}: expected a .f16 or .f32 file`);
+  const bytes = readFileSync(file);
+  if (bytes.length % (file.endsWith('.f16') ? 2 : 4) !== 0) throw new Error(`${file}: ${bytes.length} bytes is not a whole number of values`);
+  const data = file.endsWith('.f16') ? halfToFloat(bytes) : new Float32Array(aligned(bytes));
   if (data.length !== rows * dims) throw new Error(`${file}: ${data.length} values, expected ${rows} rows × ${dims} (--dims) = ${rows * dims}`);
   if (!data.every(Number.isFinite)) throw new Error(`${file}: holds non-finite values`);
   return { data, rows, cols: dims };

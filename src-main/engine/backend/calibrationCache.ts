@@ -29,13 +29,19 @@ export interface CalibrationKey {
   calibrationNet: number;
 }
 
+/** What probing or calibrating one backend found (also what `probeBackends` reports). */
 export interface CalibrationResult {
   name: ConcreteBackend;
   available: boolean;
+  /** Why it is unavailable (or could not train). */
   reason?: string;
+  /** Device / adapter description, e.g. "CUDA GPU (libtensorflow…)", "llvmpipe … [opengl]", "WebAssembly SIMD, 1 thread". */
   device?: string;
+  /** A software GPU adapter (WebGPU on llvmpipe, lavapipe, SwiftShader…). */
   software?: boolean;
+  /** Training throughput of the calibration net, when measured. */
   imagesPerSec?: number;
+  /** Extra information, e.g. why auto did not time it. */
   note?: string;
 }
 

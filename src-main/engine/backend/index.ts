@@ -39,20 +39,7 @@ export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export type ConcreteBackendName = Exclude<BackendName, 'auto'>;
 export const CONCRETE_BACKENDS: readonly ConcreteBackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
-export interface BackendStatus {
-  name: ConcreteBackendName;
-  available: boolean;
-  /** Why it is unavailable (or could not train). */
-  reason?: string;
-  /** Device / adapter description, e.g. "CUDA GPU (libtensorflow…)", "llvmpipe … [opengl]", "WebAssembly SIMD, 1 thread". */
-  device?: string;
-  /** A software GPU adapter (WebGPU on llvmpipe, lavapipe, SwiftShader…). */
-  software?: boolean;
-  /** Training throughput of the calibration net, when measured. */
-  imagesPerSec?: number;
-  /** Extra information, e.g. why auto did not time it. */
-  note?: string;
-}
+export type BackendStatus = CalibrationResult;
 
 export interface ActiveBackendInfo {
   name: ConcreteBackendName;

@@ -11,6 +11,7 @@ import {
   buildDenseAutoencoder, denseArchitectureId, encodeDense, loadDenseAutoencoder, saveDenseAutoencoder, trainDenseAutoencoder, type DenseAutoencoder,
   type DenseAutoencoderConfig,
 } from '../models/denseAutoencoder';
+import type { TrainOptions, TrainResult } from '../models/trainer';
 import type { RunStore } from '../store/index';
 import type { DatasetInfo, RunRecord, RunResult } from '../store/types';
 import { imagesAsMatrix, type ImageSet, type Matrix, type ProgressFn } from '../types';
@@ -188,6 +189,45 @@ async function clusterWithGmm(
 const sameData = (a: DatasetInfo | null, b: DatasetInfo): boolean =>
   !!a && a.fitSize === b.fitSize && a.evalSize === b.evalSize && JSON.stringify(a.checksums) === JSON.stringify(b.checksums);
 
+/** Autoencoder training callbacks of a run: progress with an ETA for the UI, each epoch's losses into the history. */
+function trainingCallbacks(ctx: TaskContext, epochs: number): TrainOptions {
+  const { run, store, onProgress, signal } = ctx;
+  const started = performance.now();
+  return {
+    signal,
+    onBatch: (e) => {
+      const done = (e.epoch - 1 + e.batch / e.batches) / epochs;
+      const elapsed = (performance.now() - started) / 1000;
+      onProgress?.({ phase: 'train', fraction: done, epoch: e.epoch, epochs, batch: e.batch, batches: e.batches, imagesPerSec: e.imagesPerSec, etaSeconds: done > 0 ? (elapsed / done) * (1 - done) : undefined });
+    },
+    onEpoch: (e) => {
+      store.appendLoss(run.id, { epoch: e.epoch, trainLoss: e.trainLoss, valLoss: e.valLoss });
+      onProgress?.({ phase: 'epoch', fraction: e.epoch / epochs, epoch: e.epoch, epochs, trainLoss: e.trainLoss, valLoss: e.valLoss, imagesPerSec: e.imagesPerSec });
+    },
+  };
+}
+
+function recordTraining(result: TrainResult, metrics: Record<string, number>): void {
+  const last = result.losses.at(-1);
+  metrics.trainImagesPerSec = result.imagesPerSec;
+  metrics.epochsRun = result.losses.length;
+  metrics.finalTrainLoss = last?.trainLoss ?? NaN;
+  if (last?.valLoss != null) metrics.finalValLoss = last.valLoss;
+}
+
+/** Codes of the training and test images, row-major. */
+interface Codes {
+  train: Float32Array;
+  test: Float32Array;
+}
+
+/** The earlier run's stored codes when it encoded exactly these images (encoding again would give the same). */
+async function reusedCodes(reused: RunRecord, data: FashionMnist, cols: number): Promise<Codes | undefined> {
+  const { codesFit, codesEval } = reused.artifacts;
+  if (!sameData(reused.dataset, describeDataset(data)) || !codesFit || !codesEval) return undefined;
+  return { train: await readMatrixFile(codesFit, data.train.count, cols), test: await readMatrixFile(codesEval, data.test.count, cols) };
+}
+
 /** Experiments 2 and 3: train the study's autoencoder (or reuse one), then cluster its 128-d codes. */
 async function autoencoderThenCluster(params: AutoencoderTaskParams, reused: RunRecord | undefined, ctx: TaskContext): Promise<TaskResult> {
   const { run, data, store, onProgress, signal, timings } = ctx;
@@ -196,46 +236,23 @@ async function autoencoderThenCluster(params: AutoencoderTaskParams, reused: Run
   const codeFiles = { fit: join(dir, 'codes-fit.f32'), eval: join(dir, 'codes-eval.f32') };
   const metrics: Record<string, number> = {};
   let model: ConvAutoencoder | undefined;
-  let codes: { fit: Float32Array; eval: Float32Array } | undefined;
+  let codes: Codes | undefined;
 
   try {
     if (reused) {
       onProgress?.({ phase: 'reuse', message: `Loading the encoder of run #${reused.id}` });
       await copyArtifact(reused.artifacts.autoencoder, modelDir);
-      const dataset = describeDataset(data);
-      if (sameData(reused.dataset, dataset) && reused.artifacts.codesFit && reused.artifacts.codesEval) {
-        // Same images as the earlier run: its codes are exactly what encoding again would give.
-        codes = {
-          fit: await readMatrixFile(reused.artifacts.codesFit, data.train.count, CONV_AE_CODE_SIZE),
-          eval: await readMatrixFile(reused.artifacts.codesEval, data.test.count, CONV_AE_CODE_SIZE),
-        };
-        store.setArtifacts(run.id, { reusedCodesFrom: String(reused.id) });
-      } else {
-        model = await loadAutoencoder(modelDir);
-      }
+      codes = await reusedCodes(reused, data, CONV_AE_CODE_SIZE);
+      if (codes) store.setArtifacts(run.id, { reusedCodesFrom: String(reused.id) });
+      else model = await loadAutoencoder(modelDir);
       for (const loss of reused.losses) store.appendLoss(run.id, loss);
       store.setArtifacts(run.id, { reusedEncoderFrom: String(reused.id) });
     } else {
       model = buildConvAutoencoder(params.seed);
       const trainStart = performance.now();
-      const total = params.epochs;
-      const result = await trainAutoencoder(model, data.train, params, {
-        signal,
-        onBatch: (e) => {
-          const done = (e.epoch - 1 + e.batch / e.batches) / total;
-          const elapsed = (performance.now() - trainStart) / 1000;
-          onProgress?.({ phase: 'train', fraction: done, epoch: e.epoch, epochs: total, batch: e.batch, batches: e.batches, imagesPerSec: e.imagesPerSec, etaSeconds: done > 0 ? (elapsed / done) * (1 - done) : undefined });
-        },
-        onEpoch: (e) => {
-          store.appendLoss(run.id, { epoch: e.epoch, trainLoss: e.trainLoss, valLoss: e.valLoss });
-          onProgress?.({ phase: 'epoch', fraction: e.epoch / total, epoch: e.epoch, epochs: total, trainLoss: e.trainLoss, valLoss: e.valLoss, imagesPerSec: e.imagesPerSec });
-        },
-      });
+      const result = await trainAutoencoder(model, data.train, params, trainingCallbacks(ctx, params.epochs));
       timings.trainMs = performance.now() - trainStart;
-      metrics.trainImagesPerSec = result.imagesPerSec;
-      metrics.epochsRun = result.losses.length;
-      metrics.finalTrainLoss = result.losses.at(-1)?.trainLoss ?? NaN;
-      if (result.losses.at(-1)?.valLoss != null) metrics.finalValLoss = result.losses.at(-1)!.valLoss!;
+      recordTraining(result, metrics);
       await saveAutoencoder(model, modelDir);
     }
     store.setArtifacts(run.id, { autoencoder: modelDir, architecture: CONV_AE_ARCHITECTURE });
@@ -244,19 +261,19 @@ async function autoencoderThenCluster(params: AutoencoderTaskParams, reused: Run
     if (!codes) {
       onProgress?.({ phase: 'encode', message: 'Encoding images' });
       const encodeStart = performance.now();
-      codes = { fit: await encode(model!.encoder, data.train), eval: await encode(model!.encoder, data.test) };
+      codes = { train: await encode(model!.encoder, data.train), test: await encode(model!.encoder, data.test) };
       timings.encodeMs = performance.now() - encodeStart;
     }
-    await writeMatrixFile(codeFiles.fit, codes.fit);
-    await writeMatrixFile(codeFiles.eval, codes.eval);
+    await writeMatrixFile(codeFiles.fit, codes.train);
+    await writeMatrixFile(codeFiles.eval, codes.test);
     store.setArtifacts(run.id, { codesFit: codeFiles.fit, codesEval: codeFiles.eval });
   } finally {
     model?.autoencoder.dispose();
   }
   throwIfAborted(signal);
 
-  const fit: Matrix = { data: codes.fit, rows: data.train.count, cols: CONV_AE_CODE_SIZE };
-  const evalSet: Matrix = { data: codes.eval, rows: data.test.count, cols: CONV_AE_CODE_SIZE };
+  const fit: Matrix = { data: codes.train, rows: data.train.count, cols: CONV_AE_CODE_SIZE };
+  const evalSet: Matrix = { data: codes.test, rows: data.test.count, cols: CONV_AE_CODE_SIZE };
   const clustered = params.task === 'ae-gmm' ? await clusterWithGmm(params, fit, evalSet, ctx) : await clusterWithKmeans(params, fit, evalSet, ctx);
   const evaluation = evaluateAssignments(clustered.assignments, data, params.k);
   return {
@@ -356,16 +373,13 @@ async function encoderStage(params: PipelineTaskParams, reused: RunRecord | unde
   const transductive = params.protocol === 'transductive';
   let conv: ConvAutoencoder | undefined;
   let dense: DenseAutoencoder | undefined;
-  let codes: { train: Float32Array; test: Float32Array } | undefined;
+  let codes: Codes | undefined;
   try {
     if (reused) {
       onProgress?.({ phase: 'reuse', message: `Loading the encoder of run #${reused.id}` });
       await copyArtifact(reused.artifacts.autoencoder, modelDir);
-      if (sameData(reused.dataset, describeDataset(data)) && reused.artifacts.codesFit && reused.artifacts.codesEval) {
-        codes = {
-          train: await readMatrixFile(reused.artifacts.codesFit, data.train.count, cols),
-          test: await readMatrixFile(reused.artifacts.codesEval, data.test.count, cols),
-        };
+      codes = await reusedCodes(reused, data, cols);
+      if (codes) {
         store.setArtifacts(run.id, { reusedCodesFrom: String(reused.id) });
       } else if (params.encoder === 'conv') {
         conv = await loadAutoencoder(modelDir);
@@ -376,20 +390,8 @@ async function encoderStage(params: PipelineTaskParams, reused: RunRecord | unde
       store.setArtifacts(run.id, { reusedEncoderFrom: String(reused.id), encoderFitOn: reused.artifacts.encoderFitOn ?? 'train' });
     } else {
       const trainStart = performance.now();
-      const total = params.epochs;
       const trainParams = { epochs: params.epochs, batchSize: params.batchSize, learningRate: params.learningRate, valSplit: params.valSplit, patience: params.patience, seed: params.seed };
-      const callbacks = {
-        signal,
-        onBatch: (e: { epoch: number; batch: number; batches: number; imagesPerSec: number }) => {
-          const done = (e.epoch - 1 + e.batch / e.batches) / total;
-          const elapsed = (performance.now() - trainStart) / 1000;
-          onProgress?.({ phase: 'train', fraction: done, epoch: e.epoch, epochs: total, batch: e.batch, batches: e.batches, imagesPerSec: e.imagesPerSec, etaSeconds: done > 0 ? (elapsed / done) * (1 - done) : undefined });
-        },
-        onEpoch: (e: { epoch: number; trainLoss: number; valLoss: number | null; imagesPerSec: number }) => {
-          store.appendLoss(run.id, { epoch: e.epoch, trainLoss: e.trainLoss, valLoss: e.valLoss });
-          onProgress?.({ phase: 'epoch', fraction: e.epoch / total, epoch: e.epoch, epochs: total, trainLoss: e.trainLoss, valLoss: e.valLoss, imagesPerSec: e.imagesPerSec });
-        },
-      };
+      const callbacks = trainingCallbacks(ctx, params.epochs);
       // transductive (N2D): the autoencoder sees the test images too, never their labels
       const images = transductive ? concatImages(data.train, data.test) : data.train;
       onProgress?.({ phase: 'train', fraction: 0, message: `Training the ${params.encoder} autoencoder on ${images.count} images` });
@@ -398,10 +400,7 @@ async function encoderStage(params: PipelineTaskParams, reused: RunRecord | unde
           ? await trainAutoencoder((conv = buildConvAutoencoder(params.seed)), images, trainParams, callbacks)
           : await trainDenseAutoencoder((dense = buildDenseAutoencoder(denseConfigOf(params), params.seed)), imagesAsMatrix(images), trainParams, callbacks);
       timings.trainMs = performance.now() - trainStart;
-      metrics.trainImagesPerSec = result.imagesPerSec;
-      metrics.epochsRun = result.losses.length;
-      metrics.finalTrainLoss = result.losses.at(-1)?.trainLoss ?? NaN;
-      if (result.losses.at(-1)?.valLoss != null) metrics.finalValLoss = result.losses.at(-1)!.valLoss!;
+      recordTraining(result, metrics);
       if (conv) await saveAutoencoder(conv, modelDir);
       else await saveDenseAutoencoder(dense!, modelDir);
       store.setArtifacts(run.id, { encoderFitOn: transductive ? 'train+test' : 'train' });

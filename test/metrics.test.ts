@@ -12,18 +12,9 @@ import {
   mapLabels,
   nmi,
 } from '../src-main/engine/metrics/index';
+import { mulberry32 } from '../src-main/engine/backend/calibrationNet';
 
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const randInt = (r: () => number, n: number) => Math.floor(r() * n);
 

@@ -221,11 +221,24 @@ interface Codes {
   test: Float32Array;
 }
 
-/** The earlier run's stored codes when it encoded exactly these images (encoding again would give the same). */
-async function reusedCodes(reused: RunRecord, data: FashionMnist, cols: number): Promise<Codes | undefined> {
+/**
+ * Takes over an earlier run's autoencoder: copies it into `modelDir`, records where it came from with its loss
+ * history, and returns its stored codes when it encoded exactly these images (encoding again would give the same);
+ * undefined means the caller loads the model from `modelDir` and encodes.
+ */
+async function adoptReusedEncoder(reused: RunRecord, ctx: TaskContext, modelDir: string, cols: number): Promise<Codes | undefined> {
+  const { run, data, store, onProgress } = ctx;
+  onProgress?.({ phase: 'reuse', message: `Loading the encoder of run #${reused.id}` });
+  await copyArtifact(reused.artifacts.autoencoder, modelDir);
   const { codesFit, codesEval } = reused.artifacts;
-  if (!sameData(reused.dataset, describeDataset(data)) || !codesFit || !codesEval) return undefined;
-  return { train: await readMatrixFile(codesFit, data.train.count, cols), test: await readMatrixFile(codesEval, data.test.count, cols) };
+  let codes: Codes | undefined;
+  if (sameData(reused.dataset, describeDataset(data)) && codesFit && codesEval) {
+    codes = { train: await readMatrixFile(codesFit, data.train.count, cols), test: await readMatrixFile(codesEval, data.test.count, cols) };
+    store.setArtifacts(run.id, { reusedCodesFrom: String(reused.id) });
+  }
+  for (const loss of reused.losses) store.appendLoss(run.id, loss);
+  store.setArtifacts(run.id, { reusedEncoderFrom: String(reused.id) });
+  return codes;
 }
 
 /** Experiments 2 and 3: train the study's autoencoder (or reuse one), then cluster its 128-d codes. */
@@ -240,13 +253,8 @@ async function autoencoderThenCluster(params: AutoencoderTaskParams, reused: Run
 
   try {
     if (reused) {
-      onProgress?.({ phase: 'reuse', message: `Loading the encoder of run #${reused.id}` });
-      await copyArtifact(reused.artifacts.autoencoder, modelDir);
-      codes = await reusedCodes(reused, data, CONV_AE_CODE_SIZE);
-      if (codes) store.setArtifacts(run.id, { reusedCodesFrom: String(reused.id) });
-      else model = await loadAutoencoder(modelDir);
-      for (const loss of reused.losses) store.appendLoss(run.id, loss);
-      store.setArtifacts(run.id, { reusedEncoderFrom: String(reused.id) });
+      codes = await adoptReusedEncoder(reused, ctx, modelDir, CONV_AE_CODE_SIZE);
+      if (!codes) model = await loadAutoencoder(modelDir);
     } else {
       model = buildConvAutoencoder(params.seed);
       const trainStart = performance.now();
@@ -376,18 +384,10 @@ async function encoderStage(params: PipelineTaskParams, reused: RunRecord | unde
   let codes: Codes | undefined;
   try {
     if (reused) {
-      onProgress?.({ phase: 'reuse', message: `Loading the encoder of run #${reused.id}` });
-      await copyArtifact(reused.artifacts.autoencoder, modelDir);
-      codes = await reusedCodes(reused, data, cols);
-      if (codes) {
-        store.setArtifacts(run.id, { reusedCodesFrom: String(reused.id) });
-      } else if (params.encoder === 'conv') {
-        conv = await loadAutoencoder(modelDir);
-      } else {
-        dense = await loadDenseAutoencoder(modelDir, architecture);
-      }
-      for (const loss of reused.losses) store.appendLoss(run.id, loss);
-      store.setArtifacts(run.id, { reusedEncoderFrom: String(reused.id), encoderFitOn: reused.artifacts.encoderFitOn ?? 'train' });
+      codes = await adoptReusedEncoder(reused, ctx, modelDir, cols);
+      if (!codes && params.encoder === 'conv') conv = await loadAutoencoder(modelDir);
+      else if (!codes) dense = await loadDenseAutoencoder(modelDir, architecture);
+      store.setArtifacts(run.id, { encoderFitOn: reused.artifacts.encoderFitOn ?? 'train' });
     } else {
       const trainStart = performance.now();
       const trainParams = { epochs: params.epochs, batchSize: params.batchSize, learningRate: params.learningRate, valSplit: params.valSplit, patience: params.patience, seed: params.seed };

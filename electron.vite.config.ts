@@ -9,10 +9,12 @@ export default defineConfig({
       rollupOptions: {
         // The engine worker is its own entry (out/main/engineWorker.js): EngineHost starts it next to the
         // bundled main (see defaultWorker in src-main/engine/worker/host.ts). Its lazy import of the query
-        // side becomes a chunk.
+        // side becomes a chunk. The CLI (out/main/cli.js, the package's `bin`) shares those chunks and
+        // imports nothing from electron.
         input: {
           index: resolve(__dirname, 'src-main/index.ts'),
           engineWorker: resolve(__dirname, 'src-main/engine/worker/engineWorker.ts'),
+          cli: resolve(__dirname, 'src-main/cli/bin.ts'),
         },
       },
     },

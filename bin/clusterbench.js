@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-// Installed entry point: runs the TypeScript CLI through tsx (a runtime dependency).
-import { register } from 'tsx/esm/api';
+// The installed `clusterbench` command: the CLI built to JavaScript by `npm run build` (out/main/cli.js).
+// From a checkout, `npm run cli -- …` runs the TypeScript sources instead.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-const { main } = await import('../src-main/cli/index.ts');
-process.exitCode = await main(process.argv.slice(2));
+const cli = new URL('../out/main/cli.js', import.meta.url);
+if (existsSync(fileURLToPath(cli))) {
+  await import(cli.href);
+} else {
+  process.stderr.write(`clusterbench: the CLI is not built (${fileURLToPath(cli)} is missing): run npm run build in ${fileURLToPath(new URL('..', import.meta.url))}\n`);
+  process.exitCode = 1;
+}

@@ -1,18 +1,15 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EngineHost } from '../src-main/engine/worker/host';
 import { repoRoot, tempHome } from './helpers/cli';
+import { skipUnless } from './helpers/prereqs';
 
 // The desktop app starts the engine worker from the bundle (out/main/engineWorker.js, a second entry of the
 // main build), and the worker's lazy import of the query side is a code-split chunk. Run that built worker
 // from plain Node: a tiny k-means job, then a query.
 const builtWorker = join(repoRoot, 'out/main/engineWorker.js');
-const built = existsSync(builtWorker);
-if (!built) console.warn(`[built-worker] skipped: ${builtWorker} is missing — run npm run build first`);
-
-describe.skipIf(!built)('built engine worker (out/main/engineWorker.js)', () => {
+describe.skipIf(skipUnless('builtApp'))('built engine worker (out/main/engineWorker.js)', () => {
   const home = tempHome();
   const host = new EngineHost({ dbPath: join(home, 'runs.sqlite'), workerUrl: pathToFileURL(builtWorker) });
   afterAll(() => host.close());

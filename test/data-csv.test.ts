@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,6 +29,7 @@ import {
   writeFixture,
   writeIdxDataset,
 } from './helpers/data-fixtures';
+import { skipUnless } from './helpers/prereqs';
 
 afterAll(cleanupTmpDirs);
 
@@ -195,7 +195,7 @@ describe('CSV reading', () => {
     expect(b.test.labels).toEqual(a.test.labels);
   });
 
-  it.skipIf(!existsSync(DEBIAN_DATA_DIR))('CSV and IDX give identical arrays for real Fashion-MNIST images', async () => {
+  it.skipIf(skipUnless('fashionMnist'))('CSV and IDX give identical arrays for real Fashion-MNIST images', async () => {
     const n = 500;
     const m = 200;
     const read = async (name: string) => (await readDataFile(join(DEBIAN_DATA_DIR, `${name}.gz`))).data;

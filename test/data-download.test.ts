@@ -3,7 +3,6 @@
  * /usr/share/datasets/fashion-mnist — re-compressed, so only the decompressed content matches the official
  * checksums. Failure cases use the small label files; one test downloads all four and loads them.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,13 +19,14 @@ import {
   type DownloadProgress,
 } from '../src-main/engine/data';
 import { cleanupTmpDirs, makeTmpDir } from './helpers/data-fixtures';
+import { skipUnless } from './helpers/prereqs';
 
 type Behaviour = 'ok' | 'cut' | 'corrupt' | 'wrong-content' | 'not-gzip' | '404' | 'stall';
 
 const TRAIN_IMAGES = 'train-images-idx3-ubyte.gz';
 const TRAIN_LABELS = 'train-labels-idx1-ubyte.gz';
 
-describe.skipIf(!existsSync(DEBIAN_DATA_DIR))('downloadFashionMnist', () => {
+describe.skipIf(skipUnless('fashionMnist'))('downloadFashionMnist', () => {
   let server: Server;
   let baseUrl: string;
   const behaviour = new Map<string, Behaviour>();

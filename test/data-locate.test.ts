@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import {
 } from '../src-main/engine/data';
 import { defaultDataDir } from '../src-main/engine/paths';
 import { CSV_NAMES, IDX_NAMES, cleanupTmpDirs, makeTmpDir, writeCsvDataset, writeFixture, writeIdxDataset } from './helpers/data-fixtures';
+import { skipUnless } from './helpers/prereqs';
 
 afterAll(cleanupTmpDirs);
 
@@ -135,7 +135,7 @@ describe('locating the data', () => {
     expect(r.found?.format === 'idx' && r.found.files.trainImages).toBe(join(dir, IDX_NAMES.trainImages));
   });
 
-  it.skipIf(!existsSync(DEBIAN_DATA_DIR))("finds Debian's dataset-fashion-mnist by default", async () => {
+  it.skipIf(skipUnless('fashionMnist'))("finds Debian's dataset-fashion-mnist by default", async () => {
     const home = await makeTmpDir();
     const r = await locateFashionMnist({ env: { CLUSTERBENCH_HOME: home } });
     expect(r).toMatchObject({ dir: DEBIAN_DATA_DIR, format: 'idx' });

@@ -1,5 +1,4 @@
 /** Tests against the real Fashion-MNIST (Debian's dataset-fashion-mnist in /usr/share/datasets/fashion-mnist). */
-import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   DEBIAN_DATA_DIR,
@@ -10,8 +9,9 @@ import {
   subset,
   type FashionMnist,
 } from '../src-main/engine/data';
+import { skipUnless } from './helpers/prereqs';
 
-describe.skipIf(!existsSync(DEBIAN_DATA_DIR))('real Fashion-MNIST', () => {
+describe.skipIf(skipUnless('fashionMnist'))('real Fashion-MNIST', () => {
   let data: FashionMnist;
   beforeAll(async () => {
     data = await loadFashionMnist({ dir: DEBIAN_DATA_DIR });

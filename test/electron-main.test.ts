@@ -1,18 +1,17 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from './helpers/cli';
+import { skipUnless } from './helpers/prereqs';
 
 // The bundled Electron main (out/main/index.js) run in plain Node with a stand-in `electron` module: no
 // Electron binary can run here, but this exercises the real bundle — engine API creation, the engine worker
 // found next to the bundle, IPC sender checks, event forwarding, navigation rules, CSP headers, files.save
 // and closing the engine on quit.
 const builtMain = join(repoRoot, 'out', 'main', 'index.js');
-const skipReason = existsSync(builtMain) ? undefined : `${builtMain} is missing: run npm run build first`;
-if (skipReason) console.warn(`[electron-main] skipped: ${skipReason}`);
 
 const STUB = String.raw`
 import { EventEmitter } from 'node:events';
@@ -169,7 +168,7 @@ function runBundledMain(): Promise<{ code: number | null; lines: Map<string, unk
   });
 }
 
-describe.skipIf(skipReason)('bundled Electron main with a stand-in electron module', () => {
+describe.skipIf(skipUnless('builtApp'))('bundled Electron main with a stand-in electron module', () => {
   it('wires the engine to IPC securely and closes it on quit', async () => {
     const { code, lines, stderr } = await runBundledMain();
     expect(lines.get('error'), stderr).toBeUndefined();

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -9,19 +9,12 @@ import { GaussianMixture, IllDefinedCovarianceError, type CovarianceType } from 
 import { cholesky } from '../src-main/engine/cluster/linalg';
 import { Rng } from '../src-main/engine/cluster/rng';
 import type { Matrix } from '../src-main/engine/types';
+import { PREREQS, skipUnless } from './helpers/prereqs';
 
 const PYTHON = '/usr/bin/python3';
 const FMNIST_DIR = process.env.FMNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
 
-function pythonHasSklearn(): boolean {
-  if (!existsSync(PYTHON)) return false;
-  const r = spawnSync(PYTHON, ['-c', 'import sklearn, numpy'], { encoding: 'utf8' });
-  return r.status === 0;
-}
-const HAS_SKLEARN = pythonHasSklearn();
-const HAS_FMNIST = existsSync(join(FMNIST_DIR, 'train-images-idx3-ubyte.gz'));
-if (!HAS_SKLEARN) console.warn(`[gmm.test] skipping the scikit-learn comparisons: ${PYTHON} cannot import sklearn and numpy`);
-if (!HAS_FMNIST) console.warn(`[gmm.test] skipping the Fashion-MNIST comparisons: no IDX files in ${FMNIST_DIR}`);
+const HAS_FMNIST = PREREQS.fashionMnist.present();
 
 /** First `count` training images (pixels / 255) and labels, straight from the IDX files. */
 function readFashionMnist(count: number): { images: Float32Array; labels: Uint8Array } {
@@ -392,7 +385,7 @@ describe('GaussianMixture: validation, abort', () => {
   });
 });
 
-describe.skipIf(!HAS_SKLEARN || !HAS_FMNIST)('GaussianMixture vs scikit-learn on Fashion-MNIST projections', () => {
+describe.skipIf(skipUnless('sklearn', 'fashionMnist'))('GaussianMixture vs scikit-learn on Fashion-MNIST projections', () => {
   let X20: Matrix;
   let resp20: Float32Array;
   beforeAll(() => {

@@ -1,11 +1,11 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { initBackend } from '../src-main/engine/backend/index';
 import { KMeans, validateKMeansParams, KMEANS_DEFAULTS, type KMeansProgress } from '../src-main/engine/cluster/kmeans';
 import { Rng } from '../src-main/engine/cluster/rng';
 import type { Matrix } from '../src-main/engine/types';
+import { skipUnless } from './helpers/prereqs';
 
 const execFileAsync = promisify(execFile);
 const FMNIST_DIR = process.env.FMNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
@@ -106,19 +106,6 @@ function expectNearestCenter(X: Matrix, centers: ArrayLike<number>, k: number, l
     if (gap / scale > 1e-4) mismatches++;
   }
   expect(mismatches).toBe(0);
-}
-
-let sklearnAvailable: boolean | null = null;
-function hasSklearn(): boolean {
-  if (sklearnAvailable === null) {
-    const r = existsSync(SYS_PYTHON) ? spawnSync(SYS_PYTHON, ['-c', 'import sklearn, numpy'], { timeout: 60_000 }) : null;
-    sklearnAvailable = r !== null && r.status === 0;
-  }
-  return sklearnAvailable;
-}
-
-function fmnistPresent(): boolean {
-  return existsSync(`${FMNIST_DIR}/train-images-idx3-ubyte.gz`) && existsSync(`${FMNIST_DIR}/train-labels-idx1-ubyte.gz`);
 }
 
 beforeAll(async () => {
@@ -426,8 +413,8 @@ describe('KMeans on Fashion-MNIST (5000 training images, k = 10)', () => {
   const N_INIT = 4;
 
   it(`reaches scikit-learn's inertia within 1% (n_init = ${N_INIT})`, async (ctx) => {
-    if (!fmnistPresent()) ctx.skip(`Fashion-MNIST not found in ${FMNIST_DIR}`);
-    if (!hasSklearn()) ctx.skip(`${SYS_PYTHON} has no scikit-learn (apt-get install python3-sklearn) — reference comparison skipped`);
+    const missing = skipUnless('fashionMnist', 'sklearn');
+    if (missing) ctx.skip(missing);
     const script = [
       'import gzip, sys, numpy as np',
       'from sklearn.cluster import KMeans',

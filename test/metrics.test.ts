@@ -13,6 +13,7 @@ import {
   nmi,
 } from '../src-main/engine/metrics/index';
 import { mulberry32 } from '../src-main/engine/backend/calibrationNet';
+import { skipUnless } from './helpers/prereqs';
 
 const rng = mulberry32;
 
@@ -274,10 +275,6 @@ describe('NMI and ARI', () => {
 // Cross-check against scikit-learn (Debian's /usr/bin/python3 with python3-sklearn, not the pyenv python).
 
 const PYTHON = '/usr/bin/python3';
-const probe = spawnSync(PYTHON, ['-c', 'import sklearn, scipy'], { encoding: 'utf8' });
-const hasSklearn = probe.status === 0;
-const SKIP_REASON = `${PYTHON} with scikit-learn not available (${probe.error?.message ?? probe.stderr?.trim().split('\n').pop()}) — install python3-sklearn to run it`;
-if (!hasSklearn) console.warn(`[metrics.test] skipping the scikit-learn comparison: ${SKIP_REASON}`);
 
 const SKLEARN_SCRIPT = String.raw`
 import json, sys
@@ -315,7 +312,7 @@ function sklearn(pred: Int32Array, truth: Uint8Array, k: number, nClasses: numbe
   };
 }
 
-describe.skipIf(!hasSklearn)(`agreement with scikit-learn${hasSklearn ? '' : ` (SKIPPED: ${SKIP_REASON})`}`, () => {
+describe.skipIf(skipUnless('sklearn'))('agreement with scikit-learn', () => {
   const names = Array.from({ length: 10 }, (_, i) => `class ${i}`);
   for (const k of [10, 12]) {
     it(`n = 1000, k = ${k}, C = 10: NMI, ARI, accuracy, mapping, classification report`, () => {

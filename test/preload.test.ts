@@ -1,15 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { OPERATIONS } from '../src-main/contract/index';
 import { repoRoot } from './helpers/cli';
+import { skipUnless } from './helpers/prereqs';
 
 // The built preload (out/preload/index.cjs) as a sandboxed preload runs it: CommonJS, with a `require` that
 // only knows 'electron'. It must expose exactly one object implementing the contract over IPC.
 const builtPreload = join(repoRoot, 'out', 'preload', 'index.cjs');
-const skipReason = existsSync(builtPreload) ? undefined : `${builtPreload} is missing: run npm run build first`;
-if (skipReason) console.warn(`[preload] skipped: ${skipReason}`);
 
 function loadPreload(reply: (channel: string, op: string, payload: unknown) => unknown) {
   const exposed = new Map<string, unknown>();
@@ -50,7 +49,7 @@ function loadPreload(reply: (channel: string, op: string, payload: unknown) => u
   return { exposed, invocations, required, emit: (...args: unknown[]) => eventListener?.({ sender: 'ipc' }, ...args) };
 }
 
-describe.skipIf(skipReason)('built preload', () => {
+describe.skipIf(skipUnless('builtApp'))('built preload', () => {
   it('requires only electron and exposes window.clusterbench: one function per operation plus on()', () => {
     const { exposed, required } = loadPreload(() => ({ ok: true, value: null }));
     expect([...new Set(required)]).toEqual(['electron']);

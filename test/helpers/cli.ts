@@ -11,14 +11,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the CLI as a user would (`npm run cli -- …` minus npm's own output), with an isolated app-data folder. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+/** Runs a command to completion, collecting its output (never throws for a non-zero exit). */
+export function runCommand(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src-main/cli/bin.ts'), ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { cwd: options.cwd ?? repoRoot, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -26,6 +22,11 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
   });
+}
+
+/** Runs the CLI as a user would (`npm run cli -- …` minus npm's own output), with an isolated app-data folder. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runCommand(process.execPath, ['--import', 'tsx', join(repoRoot, 'src-main/cli/bin.ts'), ...args], { env });
 }
 
 export function tempHome(prefix = 'clusterbench-test-'): string {

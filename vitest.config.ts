@@ -20,6 +20,7 @@ const UNIT = [
   'test/data-real.test.ts',
   'test/linalg.test.ts',
   'test/metrics.test.ts',
+  'test/prereqs.test.ts',
   'test/renderer-api.test.ts',
   'test/store.test.ts',
 ];

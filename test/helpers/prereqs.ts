@@ -40,7 +40,7 @@ export const PREREQS = {
   },
   chromium: {
     what: `Chromium at ${CHROMIUM_PATH}`,
-    install: 'apt-get install chromium (or set CLUSTERBENCH_CHROMIUM)',
+    install: 'apt-get install chromium, or set CLUSTERBENCH_CHROMIUM',
     present: () => existsSync(CHROMIUM_PATH),
   },
   builtApp: {

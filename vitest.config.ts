@@ -12,17 +12,23 @@ process.env.CLUSTERBENCH_SKIP_LOG ??= join(tmpdir(), `clusterbench-skips-${proce
  */
 const UNIT = [
   'test/bench-tools.test.ts',
+  'test/backends.test.ts',
   'test/confusion-export.test.ts',
+  'test/conv-autoencoder.test.ts',
   'test/data-csv.test.ts',
   'test/data-download.test.ts',
   'test/data-idx.test.ts',
   'test/data-locate.test.ts',
   'test/data-real.test.ts',
+  'test/dense-autoencoder.test.ts',
+  'test/kmeans.test.ts',
   'test/linalg.test.ts',
   'test/metrics.test.ts',
   'test/prereqs.test.ts',
   'test/renderer-api.test.ts',
   'test/store.test.ts',
+  'test/wasm-kernels.test.ts',
+  'test/web-server.test.ts',
 ];
 
 export default defineConfig({

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The desktop app's commands: `npm start` (build, then open the window) and `npm run dist` (packages).
+ * The desktop app's commands: `npm start` (build, then open the window), `npm run dev` (the same with hot reload)
+ * and `npm run dist` (packages).
  *
  * Electron 45's npm package no longer downloads its binary at install, and electron-vite does not trigger
  * the download either, so both commands first make sure the binary is there, fetching it once through
@@ -8,6 +9,7 @@
  * that fails within seconds with one line saying what works instead, and a non-zero exit.
  *
  *   node scripts/desktop.mjs start [electron-vite preview options]
+ *   node scripts/desktop.mjs dev [electron-vite dev options]
  *   node scripts/desktop.mjs dist [electron-builder options]
  */
 import { spawn } from 'node:child_process';
@@ -75,10 +77,11 @@ async function ensureElectronBinary() {
 
 const npmRun = (script, args = []) => run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', script, ...(args.length ? ['--', ...args] : [])], { shell: process.platform === 'win32' });
 
-async function start(args) {
+/** electron-vite's `preview` (build, then the app) or `dev` (the app with the renderer's dev server). */
+const electronVite = (command) => async (args) => {
   await ensureElectronBinary();
-  return run(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'preview', ...args]);
-}
+  return run(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), command, ...args]);
+};
 
 async function dist(args) {
   const binary = await ensureElectronBinary();
@@ -92,10 +95,10 @@ async function dist(args) {
   return run(process.execPath, [require.resolve('electron-builder/cli.js'), '--config', 'electron-builder.yml', `-c.electronDist=${electronDist}`, ...args]);
 }
 
-const commands = { start, dist };
+const commands = { start: electronVite('preview'), dev: electronVite('dev'), dist };
 const [name, ...rest] = process.argv.slice(2);
 try {
-  if (!commands[name]) throw new DesktopError(`usage: node scripts/desktop.mjs start|dist [options]`);
+  if (!commands[name]) throw new DesktopError(`usage: node scripts/desktop.mjs start|dev|dist [options]`);
   process.exitCode = await commands[name](rest);
 } catch (err) {
   process.stderr.write(`clusterbench: ${err instanceof DesktopError ? err.message : (err?.stack ?? err)}\n`);

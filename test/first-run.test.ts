@@ -24,8 +24,8 @@ async function closedPort(): Promise<number> {
 }
 
 describe('the desktop commands without an Electron binary or network access', () => {
-  for (const command of ['start', 'dist']) {
-    it(`npm ${command === 'start' ? 'start' : 'run dist'} fails within seconds with one line that names npm run web`, async () => {
+  for (const command of ['start', 'dev', 'dist']) {
+    it(`npm ${command === 'start' ? 'start' : `run ${command}`} fails within seconds with one line that names npm run web`, async () => {
       const env = {
         // No binary (whatever node_modules/electron/dist holds) and a mirror that refuses connections.
         ELECTRON_OVERRIDE_DIST_PATH: join(temp, 'no-electron'),

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runArtifactsDir } from '../src-main/engine/store';
 import { runCli, tempHome } from './helpers/cli';
 
 // Experiments 2 and 3 end to end through the CLI on a real subset, with the study's autoencoder.
@@ -26,7 +27,7 @@ describe('CLI: experiments 2 and 3 (autoencoder codes → k-means / GMM)', () =>
     expect(ae.metrics.trainImagesPerSec).toBeGreaterThan(0);
     // 10 classes: chance is 0.1
     expect(ae.metrics.accuracy).toBeGreaterThan(0.3);
-    expect(existsSync(join(home, 'artifacts', `run-${ae.id}`, 'autoencoder', 'model.json'))).toBe(true);
+    expect(existsSync(join(runArtifactsDir(join(home, 'runs.sqlite'), ae.id), 'autoencoder', 'model.json'))).toBe(true);
   });
 
   it('experiment 3 reuses the encoder and its codes, and clusters in seconds', async () => {

@@ -43,6 +43,8 @@ export const requests = {
    */
   'runs.embedding': z.object({ id: runId, maxPoints: z.number().int().min(1).max(100_000).optional() }),
   'jobs.list': z.object({}),
+  /** Where the run history is and whether it can be changed. */
+  'history.info': z.object({}),
   'dataset.info': z.object({}),
   'dataset.samples': z.object({ split: split.default('train'), perClass: z.number().int().min(1).max(50).default(10) }),
   'dataset.download': z.object({}),
@@ -142,6 +144,14 @@ export interface DatasetSummary {
   pixelStats?: DatasetInfo['pixelStats'];
 }
 
+/** The run history the engine uses. Read-only when its file or folder cannot be written: runs can be viewed, not started or deleted. */
+export interface HistoryInfo {
+  path: string;
+  readOnly: boolean;
+  /** Why it is read-only. */
+  reason?: string;
+}
+
 export interface BackendInfo {
   name: string;
   available: boolean;
@@ -170,6 +180,7 @@ export interface Responses {
   'runs.imageDetail': { index: number; label: number; cluster: number; mappedLabel: number; pixelsBase64: string; reconstructionBase64: string | null };
   'runs.embedding': RunEmbedding;
   'jobs.list': JobInfo[];
+  'history.info': HistoryInfo;
   'dataset.info': DatasetSummary;
   'dataset.samples': ImageBatch;
   'dataset.download': { dir: string };

@@ -14,6 +14,7 @@ export const OPERATION_NAMES = [
   'runs.imageDetail',
   'runs.embedding',
   'jobs.list',
+  'history.info',
   'dataset.info',
   'dataset.samples',
   'dataset.download',

@@ -137,10 +137,11 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
   'runs.list': (req, store) => store.listRuns({ task: req.task, status: req.status, limit: req.limit }).map(summarize),
   'runs.get': (req, store) => requireRun(store, req.id),
   'runs.delete': async (req, store) => {
-    const deleted = store.deleteRun(req.id);
+    const deleted = store.deleteRun(req.id); // refuses a live running run and a read-only history, in one line
     if (deleted) await removeRunArtifacts(store.path, req.id);
     return { deleted };
   },
+  'history.info': (_req, store) => (store.readOnlyReason === null ? { path: store.path, readOnly: false } : { path: store.path, readOnly: true, reason: store.readOnlyReason }),
   'runs.compare': (req, store) => req.ids.map((id) => requireRun(store, id)),
 
   'runs.clusterImages': async (req, store) => {

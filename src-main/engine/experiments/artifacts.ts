@@ -1,10 +1,9 @@
 import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
+import { runArtifactsDir } from '../store/artifact-files';
 
-/** Each run's files (trained weights, codes) live next to the database that records it. */
-export function runArtifactsDir(dbPath: string, runId: number): string {
-  return join(dirname(dbPath), 'artifacts', `run-${runId}`);
-}
+// Each run's files (trained weights, codes) live in its database's own artifacts folder.
+export { runArtifactsDir };
 
 export async function removeRunArtifacts(dbPath: string, runId: number): Promise<void> {
   await rm(runArtifactsDir(dbPath, runId), { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { activeBackendInfo, initBackend } from '../backend/index';
 import { GaussianMixture } from '../cluster/gmm';
@@ -12,7 +13,7 @@ import {
   type DenseAutoencoderConfig,
 } from '../models/denseAutoencoder';
 import type { TrainOptions, TrainResult } from '../models/trainer';
-import type { RunStore } from '../store/index';
+import { checksumsOf, folderSha256, type RunStore } from '../store/index';
 import type { DatasetInfo, RunRecord, RunResult } from '../store/types';
 import { imagesAsMatrix, type ImageSet, type Matrix, type ProgressFn } from '../types';
 import { copyArtifact, readMatrixFile, removeRunArtifacts, runArtifactsDir, writeMatrixFile } from './artifacts';
@@ -72,7 +73,21 @@ function reusableEncoderRun(store: RunStore, id: number, wanted: string | undefi
   if (earlier.status !== 'completed') reject(`run #${earlier.id} is ${earlier.status}`);
   if (!earlier.artifacts.autoencoder) reject(`run #${earlier.id} (${earlier.task}) has no trained autoencoder`);
   if (earlier.artifacts.architecture !== wanted) reject(`run #${earlier.id} used architecture '${earlier.artifacts.architecture}', not '${wanted}'${hint}`);
+  const problem = encoderProblem(earlier, earlier.artifacts.autoencoder);
+  if (problem) reject(problem);
   return earlier;
+}
+
+/**
+ * Why the encoder files in `dir` are not exactly those recorded with `run` (null when they are): a reused encoder
+ * must never silently be another history's or a changed one.
+ */
+function encoderProblem(run: RunRecord, dir: string): string | null {
+  const recorded = run.artifacts.autoencoderSha256;
+  if (!recorded) return `run #${run.id} has no recorded checksum for its encoder (it predates checksums, or its files could not be shown to be this history's); train a new one`;
+  if (!existsSync(dir)) return `run #${run.id}'s encoder files are missing (${dir})`;
+  if (folderSha256(dir) !== recorded) return `run #${run.id}'s encoder files in ${dir} do not match the checksum recorded with it: they were changed or replaced`;
+  return null;
 }
 
 /**
@@ -83,6 +98,7 @@ function reusableEncoderRun(store: RunStore, id: number, wanted: string | undefi
 export async function runExperiment(input: unknown, ctx: RunContext): Promise<RunRecord> {
   const params = parseExperimentParams(input);
   const { store, onProgress, signal } = ctx;
+  store.assertWritable(); // a read-only history says so before any work
   const timings: Record<string, number> = {};
   const started = performance.now();
 
@@ -96,9 +112,15 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
   const backend = await initBackend(params.backend);
   const run = store.createRun({ task: params.task, params: { ...params }, seed: params.seed, backend, dataset: describeDataset(data) });
   ctx.onRunCreated?.(run);
+  // Beats so that other processes (on any host) see the run is alive; progress beats too, for loops that block timers.
+  const alive = store.keepAlive(run.id);
 
   try {
-    const task = { run, data, store, onProgress, signal, timings };
+    const beatingProgress: ProgressFn = (event) => {
+      alive.beat();
+      onProgress?.(event);
+    };
+    const task = { run, data, store, onProgress: beatingProgress, signal, timings };
     const result =
       params.task === 'kmeans'
         ? await kmeansOnPixels(params, task)
@@ -116,6 +138,8 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
     // A run that did not complete keeps no half-written weights or codes.
     await removeRunArtifacts(store.path, run.id).catch(() => undefined);
     throw cancelled ? new CancelledError() : err;
+  } finally {
+    alive.stop();
   }
 }
 
@@ -222,17 +246,20 @@ interface Codes {
 }
 
 /**
- * Takes over an earlier run's autoencoder: copies it into `modelDir`, records where it came from with its loss
- * history, and returns its stored codes when it encoded exactly these images (encoding again would give the same);
- * undefined means the caller loads the model from `modelDir` and encodes.
+ * Takes over an earlier run's autoencoder: copies it into `modelDir` and checks the copy against the checksum recorded
+ * with that run, records where it came from with its loss history, and returns its stored codes when it encoded exactly
+ * these images and they still match their checksums (encoding again would give the same); undefined means the caller
+ * loads the model from `modelDir` and encodes.
  */
 async function adoptReusedEncoder(reused: RunRecord, ctx: TaskContext, modelDir: string, cols: number): Promise<Codes | undefined> {
   const { run, data, store, onProgress } = ctx;
   onProgress?.({ phase: 'reuse', message: `Loading the encoder of run #${reused.id}` });
   await copyArtifact(reused.artifacts.autoencoder, modelDir);
+  const problem = encoderProblem(reused, modelDir);
+  if (problem) throw new Error(problem);
   const { codesFit, codesEval } = reused.artifacts;
   let codes: Codes | undefined;
-  if (sameData(reused.dataset, describeDataset(data)) && codesFit && codesEval) {
+  if (sameData(reused.dataset, describeDataset(data)) && codesFit && codesEval && codesUnchanged(reused)) {
     codes = { train: await readMatrixFile(codesFit, data.train.count, cols), test: await readMatrixFile(codesEval, data.test.count, cols) };
     store.setArtifacts(run.id, { reusedCodesFrom: String(reused.id) });
   }
@@ -241,12 +268,32 @@ async function adoptReusedEncoder(reused: RunRecord, ctx: TaskContext, modelDir:
   return codes;
 }
 
+/** Whether a run's codes files are still those recorded with it (older runs recorded no checksum: encode again). */
+function codesUnchanged(run: RunRecord): boolean {
+  const { codesFitSha256, codesEvalSha256 } = run.artifacts;
+  if (!codesFitSha256 || !codesEvalSha256) return false;
+  const now = checksumsOf({ codesFit: run.artifacts.codesFit, codesEval: run.artifacts.codesEval });
+  return now.codesFitSha256 === codesFitSha256 && now.codesEvalSha256 === codesEvalSha256;
+}
+
+/** Records a run's trained or adopted autoencoder, with its checksum (checked whenever another run reuses it). */
+function recordEncoder(ctx: TaskContext, modelDir: string, artifacts: Record<string, string>): void {
+  ctx.store.setArtifacts(ctx.run.id, { autoencoder: modelDir, ...artifacts, ...checksumsOf({ autoencoder: modelDir }) });
+}
+
+/** Writes the codes of the training and test images into the run's folder and records them with their checksums. */
+async function storeCodes(ctx: TaskContext, dir: string, codes: Codes): Promise<void> {
+  const files = { codesFit: join(dir, 'codes-fit.f32'), codesEval: join(dir, 'codes-eval.f32') };
+  await writeMatrixFile(files.codesFit, codes.train);
+  await writeMatrixFile(files.codesEval, codes.test);
+  ctx.store.setArtifacts(ctx.run.id, { ...files, ...checksumsOf(files) });
+}
+
 /** Experiments 2 and 3: train the study's autoencoder (or reuse one), then cluster its 128-d codes. */
 async function autoencoderThenCluster(params: AutoencoderTaskParams, reused: RunRecord | undefined, ctx: TaskContext): Promise<TaskResult> {
   const { run, data, store, onProgress, signal, timings } = ctx;
   const dir = runArtifactsDir(store.path, run.id);
   const modelDir = join(dir, 'autoencoder');
-  const codeFiles = { fit: join(dir, 'codes-fit.f32'), eval: join(dir, 'codes-eval.f32') };
   const metrics: Record<string, number> = {};
   let model: ConvAutoencoder | undefined;
   let codes: Codes | undefined;
@@ -263,7 +310,7 @@ async function autoencoderThenCluster(params: AutoencoderTaskParams, reused: Run
       recordTraining(result, metrics);
       await saveAutoencoder(model, modelDir);
     }
-    store.setArtifacts(run.id, { autoencoder: modelDir, architecture: CONV_AE_ARCHITECTURE });
+    recordEncoder(ctx, modelDir, { architecture: CONV_AE_ARCHITECTURE });
     throwIfAborted(signal);
 
     if (!codes) {
@@ -272,9 +319,7 @@ async function autoencoderThenCluster(params: AutoencoderTaskParams, reused: Run
       codes = { train: await encode(model!.encoder, data.train), test: await encode(model!.encoder, data.test) };
       timings.encodeMs = performance.now() - encodeStart;
     }
-    await writeMatrixFile(codeFiles.fit, codes.train);
-    await writeMatrixFile(codeFiles.eval, codes.test);
-    store.setArtifacts(run.id, { codesFit: codeFiles.fit, codesEval: codeFiles.eval });
+    await storeCodes(ctx, dir, codes);
   } finally {
     model?.autoencoder.dispose();
   }
@@ -377,7 +422,6 @@ async function encoderStage(params: PipelineTaskParams, reused: RunRecord | unde
   const cols = featureCols(params);
   const architecture = pipelineArchitecture(params)!;
   const modelDir = join(dir, 'autoencoder');
-  const codeFiles = { fit: join(dir, 'codes-fit.f32'), eval: join(dir, 'codes-eval.f32') };
   const transductive = params.protocol === 'transductive';
   let conv: ConvAutoencoder | undefined;
   let dense: DenseAutoencoder | undefined;
@@ -407,7 +451,7 @@ async function encoderStage(params: PipelineTaskParams, reused: RunRecord | unde
     }
     metrics.encoderParams = conv ? conv.autoencoder.countParams() : dense ? dense.autoencoder.countParams() : NaN;
     if (Number.isNaN(metrics.encoderParams)) delete metrics.encoderParams;
-    store.setArtifacts(run.id, { autoencoder: modelDir, architecture, codeSize: String(cols) });
+    recordEncoder(ctx, modelDir, { architecture, codeSize: String(cols) });
     throwIfAborted(signal);
     if (!codes) {
       onProgress?.({ phase: 'encode', message: 'Encoding images' });
@@ -417,9 +461,7 @@ async function encoderStage(params: PipelineTaskParams, reused: RunRecord | unde
         : { train: await encodeDense(dense!, imagesAsMatrix(data.train), 1024, signal), test: await encodeDense(dense!, imagesAsMatrix(data.test), 1024, signal) };
       timings.encodeMs = performance.now() - encodeStart;
     }
-    await writeMatrixFile(codeFiles.fit, codes.train);
-    await writeMatrixFile(codeFiles.eval, codes.test);
-    store.setArtifacts(run.id, { codesFit: codeFiles.fit, codesEval: codeFiles.eval });
+    await storeCodes(ctx, dir, codes);
     return { ...codes, cols };
   } finally {
     conv?.autoencoder.dispose();

@@ -10,6 +10,10 @@ export type StoreErrorCode =
   | 'NOT_FOUND'
   /** The run has already ended (completed, failed or cancelled) and cannot change state again. */
   | 'RUN_ENDED'
+  /** The run is still queued or running, with a live owner: it cannot be deleted. */
+  | 'RUN_ACTIVE'
+  /** The history was opened read-only (its file or folder cannot be written): nothing can change. */
+  | 'READ_ONLY'
   /** Arguments that cannot be stored faithfully (not plain data, bad ids, bad statuses…). */
   | 'INVALID'
   | 'CLOSED';

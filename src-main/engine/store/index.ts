@@ -1,4 +1,7 @@
-export { RunStore, RUN_STATUSES, ACTIVE_STATUSES, INTERRUPTED, isProcessAlive } from './run-store';
+export { RunStore, RUN_STATUSES, ACTIVE_STATUSES, INTERRUPTED, HEARTBEAT_INTERVAL_MS, STALE_AFTER_MS, isProcessAlive } from './run-store';
+export { checkDatabaseFolder, historyAccess, isWritable } from './location';
+export type { HistoryAccess, WritableCheck } from './location';
+export { artifactsRoot, checksumsOf, folderSha256, runArtifactsDir } from './artifact-files';
 export type { RunStoreOptions, ListRunsFilter } from './run-store';
 export { StoreError } from './errors';
 export type { StoreErrorCode } from './errors';

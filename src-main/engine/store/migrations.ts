@@ -66,6 +66,17 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'run heartbeats, for stale-run recovery whatever host a run is on',
+    up(db) {
+      // Active runs start with a beat now: a live owner (on another host, running older code) gets the grace period.
+      db.exec(`
+        ALTER TABLE runs ADD COLUMN heartbeat_at INTEGER;
+        UPDATE runs SET heartbeat_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) WHERE status IN ('queued', 'running');
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

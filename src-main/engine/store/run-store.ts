@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { defaultDbPath } from '../paths';
 import type { EvaluationReport } from '../metrics/types';
 import {
@@ -13,7 +13,10 @@ import {
   encodeJson,
   encodeReal,
 } from './codec';
+import { openSqlite } from './driver';
 import { StoreError } from './errors';
+import { relocateLegacyArtifacts, type LegacyRun } from './legacy-artifacts';
+import { checkDatabaseFolder, historyAccess, makeDatabaseFolder, type WritableCheck } from './location';
 import { APPLICATION_ID, SCHEMA_VERSION, migrate, userVersion } from './migrations';
 import type { DatasetInfo, EpochLoss, NewRun, RunRecord, RunResult, RunStatus, TaskName } from './types';
 
@@ -21,12 +24,22 @@ export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'complet
 export const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'running'];
 /** The error recorded on runs whose owner process died without ending them. */
 export const INTERRUPTED = 'interrupted';
+/** How often a running run's owner updates its heartbeat. */
+export const HEARTBEAT_INTERVAL_MS = 5_000;
+/** A run whose heartbeat is older than this is taken for dead, whatever host wrote it. */
+export const STALE_AFTER_MS = 120_000;
 
 export interface RunStoreOptions {
   /** How long a statement waits for another connection's write lock (default 5000 ms). */
   busyTimeoutMs?: number;
   /** Mark runs left active by dead processes as failed on open (default true). */
   recoverStale?: boolean;
+  /** Open read-only even when the history could be written (default: read-only only when it cannot). */
+  readOnly?: boolean;
+  /** Whether a path may be written; decides read-only (default: an access(2) check). */
+  canWrite?: WritableCheck;
+  /** The clock for heartbeats, in ms since the epoch (default Date.now). */
+  now?: () => number;
 }
 
 export interface ListRunsFilter {
@@ -53,8 +66,15 @@ interface RunRow {
   evaluation: string | null;
   timings: string | null;
   artifacts: string;
+}
+
+/** What liveness is decided from. */
+interface OwnerRow {
+  id: number;
+  status: RunStatus;
   owner_pid: number | null;
   owner_host: string | null;
+  heartbeat_at: number | null;
 }
 
 interface LossRow {
@@ -63,8 +83,8 @@ interface LossRow {
   val_loss: unknown;
 }
 
-const RUN_COLUMNS =
-  'id, task, params, seed, dataset, backend, status, error, started_at, ended_at, metrics, evaluation, timings, artifacts, owner_pid, owner_host';
+/** The columns of a run record; all exist since schema 1, so read-only opens of older histories can read them. */
+const RUN_COLUMNS = 'id, task, params, seed, dataset, backend, status, error, started_at, ended_at, metrics, evaluation, timings, artifacts';
 
 /** True unless the process certainly does not exist (ESRCH). EPERM means it exists but is someone else's. */
 export function isProcessAlive(pid: number): boolean {
@@ -104,13 +124,40 @@ function checkRecordOfStrings(r: unknown, what: string): Record<string, string> 
   return r as Record<string, string>;
 }
 
-/**
- * Under Electron, better-sqlite3 must be built for Electron's ABI: the desktop main process points
- * CLUSTERBENCH_SQLITE_BINDING at that build (resources/native/…/better_sqlite3.node) so node_modules keeps
- * the Node-ABI build for the CLI and tests. Ignored outside Electron.
- */
-function electronSqliteBinding(): string | undefined {
-  return process.versions.electron ? process.env.CLUSTERBENCH_SQLITE_BINDING || undefined : undefined;
+/** Opens an existing history read-only; SQLite cannot read a WAL database in place when it cannot create its -shm file. */
+function openReadOnly(path: string, timeout: number): { db: Database.Database; snapshotNote?: string } {
+  if (!existsSync(path)) throw new StoreError('CANNOT_OPEN', `there is no run history at ${path}`);
+  const db = openSqlite(path, { readonly: true, fileMustExist: true, timeout });
+  try {
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return { db };
+  } catch (e) {
+    db.close();
+    if (!/^SQLITE_(CANTOPEN|READONLY)/.test(sqliteCode(e) ?? '')) throw e;
+  }
+  return { db: openSnapshot(path), snapshotNote: snapshotNote(path) };
+}
+
+/** An in-memory copy of the database file, switched to rollback-journal mode (an in-memory database cannot use WAL). */
+function openSnapshot(path: string): Database.Database {
+  const bytes = readFileSync(path);
+  if (bytes.length >= 20) bytes[18] = bytes[19] = 1;
+  return openSqlite(bytes, { readonly: true });
+}
+
+function snapshotNote(path: string): string | undefined {
+  const wal = `${path}-wal`;
+  return existsSync(wal) && statSync(wal).size > 0 ? `changes still in ${wal} are not shown` : undefined;
+}
+
+/** Statements compiled on first use: a read-only open of an older schema never compiles writes it could not run. */
+function lazyStatements<K extends string>(conn: () => Database.Database, sql: Record<K, string>): Record<K, Database.Statement> {
+  const compiled = new Map<K, Database.Statement>();
+  const statements = {} as Record<K, Database.Statement>;
+  for (const key of Object.keys(sql) as K[]) {
+    Object.defineProperty(statements, key, { get: () => compiled.get(key) ?? compiled.set(key, conn().prepare(sql[key])).get(key)! });
+  }
+  return statements;
 }
 
 /**
@@ -121,39 +168,66 @@ function electronSqliteBinding(): string | undefined {
  * State rules: a run is created 'running' (or 'queued'); it ends exactly once, as 'completed',
  * 'failed' or 'cancelled'. completeRun on an ended run throws (RUN_ENDED) so a result is never silently
  * dropped; failRun / cancelRun on an ended run are no-ops returning false (they are called from error and
- * shutdown paths, which must not throw over the original error). A run still active whose owner process
- * (pid on this host) is gone is marked failed with error 'interrupted' when a store is opened.
+ * shutdown paths, which must not throw over the original error).
+ *
+ * Liveness: a running run's owner beats (keepAlive) every few seconds. On open, a run still active whose owner
+ * has not beaten for STALE_AFTER_MS, whatever host it is on, or whose owner process on this host is gone, is
+ * marked failed with error 'interrupted'; a live run cannot be deleted.
+ *
+ * A history whose file or folder cannot be written opens read-only: reads work, nothing is changed on open
+ * (no WAL switch, migration or recovery), and every write fails with one line saying so.
  */
 export class RunStore {
   readonly path: string;
   /** Ids of the runs this open marked failed/interrupted. */
   readonly recoveredRunIds: readonly number[];
+  /** Why this store is read-only, or null when it can write. */
+  readonly readOnlyReason: string | null;
+  /** Things the user should know about this history (old-layout artifact folders left in place…), one line each. */
+  readonly notices: readonly string[];
   private readonly db: Database.Database;
   private readonly host = hostname();
+  private readonly now: () => number;
   private readonly stmts: ReturnType<RunStore['prepare']>;
 
-  private constructor(path: string, db: Database.Database, recoverStale: boolean) {
+  private constructor(path: string, db: Database.Database, options: RunStoreOptions, readOnlyReason: string | null) {
     this.path = path;
     this.db = db;
+    this.now = options.now ?? Date.now;
+    this.readOnlyReason = readOnlyReason;
     this.stmts = this.prepare();
-    this.recoveredRunIds = recoverStale ? this.recoverStaleRuns() : [];
+    const writable = readOnlyReason === null;
+    this.recoveredRunIds = writable && (options.recoverStale ?? true) ? this.recoverStaleRuns() : [];
+    this.notices = writable ? this.relocateLegacyArtifacts() : [];
+  }
+
+  get readOnly(): boolean {
+    return this.readOnlyReason !== null;
   }
 
   static open(file: string = defaultDbPath(), options: RunStoreOptions = {}): RunStore {
     const path = resolve(file);
+    const access = options.readOnly ? { readOnly: true as const, reason: 'it was opened read-only' } : historyAccess(path, options.canWrite);
+    return access.readOnly ? RunStore.openForReading(path, options, access.reason) : RunStore.openForWriting(path, options);
+  }
+
+  private static openForWriting(path: string, options: RunStoreOptions): RunStore {
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    try {
-      mkdirSync(dirname(path), { recursive: true });
-    } catch (e) {
-      throw new StoreError('CANNOT_OPEN', `cannot create the folder for the run database ${path}: ${(e as Error).message}`, { cause: e });
+    if (!existsSync(path)) {
+      checkDatabaseFolder(path, options.canWrite);
+      try {
+        makeDatabaseFolder(path);
+      } catch (e) {
+        throw new StoreError('CANNOT_OPEN', `cannot create the folder for the run database ${path}: ${(e as Error).message}`, { cause: e });
+      }
     }
     let db: Database.Database;
     try {
-      db = new Database(path, { timeout: busyTimeoutMs, nativeBinding: electronSqliteBinding() });
+      db = openSqlite(path, { timeout: busyTimeoutMs });
     } catch (e) {
       throw new StoreError('CANNOT_OPEN', `cannot open the run database ${path}: ${(e as Error).message}`, { cause: e });
     }
-    try {
+    return RunStore.checked(path, db, () => {
       RunStore.checkBeforeWriting(db, path);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -163,7 +237,30 @@ export class RunStore {
       // Another process may have run a newer Clusterbench's migrations in between.
       const v = userVersion(db);
       if (v !== SCHEMA_VERSION) throw RunStore.futureVersion(path, v);
-      return new RunStore(path, db, options.recoverStale ?? true);
+      return new RunStore(path, db, options, null);
+    });
+  }
+
+  private static openForReading(path: string, options: RunStoreOptions, reason: string): RunStore {
+    let opened: ReturnType<typeof openReadOnly>;
+    try {
+      opened = openReadOnly(path, options.busyTimeoutMs ?? 5000);
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      throw new StoreError('CANNOT_OPEN', `cannot open the run database ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    const { db, snapshotNote } = opened;
+    return RunStore.checked(path, db, () => {
+      RunStore.checkBeforeWriting(db, path);
+      if (userVersion(db) === 0) throw new StoreError('NOT_A_DATABASE', `${path} is empty: it holds no run history yet`);
+      return new RunStore(path, db, options, snapshotNote ? `${reason} (${snapshotNote})` : reason);
+    });
+  }
+
+  /** Runs the checks of a fresh connection; any failure closes it and becomes a StoreError naming the file. */
+  private static checked(path: string, db: Database.Database, fn: () => RunStore): RunStore {
+    try {
+      return fn();
     } catch (e) {
       db.close();
       if (e instanceof StoreError) throw e;
@@ -196,37 +293,29 @@ export class RunStore {
   }
 
   private prepare() {
-    const db = this.db;
-    return {
-      insertRun: db.prepare(
-        `INSERT INTO runs (task, params, seed, dataset, backend, status, started_at, artifacts, owner_pid, owner_host)
-         VALUES (@task, @params, @seed, @dataset, @backend, @status, @startedAt, '{}', @pid, @host)`,
-      ),
-      getRun: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`),
-      getStatus: db.prepare('SELECT status FROM runs WHERE id = ?'),
-      getArtifacts: db.prepare('SELECT artifacts FROM runs WHERE id = ?'),
-      getLosses: db.prepare('SELECT epoch, train_loss, val_loss FROM run_losses WHERE run_id = ? ORDER BY epoch'),
-      getAssignments: db.prepare('SELECT data FROM run_assignments WHERE run_id = ?'),
-      upsertLoss: db.prepare(
-        `INSERT INTO run_losses (run_id, epoch, train_loss, val_loss) VALUES (?, ?, ?, ?)
+    return lazyStatements(() => this.conn, {
+      insertRun: `INSERT INTO runs (task, params, seed, dataset, backend, status, started_at, artifacts, owner_pid, owner_host, heartbeat_at)
+         VALUES (@task, @params, @seed, @dataset, @backend, @status, @startedAt, '{}', @pid, @host, @heartbeat)`,
+      getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`,
+      getStatus: 'SELECT status FROM runs WHERE id = ?',
+      getArtifacts: 'SELECT artifacts FROM runs WHERE id = ?',
+      getLosses: 'SELECT epoch, train_loss, val_loss FROM run_losses WHERE run_id = ? ORDER BY epoch',
+      getAssignments: 'SELECT data FROM run_assignments WHERE run_id = ?',
+      upsertLoss: `INSERT INTO run_losses (run_id, epoch, train_loss, val_loss) VALUES (?, ?, ?, ?)
          ON CONFLICT (run_id, epoch) DO UPDATE SET train_loss = excluded.train_loss, val_loss = excluded.val_loss`,
-      ),
-      upsertAssignments: db.prepare(
-        'INSERT INTO run_assignments (run_id, data) VALUES (?, ?) ON CONFLICT (run_id) DO UPDATE SET data = excluded.data',
-      ),
-      setBackend: db.prepare('UPDATE runs SET backend = ? WHERE id = ?'),
-      setArtifacts: db.prepare('UPDATE runs SET artifacts = ? WHERE id = ?'),
-      setStatus: db.prepare('UPDATE runs SET status = ? WHERE id = ?'),
-      complete: db.prepare(
-        `UPDATE runs SET status = 'completed', error = NULL, ended_at = @endedAt, metrics = @metrics, evaluation = @evaluation,
+      upsertAssignments: 'INSERT INTO run_assignments (run_id, data) VALUES (?, ?) ON CONFLICT (run_id) DO UPDATE SET data = excluded.data',
+      setBackend: 'UPDATE runs SET backend = ? WHERE id = ?',
+      setArtifacts: 'UPDATE runs SET artifacts = ? WHERE id = ?',
+      setStatus: 'UPDATE runs SET status = ? WHERE id = ?',
+      complete: `UPDATE runs SET status = 'completed', error = NULL, ended_at = @endedAt, metrics = @metrics, evaluation = @evaluation,
            timings = @timings, artifacts = @artifacts WHERE id = @id AND status IN ('queued', 'running')`,
-      ),
-      end: db.prepare(
-        `UPDATE runs SET status = @status, error = @error, ended_at = @endedAt WHERE id = @id AND status IN ('queued', 'running')`,
-      ),
-      active: db.prepare(`SELECT id, owner_pid, owner_host FROM runs WHERE status IN ('queued', 'running')`),
-      deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
-    };
+      end: `UPDATE runs SET status = @status, error = @error, ended_at = @endedAt WHERE id = @id AND status IN ('queued', 'running')`,
+      active: `SELECT id, status, owner_pid, owner_host, heartbeat_at FROM runs WHERE status IN ('queued', 'running')`,
+      owner: 'SELECT id, status, owner_pid, owner_host, heartbeat_at FROM runs WHERE id = ?',
+      heartbeat: `UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status IN ('queued', 'running')`,
+      deleteRun: 'DELETE FROM runs WHERE id = ?',
+      legacyRuns: `SELECT id, started_at, ended_at, artifacts FROM runs WHERE status NOT IN ('queued', 'running') AND instr(artifacts, ?) > 0`,
+    });
   }
 
   private get conn(): Database.Database {
@@ -234,8 +323,14 @@ export class RunStore {
     return this.db;
   }
 
+  /** Throws the one-line READ_ONLY error when this store cannot write (before long work that would end in a write). */
+  assertWritable(): void {
+    if (this.readOnlyReason !== null) throw new StoreError('READ_ONLY', `the run history ${this.path} is read-only: ${this.readOnlyReason}`);
+  }
+
   /** Runs `fn` in a write-locked (IMMEDIATE) transaction. */
   private write<T>(fn: () => T): T {
+    this.assertWritable();
     return this.conn.transaction(fn).immediate();
   }
 
@@ -268,6 +363,7 @@ export class RunStore {
       startedAt: new Date().toISOString(),
       pid: process.pid,
       host: this.host,
+      heartbeat: this.now(),
     };
     const id = this.write(() => Number(this.stmts.insertRun.run(row).lastInsertRowid));
     return this.getRun(id)!;
@@ -280,13 +376,42 @@ export class RunStore {
       const status = this.statusOf(id);
       if (status === 'running') return;
       if (status !== 'queued') throw new StoreError('RUN_ENDED', `run ${id} is already ${status}; it cannot start`);
-      this.conn.prepare("UPDATE runs SET status = 'running', started_at = ?, owner_pid = ?, owner_host = ? WHERE id = ?").run(
+      this.conn.prepare("UPDATE runs SET status = 'running', started_at = ?, owner_pid = ?, owner_host = ?, heartbeat_at = ? WHERE id = ?").run(
         new Date().toISOString(),
         process.pid,
         this.host,
+        this.now(),
         id,
       );
     });
+  }
+
+  /** Records that the owner of an active run is alive (see STALE_AFTER_MS). */
+  heartbeat(id: number): void {
+    checkId(id);
+    this.write(() => this.stmts.heartbeat.run(this.now(), id));
+  }
+
+  /**
+   * Beats for run `id` every `intervalMs` on a timer that never keeps the process alive, until stopped; `beat`
+   * also beats (at most once per interval), for long loops that report progress without yielding to timers.
+   */
+  keepAlive(id: number, intervalMs = HEARTBEAT_INTERVAL_MS): { beat: () => void; stop: () => void } {
+    let last = this.now();
+    const beatNow = (): void => {
+      last = this.now();
+      try {
+        this.heartbeat(id);
+      } catch {
+        // A busy or closed database: the next beat tries again; a missed one only brings recovery closer.
+      }
+    };
+    const beat = (): void => {
+      if (this.now() - last >= intervalMs) beatNow();
+    };
+    const timer = setInterval(beatNow, intervalMs);
+    timer.unref?.();
+    return { beat, stop: () => clearInterval(timer) };
   }
 
   /** Records one epoch's losses; reporting the same epoch again replaces it. Only for active runs. */
@@ -406,30 +531,50 @@ export class RunStore {
     return this.read(() => (this.conn.prepare(sql).all(...args) as RunRow[]).map((r) => this.toRecord(r)));
   }
 
-  /** Deletes a run with its losses and assignments. Returns false if there was no such run. */
+  /**
+   * Deletes a run with its losses and assignments. Returns false if there was no such run; refuses (RUN_ACTIVE)
+   * a run that is still queued or running with a live owner: its job would fail writing to a run that is gone.
+   */
   deleteRun(id: number): boolean {
     checkId(id);
-    return this.write(() => this.stmts.deleteRun.run(id).changes > 0);
+    return this.write(() => {
+      const run = this.stmts.owner.get(id) as OwnerRow | undefined;
+      if (!run) return false;
+      if (ACTIVE_STATUSES.includes(run.status) && !this.isStale(run)) {
+        throw new StoreError('RUN_ACTIVE', `run ${id} is still ${run.status}: cancel it first`);
+      }
+      return this.stmts.deleteRun.run(id).changes > 0;
+    });
   }
 
   /**
-   * Marks failed ('interrupted') every active run whose owner process is gone: same host and the pid no
-   * longer exists, or no owner recorded (runs from schema v1). Runs owned by live processes, or by
-   * processes on other hosts (whose liveness cannot be checked), are left alone. Returns the ids marked.
+   * An active run is stale (its owner is gone) when no owner is recorded (schema 1), its owner has not beaten for
+   * STALE_AFTER_MS on whatever host, or its owner was another process on this host that no longer exists.
    */
+  private isStale(run: OwnerRow): boolean {
+    if (run.owner_pid === null) return true;
+    if (run.heartbeat_at === null || this.now() - run.heartbeat_at > STALE_AFTER_MS) return true;
+    return run.owner_host === this.host && run.owner_pid !== process.pid && !isProcessAlive(run.owner_pid);
+  }
+
+  /** Marks failed ('interrupted') every active run whose owner is gone (see isStale). Returns the ids marked. */
   recoverStaleRuns(): number[] {
     return this.write(() => {
-      const rows = this.stmts.active.all() as { id: number; owner_pid: number | null; owner_host: string | null }[];
-      const stale = rows.filter((r) => {
-        if (r.owner_pid === null) return true;
-        if (r.owner_host !== null && r.owner_host !== this.host) return false;
-        if (r.owner_pid === process.pid) return false;
-        return !isProcessAlive(r.owner_pid);
-      });
+      const stale = (this.stmts.active.all() as OwnerRow[]).filter((r) => this.isStale(r));
       const endedAt = new Date().toISOString();
       for (const r of stale) this.stmts.end.run({ id: r.id, status: 'failed', error: INTERRUPTED, endedAt });
       return stale.map((r) => r.id);
     });
+  }
+
+  /** Moves this history's old-layout artifact folders into its own (see legacy-artifacts.ts); returns what it left. */
+  private relocateLegacyArtifacts(): string[] {
+    const legacyRoot = join(dirname(this.path), 'artifacts', 'run-');
+    const rows = this.stmts.legacyRuns.all(JSON.stringify(legacyRoot).slice(1, -1)) as { id: number; started_at: string; ended_at: string | null; artifacts: string }[];
+    const runs: LegacyRun[] = rows.map((r) => ({
+      id: r.id, startedAt: r.started_at, endedAt: r.ended_at ?? r.started_at, artifacts: decodeJson<Record<string, string>>(r.artifacts),
+    }));
+    return relocateLegacyArtifacts(this.path, runs, (id, artifacts) => this.setArtifacts(id, artifacts));
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { api } from '../api';
-import type { RunRecord, RunSummary } from '../../../src-main/contract/index';
+import type { HistoryInfo, RunRecord, RunSummary } from '../../../src-main/contract/index';
 import { errorMessage } from '../lib/errors';
 
 /** The run history (summaries) and a cache of full run records. */
@@ -11,6 +11,8 @@ export const useRunsStore = defineStore('runs', () => {
   const loading = ref(false);
   const error = ref<string | null>(null);
   const records = ref(new Map<number, RunRecord>());
+  /** Where the history is and whether it is read-only (null until known). */
+  const history = ref<HistoryInfo | null>(null);
   let pending: Promise<void> | null = null;
 
   async function refresh(): Promise<void> {
@@ -19,6 +21,7 @@ export const useRunsStore = defineStore('runs', () => {
     pending = (async () => {
       try {
         list.value = await api['runs.list']({});
+        history.value = await api['history.info']({}).catch(() => history.value);
         error.value = null;
         loaded.value = true;
       } catch (err) {
@@ -69,5 +72,5 @@ export const useRunsStore = defineStore('runs', () => {
   /** Completed pipeline / N2D runs that trained an autoencoder (reusable by a pipeline of the same architecture). */
   const pipelineEncoderRuns = computed(() => list.value.filter((r) => ['pipeline', 'n2d'].includes(r.task) && r.params.encoder !== 'none' && r.status === 'completed'));
 
-  return { list, loaded, loading, error, refresh, ensureLoaded, get, remove, upsert, invalidate, encoderRuns, pipelineEncoderRuns };
+  return { list, loaded, loading, error, history, refresh, ensureLoaded, get, remove, upsert, invalidate, encoderRuns, pipelineEncoderRuns };
 });

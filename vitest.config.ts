@@ -27,6 +27,7 @@ const UNIT = [
   'test/prereqs.test.ts',
   'test/renderer-api.test.ts',
   'test/store.test.ts',
+  'test/store-reliability.test.ts',
   'test/wasm-kernels.test.ts',
   'test/web-server.test.ts',
 ];

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RunStore, migrate, runArtifactsDir } from '../src-main/engine/store';
 import { repoRoot, runCli, tempHome, type CliResult } from './helpers/cli';
+import { missingPrereq } from './helpers/prereqs';
 
 // Issue 10 through the CLI: two histories in one folder, a running run, a --db under /proc, a read-only history.
 
@@ -144,7 +145,7 @@ describe('item 10: --db where no database can be', () => {
 // Root can write anywhere, so a truly unwritable history needs another user; skipped where there is none.
 const nobody = process.getuid?.() === 0 && spawnSync('runuser', ['-u', 'nobody', '--', 'true']).status === 0;
 
-describe.skipIf(!nobody)('item 4: a history in a folder this user cannot write', () => {
+describe.skipIf(!nobody && missingPrereq('another user to read a history as (runuser -u nobody, as root)', 'run the tests as root where the user nobody exists'))('item 4: a history in a folder this user cannot write', () => {
   it('runs list/show work, runs delete says read-only in one line', async () => {
     const home = tempHome();
     const db = join(home, 'runs.sqlite');

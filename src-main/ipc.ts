@@ -3,12 +3,11 @@
  * `EngineApi` the web mode uses. Only our own window's main frame may call; `files.save` is a native save
  * dialog plus an atomic write.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL, type ParsedRequestOf, type Reply, type Operation, type Responses } from './contract/index';
+import { writeFileAtomic } from './engine/files';
 import type { EngineApi, EngineApiOptions } from './service/api';
 
 export interface TrustedOrigins {
@@ -49,19 +48,6 @@ export function safeFileName(suggested: string): string {
     .replace(/^\.+/, '')
     .trim();
   return name.slice(0, 200) || 'clusterbench-export';
-}
-
-/** Writes a file atomically: a temporary file in the same folder, then a rename over the target. */
-export async function writeFileAtomic(path: string, data: Buffer): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, data, { flag: 'wx' });
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }
 
 const FILTERS: Record<string, Electron.FileFilter> = {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
@@ -177,6 +177,17 @@ describe('exportConfusion', () => {
     await expect(exportConfusion(makeRun(), file)).rejects.toThrow(/unsupported extension "\.pdf" — use \.svg or \.png/);
     await expect(exportConfusion(makeRun(), join(dir, 'noext'))).rejects.toThrow(/unsupported extension "\(none\)"/);
     expect(readdirSync(dir).filter((f) => f.startsWith('run3.pdf') || f.includes('noext'))).toEqual([]);
+  });
+
+  it('refuses a folder that cannot hold files in one line, at once (recursive mkdir under /proc never returns)', async () => {
+    const started = Date.now();
+    await expect(exportConfusion(makeRun(), '/proc/nonexistent/x.svg')).rejects.toThrow(
+      'cannot write /proc/nonexistent/x.svg: /proc is not a normal filesystem',
+    );
+    const file = join(dir, 'run3.svg');
+    writeFileSync(file, 'a file, not a folder');
+    await expect(exportConfusion(makeRun(), join(file, 'x.svg'))).rejects.toThrow(`cannot write ${join(file, 'x.svg')}: ${file} is not a folder`);
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('fails for a run without evaluation', async () => {

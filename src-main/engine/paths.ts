@@ -15,4 +15,3 @@ export function appDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJ
 
 export const defaultDbPath = (env?: NodeJS.ProcessEnv): string => join(appDataDir(env), 'runs.sqlite');
 export const defaultDataDir = (env?: NodeJS.ProcessEnv): string => join(appDataDir(env), 'data', 'fashion-mnist');
-export const artifactsDir = (env?: NodeJS.ProcessEnv): string => join(appDataDir(env), 'artifacts');

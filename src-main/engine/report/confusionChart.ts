@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { extname } from 'node:path';
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
 import * as echarts from 'echarts';
 import type { EChartsOption } from 'echarts';
+import { writeFileAtomic } from '../files';
 import type { RunRecord } from '../store/types';
 
 export interface ConfusionChartInput {
@@ -282,18 +281,4 @@ export async function exportConfusion(run: RunRecord, outFile: string, opts: Exp
   );
   const content = ext === '.svg' ? svg : svgToPng(svg, { scale: opts.scale, fontFiles: opts.fontFiles });
   await writeFileAtomic(outFile, content);
-}
-
-/** Writes to `.<name>.<random>.tmp` next to the target, then renames it over the target. */
-export async function writeFileAtomic(file: string, content: string | Uint8Array): Promise<void> {
-  const dir = dirname(file);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`);
-  try {
-    await writeFile(tmp, content);
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
 }

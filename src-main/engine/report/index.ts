@@ -4,7 +4,6 @@ export {
   svgToPng,
   exportConfusion,
   confusionTitleForRun,
-  writeFileAtomic,
   FONT_STACK,
   DEFAULT_WIDTH,
   DEFAULT_HEIGHT,

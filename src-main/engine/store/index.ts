@@ -1,5 +1,6 @@
 export { RunStore, RUN_STATUSES, ACTIVE_STATUSES, INTERRUPTED, HEARTBEAT_INTERVAL_MS, STALE_AFTER_MS, isProcessAlive } from './run-store';
-export { checkDatabaseFolder, historyAccess, isWritable } from './location';
+export { checkDatabaseFolder, historyAccess } from './location';
+export { isWritable } from '../files';
 export type { HistoryAccess, WritableCheck } from './location';
 export { artifactsRoot, checksumsOf, folderSha256, runArtifactsDir } from './artifact-files';
 export type { RunStoreOptions, ListRunsFilter } from './run-store';

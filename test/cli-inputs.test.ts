@@ -25,3 +25,28 @@ describe('CLI: usage errors are one line and a hint', () => {
     });
   }
 });
+
+// Issue 10, item 2: every parameter has a maximum, named in the help and in the one-line error.
+describe('CLI: parameters are bounded', () => {
+  const env = { CLUSTERBENCH_HOME: tempHome() };
+  const cases: [string[], string][] = [
+    [['--task', 'kmeans', '--n-init', '1e9'], '--n-init must be ≤ 1000'],
+    [['--task', 'kmeans', '--max-iter', '1e12'], '--max-iter must be ≤ 100000'],
+    [['--task', 'ae-kmeans', '--epochs', '1e15'], '--epochs must be ≤ 10000'],
+    [['--task', 'ae-gmm', '--lr', '1e308'], '--lr must be ≤ 10'],
+  ];
+  for (const [args, message] of cases) {
+    it(args.join(' '), async () => {
+      const out = await runCli(['run', ...args], env);
+      expect(out.code).toBe(1);
+      expect(lines(out.stderr)).toEqual([`clusterbench: Invalid parameters: ${message}`]);
+    });
+  }
+
+  it('the help names the maxima', async () => {
+    const help = (await runCli(['run', '--help'], env)).stdout.replace(/\s+/g, ' ');
+    for (const text of ['restarts, the best is kept, ≤ 1000', 'iterations per restart, ≤ 100000', 'training epochs, ≤ 10000', 'Adam, ≤ 10', 'batch size, ≤ 65536', 'clusters, 2–1000', 'UMAP neighbours, 2–200']) {
+      expect(help).toContain(text);
+    }
+  });
+});

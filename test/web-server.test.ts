@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { MAX_QUEUED_JOBS } from '../src-main/engine/worker/host';
 import { startWebServer, type WebServer } from '../src-main/web/server';
 import { tempHome } from './helpers/cli';
 
@@ -229,6 +230,29 @@ describe('web server', () => {
     const list = await c.call('runs.list', {});
     expect(list?.ok).toBe(true);
     expect((list!.value as { id: number }[]).map((r) => r.id)).toContain(finished.runId);
+    ws.close();
+  });
+
+  it('queues at most MAX_QUEUED_JOBS runs; more runs.start get a queue-full error, and nothing else breaks', async () => {
+    const ws = await connect(server, { headers: { Cookie: cookie } });
+    const c = client(ws);
+    const params = { task: 'kmeans', trainLimit: 500, testLimit: 100, nInit: 1 };
+    const replies = await Promise.all(Array.from({ length: 200 }, () => c.call('runs.start', { params })));
+    const accepted = replies.filter((r) => r?.ok).map((r) => (r!.value as { jobId: string }).jobId);
+    const refused = replies.filter((r) => !r?.ok);
+    // One job runs, MAX_QUEUED_JOBS wait; the others are refused with one clear error each.
+    expect(accepted).toHaveLength(1 + MAX_QUEUED_JOBS);
+    expect(refused).toHaveLength(200 - 1 - MAX_QUEUED_JOBS);
+    for (const r of refused) {
+      expect(r!.error).toEqual({ code: 'queue-full', message: `The run queue is full (${MAX_QUEUED_JOBS} runs waiting): wait for one to finish, or cancel one` });
+    }
+    const jobs = await c.call('jobs.list', {});
+    expect((jobs!.value as unknown[]).length).toBe(1 + MAX_QUEUED_JOBS);
+    for (const jobId of accepted.reverse()) expect(await c.call('runs.cancel', { jobId })).toMatchObject({ ok: true, value: { cancelled: true } });
+    // Once there is room again, a run is accepted.
+    const again = await c.call('runs.start', { params });
+    expect(again).toMatchObject({ ok: true });
+    expect(await c.call('runs.cancel', { jobId: (again!.value as { jobId: string }).jobId })).toMatchObject({ ok: true });
     ws.close();
   });
 });

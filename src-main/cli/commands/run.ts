@@ -85,7 +85,7 @@ export function registerRunCommand(program: Command): void {
       const { db, data } = globals(command);
       const progress = createProgressReporter();
       const host = new EngineHost({ dbPath: db, dataDir: data });
-      host.on('progress', (_job, event) => progress.onProgress(event));
+      host.on('progress', (_job, event) => (event.phase === 'warning' ? progress.warn(String(event.message)) : progress.onProgress(event)));
       const { job, result } = host.submit(params);
       // Ctrl-C cancels the run cleanly (it is stored as cancelled); a second Ctrl-C exits at once.
       const onSigint = () => {

@@ -163,20 +163,46 @@ export class ParamError extends Error {
   }
 }
 
-/** Validates experiment parameters (from the CLI, IPC or a re-run) and fills in defaults. */
-export function parseExperimentParams(input: unknown): ExperimentParams {
-  const result = experimentSchema.safeParse(input);
-  if (!result.success) throw new ParamError(result.error.issues.map((issue) => ({ param: String(issue.path[0] ?? ''), message: issue.message })));
-  const params = result.data;
+/** Test images per cluster below which the metrics say little: a warning, not an error. */
+export const MIN_EVAL_IMAGES_PER_CLUSTER = 10;
+
+/**
+ * The issue with evaluating k clusters on `count` test images, if any: with fewer images than clusters the
+ * cluster → label mapping and every metric are degenerate (one image scores accuracy, NMI and ARI 1).
+ */
+export function evalSetIssue(k: number, count: number): ParamIssue | undefined {
+  return count < k ? { param: 'k', message: `${k} clusters for only ${count} test images to evaluate on` } : undefined;
+}
+
+/** A warning when `count` test images are too few to measure k clusters reliably. */
+export function evalSetWarning(k: number, count: number): string | undefined {
+  const enough = MIN_EVAL_IMAGES_PER_CLUSTER * k;
+  if (count >= enough) return undefined;
+  return `only ${count} test images for ${k} clusters (fewer than ${MIN_EVAL_IMAGES_PER_CLUSTER} × k = ${enough}): accuracy, NMI and ARI will be unreliable`;
+}
+
+/** Checks between parameters that the schema cannot express. */
+function crossParamIssues(params: ExperimentParams): ParamIssue[] {
+  const issues: ParamIssue[] = [];
+  if (params.testLimit !== undefined && params.testLimit < params.k) {
+    issues.push({ param: 'testLimit', message: `must be ≥ k (${params.k}): fewer test images than clusters cannot be evaluated` });
+  }
   if (params.task === 'pipeline' || params.task === 'n2d') {
-    const issues: ParamIssue[] = [];
     if (params.encoder === 'none' && params.reuseEncoder !== undefined) issues.push({ param: 'reuseEncoder', message: 'there is no encoder to reuse with encoder none' });
     if (params.umap && params.umapComponents === null && params.k > UMAP_COMPONENTS_MAX) {
       issues.push({ param: 'umapComponents', message: `defaults to k (${params.k}), above its maximum ${UMAP_COMPONENTS_MAX}: set it` });
     }
-    if (issues.length) throw new ParamError(issues);
   }
-  return params;
+  return issues;
+}
+
+/** Validates experiment parameters (from the CLI, IPC or a re-run) and fills in defaults. */
+export function parseExperimentParams(input: unknown): ExperimentParams {
+  const result = experimentSchema.safeParse(input);
+  if (!result.success) throw new ParamError(result.error.issues.map((issue) => ({ param: String(issue.path[0] ?? ''), message: issue.message })));
+  const issues = crossParamIssues(result.data);
+  if (issues.length) throw new ParamError(issues);
+  return result.data;
 }
 
 const TASK_SCHEMAS = [kmeansTaskSchema, aeKmeansTaskSchema, aeGmmTaskSchema, pipelineTaskSchema, n2dTaskSchema];

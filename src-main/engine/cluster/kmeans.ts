@@ -811,7 +811,7 @@ export class KMeans {
       dev.dispose();
     }
 
-    best = best as Restart;
+    if (!best) throw new Error('KMeans.fit: no restart ran'); // runs ≥ 1: cannot happen
     this.centers = Float32Array.from(best.centers);
     this.labels = best.labels;
     this.inertia = exactInertia(data, d, best.centers, best.labels);

@@ -82,8 +82,10 @@ function pipelineShape(d: PipelineDefaults) {
   return {
     ...common,
     encoder: z.enum(ENCODERS).default('dense'),
-    /** Dense AE: hidden layer sizes of the encoder (input side first); the decoder mirrors them. */
-    /** At most 4096 wide: 8 such layers already make ≈ 270M weights (≈ 3 GB with Adam's state). */
+    /**
+     * Dense AE: hidden layer sizes of the encoder (input side first); the decoder mirrors them. At most 4096 wide:
+     * 8 such layers already make ≈ 270M weights (≈ 4 GB with their gradients and Adam's state).
+     */
     layers: z.array(int(1, 4096), { error: 'must be a list of layer sizes' }).min(1, 'needs at least one layer').max(8, 'at most 8 layers').default([500, 500, 2000]),
     /** Dense AE: size of the (linear) code layer. */
     codeSize: int(1, 4096).default(10),

@@ -13,6 +13,7 @@ import {
   DEBIAN_DATA_DIR,
   DOWNLOAD_FILES,
   DownloadError,
+  FASHION_MNIST_BASE_URL,
   FASHION_MNIST_SHA256,
   downloadFashionMnist,
   loadFashionMnist,
@@ -21,7 +22,7 @@ import {
 import { cleanupTmpDirs, makeTmpDir } from './helpers/data-fixtures';
 import { skipUnless } from './helpers/prereqs';
 
-type Behaviour = 'ok' | 'cut' | 'corrupt' | 'wrong-content' | 'not-gzip' | '404' | 'stall';
+type Behaviour = 'ok' | 'cut' | 'corrupt' | 'wrong-content' | 'not-gzip' | '404' | 'stall' | 'endless' | 'too-long' | 'gzip-bomb';
 
 const TRAIN_IMAGES = 'train-images-idx3-ubyte.gz';
 const TRAIN_LABELS = 'train-labels-idx1-ubyte.gz';
@@ -32,6 +33,9 @@ describe.skipIf(skipUnless('fashionMnist'))('downloadFashionMnist', () => {
   const behaviour = new Map<string, Behaviour>();
   const requests: string[] = [];
   const cache = new Map<string, Buffer>();
+  const endless = { sent: 0, closed: false };
+  // 50 MB of zeros: a 49 kB body, within the labels file's body limit, that decompresses to 800 times the file.
+  const bomb = gzipSync(Buffer.alloc(50_000_000));
 
   async function content(name: string): Promise<Buffer> {
     let b = cache.get(name);
@@ -77,6 +81,22 @@ describe.skipIf(skipUnless('fashionMnist'))('downloadFashionMnist', () => {
           }
           case 'not-gzip':
             res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>captive portal</html>');
+            return;
+          case 'endless': // no Content-Length, and bytes for as long as the client reads
+            endless.sent = 0;
+            res.writeHead(200);
+            res.on('close', () => (endless.closed = true));
+            (function more(): void {
+              while (!res.destroyed && res.write(Buffer.alloc(64 * 1024, 0x1f))) endless.sent += 64 * 1024;
+              if (!res.destroyed) res.once('drain', more);
+            })();
+            return;
+          case 'too-long': // announces 1 GB
+            res.writeHead(200, { 'Content-Length': 1_000_000_000 });
+            res.write(data.subarray(0, 1000));
+            return;
+          case 'gzip-bomb':
+            res.writeHead(200, { 'Content-Length': bomb.length }).end(bomb);
             return;
         }
       })();
@@ -217,6 +237,41 @@ describe.skipIf(skipUnless('fashionMnist'))('downloadFashionMnist', () => {
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
     await expectOnlyTrainImages(dest);
     server.closeAllConnections();
+  });
+
+  it('downloads over HTTPS by default', () => {
+    expect(FASHION_MNIST_BASE_URL).toMatch(/^https:\/\//);
+  });
+
+  it('stops an endless body as soon as it exceeds the file size, and leaves no file behind', async () => {
+    const dest = await destWithTrainImages();
+    behaviour.set(TRAIN_LABELS, 'endless');
+    const err = await downloadError(downloadFashionMnist({ destDir: dest, baseUrl }));
+    expect(err.message).toMatch(/train-labels-idx1-ubyte\.gz: the server sent more than the \d+ bytes this file can have; download stopped$/);
+    expect(err.file).toBe(join(dest, TRAIN_LABELS));
+    await expectOnlyTrainImages(dest);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(endless.closed).toBe(true); // the connection was dropped …
+    expect(endless.sent).toBeLessThan(2_000_000); // … long before much was sent
+  });
+
+  it('refuses a body announced larger than the file before reading it', async () => {
+    const dest = await destWithTrainImages();
+    behaviour.set(TRAIN_LABELS, 'too-long');
+    const err = await downloadError(downloadFashionMnist({ destDir: dest, baseUrl }));
+    expect(err.message).toMatch(/train-labels-idx1-ubyte\.gz: the server announced 1000000000 bytes, more than the \d+ this file can have$/);
+    await expectOnlyTrainImages(dest);
+    server.closeAllConnections();
+  });
+
+  it('stops decompressing at the expected size (a gzip bomb), and leaves no file behind', async () => {
+    const dest = await destWithTrainImages();
+    behaviour.set(TRAIN_LABELS, 'gzip-bomb');
+    const before = process.memoryUsage().arrayBuffers;
+    const err = await downloadError(downloadFashionMnist({ destDir: dest, baseUrl }));
+    expect(err.message).toMatch(/is corrupt: decompresses to more than the expected 60008 bytes$/);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(20_000_000);
+    await expectOnlyTrainImages(dest);
   });
 
   it('replaces an existing file that does not verify, and removes stale temp files of dead downloads', async () => {

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { initBackend } from '../src-main/engine/backend/index';
-import { KMeans, validateKMeansParams, KMEANS_DEFAULTS, type KMeansProgress } from '../src-main/engine/cluster/kmeans';
+import { KMeans, validateKMeansParams, KMEANS_DEFAULTS, MAX_LOCKSTEP_RESTARTS, type KMeansProgress } from '../src-main/engine/cluster/kmeans';
 import { Rng } from '../src-main/engine/cluster/rng';
 import type { Matrix } from '../src-main/engine/types';
 import { skipUnless } from './helpers/prereqs';
@@ -380,6 +380,34 @@ describe('KMeans', () => {
     expect(pruned.initResults.map((r) => r.nIter)).toEqual(plain.initResults.map((r) => r.nIter));
     expect(Math.abs(pruned.inertia - plain.inertia) / plain.inertia).toBeLessThan(1e-9);
     expect(Array.from(pruned.labels as Int32Array)).toEqual(Array.from(plain.labels as Int32Array));
+  });
+
+  it('runs restarts in lockstep batches of bounded size, with the same result as one batch', async () => {
+    const { X } = blobs(means, 300, 4, 21); // overlapping blobs: the restarts differ
+    const oneBatch = await new KMeans({ k: 6, nInit: 10, seed: 8 }).fit(X);
+    const events: KMeansProgress[] = [];
+    const batched = await new KMeans({ k: 6, nInit: 10, seed: 8 }).fit(X, { maxLockstepRestarts: 3, onProgress: (e) => events.push(e) });
+    expect(oneBatch.fitStats).toMatchObject({ lockstepRestarts: 10, batches: 1 });
+    expect(batched.fitStats).toMatchObject({ lockstepRestarts: 3, batches: 4 });
+    expect(new Set(oneBatch.initResults.map((r) => r.inertia)).size).toBeGreaterThan(1);
+    expect(batched.initResults).toEqual(oneBatch.initResults);
+    expect(batched.bestInit).toBe(oneBatch.bestInit);
+    expect(batched.inertia).toBe(oneBatch.inertia);
+    expect(Array.from(batched.centers as Float32Array)).toEqual(Array.from(oneBatch.centers as Float32Array));
+    expect(Array.from(batched.labels as Int32Array)).toEqual(Array.from(oneBatch.labels as Int32Array));
+    // progress runs over all batches: monotone, every restart reported, ends at 1
+    for (let t = 1; t < events.length; t++) expect(events[t].fraction).toBeGreaterThanOrEqual(events[t - 1].fraction - 1e-12);
+    expect(new Set(events.map((e) => e.init)).size).toBe(10);
+    expect(events.at(-1)!.fraction).toBe(1);
+  });
+
+  it('holds at most MAX_LOCKSTEP_RESTARTS restarts at once, whatever nInit', async () => {
+    const X = uniformData(300, 4, 9);
+    const km = await new KMeans({ k: 3, nInit: 1000, seed: 0 }).fit(X);
+    expect(MAX_LOCKSTEP_RESTARTS).toBe(32);
+    expect(km.fitStats).toMatchObject({ lockstepRestarts: MAX_LOCKSTEP_RESTARTS, batches: Math.ceil(1000 / MAX_LOCKSTEP_RESTARTS) });
+    expect(km.initResults).toHaveLength(1000);
+    expect(km.inertia).toBe(Math.min(...km.initResults.map((r) => r.inertia)));
   });
 
   it('agrees between the cpu and wasm backends', async () => {

@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { MAX_QUEUED_JOBS } from '../src-main/engine/worker/host';
 import { startWebServer, type WebServer } from '../src-main/web/server';
 import { tempHome } from './helpers/cli';
 
@@ -112,10 +113,48 @@ describe('web server', () => {
     else process.env.CLUSTERBENCH_HOME = previousHome;
   });
 
-  it('binds to 127.0.0.1 and prints a URL with a random base64url token', () => {
+  it('binds to 127.0.0.1 and prints a URL with a random base64url token, under a secret base path', () => {
     expect(server.host).toBe('127.0.0.1');
     expect(server.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=${server.token}`);
+    expect(server.basePath).toMatch(/^\/s\/[A-Za-z0-9_-]{22}\/$/);
+    expect(server.basePath).not.toContain(server.token);
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}${server.basePath}?token=${server.token}`);
+  });
+
+  // Cookies ignore ports: a cookie for 127.0.0.1 reaches every local service. Scoped to the secret base path, the
+  // browser only sends it to URLs under that path, which no other service's pages know.
+  it('scopes the token cookie to its port (name) and to the secret base path', async () => {
+    const res = await get(server.port, `${server.basePath}?token=${server.token}`);
+    expect(res.status).toBe(200);
+    const setCookie = String(res.headers['set-cookie']);
+    expect(server.cookieName).toBe(`clusterbench_token_${server.port}`);
+    expect(setCookie).toContain(`${server.cookieName}=${server.token}`);
+    expect(setCookie).toContain(`; Path=${server.basePath};`);
+    expect(setCookie).not.toMatch(/; Path=\/;/);
+    // Under the base path the cookie authenticates pages, assets and the socket.
+    expect((await get(server.port, `${server.basePath}assets/app.js`, { Cookie: cookie })).body).toContain('console.log');
+    expect((await get(server.port, `${server.basePath}#/runs`, { Cookie: cookie })).body).toContain('<div id="app">');
+    const ws = await new Promise<WebSocket>((resolve, reject) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${server.port}${server.basePath}ws`, { origin: `http://127.0.0.1:${server.port}`, headers: { Cookie: cookie } });
+      socket.once('open', () => resolve(socket));
+      socket.once('error', reject);
+    });
+    expect(await client(ws).call('runs.list', {})).toMatchObject({ ok: true });
+    ws.close();
+    // Another token, another path.
+    const other = await startWebServer({ port: 0, rendererDir, warn: () => undefined });
+    try {
+      expect(other.basePath).not.toBe(server.basePath);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('sends the token URL of an older version (no base path) on to the base path', async () => {
+    const res = await get(server.port, `/?token=${server.token}`);
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe(`${server.basePath}?token=${server.token}`);
+    expect(res.headers['set-cookie']).toBeUndefined();
   });
 
   it('refuses a missing renderer build with a clear message', async () => {
@@ -131,7 +170,7 @@ describe('web server', () => {
   });
 
   it('serves index.html for the token URL and sets an HttpOnly SameSite=Strict cookie', async () => {
-    const res = await get(server.port, `/?token=${server.token}`);
+    const res = await get(server.port, `${server.basePath}?token=${server.token}`);
     expect(res.status).toBe(200);
     expect(res.body).toContain('<div id="app">');
     const setCookie = String(res.headers['set-cookie']);
@@ -158,7 +197,7 @@ describe('web server', () => {
   it('refuses a wrong Host header (DNS rebinding), even with the token', async () => {
     const res = await get(server.port, `/?token=${server.token}`, { Host: `evil.example:${server.port}` });
     expect(res.status).toBe(403);
-    expect((await get(server.port, '/', { Host: `localhost:${server.port}`, Cookie: cookie })).status).toBe(200);
+    expect((await get(server.port, server.basePath, { Host: `localhost:${server.port}`, Cookie: cookie })).status).toBe(200);
     await expect(connect(server, { headers: { Cookie: cookie, Host: `evil.example:${server.port}` } })).rejects.toMatchObject({ status: 403 });
   });
 
@@ -229,6 +268,29 @@ describe('web server', () => {
     const list = await c.call('runs.list', {});
     expect(list?.ok).toBe(true);
     expect((list!.value as { id: number }[]).map((r) => r.id)).toContain(finished.runId);
+    ws.close();
+  });
+
+  it('queues at most MAX_QUEUED_JOBS runs; more runs.start get a queue-full error, and nothing else breaks', async () => {
+    const ws = await connect(server, { headers: { Cookie: cookie } });
+    const c = client(ws);
+    const params = { task: 'kmeans', trainLimit: 500, testLimit: 100, nInit: 1 };
+    const replies = await Promise.all(Array.from({ length: 200 }, () => c.call('runs.start', { params })));
+    const accepted = replies.filter((r) => r?.ok).map((r) => (r!.value as { jobId: string }).jobId);
+    const refused = replies.filter((r) => !r?.ok);
+    // One job runs, MAX_QUEUED_JOBS wait; the others are refused with one clear error each.
+    expect(accepted).toHaveLength(1 + MAX_QUEUED_JOBS);
+    expect(refused).toHaveLength(200 - 1 - MAX_QUEUED_JOBS);
+    for (const r of refused) {
+      expect(r!.error).toEqual({ code: 'queue-full', message: `The run queue is full (${MAX_QUEUED_JOBS} runs waiting): wait for one to finish, or cancel one` });
+    }
+    const jobs = await c.call('jobs.list', {});
+    expect((jobs!.value as unknown[]).length).toBe(1 + MAX_QUEUED_JOBS);
+    for (const jobId of accepted.reverse()) expect(await c.call('runs.cancel', { jobId })).toMatchObject({ ok: true, value: { cancelled: true } });
+    // Once there is room again, a run is accepted.
+    const again = await c.call('runs.start', { params });
+    expect(again).toMatchObject({ ok: true });
+    expect(await c.call('runs.cancel', { jobId: (again!.value as { jobId: string }).jobId })).toMatchObject({ ok: true });
     ws.close();
   });
 });

@@ -15,7 +15,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--db <file>', 'run history database (default: in the app data folder)').env('CLUSTERBENCH_DB'))
     .option('--data <dir>', 'folder with Fashion-MNIST (IDX or CSV files)')
     .option('--verbose', 'print stack traces on errors')
-    .showHelpAfterError()
+    .configureOutput({ outputError: (str, write) => write(oneLineUsageError(str)) })
     .exitOverride();
   registerRunCommand(program);
   registerRunsCommands(program);
@@ -23,7 +23,19 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   registerBackendsCommand(program);
   registerWebCommand(program);
+  addHelpHints(program);
   return program;
+}
+
+/** commander's "error: …" as the CLI's other errors read, with a "Did you mean" suggestion on the same line. */
+function oneLineUsageError(message: string): string {
+  return message.replace(/^error: /, 'clusterbench: ').replace(/\n(?=\(Did you mean)/, ' ');
+}
+
+/** After a usage error every command prints where its options are listed, not its whole help. */
+function addHelpHints(command: Command, path = command.name()): void {
+  command.showHelpAfterError(`Run \`${path} --help\` for the options.`);
+  for (const sub of command.commands) addHelpHints(sub, `${path} ${sub.name()}`);
 }
 
 function explain(err: unknown): string {

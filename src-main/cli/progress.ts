@@ -23,6 +23,12 @@ export function createProgressReporter(enabled = process.stderr.isTTY === true) 
       }
       phase = event.phase;
     },
+    /** A warning from the engine: always printed (terminal or not), on its own line. */
+    warn(message: string): void {
+      if (started) bar.stop();
+      started = false;
+      process.stderr.write(`clusterbench: warning: ${message}\n`);
+    },
     stop(): void {
       if (started) bar.stop();
       started = false;

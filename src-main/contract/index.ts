@@ -210,9 +210,12 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const namesMatch: [Same<Operation, OperationName>, Same<EventName, EventNameLiteral>] = [true, true];
 void namesMatch;
 
-/** An error as it crosses the boundary: a code the UI can act on and a message for people. */
+/**
+ * An error as it crosses the boundary: a code the UI can act on and a message for people. 'queue-full': runs.start
+ * while the engine's run queue is full; nothing was queued, try again once a run has finished.
+ */
 export interface ContractError {
-  code: 'invalid-request' | 'unknown-operation' | 'not-found' | 'invalid-params' | 'failed';
+  code: 'invalid-request' | 'unknown-operation' | 'not-found' | 'invalid-params' | 'queue-full' | 'failed';
   message: string;
   issues?: { param: string; message: string }[];
 }

@@ -30,6 +30,7 @@ function toContractError(err: unknown): ContractError {
   const e = err as Error & { issues?: { param: string; message: string }[] };
   if (e?.name === 'ParamError') return { code: 'invalid-params', message: e.message, issues: e.issues };
   if (e?.name === 'NotFoundError') return { code: 'not-found', message: e.message };
+  if (e?.name === 'QueueFullError') return { code: 'queue-full', message: e.message };
   return { code: 'failed', message: e?.message ?? String(err) };
 }
 

@@ -8,6 +8,9 @@
  * - a random token (24 bytes, base64url) is required on every request, page and assets alike, and on every
  *   socket: `?token=` on the first page load sets an HttpOnly SameSite=Strict cookie that later requests carry;
  *   compared in constant time; missing → 401, wrong → 403;
+ * - cookies ignore ports, so that cookie is named per port and scoped to a secret base path (/s/<hash of the
+ *   token>/, where the app is served): the browser sends it to no other service on this host, whose pages cannot
+ *   know that path;
  * - the Host header must name this server (127.0.0.1:PORT / localhost:PORT): DNS-rebinding protection;
  * - the WebSocket upgrade's Origin must be this server's own origin (cross-site pages cannot connect);
  * - a strict CSP, no referrer (the token never leaks through Referer), no framing;
@@ -54,6 +57,8 @@ export interface WebServer {
   token: string;
   /** The cookie carrying the token (per port: cookies are shared between ports of one host). */
   cookieName: string;
+  /** Where the app is served, `/s/<secret>/`: the token cookie's Path, so the browser sends it nowhere else. */
+  basePath: string;
   close(): Promise<void>;
 }
 
@@ -75,6 +80,9 @@ function packageRoot(): string {
 export const defaultRendererDir = (): string => join(packageRoot(), 'out', 'renderer');
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** The secret base path for a token: 128 bits of its hash (the path reveals nothing of the token itself). */
+const basePathFor = (token: string): string => `/s/${digest(`clusterbench base path:${token}`).subarray(0, 16).toString('base64url')}/`;
 
 /** Constant-time token comparison (hashing first makes the lengths equal). */
 function tokenMatches(given: string | undefined | null, token: string): boolean {
@@ -139,6 +147,9 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
     );
   }
   const token = options.token ?? randomBytes(24).toString('base64url');
+  const basePath = basePathFor(token);
+  /** A request path inside the app: the base path taken off (paths without it are served too, for non-browser clients). */
+  const appPath = (pathname: string): string => (pathname.startsWith(basePath) ? `/${pathname.slice(basePath.length)}` : pathname);
   const ownsApi = !options.api;
   const api = options.api ?? createEngineApi({ dbPath: options.dbPath, dataDir: options.dataDir });
 
@@ -225,13 +236,20 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
       res.setHeader('Allow', 'GET, HEAD');
       return plain(res, 405, 'Method not allowed');
     }
-    if (url.pathname === '/ws') return plain(res, 426, 'Upgrade required: /ws is the WebSocket endpoint');
-    const file = resolveStatic(url.pathname);
+    const path = appPath(url.pathname);
+    if (path === '/ws') return plain(res, 426, 'Upgrade required: /ws is the WebSocket endpoint');
+    const file = resolveStatic(path);
     if (!file) return plain(res, 404, 'Not found');
+    if (file === indexFile && !url.pathname.startsWith(basePath)) {
+      // A page outside the base path (the URL of an older version): its assets would not get the cookie there.
+      securityHeaders(res);
+      res.writeHead(302, { Location: `${basePath}${url.search}`, 'Cache-Control': 'no-store' });
+      return void res.end();
+    }
     const body = await readFile(file);
     securityHeaders(res);
     if (auth.fromQuery) {
-      res.setHeader('Set-Cookie', `${cookieName}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`);
+      res.setHeader('Set-Cookie', `${cookieName}=${encodeURIComponent(token)}; Path=${basePath}; HttpOnly; SameSite=Strict`);
     }
     const isIndex = file === indexFile;
     res.writeHead(200, {
@@ -266,7 +284,7 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/ws') return refuseUpgrade(socket, 404, 'Not found');
+    if (appPath(url.pathname) !== '/ws') return refuseUpgrade(socket, 404, 'Not found');
     if (!hostAllowed(req)) return refuseUpgrade(socket, 403, 'Unexpected Host header');
     if (!originAllowed(req)) return refuseUpgrade(socket, 403, 'Cross-origin WebSocket refused');
     const auth = authenticate(req, url);
@@ -377,7 +395,7 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
   ].join('; ');
 
   const urlHost = LOOPBACK.has(host) || wildcard ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  const url = `http://${urlHost}:${port}/?token=${token}`;
+  const url = `http://${urlHost}:${port}${basePath}?token=${token}`;
 
   let closing: Promise<void> | undefined;
   return {
@@ -386,6 +404,7 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
     host,
     token,
     cookieName,
+    basePath,
     close() {
       closing ??= (async () => {
         unsubscribe();

@@ -248,7 +248,8 @@ export async function startApp(options: StartAppOptions = {}): Promise<App> {
       consoleErrors,
       pageErrors,
       async injectApi() {
-        await page.addScriptTag({ url: '/__e2e/api.js', type: 'module' });
+        // Relative: under the server's base path, where the browser sends the token cookie.
+        await page.addScriptTag({ url: '__e2e/api.js', type: 'module' });
         await page.waitForFunction(() => '__clusterbenchTest' in window, undefined, { timeout: 10_000 });
       },
       async screenshot(name: string) {

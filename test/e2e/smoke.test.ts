@@ -26,6 +26,9 @@ describe.skipIf(e2eSkipReason)('e2e smoke (web mode, Chromium)', () => {
       expect(result.runs).toEqual([]);
       expect(result.error).toEqual({ name: 'ClusterbenchError', code: 'invalid-request' });
       expect(result.href).not.toContain('token=');
+      // The browser keeps the token cookie for the app's secret base path only (cookies ignore ports).
+      const cookies = await app.context.cookies();
+      expect(cookies.filter((c) => c.value === app.server.token).map((c) => [c.name, c.path])).toEqual([[app.server.cookieName, app.server.basePath]]);
 
       // Events reach `api.on` listeners in the page.
       await app.page.evaluate(() => {

@@ -32,7 +32,7 @@ export function registerWebCommand(program: Command): void {
         'From another machine, tunnel instead of listening on a public address:',
         '  on gpu-box:   clusterbench web --port 8080',
         '  locally:      ssh -L 8080:127.0.0.1:8080 gpu-box',
-        '  then open the printed http://127.0.0.1:8080/?token=… URL locally (same port number on both ends:',
+        '  then open the printed http://127.0.0.1:8080/s/…/?token=… URL locally (same port number on both ends:',
         '  the server checks the Host header).',
         'Needs the built UI: run npm run build first.',
         '',

@@ -12,7 +12,8 @@
  *
  * How it runs:
  * - X is uploaded once, mean-centred, as row chunks (bounded memory for the per-chunk products).
- * - All restarts run in lockstep: one matrix product X·[−2·C₁ᵀ … −2·C_Mᵀ] + ‖c‖² per chunk (no transpose flags:
+ * - Restarts run in lockstep, up to {@link MAX_LOCKSTEP_RESTARTS} at once (more run in further batches, so memory
+ *   does not grow with nInit): one matrix product X·[−2·C₁ᵀ … −2·C_Mᵀ] + ‖c‖² per chunk (no transpose flags:
  *   the centers are laid out pre-transposed, the fast path on wasm/XNNPACK). Streaming X once per lockstep
  *   iteration for all restarts instead of once per restart is what makes the batch cheaper; converged restarts
  *   drop out of the product.
@@ -76,9 +77,11 @@ export interface KMeansFitOptions {
    * Skip distance computations that Elkan's triangle-inequality bounds prove unnecessary. The labels are the
    * same as with plain Lloyd (up to float32 ties); `false` recomputes all distances every iteration. Default:
    * on for the wasm and cpu backends, off on GPU backends (where the full product is nearly free). Switched off
-   * when the bounds (n × k × nInit float32) would exceed 128 MiB.
+   * when the bounds (n × k × restarts in lockstep, float32) would exceed 128 MiB.
    */
   pruning?: boolean;
+  /** Most restarts run in lockstep at once (default {@link MAX_LOCKSTEP_RESTARTS}); the result does not depend on it. */
+  maxLockstepRestarts?: number;
 }
 
 /** Result of one restart of the last fit. */
@@ -109,6 +112,10 @@ export interface KMeansFitStats {
   chunkRows: number;
   /** Whether Elkan pruning was used. */
   pruning: boolean;
+  /** Restarts run in lockstep at once: the fit's memory grows with this, not with nInit. */
+  lockstepRestarts: number;
+  /** Lockstep batches run one after the other (⌈nInit / lockstepRestarts⌉). */
+  batches: number;
 }
 
 /** Thrown when `fit` is aborted through its signal. `name === 'AbortError'`. */
@@ -312,6 +319,12 @@ const FULL_FRACTION = 0.35;
 const PRUNING_BACKENDS = new Set(['wasm', 'cpu']);
 /** Elkan keeps k lower bounds per point and restart (float32): above this many, pruning is switched off. */
 const MAX_BOUND_ENTRIES = 1 << 25;
+/**
+ * Restarts that run in lockstep at once. Streaming X once per iteration for many restarts is what makes the
+ * lockstep cheap, and 32 restarts already share most of that; beyond them, restarts run in further batches so
+ * that memory (per restart: labels, Elkan bounds n × k, the seeding's distances n) stays bounded whatever nInit.
+ */
+export const MAX_LOCKSTEP_RESTARTS = 32;
 
 /** Scratch buffer for rows gathered on the CPU (grown on demand, reused across iterations). */
 let gatherBuffer = new Float32Array(0);
@@ -512,6 +525,148 @@ interface Restart {
   needBuffer: Int32Array;
 }
 
+function newRestart(index: number, rng: Rng, n: number, k: number, d: number, pruning: boolean): Restart {
+  return {
+    index,
+    rng,
+    centers: new Float64Array(k * d),
+    labels: new Int32Array(n).fill(-1),
+    sums: new Float64Array(k * d),
+    counts: new Float64Array(k),
+    iter: 0,
+    done: false,
+    strict: false,
+    inertia: NaN,
+    potential: NaN,
+    changed: 0,
+    upper: new Float64Array(pruning ? n : 0),
+    lowerK: new Float32Array(pruning ? n * k : 0),
+    drift: new Float64Array(k),
+    boundsValid: false,
+    needBuffer: new Int32Array(pruning ? n : 0),
+  };
+}
+
+/** What the lockstep batches of one fit share. */
+interface LockstepContext {
+  X: Matrix;
+  dev: DeviceRows;
+  mean: Float64Array;
+  k: number;
+  nTrials: number;
+  maxIter: number;
+  /** Absolute tolerance on the total squared center shift. */
+  tolAbs: number;
+  /** Σ‖x − μ‖² over all points. */
+  totalNorm: number;
+  /** Widening of the Elkan bounds for the float32 rounding of the products. */
+  epsSq: number;
+  pruning: boolean;
+  chunkRows: number;
+  stats: KMeansFitStats;
+  signal?: AbortSignal;
+  emit: (r: Restart, inertia: number) => void;
+}
+
+/**
+ * Lloyd iterations of seeded restarts, all in lockstep, then the final E-step: labels against the final centers
+ * and the inertia (float64, from the cluster sums).
+ *
+ * With pruning, a point's distances are only recomputed when its Elkan bounds cannot prove that its center is
+ * still the closest one. Restarts that need many points recomputed (always the first iteration) share one full
+ * product over the device-resident X; the rows each other restart needs are gathered on the CPU and multiplied
+ * by its centers in a small product.
+ */
+async function lloydInLockstep(restarts: Restart[], ctx: LockstepContext): Promise<void> {
+  const { X, dev, mean, k, maxIter, tolAbs, totalNorm, epsSq, pruning, chunkRows, stats, signal, emit } = ctx;
+  const { rows: n, cols: d, data } = X;
+  let active = restarts.slice();
+  while (active.length > 0) {
+    throwIfAborted(signal);
+    const tRound = performance.now();
+    const fullGroup: Restart[] = [];
+    const sparseGroup: Restart[] = [];
+    const sparseRows: Int32Array[] = [];
+    for (const r of active) {
+      r.changed = 0;
+      if (!pruning || !r.boundsValid) {
+        fullGroup.push(r);
+        continue;
+      }
+      const rows = neededPoints(r, k, d, n);
+      if (rows.length > FULL_FRACTION * n) fullGroup.push(r);
+      else if (rows.length > 0) {
+        sparseGroup.push(r);
+        sparseRows.push(rows);
+      }
+    }
+    stats.distanceRows += fullGroup.length * n + sparseRows.reduce((acc, rows) => acc + rows.length, 0);
+    const t0 = performance.now();
+    stats.cpuMs += t0 - tRound;
+    const fullCenters = packCenters(
+      fullGroup.map((r) => r.centers),
+      k,
+      d,
+      mean,
+    );
+    const [fullArg, fullScores, ...rowScores] = await Promise.all([
+      fullGroup.length > 0 && !pruning ? dev.argminGroups(fullCenters.B, fullCenters.bias, fullGroup.length, k) : null,
+      fullGroup.length > 0 && pruning ? dev.scores(fullCenters.B, fullCenters.bias, fullGroup.length * k) : null,
+      ...sparseGroup.map((r, g) => {
+        const { B, bias } = packCenters([r.centers], k, d, mean, true);
+        return scoreRawRows(X, sparseRows[g], B, bias, k, chunkRows);
+      }),
+    ]);
+    const t1 = performance.now();
+    stats.deviceMs += t1 - t0;
+    stats.rounds++;
+    if (fullArg) {
+      for (let a = 0; a < fullGroup.length; a++) fullGroup[a].changed = applyLabels(fullGroup[a], fullArg, dev.starts, a, fullGroup.length, data, d);
+    }
+    if (fullScores) applyFullScores(fullGroup, fullScores, dev.starts, dev.norms, k, epsSq, data, d);
+    for (let g = 0; g < sparseGroup.length; g++) {
+      applyRowScores(sparseGroup[g], sparseRows[g], rowScores[g] as Float32Array, dev.norms, k, epsSq, data, d);
+    }
+    for (const r of fullGroup) r.boundsValid = pruning;
+    for (const r of active) {
+      // Inertia of this assignment step (labels vs. the centers they were assigned to), for progress.
+      const stepInertia = inertiaFromSums(r, totalNorm, mean, k, d);
+      const newCenters = centersFromSums(r, data, d, k, n);
+      const shiftTot = pruning ? moveBounds(r, newCenters, k, d) : squaredShift(r.centers, newCenters);
+      r.centers = newCenters;
+      r.iter++;
+      r.inertia = stepInertia;
+      if (r.changed === 0) {
+        r.strict = true;
+        r.done = true;
+      } else if (shiftTot <= tolAbs || r.iter >= maxIter) {
+        r.done = true;
+      }
+    }
+    stats.cpuMs += performance.now() - t1;
+    for (const r of active) emit(r, r.inertia);
+    active = active.filter((r) => !r.done);
+    await yieldToEventLoop();
+  }
+
+  // ---- final E-step: labels against the final centers, inertia (float64, from the cluster sums) ----
+  throwIfAborted(signal);
+  const { B, bias } = packCenters(
+    restarts.map((r) => r.centers),
+    k,
+    d,
+    mean,
+  );
+  const t0 = performance.now();
+  const assigned = await dev.argminGroups(B, bias, restarts.length, k);
+  stats.deviceMs += performance.now() - t0;
+  for (let m = 0; m < restarts.length; m++) {
+    const r = restarts[m];
+    applyLabels(r, assigned, dev.starts, m, restarts.length, data, d);
+    r.inertia = inertiaFromSums(r, totalNorm, mean, k, d);
+  }
+}
+
 export class KMeans {
   readonly params: KMeansParams;
   /** k × d cluster centers of the best restart (null before fit). */
@@ -558,7 +713,8 @@ export class KMeans {
     await tf.ready();
     const tFit = performance.now();
     const backend = tf.getBackend();
-    const pruning = (opts.pruning ?? PRUNING_BACKENDS.has(backend)) && n * k * runs <= MAX_BOUND_ENTRIES;
+    const batchSize = Math.min(runs, Math.max(1, Math.floor(opts.maxLockstepRestarts ?? MAX_LOCKSTEP_RESTARTS)));
+    const pruning = (opts.pruning ?? PRUNING_BACKENDS.has(backend)) && n * k * batchSize <= MAX_BOUND_ENTRIES;
 
     // Column means and variances (float64, shifted by the first row for stability); also rejects NaN/Inf.
     const shift = data.subarray(0, d);
@@ -583,32 +739,8 @@ export class KMeans {
     const tolAbs = (tol * varSum) / d;
 
     const nTrials = 2 + Math.floor(Math.log(k));
-    const chunkRows = chunkRowsFor(n, runs * Math.max(k, nTrials));
+    const chunkRows = chunkRowsFor(n, batchSize * Math.max(k, nTrials));
     const master = new Rng(seed);
-    const restarts: Restart[] = [];
-    for (let m = 0; m < runs; m++) {
-      restarts.push({
-        index: m,
-        rng: master.fork(),
-        centers: new Float64Array(k * d),
-        labels: new Int32Array(n).fill(-1),
-        sums: new Float64Array(k * d),
-        counts: new Float64Array(k),
-        iter: 0,
-        done: false,
-        strict: false,
-        inertia: NaN,
-        potential: NaN,
-        changed: 0,
-        upper: new Float64Array(pruning ? n : 0),
-        lowerK: new Float32Array(pruning ? n * k : 0),
-        drift: new Float64Array(k),
-        boundsValid: false,
-        needBuffer: new Int32Array(pruning ? n : 0),
-      });
-    }
-    throwIfAborted(signal);
-
     const stats: KMeansFitStats = {
       backend,
       uploadMs: 0,
@@ -621,132 +753,65 @@ export class KMeans {
       totalIterations: 0,
       chunkRows,
       pruning,
+      lockstepRestarts: batchSize,
+      batches: 0,
     };
     const dev = new DeviceRows(X, mean, chunkRows);
     stats.uploadMs = performance.now() - tFit;
-    const totalNorm = dev.norms.reduce((a, b) => a + b, 0);
     const SEED_SHARE = 0.05;
     const progressOf = (r: Restart): number => {
       if (r.done) return 1;
       const expected = Math.min(maxIter, 100);
       return 0.95 * (1 - Math.exp((-3 * r.iter) / expected));
     };
-    const emit = (r: Restart, inertia: number, seedFraction: number): void => {
+    // Restarts of earlier batches count as done; the current batch's restarts are all seeded when this is called.
+    let finished = 0;
+    let batch: Restart[] = [];
+    const emit = (r: Restart, inertia: number): void => {
       if (!onProgress) return;
-      let sum = 0;
-      for (const q of restarts) sum += progressOf(q);
-      const fraction = SEED_SHARE * seedFraction + (1 - SEED_SHARE) * (sum / runs);
+      let sum = finished;
+      for (const q of batch) sum += progressOf(q);
+      const fraction = SEED_SHARE * ((finished + batch.length) / runs) + (1 - SEED_SHARE) * (sum / runs);
       onProgress({ phase: 'kmeans', init: r.index, nInit: runs, iter: r.iter, inertia, fraction: Math.min(1, fraction) });
     };
+    const ctx: LockstepContext = {
+      X, dev, mean, k, nTrials, maxIter, tolAbs, pruning, chunkRows, stats, signal, emit,
+      totalNorm: dev.norms.reduce((a, b) => a + b, 0),
+      epsSq: 1e-5 * (3 * dev.maxNorm + 2 * mean.reduce((a, v) => a + v * v, 0)),
+    };
 
+    // Restarts run in lockstep batches of at most `batchSize`: the memory of a fit (bounds, labels, the products'
+    // right-hand sides) grows with the batch, not with nInit. Restart m draws from the m-th child generator
+    // whatever its batch, so the batching does not change the result. Only the best restart so far is kept.
+    let best: Restart | undefined;
+    const outcomes: KMeansInitResult[] = [];
     try {
-      // ---- greedy k-means++ seeding, all restarts in lockstep ----
-      let t0 = performance.now();
-      if (initCenters !== undefined) {
-        for (let t = 0; t < k * d; t++) restarts[0].centers[t] = initCenters[t];
-      } else {
-        await this.seedPlusPlus(X, dev, restarts, k, nTrials, mean, signal);
-        stats.seedingMs = performance.now() - t0;
-        for (const r of restarts) emit(r, r.potential, 1);
-      }
-
-      // ---- Lloyd iterations, all restarts in lockstep ----
-      // With pruning, a point's distances are only recomputed when its Elkan bounds cannot prove that its
-      // center is still the closest one. Restarts that need many points recomputed (always the first
-      // iteration) share one full product over the device-resident X; the rows each other restart needs are
-      // gathered on the CPU and multiplied by its centers in a small product.
-      const epsSq = 1e-5 * (3 * dev.maxNorm + 2 * mean.reduce((a, v) => a + v * v, 0));
-      let active = restarts.slice();
-      while (active.length > 0) {
+      for (let first = 0; first < runs; first += batchSize) {
+        batch = [];
+        for (let m = first; m < Math.min(runs, first + batchSize); m++) batch.push(newRestart(m, master.fork(), n, k, d, pruning));
         throwIfAborted(signal);
-        const tRound = performance.now();
-        const fullGroup: Restart[] = [];
-        const sparseGroup: Restart[] = [];
-        const sparseRows: Int32Array[] = [];
-        for (const r of active) {
-          r.changed = 0;
-          if (!pruning || !r.boundsValid) {
-            fullGroup.push(r);
-            continue;
-          }
-          const rows = neededPoints(r, k, d, n);
-          if (rows.length > FULL_FRACTION * n) fullGroup.push(r);
-          else if (rows.length > 0) {
-            sparseGroup.push(r);
-            sparseRows.push(rows);
-          }
+        if (initCenters !== undefined) {
+          for (let t = 0; t < k * d; t++) batch[0].centers[t] = initCenters[t];
+        } else {
+          const t0 = performance.now();
+          await this.seedPlusPlus(X, dev, batch, k, nTrials, mean, signal);
+          stats.seedingMs += performance.now() - t0;
+          for (const r of batch) emit(r, r.potential);
         }
-        stats.distanceRows += fullGroup.length * n + sparseRows.reduce((acc, rows) => acc + rows.length, 0);
-        t0 = performance.now();
-        stats.cpuMs += t0 - tRound;
-        const fullCenters = packCenters(
-          fullGroup.map((r) => r.centers),
-          k,
-          d,
-          mean,
-        );
-        const [fullArg, fullScores, ...rowScores] = await Promise.all([
-          fullGroup.length > 0 && !pruning ? dev.argminGroups(fullCenters.B, fullCenters.bias, fullGroup.length, k) : null,
-          fullGroup.length > 0 && pruning ? dev.scores(fullCenters.B, fullCenters.bias, fullGroup.length * k) : null,
-          ...sparseGroup.map((r, g) => {
-            const { B, bias } = packCenters([r.centers], k, d, mean, true);
-            return scoreRawRows(X, sparseRows[g], B, bias, k, chunkRows);
-          }),
-        ]);
-        const t1 = performance.now();
-        stats.deviceMs += t1 - t0;
-        stats.rounds++;
-        if (fullArg) {
-          for (let a = 0; a < fullGroup.length; a++) fullGroup[a].changed = applyLabels(fullGroup[a], fullArg, dev.starts, a, fullGroup.length, data, d);
+        await lloydInLockstep(batch, ctx);
+        for (const r of batch) {
+          outcomes.push({ inertia: r.inertia, nIter: r.iter, strictConvergence: r.strict, converged: r.strict || r.iter < maxIter });
+          if (!best || r.inertia < best.inertia) best = r;
+          stats.totalIterations += r.iter;
         }
-        if (fullScores) applyFullScores(fullGroup, fullScores, dev.starts, dev.norms, k, epsSq, data, d);
-        for (let g = 0; g < sparseGroup.length; g++) {
-          applyRowScores(sparseGroup[g], sparseRows[g], rowScores[g] as Float32Array, dev.norms, k, epsSq, data, d);
-        }
-        for (const r of fullGroup) r.boundsValid = pruning;
-        for (const r of active) {
-          // Inertia of this assignment step (labels vs. the centers they were assigned to), for progress.
-          const stepInertia = inertiaFromSums(r, totalNorm, mean, k, d);
-          const newCenters = centersFromSums(r, data, d, k, n);
-          const shiftTot = pruning ? moveBounds(r, newCenters, k, d) : squaredShift(r.centers, newCenters);
-          r.centers = newCenters;
-          r.iter++;
-          r.inertia = stepInertia;
-          if (r.changed === 0) {
-            r.strict = true;
-            r.done = true;
-          } else if (shiftTot <= tolAbs || r.iter >= maxIter) {
-            r.done = true;
-          }
-        }
-        stats.cpuMs += performance.now() - t1;
-        for (const r of active) emit(r, r.inertia, 1);
-        active = active.filter((r) => !r.done);
-        await yieldToEventLoop();
-      }
-
-      // ---- final E-step: labels against the final centers, inertia (float64, from the cluster sums) ----
-      throwIfAborted(signal);
-      const { B, bias } = packCenters(
-        restarts.map((r) => r.centers),
-        k,
-        d,
-        mean,
-      );
-      t0 = performance.now();
-      const assigned = await dev.argminGroups(B, bias, restarts.length, k);
-      stats.deviceMs += performance.now() - t0;
-      for (let m = 0; m < restarts.length; m++) {
-        const r = restarts[m];
-        applyLabels(r, assigned, dev.starts, m, restarts.length, data, d);
-        r.inertia = inertiaFromSums(r, totalNorm, mean, k, d);
+        finished += batch.length;
+        stats.batches++;
       }
     } finally {
       dev.dispose();
     }
 
-    let best = restarts[0];
-    for (const r of restarts) if (r.inertia < best.inertia) best = r;
+    if (!best) throw new Error('KMeans.fit: no restart ran'); // runs ≥ 1: cannot happen
     this.centers = Float32Array.from(best.centers);
     this.labels = best.labels;
     this.inertia = exactInertia(data, d, best.centers, best.labels);
@@ -755,15 +820,10 @@ export class KMeans {
     this.nFeatures = d;
     this.mean = mean;
     this.backend = backend;
-    stats.totalIterations = restarts.reduce((a, r) => a + r.iter, 0);
     stats.totalMs = performance.now() - tFit;
     this.fitStats = stats;
-    this.initResults = restarts.map((r) => ({
-      inertia: r === best ? this.inertia : r.inertia,
-      nIter: r.iter,
-      strictConvergence: r.strict,
-      converged: r.strict || r.iter < maxIter,
-    }));
+    outcomes[best.index].inertia = this.inertia;
+    this.initResults = outcomes;
     if (onProgress) {
       onProgress({ phase: 'kmeans', init: best.index, nInit: runs, iter: best.iter, inertia: this.inertia, fraction: 1 });
     }

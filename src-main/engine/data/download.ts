@@ -2,11 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DataError, DownloadError, describeError } from './errors';
-import { FASHION_MNIST_SHA256 } from './fashion-mnist';
+import { FASHION_MNIST_BYTES, FASHION_MNIST_SHA256 } from './fashion-mnist';
 import { readDataFile } from './io';
 import { IDX_FILES } from './locate';
 
-export const FASHION_MNIST_BASE_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
+/**
+ * Zalando Research's bucket, over HTTPS: its website endpoint (the http://fashion-mnist.s3-website… address in
+ * their README) serves plain HTTP only; the bucket's REST endpoint serves the same files with TLS.
+ */
+export const FASHION_MNIST_BASE_URL = 'https://fashion-mnist.s3.eu-central-1.amazonaws.com/';
 
 /** The files downloaded, in order (gzipped). */
 export const DOWNLOAD_FILES: readonly string[] = [
@@ -56,19 +60,36 @@ export interface DownloadResult {
 
 const PROGRESS_STEP = 256 * 1024;
 
-function expectedSha(file: string): string {
-  const sha = FASHION_MNIST_SHA256[file.replace(/\.gz$/, '')];
-  if (!sha) throw new Error(`no checksum known for ${file}`);
-  return sha;
+/** What a downloaded file must decompress to: its SHA-256 and size. */
+interface Expected {
+  sha: string;
+  bytes: number;
+}
+
+function expectedOf(file: string): Expected {
+  const key = file.replace(/\.gz$/, '');
+  const sha = FASHION_MNIST_SHA256[key];
+  const bytes = FASHION_MNIST_BYTES[key];
+  if (!sha || !bytes) throw new Error(`no checksum known for ${file}`);
+  return { sha, bytes };
+}
+
+/**
+ * The most a gzip file of `bytes` decompressed bytes can weigh: deflate grows incompressible data by no more than
+ * its stored blocks' headers (5 bytes per 64 KiB, well under the 0.1% allowed here), and 4 KiB covers the gzip
+ * header (file name, comment).
+ */
+export function maxGzipSize(bytes: number): number {
+  return bytes + Math.ceil(bytes / 1000) + 4096;
 }
 
 /** Whether `path` exists and its decompressed content has the expected checksum. */
-async function alreadyVerified(path: string, sha: string): Promise<number | undefined> {
+async function alreadyVerified(path: string, expected: Expected): Promise<number | undefined> {
   try {
     const st = await stat(path);
-    if (!st.isFile()) return undefined;
-    const content = await readDataFile(path, { gzip: true });
-    return content.sha256 === sha ? st.size : undefined;
+    if (!st.isFile() || st.size > maxGzipSize(expected.bytes)) return undefined;
+    const content = await readDataFile(path, { gzip: true, maxBytes: expected.bytes });
+    return content.sha256 === expected.sha ? st.size : undefined;
   } catch {
     return undefined;
   }
@@ -110,7 +131,8 @@ async function downloadOne(
   fileIndex: number,
   opts: DownloadOptions,
 ): Promise<DownloadedFile> {
-  const sha = expectedSha(file);
+  const expected = expectedOf(file);
+  const maxBody = maxGzipSize(expected.bytes);
   const fileCount = DOWNLOAD_FILES.length;
   const tmp = join(opts.destDir, `.${file}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
   const signal = opts.signal;
@@ -131,6 +153,10 @@ async function downloadOne(
     }
     const length = Number(res.headers.get('content-length'));
     total = Number.isFinite(length) && length > 0 ? length : undefined;
+    if (total !== undefined && total > maxBody) {
+      await res.body.cancel().catch(() => undefined);
+      throw new DownloadError(`the server announced ${total} bytes, more than the ${maxBody} this file can have`, finalPath, url);
+    }
     opts.onProgress?.({ file, receivedBytes: 0, totalBytes: total, fileIndex, fileCount });
 
     const fh = await open(tmp, 'wx');
@@ -152,8 +178,13 @@ async function downloadOne(
           );
         }
         if (chunk.done) break;
-        await fh.write(chunk.value);
         received += chunk.value.length;
+        if (received > maxBody) {
+          // Whatever the server has in mind, no more of it is read, and the partial file goes.
+          await reader.cancel().catch(() => undefined);
+          throw new DownloadError(`the server sent more than the ${maxBody} bytes this file can have; download stopped`, finalPath, url);
+        }
+        await fh.write(chunk.value);
         if (received - lastReported >= PROGRESS_STEP) {
           lastReported = received;
           opts.onProgress?.({ file, receivedBytes: received, totalBytes: total, fileIndex, fileCount });
@@ -168,14 +199,14 @@ async function downloadOne(
 
     let actual: string;
     try {
-      actual = (await readDataFile(tmp, { gzip: true })).sha256;
+      actual = (await readDataFile(tmp, { gzip: true, maxBytes: expected.bytes })).sha256;
     } catch (err) {
       const problem = err instanceof DataError ? err.problem : describeError(err);
       throw new DownloadError(`downloaded data from ${url} is corrupt: ${problem}`, finalPath, url, { cause: err });
     }
-    if (actual !== sha) {
+    if (actual !== expected.sha) {
       throw new DownloadError(
-        `checksum mismatch for the data downloaded from ${url}: SHA-256 of the decompressed content is ${actual}, expected ${sha}`,
+        `checksum mismatch for the data downloaded from ${url}: SHA-256 of the decompressed content is ${actual}, expected ${expected.sha}`,
         finalPath,
         url,
       );
@@ -193,7 +224,9 @@ async function downloadOne(
 /**
  * Downloads the four gzipped IDX files of Fashion-MNIST into `destDir`, verifying the SHA-256 of each
  * file's decompressed content. Each file is written to a temp file in `destDir` and renamed only once
- * verified; on any failure (network, HTTP status, interrupted body, corrupt gzip, wrong checksum, abort) the
+ * verified. Nothing larger than the file can be is read: the body stops at {@link maxGzipSize} of the known
+ * decompressed size, and decompression at that size. On any failure (network, HTTP status, a body or content too
+ * large, interrupted body, corrupt gzip, wrong checksum, abort) the
  * temp file is removed and a {@link DownloadError} naming the file is thrown (an abort rethrows the signal's
  * reason, an `AbortError` by default). Files already there that verify are skipped.
  */
@@ -219,8 +252,8 @@ export async function downloadFashionMnist(opts: DownloadOptions): Promise<Downl
     opts.signal?.throwIfAborted();
     const file = DOWNLOAD_FILES[i];
     const finalPath = join(destDir, file);
-    const sha = expectedSha(file);
-    const existing = await alreadyVerified(finalPath, sha);
+    const expected = expectedOf(file);
+    const existing = await alreadyVerified(finalPath, expected);
     if (existing !== undefined) {
       opts.onProgress?.({
         file,
@@ -231,7 +264,7 @@ export async function downloadFashionMnist(opts: DownloadOptions): Promise<Downl
         skipped: true,
         done: true,
       });
-      files.push({ file, path: finalPath, sha256: sha, bytes: existing, skipped: true });
+      files.push({ file, path: finalPath, sha256: expected.sha, bytes: existing, skipped: true });
       continue;
     }
     const url = new URL(file, base).toString();

@@ -37,7 +37,7 @@ export class DataNotFoundError extends DataError {
   }
 }
 
-/** A download failed (network, HTTP status, interrupted body, corrupt gzip or wrong checksum). */
+/** A download failed (network, HTTP status, a body or content larger than the file, interrupted body, corrupt gzip or wrong checksum). */
 export class DownloadError extends DataError {
   readonly url: string;
 

@@ -26,6 +26,14 @@ export const FASHION_MNIST_SHA256: Readonly<Record<string, string>> = Object.fre
   't10k-labels-idx1-ubyte': '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34',
 });
 
+/** Size in bytes of the official files' DECOMPRESSED content (IDX header + data), keyed like {@link FASHION_MNIST_SHA256}. */
+export const FASHION_MNIST_BYTES: Readonly<Record<string, number>> = Object.freeze({
+  'train-images-idx3-ubyte': 16 + 60_000 * 28 * 28,
+  'train-labels-idx1-ubyte': 8 + 60_000,
+  't10k-images-idx3-ubyte': 16 + 10_000 * 28 * 28,
+  't10k-labels-idx1-ubyte': 8 + 10_000,
+});
+
 export interface FashionMnistInfo {
   name: 'fashion-mnist';
   /** The folder the data was loaded from (absolute). */

@@ -32,10 +32,11 @@ export function sha256Hex(data: Uint8Array): string {
 /**
  * Reads a data file and decompresses it when it is gzip data. Decompression runs on libuv's thread pool,
  * so the event loop stays free. `gzip`: `'auto'` (default) decompresses files that start with the gzip
- * magic and requires it of files named `*.gz`; `true` requires gzip data whatever the name.
+ * magic and requires it of files named `*.gz`; `true` requires gzip data whatever the name. `maxBytes`: the
+ * most the content may have; decompression stops as soon as it would have more (a gzip bomb never fills memory).
  * Throws a {@link DataError} naming the file for a missing, unreadable or empty file and for corrupt gzip data.
  */
-export async function readDataFile(path: string, opts: { gzip?: 'auto' | boolean } = {}): Promise<DataFileContent> {
+export async function readDataFile(path: string, opts: { gzip?: 'auto' | boolean; maxBytes?: number } = {}): Promise<DataFileContent> {
   const mode = opts.gzip ?? 'auto';
   let raw: Buffer;
   try {
@@ -59,13 +60,18 @@ export async function readDataFile(path: string, opts: { gzip?: 'auto' | boolean
   let data = raw;
   if (gzipped && mode !== false) {
     try {
-      data = await gunzip(raw);
+      data = await gunzip(raw, opts.maxBytes === undefined ? {} : { maxOutputLength: opts.maxBytes });
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new DataError(`decompresses to more than the expected ${opts.maxBytes} bytes`, path, { cause: err });
+      }
       const msg = (err as Error).message;
       const hint = /unexpected end/i.test(msg) ? ' (the file is truncated)' : '';
       throw new DataError(`corrupt gzip data: ${msg}${hint}`, path, { cause: err });
     }
     if (data.length === 0) throw new DataError('file is empty (after decompression)', path);
+  } else if (opts.maxBytes !== undefined && data.length > opts.maxBytes) {
+    throw new DataError(`has ${data.length} bytes, more than the expected ${opts.maxBytes}`, path);
   }
   return { data, sha256: sha256Hex(data), gzipped: gzipped && mode !== false };
 }

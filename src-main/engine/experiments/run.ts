@@ -17,7 +17,9 @@ import { checksumsOf, folderSha256, type RunStore } from '../store/index';
 import type { DatasetInfo, RunRecord, RunResult } from '../store/types';
 import { imagesAsMatrix, type ImageSet, type Matrix, type ProgressFn } from '../types';
 import { copyArtifact, readMatrixFile, removeRunArtifacts, runArtifactsDir, writeMatrixFile } from './artifacts';
-import { ParamError, parseExperimentParams, type AutoencoderTaskParams, type ExperimentParams, type PipelineTaskParams } from './params';
+import {
+  evalSetIssue, evalSetWarning, ParamError, parseExperimentParams, type AutoencoderTaskParams, type ExperimentParams, type PipelineTaskParams,
+} from './params';
 
 export interface RunContext {
   store: RunStore;
@@ -105,8 +107,12 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
   onProgress?.({ phase: 'load', message: 'Loading Fashion-MNIST' });
   const data = await loadFashionMnist({ dir: ctx.dataDir, trainLimit: params.trainLimit, testLimit: params.testLimit });
   timings.loadMs = performance.now() - started;
+  const evalIssue = evalSetIssue(params.k, data.test.count);
+  if (evalIssue) throw new ParamError([evalIssue]);
   const reused = isPipeline(params) ? checkPipelineAgainstData(params, data, store) : checkAgainstData(params, data, store);
   throwIfAborted(signal);
+  const evalWarning = evalSetWarning(params.k, data.test.count);
+  if (evalWarning) onProgress?.({ phase: 'warning', message: evalWarning });
 
   onProgress?.({ phase: 'backend', message: `Starting the ${params.backend} backend` });
   const backend = await initBackend(params.backend);

@@ -35,6 +35,17 @@ export interface EngineHostEvents {
   event: [string, unknown];
 }
 
+/** Runs waiting behind the running one, at most: a client cannot queue unbounded work (or memory). */
+export const MAX_QUEUED_JOBS = 32;
+
+/** `submit` when {@link MAX_QUEUED_JOBS} runs are already waiting. */
+export class QueueFullError extends Error {
+  override name = 'QueueFullError';
+  constructor() {
+    super(`The run queue is full (${MAX_QUEUED_JOBS} runs waiting): wait for one to finish, or cancel one`);
+  }
+}
+
 function defaultWorker(): { url: URL; workerData?: { tsEntry: string } } {
   // Built app: this module is bundled into out/main/index.js (or a chunk in out/main/chunks/), and the
   // worker entry is out/main/engineWorker.js.
@@ -65,9 +76,13 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
     super();
   }
 
-  /** Queues an experiment. The promise settles when its run completes, fails or is cancelled. */
+  /**
+   * Queues an experiment. The promise settles when its run completes, fails or is cancelled. Throws a
+   * {@link QueueFullError} when {@link MAX_QUEUED_JOBS} runs are already waiting.
+   */
   submit(params: unknown): { job: Job; result: Promise<RunRecord> } {
     if (this.closed) throw new Error('The engine has been shut down');
+    if (this.queue.length >= MAX_QUEUED_JOBS) throw new QueueFullError();
     const job: Job = { jobId: `job-${this.nextId++}`, params, state: 'queued' };
     const result = new Promise<RunRecord>((resolve, reject) => this.waiters.set(job.jobId, { resolve, reject }));
     // Callers that follow the events instead of awaiting the promise must not get unhandled rejections.

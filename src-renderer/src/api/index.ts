@@ -2,7 +2,7 @@
  * The renderer's one way to the engine, whatever the transport:
  *
  * - desktop (Electron): the sandboxed preload exposes `window.clusterbench` (IPC to the main process);
- * - web mode (`clusterbench web`): a WebSocket to `/ws` on the page's own origin, same contract.
+ * - web mode (`clusterbench web`): a WebSocket to `ws` next to the page (the server's base path), same contract.
  *
  * Screens import `{ api, transport, saveExportedFile }` from here and never look at the transport.
  * Failed calls reject with a `ClusterbenchError` carrying the contract's `code`, `message` and `issues`.
@@ -107,7 +107,7 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/** A WebSocket to the web server's `/ws`: request ids, a promise per request, reconnect with backoff, events. */
+/** A WebSocket to the web server's `ws` endpoint: request ids, a promise per request, reconnect with backoff, events. */
 class WebSocketBridge {
   private socket: WebSocket | undefined;
   private nextId = 1;
@@ -122,10 +122,13 @@ class WebSocketBridge {
 
   constructor(private readonly token: string | null) {}
 
+  /** `ws` next to the page: under the server's base path, where the browser sends the token cookie. */
   private url(): string {
-    const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const query = this.token ? `?token=${encodeURIComponent(this.token)}` : '';
-    return `${scheme}//${window.location.host}/ws${query}`;
+    const url = new URL('ws', window.location.href);
+    url.protocol = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.search = this.token ? `?token=${encodeURIComponent(this.token)}` : '';
+    url.hash = '';
+    return url.toString();
   }
 
   connect(): void {

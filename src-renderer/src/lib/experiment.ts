@@ -192,7 +192,7 @@ export interface NumField {
 
 const oneOf = (options: readonly string[], error: string): Rule => (t) => (options.includes(t) ? { value: t } : { error });
 
-/** "500, 500, 2000" → [500, 500, 2000]: 1 – 8 positive integers ≤ 65536. */
+/** "500, 500, 2000" → [500, 500, 2000]: 1 – 8 positive integers ≤ 4096. */
 const layersRule: Rule = (text) => {
   const parts = text.split(/[,\s]+/).filter((p) => p !== '');
   if (parts.length === 0) return { error: 'needs at least one layer' };
@@ -202,7 +202,7 @@ const layersRule: Rule = (text) => {
     const n = Number(p);
     if (!Number.isFinite(n)) return { error: `"${p}" is not a number` };
     if (!Number.isInteger(n) || n < 1) return { error: 'layer sizes must be positive integers' };
-    if (n > 65_536) return { error: 'layer sizes must be ≤ 65536' };
+    if (n > 4096) return { error: 'layer sizes must be ≤ 4096' };
     sizes.push(n);
   }
   return { value: sizes };

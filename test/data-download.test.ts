@@ -14,6 +14,7 @@ import {
   DOWNLOAD_FILES,
   DownloadError,
   FASHION_MNIST_BASE_URL,
+  FASHION_MNIST_MIRRORS,
   FASHION_MNIST_SHA256,
   downloadFashionMnist,
   loadFashionMnist,
@@ -239,8 +240,24 @@ describe.skipIf(skipUnless('fashionMnist'))('downloadFashionMnist', () => {
     server.closeAllConnections();
   });
 
-  it('downloads over HTTPS by default', () => {
+  it('tries HTTPS first by default', () => {
+    expect(FASHION_MNIST_MIRRORS[0]).toBe(FASHION_MNIST_BASE_URL);
     expect(FASHION_MNIST_BASE_URL).toMatch(/^https:\/\//);
+  });
+
+  it('falls back to the next mirror when one cannot deliver a file, and reports the first mirror\'s error when none can', async () => {
+    const dest = await makeTmpDir();
+    const dead = createServer((_req, res) => res.writeHead(403).end());
+    await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
+    const deadUrl = `http://127.0.0.1:${(dead.address() as AddressInfo).port}/`;
+    try {
+      const result = await downloadFashionMnist({ destDir: dest, baseUrl: [deadUrl, baseUrl] });
+      expect(result.files.map((f) => f.skipped)).toEqual([false, false, false, false]);
+      const err = await downloadError(downloadFashionMnist({ destDir: await makeTmpDir(), baseUrl: [deadUrl, deadUrl.replace('127.0.0.1', 'localhost')] }));
+      expect(err.url).toBe(`${deadUrl}${DOWNLOAD_FILES[0]}`);
+    } finally {
+      await new Promise((resolve) => dead.close(resolve));
+    }
   });
 
   it('stops an endless body as soon as it exceeds the file size, and leaves no file behind', async () => {

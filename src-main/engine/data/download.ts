@@ -11,6 +11,11 @@ import { IDX_FILES } from './locate';
  * their README) serves plain HTTP only; the bucket's REST endpoint serves the same files with TLS.
  */
 export const FASHION_MNIST_BASE_URL = 'https://fashion-mnist.s3.eu-central-1.amazonaws.com/';
+/**
+ * Tried in order for each file until one delivers it: HTTPS first, then the address in Zalando's README (plain
+ * HTTP; the SHA-256 check still guards the content). Not verified from the build machines, which have no network.
+ */
+export const FASHION_MNIST_MIRRORS: readonly string[] = [FASHION_MNIST_BASE_URL, 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'];
 
 /** The files downloaded, in order (gzipped). */
 export const DOWNLOAD_FILES: readonly string[] = [
@@ -37,8 +42,8 @@ export interface DownloadProgress {
 
 export interface DownloadOptions {
   destDir: string;
-  /** Default {@link FASHION_MNIST_BASE_URL}. */
-  baseUrl?: string;
+  /** A mirror, or mirrors tried in order for each file (default {@link FASHION_MNIST_MIRRORS}). */
+  baseUrl?: string | readonly string[];
   onProgress?: (e: DownloadProgress) => void;
   signal?: AbortSignal;
 }
@@ -233,13 +238,7 @@ async function downloadOne(
 export async function downloadFashionMnist(opts: DownloadOptions): Promise<DownloadResult> {
   const destDir = resolve(opts.destDir);
   const options = { ...opts, destDir };
-  let base = opts.baseUrl ?? FASHION_MNIST_BASE_URL;
-  if (!base.endsWith('/')) base += '/';
-  try {
-    new URL(base);
-  } catch {
-    throw new DataError(`invalid download base URL: ${JSON.stringify(base)}`);
-  }
+  const mirrors = [opts.baseUrl ?? FASHION_MNIST_MIRRORS].flat().map(checkedBaseUrl);
   try {
     await mkdir(destDir, { recursive: true });
   } catch (err) {
@@ -267,8 +266,31 @@ export async function downloadFashionMnist(opts: DownloadOptions): Promise<Downl
       files.push({ file, path: finalPath, sha256: expected.sha, bytes: existing, skipped: true });
       continue;
     }
-    const url = new URL(file, base).toString();
-    files.push(await downloadOne(file, url, finalPath, i, options));
+    files.push(await downloadFromMirrors(file, mirrors, finalPath, i, options));
   }
   return { dir: destDir, files };
+}
+
+function checkedBaseUrl(base: string): string {
+  const withSlash = base.endsWith('/') ? base : `${base}/`;
+  try {
+    new URL(withSlash);
+  } catch {
+    throw new DataError(`invalid download base URL: ${JSON.stringify(base)}`);
+  }
+  return withSlash;
+}
+
+/** The first mirror that delivers a verified file wins; when none does, the first mirror's error is thrown. */
+async function downloadFromMirrors(file: string, mirrors: string[], finalPath: string, index: number, options: DownloadOptions): Promise<DownloadedFile> {
+  let firstError: unknown;
+  for (const base of mirrors) {
+    try {
+      return await downloadOne(file, new URL(file, base).toString(), finalPath, index, options);
+    } catch (err) {
+      if (options.signal?.aborted || !(err instanceof DownloadError)) throw err;
+      firstError ??= err;
+    }
+  }
+  throw firstError;
 }

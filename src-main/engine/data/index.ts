@@ -33,6 +33,7 @@ export {
 export {
   DOWNLOAD_FILES,
   FASHION_MNIST_BASE_URL,
+  FASHION_MNIST_MIRRORS,
   downloadFashionMnist,
   type DownloadOptions,
   type DownloadProgress,

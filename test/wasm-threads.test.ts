@@ -7,11 +7,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { activeBackendInfo, initBackend, setWasmThreads, tf, wasmThreadsWanted } from '../src-main/engine/backend/index';
 import { defaultWasmThreads, MAX_WASM_THREADS, parseWasmThreads, wasmThreadsFromEnv } from '../src-main/engine/backend/wasmThreads';
 import { binaryCrossEntropy, buildConvAutoencoder } from '../src-main/engine/models/convAutoencoder';
-import { repoRoot } from './helpers/cli';
+import { backendLabel, runHeader } from '../src-main/cli/format';
+import { EngineHost } from '../src-main/engine/worker/host';
+import { repoRoot, runCli, tempHome } from './helpers/cli';
 import { syntheticPixels } from './helpers/data-fixtures';
+import { skipUnless } from './helpers/prereqs';
 
 // Multi-threaded wasm (src-main/engine/backend/wasmThreads.ts): one XNNPACK thread per core by default, the
-// same numbers as one thread, and no global patched while it starts.
+// same numbers as one thread, no global patched while it starts, and nested pthread workers in the engine worker.
 const THREADS = Math.max(2, defaultWasmThreads());
 
 afterAll(() => setWasmThreads(undefined));
@@ -114,5 +117,40 @@ console.log('THREADS ' + activeBackendInfo().threads);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('CLI --wasm-threads', () => {
+  it('sets the thread count (backends shows it) and refuses a count outside 1–8, from the flag or the environment', async () => {
+    const env = { CLUSTERBENCH_HOME: tempHome() };
+    const ok = await runCli(['--wasm-threads', '1', 'backends', '--no-measure', '--json'], env);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).find((b: { name: string }) => b.name === 'wasm')).toMatchObject({ available: true, threads: 1 });
+    const bad = await runCli(['--wasm-threads', '0', 'runs', 'list'], env);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--wasm-threads expects a whole number of threads from 1 to 8, got "0"/);
+    const badEnv = await runCli(['runs', 'list'], { ...env, CLUSTERBENCH_WASM_THREADS: '12' });
+    expect(badEnv.code).not.toBe(0);
+    expect(badEnv.stderr).toMatch(/CLUSTERBENCH_WASM_THREADS/);
+    rmSync(env.CLUSTERBENCH_HOME, { recursive: true, force: true });
+  });
+});
+
+describe.skipIf(skipUnless('fashionMnist'))('threaded wasm in the engine worker', () => {
+  const home = tempHome();
+  const host = new EngineHost({ dbPath: join(home, 'runs.sqlite'), wasmThreads: THREADS });
+  afterAll(async () => {
+    await host.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('starts its pthread workers inside the worker thread and records the thread count with the run', async () => {
+    const { result } = host.submit({ task: 'ae-kmeans', trainLimit: 512, testLimit: 256, epochs: 1, nInit: 1, valSplit: 0, backend: 'wasm' });
+    const run = await result;
+    expect(run.status).toBe('completed');
+    expect(run.backend).toBe('wasm');
+    expect(run.metrics?.backendThreads).toBe(THREADS);
+    expect(backendLabel(run)).toBe(`wasm (${THREADS} threads)`);
+    expect(runHeader(run)).toContain(`backend wasm (${THREADS} threads)`);
   });
 });

@@ -14,12 +14,8 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import {
-  initWasmBackendThreaded,
-  registerCpuTrainingKernelFixes,
-  registerWasmTrainingKernels,
-  wasmSimdKernelsAvailable,
-} from '../src-main/engine/backend/wasmKernels';
+import { registerCpuTrainingKernelFixes, registerWasmTrainingKernels, wasmSimdKernelsAvailable } from '../src-main/engine/backend/wasmKernels';
+import { prepareWasmBackend, wasmBackendThreads } from '../src-main/engine/backend/wasmThreads';
 import { loadFashionMnist } from '../src-main/engine/data/index';
 import { binaryCrossEntropy, buildConvAutoencoder, trainAutoencoder } from '../src-main/engine/models/convAutoencoder';
 import type { ImageSet } from '../src-main/engine/types';
@@ -209,7 +205,9 @@ async function measureWasmInChild(threads: number, o: Options): Promise<Measured
 }
 
 async function childMain(o: Options, images: ImageSet): Promise<void> {
-  const threads = await initWasmBackendThreaded(o.child ?? 1);
+  await prepareWasmBackend(o.child ?? 1);
+  await tf.setBackend('wasm');
+  const threads = wasmBackendThreads() ?? 1;
   const label = `wasm ×${threads}`;
   process.stderr.write(`  ${label}: SIMD training kernels ${wasmSimdKernelsAvailable() ? 'on' : 'off (JavaScript fallbacks)'}\n`);
   const r = await measure('wasm', images, o.batch, o.epochs, label);

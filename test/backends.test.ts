@@ -14,6 +14,7 @@ import {
   type BackendStatus,
   type ConcreteBackendName,
   type MeasureFn,
+  wasmThreadsWanted,
 } from '../src-main/engine/backend/index';
 import { calibrationKey, readCalibration, readCalibrationEntry } from '../src-main/engine/backend/calibrationCache';
 import { trainLossSequence, type TinyNetConfig } from '../src-main/engine/backend/calibrationNet';
@@ -193,7 +194,7 @@ describe('auto selection', () => {
     const a = await selectAutoBackend({ cachePath, measureFn: first.fn, gpuAdapter });
     expect(a.fromCache).toBe(false);
     expect(first.calls).toContain('wasm');
-    const key = calibrationKey(gpuAdapter.name);
+    const key = calibrationKey(gpuAdapter.name, wasmThreadsWanted());
     expect(readCalibration(cachePath, key)).toMatchObject({ chosen: 'wasm', imagesPerSec: 120 });
 
     // Same key: reused, nothing measured.

@@ -1,8 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -328,48 +323,5 @@ describe('full gradients of the autoencoder', () => {
     expect(gCpu).toHaveLength(14);
     gCpu.forEach((g, i) => expect(relDiff(g, gWasm[i]), vars[i].name).toBeLessThan(1e-4));
     autoencoder.dispose();
-  });
-});
-
-describe('initWasmBackendThreaded', () => {
-  it('starts 2 XNNPACK threads in Node, gives the same numbers, and lets the process exit', () => {
-    // a fresh process: the wasm backend initialises once per process
-    const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
-    const dir = mkdtempSync(join(tmpdir(), 'cb-wasm-threads-'));
-    const script = join(dir, 'check.mts'); // ESM (top-level await) outside the package
-    writeFileSync(
-      script,
-      `
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-const kernels = ${JSON.stringify(join(root, 'src-main/engine/backend/wasmKernels.ts'))};
-// the same @tensorflow/tfjs instance as the kernels module (resolved from its folder)
-const tf = await import(pathToFileURL(createRequire(kernels).resolve('@tensorflow/tfjs')).href);
-const { initWasmBackendThreaded, wasmSimdKernelsAvailable } = await import(pathToFileURL(kernels).href);
-const threads = await initWasmBackendThreaded(2);
-const x = tf.randomNormal([8, 14, 14, 16], 0, 1, 'float32', 1);
-const dy = tf.randomNormal([8, 14, 14, 32], 0, 1, 'float32', 2);
-const f = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 16, 32] });
-const w = f().dataSync();
-tf.setBackend('cpu');
-const c = f().dataSync();
-let d = 0, m = 0;
-for (let i = 0; i < c.length; i++) { d = Math.max(d, Math.abs(c[i] - w[i])); m = Math.max(m, Math.abs(c[i])); }
-tf.setBackend('wasm');
-console.log('RESULT ' + JSON.stringify({ threads, simd: wasmSimdKernelsAvailable(), rel: d / m }));
-`,
-    );
-    try {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-      expect(r.status, r.stderr).toBe(0); // exits by itself, in time
-      const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      expect(line, r.stdout + r.stderr).toBeDefined();
-      const res = JSON.parse(line!.slice(7)) as { threads: number; simd: boolean; rel: number };
-      expect(res.threads).toBe(2);
-      expect(res.simd).toBe(true);
-      expect(res.rel).toBeLessThan(1e-5);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { parseWasmThreads } from '../engine/backend/wasmThreads';
 
 export class CliError extends Error {
   override name = 'CliError';
@@ -9,6 +10,15 @@ export function numberArg(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${value}"`);
   return n;
+}
+
+/** --wasm-threads: a whole number from 1 to 8. */
+export function wasmThreadsArg(value: string): number {
+  try {
+    return parseWasmThreads(value, '--wasm-threads');
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 export function idArg(value: string): number {

@@ -4,6 +4,8 @@ import { RunStore } from '../engine/store/index';
 export interface GlobalOptions {
   db?: string;
   data?: string;
+  /** --wasm-threads, or CLUSTERBENCH_WASM_THREADS through commander. */
+  wasmThreads?: number;
   verbose?: boolean;
 }
 

@@ -61,9 +61,15 @@ export function confusionTable(ev: EvaluationReport): string {
   return table(rows, ['l', ...short.map(() => 'r' as const)]);
 }
 
+/** The backend a run used, with its thread count where one was recorded: "wasm (2 threads)". */
+export function backendLabel(run: RunRecord): string {
+  const threads = run.metrics?.backendThreads;
+  return threads === undefined ? run.backend : `${run.backend} (${threads} thread${threads === 1 ? '' : 's'})`;
+}
+
 export function runHeader(run: RunRecord): string {
   const ds = run.dataset ? ` · ${run.dataset.fitSize} fit / ${run.dataset.evalSize} eval` : '';
-  return `Run #${run.id} · ${run.task} · ${paramSummary(effectiveParams(run))} · backend ${run.backend}${ds} · ${run.status}`;
+  return `Run #${run.id} · ${run.task} · ${paramSummary(effectiveParams(run))} · backend ${backendLabel(run)}${ds} · ${run.status}`;
 }
 
 export function runReport(run: RunRecord): string {
@@ -78,7 +84,7 @@ export function runReport(run: RunRecord): string {
   if (run.metrics) {
     const m = run.metrics;
     parts.push('', `Accuracy ${pct(m.accuracy)}   NMI ${m.nmi.toFixed(4)}   ARI ${m.ari.toFixed(4)}` + (m.inertia !== undefined ? `   inertia ${m.inertia.toExponential(4)}` : '') + (m.logLikelihood !== undefined ? `   log-likelihood/sample ${m.logLikelihood.toFixed(3)}` : ''));
-    if (m.trainImagesPerSec !== undefined) parts.push(`Training: ${Math.round(m.trainImagesPerSec)} images/s on ${run.backend}, ${m.epochsRun} epochs`);
+    if (m.trainImagesPerSec !== undefined) parts.push(`Training: ${Math.round(m.trainImagesPerSec)} images/s on ${backendLabel(run)}, ${m.epochsRun} epochs`);
     if (run.artifacts.reusedEncoderFrom) parts.push(`Encoder reused from run #${run.artifacts.reusedEncoderFrom}${run.artifacts.reusedCodesFrom ? ' (with its codes)' : ''}`);
   }
   if (run.timings) {
@@ -102,7 +108,7 @@ export function runsTable(runs: RunRecord[]): string {
     rows.push([
       String(r.id), r.task, r.status,
       r.metrics ? pct(r.metrics.accuracy) : '', r.metrics ? r.metrics.nmi.toFixed(3) : '',
-      r.backend, r.startedAt.replace('T', ' ').slice(0, 19), secs, paramSummary(effectiveParams(r)),
+      backendLabel(r), r.startedAt.replace('T', ' ').slice(0, 19), secs, paramSummary(effectiveParams(r)),
     ]);
   }
   return table(rows, ['r', 'l', 'l', 'r', 'r', 'l', 'l', 'r', 'l']);
@@ -111,7 +117,7 @@ export function runsTable(runs: RunRecord[]): string {
 /** Parameters and metrics of several runs side by side; rows whose values differ are marked with '*'. */
 export function compareTable(runs: RunRecord[]): string {
   const flat = (r: RunRecord): Record<string, string> => {
-    const out: Record<string, string> = { task: r.task, status: r.status, backend: r.backend };
+    const out: Record<string, string> = { task: r.task, status: r.status, backend: backendLabel(r) };
     for (const [k, v] of Object.entries(effectiveParams(r))) if (k !== 'task') out[`param ${k}`] = String(v);
     if (r.dataset) { out['fit size'] = String(r.dataset.fitSize); out['eval size'] = String(r.dataset.evalSize); }
     for (const [k, v] of Object.entries(r.metrics ?? {})) if (typeof v === 'number') out[`metric ${k}`] = ['accuracy'].includes(k) ? pct(v) : Number(v.toPrecision(6)).toString();

@@ -1,5 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
+import { MAX_WASM_THREADS, WASM_THREADS_ENV } from '../engine/backend/wasmThreads';
 import type { ParamError } from '../engine/experiments/params';
+import { wasmThreadsArg } from './args';
 import { registerBackendsCommand } from './commands/backends';
 import { registerDataCommands } from './commands/data';
 import { registerExportCommands } from './commands/export';
@@ -14,8 +16,15 @@ export function buildProgram(): Command {
     .description('Clustering experiments on Fashion-MNIST: k-means, autoencoders, Gaussian mixtures, run history and figures.')
     .addOption(new Option('--db <file>', 'run history database (default: in the app data folder)').env('CLUSTERBENCH_DB'))
     .option('--data <dir>', 'folder with Fashion-MNIST (IDX or CSV files)')
+    .addOption(
+      new Option('--wasm-threads <n>', `threads of the wasm backend (run, web, backends), 1–${MAX_WASM_THREADS} (default: one per core, at most ${MAX_WASM_THREADS})`)
+        .env(WASM_THREADS_ENV)
+        .argParser(wasmThreadsArg),
+    )
     .option('--verbose', 'print stack traces on errors')
     .configureOutput({ outputError: (str, write) => write(oneLineUsageError(str)) })
+    // --wasm-threads, --db, --data also in each command's help (they apply to run, web, backends…)
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
   registerRunCommand(program);
   registerRunsCommands(program);

@@ -12,6 +12,8 @@ import { summarize } from './summarize';
 export interface EngineApiOptions {
   dbPath?: string;
   dataDir?: string;
+  /** XNNPACK threads of the engine's wasm backend (default: CLUSTERBENCH_WASM_THREADS, else one per core). */
+  wasmThreads?: number;
   /** How `files.save` stores a file: a save dialog on the desktop; absent in web mode (the browser downloads). */
   saveFile?: (req: ParsedRequestOf<'files.save'>) => Promise<Responses['files.save']>;
 }
@@ -35,7 +37,7 @@ function toContractError(err: unknown): ContractError {
 }
 
 export function createEngineApi(options: EngineApiOptions = {}): EngineApi {
-  const host = new EngineHost({ dbPath: options.dbPath, dataDir: options.dataDir });
+  const host = new EngineHost({ dbPath: options.dbPath, dataDir: options.dataDir, wasmThreads: options.wasmThreads });
   const listeners = new Set<EventListener>();
   const emit = <E extends EventName>(event: E, payload: Events[E]): void => {
     for (const listener of listeners) listener(event, payload);

@@ -41,6 +41,8 @@ export interface WebServerOptions {
   rendererDir?: string;
   dbPath?: string;
   dataDir?: string;
+  /** XNNPACK threads of the engine's wasm backend (default: CLUSTERBENCH_WASM_THREADS, else one per core). */
+  wasmThreads?: number;
   /** Fixed token (tests); default: 24 random bytes, base64url. */
   token?: string;
   /** Use this engine API instead of creating one (it is then not closed by `close()`). */
@@ -151,7 +153,7 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
   /** A request path inside the app: the base path taken off (paths without it are served too, for non-browser clients). */
   const appPath = (pathname: string): string => (pathname.startsWith(basePath) ? `/${pathname.slice(basePath.length)}` : pathname);
   const ownsApi = !options.api;
-  const api = options.api ?? createEngineApi({ dbPath: options.dbPath, dataDir: options.dataDir });
+  const api = options.api ?? createEngineApi({ dbPath: options.dbPath, dataDir: options.dataDir, wasmThreads: options.wasmThreads });
 
   let port = 0;
   let cookieName = 'clusterbench_token';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { probeBackends } from '../../engine/backend/index';
-import { printJson } from '../context';
+import { probeBackends, setWasmThreads } from '../../engine/backend/index';
+import { globals, printJson } from '../context';
 
 export function registerBackendsCommand(program: Command): void {
   program
@@ -8,7 +8,8 @@ export function registerBackendsCommand(program: Command): void {
     .description('list the tfjs backends: available or why not, device, measured training speed')
     .option('--no-measure', 'skip the short training calibration')
     .option('--json', 'print JSON')
-    .action(async (opts: { measure: boolean; json?: boolean }) => {
+    .action(async (opts: { measure: boolean; json?: boolean }, command: Command) => {
+      setWasmThreads(globals(command).wasmThreads);
       const list = await probeBackends({ measure: opts.measure, onProgress: (msg) => process.stderr.isTTY && process.stderr.write(`${msg}\n`) });
       if (opts.json) return printJson(list);
       for (const b of list) {

@@ -82,9 +82,9 @@ export function registerRunCommand(program: Command): void {
       const merged = { ...rest, learningRate: lr, protocol: rest.protocol ?? umapProtocol };
       const params = Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined));
       parseExperimentParams(params); // reject bad parameters before starting anything
-      const { db, data } = globals(command);
+      const { db, data, wasmThreads } = globals(command);
       const progress = createProgressReporter();
-      const host = new EngineHost({ dbPath: db, dataDir: data });
+      const host = new EngineHost({ dbPath: db, dataDir: data, wasmThreads });
       host.on('progress', (_job, event) => (event.phase === 'warning' ? progress.warn(String(event.message)) : progress.onProgress(event)));
       const { job, result } = host.submit(params);
       // Ctrl-C cancels the run cleanly (it is stored as cancelled); a second Ctrl-C exits at once.

@@ -42,8 +42,8 @@ export function registerWebCommand(program: Command): void {
       if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
         throw new Error(`--port must be an integer from 0 to 65535, got ${opts.port}`);
       }
-      const { db, data } = globals(command);
-      const server = await startWebServer({ port: opts.port, host: opts.host ?? '127.0.0.1', dbPath: db, dataDir: data });
+      const { db, data, wasmThreads } = globals(command);
+      const server = await startWebServer({ port: opts.port, host: opts.host ?? '127.0.0.1', dbPath: db, dataDir: data, wasmThreads });
       process.stdout.write(`Clusterbench is served at\n\n  ${server.url}\n\nKeep the token secret. Ctrl+C stops the server.\n`);
       if (opts.open) openBrowser(server.url);
       await new Promise<void>((resolve) => {

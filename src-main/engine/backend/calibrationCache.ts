@@ -10,7 +10,7 @@ import { packageInfo } from './tensorflow';
  * Per-machine cache of the `--backend auto` calibration, in `<appDataDir>/backend-calibration.json`.
  * One entry per hostname (the data folder may be shared between machines); an entry is used only while its
  * key still matches: hostname, CPU model and count, platform, Node version, installed backend package
- * versions, the WebGPU adapter, and the calibration net's version.
+ * versions, the WebGPU adapter, the wasm thread count, and the calibration net's version.
  */
 
 export type ConcreteBackend = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -26,6 +26,8 @@ export interface CalibrationKey {
   versions: Record<string, string | null>;
   /** WebGPU adapter name, null when there is none. */
   gpuAdapter: string | null;
+  /** XNNPACK threads the wasm backend runs with (absent in caches written before it was recorded). */
+  wasmThreads?: number;
   calibrationNet: number;
 }
 
@@ -39,6 +41,8 @@ export interface CalibrationResult {
   device?: string;
   /** A software GPU adapter (WebGPU on llvmpipe, lavapipe, SwiftShader…). */
   software?: boolean;
+  /** wasm: XNNPACK threads. */
+  threads?: number;
   /** Training throughput of the calibration net, when measured. */
   imagesPerSec?: number;
   /** Extra information, e.g. why auto did not time it. */
@@ -73,7 +77,7 @@ export function calibrationCachePath(env: NodeJS.ProcessEnv = process.env): stri
 }
 
 /** The key for this machine and install. `gpuAdapter` is passed in (finding it needs Dawn). */
-export function calibrationKey(gpuAdapter: string | null): CalibrationKey {
+export function calibrationKey(gpuAdapter: string | null, wasmThreads = 1): CalibrationKey {
   const cpu = cpus();
   const versions: Record<string, string | null> = {};
   for (const name of BACKEND_PACKAGES) versions[name] = packageInfo(name)?.version ?? null;
@@ -87,6 +91,7 @@ export function calibrationKey(gpuAdapter: string | null): CalibrationKey {
     node: process.versions.node,
     versions,
     gpuAdapter,
+    wasmThreads,
     calibrationNet: CALIBRATION_NET_VERSION,
   };
 }

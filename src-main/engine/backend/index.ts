@@ -1,6 +1,5 @@
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import {
   calibrationCachePath,
   calibrationKey,
@@ -13,7 +12,8 @@ import {
 } from './calibrationCache';
 import { measureTrainingThroughput, type ThroughputOptions } from './calibrationNet';
 import { installedTensorflowPackage, NOT_INSTALLED_REASON, registerTensorflowBackend, tensorflowDevice } from './tensorflow';
-import { initWasmBackendThreaded, registerWasmTrainingKernels } from './wasmKernels';
+import { registerWasmTrainingKernels } from './wasmKernels';
+import { defaultWasmThreads, parseWasmThreads, prepareWasmBackend, wasmBackendThreads, wasmThreadsFromEnv } from './wasmThreads';
 import { registerWebGPUBackend, releaseWebGPU, webgpuAdapterSummary, webgpuDeviceActive, webgpuDeviceLost } from './webgpu';
 
 /**
@@ -21,7 +21,8 @@ import { registerWebGPUBackend, releaseWebGPU, webgpuAdapterSummary, webgpuDevic
  *
  * - tensorflow: libtensorflow via the optional @tensorflow/tfjs-node-gpu (else tfjs-node), loaded on demand;
  * - webgpu: tfjs-backend-webgpu on Dawn (`webgpu` package), adapter and device chosen here (see webgpu.ts);
- * - wasm: tfjs-backend-wasm (XNNPACK, one thread in Node) plus Clusterbench's training kernels;
+ * - wasm: tfjs-backend-wasm (XNNPACK) plus Clusterbench's training kernels, one XNNPACK thread per core (at most 8;
+ *   see wasmThreads.ts), or as many as setWasmThreads / CLUSTERBENCH_WASM_THREADS say;
  * - cpu: tfjs's pure-JS backend;
  * - auto: the fastest working backend by a short training calibration, cached per machine (see
  *   calibrationCache.ts). Software WebGPU adapters (llvmpipe, lavapipe, SwiftShader) and the pure-JS cpu
@@ -34,6 +35,7 @@ import { registerWebGPUBackend, releaseWebGPU, webgpuAdapterSummary, webgpuDevic
 export { tf };
 export type { CalibrationEntry, CalibrationKey } from './calibrationCache';
 export { calibrationCachePath } from './calibrationCache';
+export { MAX_WASM_THREADS, WASM_THREADS_ENV, parseWasmThreads } from './wasmThreads';
 
 export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export type ConcreteBackendName = Exclude<BackendName, 'auto'>;
@@ -45,6 +47,8 @@ export interface ActiveBackendInfo {
   name: ConcreteBackendName;
   device?: string;
   software?: boolean;
+  /** wasm: XNNPACK threads. */
+  threads?: number;
   /** Calibration-net training throughput (images/s) on this backend, when known. */
   imagesPerSec?: number;
   /** Where imagesPerSec comes from. */
@@ -73,6 +77,20 @@ export class BackendUnavailableError extends Error {
 
 let activeInfo: ActiveBackendInfo | undefined;
 let wasmKernelsRegistered = false;
+let wasmThreadsSetting: number | undefined;
+
+/**
+ * The wasm backend's thread count from now on (the CLI's --wasm-threads); undefined: CLUSTERBENCH_WASM_THREADS,
+ * else one per core. A wasm backend already running with another count is restarted on its next activation.
+ */
+export function setWasmThreads(threads: number | undefined): void {
+  wasmThreadsSetting = threads === undefined ? undefined : parseWasmThreads(threads, 'the wasm thread count');
+}
+
+/** The thread count the wasm backend is (or will be) started with. Throws when CLUSTERBENCH_WASM_THREADS is bad. */
+export function wasmThreadsWanted(): number {
+  return wasmThreadsSetting ?? wasmThreadsFromEnv() ?? defaultWasmThreads();
+}
 
 // One backend operation at a time (switching while another activation awaits would interleave setBackend).
 let queue: Promise<unknown> = Promise.resolve();
@@ -144,13 +162,11 @@ async function activate(name: ConcreteBackendName): Promise<ActiveBackendInfo> {
         break;
       case 'wasm': {
         ensureWasmKernels();
-        // Opt-in multi-threaded wasm (tfjs never starts its threaded build in Node; see initWasmBackendThreaded).
-        const wanted = Number(process.env.CLUSTERBENCH_WASM_THREADS ?? 1);
-        if (Number.isInteger(wanted) && wanted > 1) await initWasmBackendThreaded(wanted);
+        await prepareWasmBackend(wasmThreadsWanted());
         await setBackendOrThrow('wasm');
         const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-        const threads = getThreadsCount();
-        info = { name, device: `WebAssembly${simd ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'} (${cpuModel()})` };
+        const threads = wasmBackendThreads() ?? 1;
+        info = { name, device: `WebAssembly${simd ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'} (${cpuModel()})`, threads };
         break;
       }
       case 'tensorflow': {
@@ -214,7 +230,13 @@ async function statusOf(
     progress(`${name}: unavailable (${reason})`);
     return { name, available: false, reason };
   }
-  const status: BackendStatus = { name, available: true, device: info.device, ...(info.software !== undefined ? { software: info.software } : {}) };
+  const status: BackendStatus = {
+    name,
+    available: true,
+    device: info.device,
+    ...(info.software !== undefined ? { software: info.software } : {}),
+    ...(info.threads !== undefined ? { threads: info.threads } : {}),
+  };
   if (!measure) return status;
   try {
     progress(`${name}: timing training steps on ${info.device}`);
@@ -266,7 +288,7 @@ export async function selectAutoBackend(
   const progress = opts.onProgress ?? (() => undefined);
   const cachePath = opts.cachePath ?? calibrationCachePath();
   const adapter = opts.gpuAdapter !== undefined ? opts.gpuAdapter : ((await webgpuAdapterSummary()) ?? null);
-  const key = calibrationKey(adapter?.name ?? null);
+  const key = calibrationKey(adapter?.name ?? null, wasmThreadsWanted());
   const hadWebgpu = webgpuDeviceActive();
 
   if (!opts.recalibrate) {
@@ -345,7 +367,7 @@ export async function selectAutoBackend(
 /** Throughput of `name` from a still-valid cached calibration, if it was timed. */
 async function cachedThroughput(name: ConcreteBackendName, device: string | undefined, cachePath: string): Promise<number | undefined> {
   const gpu = name === 'webgpu' ? (device ?? null) : null;
-  const key = calibrationKey(gpu);
+  const key = calibrationKey(gpu, wasmThreadsWanted());
   const entry = readCalibrationEntry(cachePath, key.hostname);
   if (!entry || !sameKey(entry.key, key, name !== 'webgpu')) return undefined;
   return entry.results.find((r) => r.name === name)?.imagesPerSec;

@@ -27,13 +27,11 @@
  * The SIMD loops are a small WebAssembly module assembled below that imports the backend's own memory, so they
  * work on tensors in place; without WebAssembly SIMD, plain JavaScript loops do the same work.
  * {@link registerCpuTrainingKernelFixes} replaces the cpu backend's ResizeNearestNeighborGrad, which is wrong
- * for batches of more than one image. {@link initWasmBackendThreaded} starts the multi-threaded wasm build in
- * Node, which tfjs does not do by itself.
+ * for batches of more than one image. (The multi-threaded wasm build is started by wasmThreads.ts.)
  *
  * Every kernel is checked against the cpu backend (or an independent reference) in test/wasm-kernels.test.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 
 type TensorInfo = tf.TensorInfo;
 type KernelFunc = tf.KernelFunc;
@@ -564,7 +562,7 @@ function simd(backend: WasmBackendLike): SimdKernels | null {
 
 /**
  * The wasm backend if it is initialised. (Not tf.findBackend: that starts initialising a registered backend,
- * which would pre-empt {@link initWasmBackendThreaded}.)
+ * with whatever thread count its factory has.)
  */
 function initialisedWasmBackend(): WasmBackendLike | null {
   const registry = (tf.engine() as unknown as { registry?: Record<string, unknown> }).registry;
@@ -1262,82 +1260,4 @@ export function registerWasmTrainingKernels(): void {
 /** Whether {@link registerWasmTrainingKernels} has run. */
 export function wasmTrainingKernelsRegistered(): boolean {
   return registered;
-}
-
-// -------------------------------------------------------------------------------------------------------------
-// Multi-threaded wasm in Node
-
-/**
- * Initialises the wasm backend with `threads` XNNPACK threads and makes it the active backend; returns the
- * number of threads in use. Must run before anything else initialises the wasm backend (if it already is, this
- * only activates it).
- *
- * tfjs-backend-wasm 4.22 never uses its multi-threaded build in Node (tfjs issue 3830): its pthread workers are
- * Blob URLs, which Node's worker_threads refuses, and it caps the pool at half the logical cores (1 on a 2-core
- * machine). Here the worker script and the module factory are written to a temporary folder, and during the
- * initialisation only, URL.createObjectURL hands out that worker's path and os.cpus reports enough cores; both
- * are restored right after. If the threaded initialisation fails, the ordinary single-threaded one follows.
- * Outside Node, or with threads ≤ 1, this is `tf.setBackend('wasm')`.
- */
-export async function initWasmBackendThreaded(threads: number): Promise<number> {
-  registerWasmTrainingKernels();
-  const isNode = typeof process !== 'undefined' && process.versions?.node != null;
-  const pending = (tf.engine() as unknown as { pendingBackendInit?: Promise<boolean> | null }).pendingBackendInit;
-  if (pending) await pending.catch(() => false);
-  if (initialisedWasmBackend() || threads <= 1 || !isNode) {
-    if (!(await tf.setBackend(BACKEND))) throw new Error('the wasm backend could not be initialised');
-    return Math.max(1, getThreadsCount());
-  }
-  const { createRequire } = await import('node:module');
-  const os = await import('node:os');
-  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const require = createRequire(import.meta.url);
-  const osModule = require('node:os') as typeof os;
-  let dir: string | null = null;
-  let ok = false;
-  try {
-    const { wasmWorkerContents } = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as { wasmWorkerContents: string };
-    const factoryModule = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js') as { default?: unknown };
-    const factory = (factoryModule.default ?? factoryModule) as { toString(): string };
-    dir = mkdtempSync(join(os.tmpdir(), 'clusterbench-wasm-'));
-    const mainPath = join(dir, 'main.js');
-    const workerPath = join(dir, 'worker.js');
-    writeFileSync(mainPath, `var WasmBackendModuleThreadedSimd = ${factory.toString()}`);
-    // as tfjs does for its Blob (the contents carry raw newlines inside string literals); then, in the worker,
-    // the module factory arrives as a Blob too: point it at the file instead
-    writeFileSync(
-      workerPath,
-      `${wasmWorkerContents.replace(/\n/g, '\\n')}\n;URL.createObjectURL = function () { return ${JSON.stringify(mainPath)}; };` +
-        'URL.revokeObjectURL = function () {};\n',
-    );
-    const tmp = dir;
-    process.once('exit', () => rmSync(tmp, { recursive: true, force: true }));
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
-    setThreadsCount(threads);
-    const createObjectURL = URL.createObjectURL;
-    const cpus = osModule.cpus;
-    URL.createObjectURL = () => workerPath;
-    const cores = cpus();
-    osModule.cpus = () => Array.from({ length: Math.max(cores.length, 2 * threads) }, (_, i) => cores[i % cores.length]);
-    try {
-      ok = await tf.setBackend(BACKEND);
-    } finally {
-      URL.createObjectURL = createObjectURL;
-      osModule.cpus = cpus;
-    }
-  } catch {
-    ok = false;
-  }
-  if (ok) {
-    // the pool's threads wait for work forever: let the process exit without disposing the backend first
-    const pthread = (tf.backend() as unknown as { wasm?: { PThread?: { runningWorkers?: unknown[]; unusedWorkers?: unknown[] } } }).wasm?.PThread;
-    for (const w of [...(pthread?.runningWorkers ?? []), ...(pthread?.unusedWorkers ?? [])]) (w as { unref?: () => void }).unref?.();
-  }
-  if (!ok) {
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    setThreadsCount(1);
-    if (!(await tf.setBackend(BACKEND))) throw new Error('the wasm backend could not be initialised');
-  }
-  return Math.max(1, getThreadsCount());
 }

@@ -276,6 +276,22 @@ export function webgpuDeviceLost(): string | undefined {
   return active?.lost;
 }
 
+/** Dawn instances of destroyed devices, kept until their pending events have run (see keepUntilDrained). */
+const draining = new Set<GPU>();
+
+/**
+ * Dawn's Node binding polls its instance for events from a setImmediate callback that holds a raw pointer to
+ * it. If the GPU object is garbage-collected while such a poll is queued (right after device.destroy(), whose
+ * lost event is still to be delivered), the poll runs on freed memory and aborts the process ("The futex
+ * facility returned an unexpected error code", mutex assertions), more often with wasm's pthreads about.
+ * So the instance stays referenced until the device's lost promise has settled and a moment has passed.
+ */
+function keepUntilDrained(state: Active): void {
+  draining.add(state.gpu);
+  const release = (): void => void setTimeout(() => draining.delete(state.gpu), 100).unref();
+  state.device.lost.then(release, release);
+}
+
 /**
  * Unregisters the 'webgpu' backend (disposing its tensors), destroys the device and drops the Dawn instance
  * so the process can exit. A later registerWebGPUBackend() starts over.
@@ -294,6 +310,7 @@ export function releaseWebGPU(): void {
     } catch {
       /* ignore */
     }
+    keepUntilDrained(active);
   }
   active = undefined;
   found = undefined;

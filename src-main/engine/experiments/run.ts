@@ -134,8 +134,9 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
           ? await pipeline(params, reused, task)
           : await autoencoderThenCluster(params, reused, task);
     timings.totalMs = performance.now() - started;
-    const calibrated = activeBackendInfo()?.imagesPerSec;
+    const { imagesPerSec: calibrated, threads } = activeBackendInfo() ?? {};
     if (calibrated !== undefined) result.metrics.backendImagesPerSec = calibrated;
+    if (threads !== undefined) result.metrics.backendThreads = threads;
     return store.completeRun(run.id, { ...result, timings });
   } catch (err) {
     const cancelled = isAbort(err, signal);

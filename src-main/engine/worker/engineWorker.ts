@@ -1,10 +1,12 @@
 // The engine worker: runs experiments one at a time off the main thread and streams progress.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { setWasmThreads } from '../backend/index';
 import { runExperiment } from '../experiments/run';
 import { RunStore } from '../store/index';
-import { serializeError, type HostMessage, type WorkerMessage } from './protocol';
+import { serializeError, type EngineWorkerData, type HostMessage, type WorkerMessage } from './protocol';
 
 if (!parentPort) throw new Error('engineWorker must run in a worker thread');
+setWasmThreads((workerData as EngineWorkerData | undefined)?.wasmThreads);
 const port = parentPort;
 const send = (msg: WorkerMessage): void => port.postMessage(msg);
 

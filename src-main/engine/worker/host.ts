@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { RunStore } from '../store/index';
 import type { RunRecord } from '../store/types';
 import type { ProgressEvent } from '../types';
-import { deserializeError, type HostMessage, type WorkerMessage } from './protocol';
+import { deserializeError, type EngineWorkerData, type HostMessage, type WorkerMessage } from './protocol';
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -22,6 +22,8 @@ export interface EngineHostOptions {
   dataDir?: string;
   /** The worker script; defaults to engineWorker next to this file (.js when built, .ts through tsx). */
   workerUrl?: URL;
+  /** XNNPACK threads of the worker's wasm backend (default: CLUSTERBENCH_WASM_THREADS, else one per core). */
+  wasmThreads?: number;
 }
 
 export interface EngineHostEvents {
@@ -46,7 +48,7 @@ export class QueueFullError extends Error {
   }
 }
 
-function defaultWorker(): { url: URL; workerData?: { tsEntry: string } } {
+function defaultWorker(): { url: URL; workerData?: EngineWorkerData } {
   // Built app: this module is bundled into out/main/index.js (or a chunk in out/main/chunks/), and the
   // worker entry is out/main/engineWorker.js.
   for (const candidate of ['./engineWorker.js', '../engineWorker.js']) {
@@ -135,7 +137,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const { url, workerData } = this.options.workerUrl ? { url: this.options.workerUrl, workerData: undefined } : defaultWorker();
-    const worker = new Worker(url, { workerData });
+    const worker = new Worker(url, { workerData: { ...workerData, wasmThreads: this.options.wasmThreads } satisfies EngineWorkerData });
     worker.on('message', (msg: WorkerMessage) => this.onMessage(msg));
     worker.on('error', (err) => this.onWorkerLost(err));
     worker.on('exit', (code) => {

@@ -1,6 +1,14 @@
 import type { RunRecord } from '../store/types';
 import type { ProgressEvent } from '../types';
 
+/** The engine worker's workerData. */
+export interface EngineWorkerData {
+  /** The TypeScript entry that tsWorkerBoot.mjs imports (runs from sources). */
+  tsEntry?: string;
+  /** XNNPACK threads of the worker's wasm backend; undefined: CLUSTERBENCH_WASM_THREADS, else one per core. */
+  wasmThreads?: number;
+}
+
 /** What the host sends to the engine worker. */
 export type HostMessage =
   | { type: 'start'; jobId: string; params: unknown; dbPath?: string; dataDir?: string }

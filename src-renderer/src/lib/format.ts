@@ -199,6 +199,7 @@ const METRIC_LABELS: Record<string, string> = {
   inertia: 'Inertia (fit set)',
   iterations: 'Iterations (best init)',
   backendImagesPerSec: 'Backend speed (images/s, calibration)',
+  backendThreads: 'Backend threads (wasm)',
   trainImagesPerSec: 'Training speed (images/s)',
   epochsRun: 'Epochs run',
   finalTrainLoss: 'Final train loss',

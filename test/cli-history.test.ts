@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunStore, migrate, runArtifactsDir } from '../src-main/engine/store';
 import { repoRoot, runCli, tempHome, type CliResult } from './helpers/cli';
+import { startRunOwner } from './helpers/run-owner';
 import { missingPrereq } from './helpers/prereqs';
 
 // Issue 10 through the CLI: two histories in one folder, a running run, a --db under /proc, a read-only history.
@@ -97,22 +97,9 @@ describe('item 5: runs delete refuses a running run', () => {
   it('refuses while its owner lives, with one line, and deletes it once the owner is gone', async () => {
     const home = tempHome();
     const db = join(home, 'runs.sqlite');
-    const storeUrl = pathToFileURL(resolve(repoRoot, 'src-main/engine/store/index.ts')).href;
-    const script = join(home, 'owner.ts');
-    writeFileSync(
-      script,
-      `import { RunStore } from ${JSON.stringify(storeUrl)};
-       const s = RunStore.open(process.argv[2]);
-       const run = s.createRun({ task: 'kmeans', params: { k: 10 }, seed: 1, backend: 'cpu' });
-       process.stdout.write(run.id + '\\n');
-       setInterval(() => {}, 1000);`,
-    );
-    const owner = spawn(process.execPath, ['--import', 'tsx', script, db], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    const owner = await startRunOwner(db, 'kmeans');
+    const id = owner.runId;
     try {
-      const id = await new Promise<number>((res, rej) => {
-        owner.stdout.once('data', (d) => res(Number(String(d).trim())));
-        owner.once('exit', (code) => rej(new Error(`owner exited with ${code}`)));
-      });
       mkdirSync(runArtifactsDir(db, id), { recursive: true });
       writeFileSync(join(runArtifactsDir(db, id), 'model.json'), '{}');
       const refused = await runCli(['runs', 'delete', String(id), '--db', db]);
@@ -120,13 +107,12 @@ describe('item 5: runs delete refuses a running run', () => {
       expect(lines(refused.stderr)).toEqual([`clusterbench: run ${id} is still running: cancel it first`]);
       expect(existsSync(join(runArtifactsDir(db, id), 'model.json'))).toBe(true);
 
-      owner.kill('SIGKILL');
-      await new Promise((res) => owner.once('close', res));
+      await owner.kill();
       const deleted = await runCli(['runs', 'delete', String(id), '--db', db]);
       expect(deleted.code, deleted.stderr).toBe(0);
       expect(existsSync(runArtifactsDir(db, id))).toBe(false);
     } finally {
-      if (owner.exitCode === null && owner.signalCode === null) owner.kill('SIGKILL');
+      await owner.kill();
     }
   }, 60_000);
 });

@@ -1,13 +1,12 @@
 import Database from 'better-sqlite3';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { INTERRUPTED, MIGRATIONS, RunStore, SCHEMA_VERSION, StoreError, isProcessAlive, migrate } from '../src-main/engine/store';
 import type { EvaluationReport } from '../src-main/engine/metrics/types';
 import type { NewRun, RunResult } from '../src-main/engine/store/types';
+import { startRunOwner } from './helpers/run-owner';
 
 let root: string;
 let n = 0;
@@ -416,41 +415,16 @@ describe('processes and concurrency', () => {
     const mine = openStore(file);
     const ownRun = mine.createRun(newRun()).id;
 
-    const storeUrl = pathToFileURL(resolve('src-main/engine/store/index.ts')).href;
-    const script = join(root, 'child.ts');
-    writeFileSync(
-      script,
-      `import { RunStore } from ${JSON.stringify(storeUrl)};
-       const s = RunStore.open(process.argv[2]);
-       const run = s.createRun({ task: 'ae-kmeans', params: { k: 10 }, seed: 1, backend: 'cpu' });
-       s.appendLoss(run.id, { epoch: 0, trainLoss: 0.7, valLoss: 0.8 });
-       process.stdout.write(JSON.stringify({ id: run.id, pid: process.pid }) + '\\n');
-       setInterval(() => {}, 1000);`,
-    );
-    const child = spawn(process.execPath, ['--import', 'tsx', script, file], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<void>((res) => child.once('exit', () => res()));
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
+    const owner = await startRunOwner(file);
+    const info = { id: owner.runId, pid: owner.pid };
     try {
-      const info = await new Promise<{ id: number; pid: number }>((res, rej) => {
-        let out = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          const nl = out.indexOf('\n');
-          if (nl >= 0) res(JSON.parse(out.slice(0, nl)));
-        });
-        child.once('exit', (code) => rej(new Error(`child exited (${code}) before creating a run: ${stderr}`)));
-      });
-      expect(info.pid).toBe(child.pid);
-
       // While the child lives, another process opening the database leaves its run alone.
       const whileAlive = openStore(file);
       expect(whileAlive.recoveredRunIds).toEqual([]);
       expect(whileAlive.getRun(info.id)!.status).toBe('running');
       whileAlive.close();
 
-      child.kill('SIGKILL');
-      await exited;
+      await owner.kill();
       expect(isProcessAlive(info.pid)).toBe(false);
 
       const after = openStore(file);
@@ -462,7 +436,7 @@ describe('processes and concurrency', () => {
       expect(after.getRun(ownRun)!.status).toBe('running');
       expect(mine.completeRun(ownRun, result()).status).toBe('completed');
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await owner.kill();
     }
   });
 

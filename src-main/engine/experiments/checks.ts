@@ -1,0 +1,73 @@
+/**
+ * The checks that need the data or the run history. Like the schema's, they run before a run exists, so a bad
+ * parameter never leaves a run behind.
+ */
+import { existsSync } from 'node:fs';
+import { pixelStats, type FashionMnist } from '../data/index';
+import { umapParamIssues, type UmapParams } from '../manifold/umap';
+import { folderSha256, type RunStore } from '../store/index';
+import type { DatasetInfo, RunRecord } from '../store/types';
+import { ParamError, type ParamIssue } from './params';
+import { encoderArchitecture, type PipelineSpec } from './spec';
+
+/** Facts about the data a run saw, stored with it so runs can be compared and reused safely. */
+export function describeDataset(data: FashionMnist): DatasetInfo {
+  return {
+    name: data.info.name, dir: data.info.dir, format: data.info.format, checksums: data.info.checksums,
+    fitSize: data.train.count, evalSize: data.test.count, pixelStats: pixelStats(data.train),
+  };
+}
+
+/**
+ * Why the encoder files in `dir` are not exactly those recorded with `run` (null when they are): a reused encoder
+ * must never silently be another history's or a changed one.
+ */
+export function encoderProblem(run: RunRecord, dir: string): string | null {
+  const recorded = run.artifacts.autoencoderSha256;
+  if (!recorded) return `run #${run.id} has no recorded checksum for its encoder (it predates checksums, or its files could not be shown to be this history's); train a new one`;
+  if (!existsSync(dir)) return `run #${run.id}'s encoder files are missing (${dir})`;
+  if (folderSha256(dir) !== recorded) return `run #${run.id}'s encoder files in ${dir} do not match the checksum recorded with it: they were changed or replaced`;
+  return null;
+}
+
+/** The completed run whose autoencoder (of architecture `wanted`) a new run reuses; a ParamError says why not. */
+function reusableEncoderRun(store: RunStore, id: number, wanted: string | undefined, hint: string): RunRecord {
+  const earlier = store.getRun(id);
+  const reject = (message: string): never => {
+    throw new ParamError([{ param: 'reuseEncoder', message }]);
+  };
+  if (!earlier) return reject('no such run');
+  if (earlier.status !== 'completed') reject(`run #${earlier.id} is ${earlier.status}`);
+  if (!earlier.artifacts.autoencoder) reject(`run #${earlier.id} (${earlier.task}) has no trained autoencoder`);
+  if (earlier.artifacts.architecture !== wanted) reject(`run #${earlier.id} used architecture '${earlier.artifacts.architecture}', not '${wanted}'${hint}`);
+  const problem = encoderProblem(earlier, earlier.artifacts.autoencoder);
+  if (problem) reject(problem);
+  return earlier;
+}
+
+/** The schema's names of UMAP's parameters, for its issues. */
+const UMAP_PARAM_NAMES: Partial<Record<keyof UmapParams, string>> = {
+  nNeighbors: 'umapNeighbors', minDist: 'umapMinDist', nComponents: 'umapComponents', nEpochs: 'umapEpochs', init: 'umapInit',
+};
+
+/** Checks a spec against the loaded data and the history; returns the run whose encoder is reused, if any. */
+export function checkAgainstData(spec: PipelineSpec, data: FashionMnist, store: RunStore): RunRecord | undefined {
+  const transductive = spec.protocol === 'transductive';
+  const fitRows = transductive ? data.train.count + data.test.count : data.train.count;
+  const issues: ParamIssue[] = [];
+  if (spec.k > fitRows) issues.push({ param: 'k', message: `${spec.k} clusters for only ${fitRows} ${transductive ? 'images to fit on' : 'training images'}` });
+  if (spec.umap) {
+    for (const issue of umapParamIssues(spec.umap, fitRows)) issues.push({ param: UMAP_PARAM_NAMES[issue.param] ?? issue.param, message: issue.message });
+  }
+  const { encoder } = spec;
+  if (encoder.kind !== 'none' && encoder.reuse === undefined) {
+    const trainCount = fitRows - Math.floor(fitRows * encoder.training.valSplit);
+    if (encoder.training.batchSize > trainCount) {
+      issues.push({ param: 'batchSize', message: `${encoder.training.batchSize} is larger than the ${trainCount} training images left after the validation split` });
+    }
+  }
+  if (issues.length) throw new ParamError(issues);
+  if (encoder.kind === 'none' || encoder.reuse === undefined) return undefined;
+  const hint = encoder.kind === 'dense' ? ' (match its --encoder, --layers, --code-size and --loss)' : '';
+  return reusableEncoderRun(store, encoder.reuse, encoderArchitecture(encoder), hint);
+}

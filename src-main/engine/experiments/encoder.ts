@@ -1,0 +1,179 @@
+/**
+ * The pipeline's feature stage: raw pixels, or the codes of an autoencoder — trained on the images the protocol
+ * allows, or reused from an earlier run (copied, checked against its recorded checksum, its codes reused when it
+ * encoded exactly these images).
+ */
+import { join } from 'node:path';
+import { buildConvAutoencoder, encode, loadAutoencoder, saveAutoencoder, trainAutoencoder, type ConvAutoencoder } from '../models/convAutoencoder';
+import {
+  buildDenseAutoencoder, denseArchitectureId, encodeDense, loadDenseAutoencoder, saveDenseAutoencoder, trainDenseAutoencoder, type DenseAutoencoder,
+} from '../models/denseAutoencoder';
+import type { TrainOptions, TrainResult } from '../models/trainer';
+import { checksumsOf } from '../store/index';
+import type { DatasetInfo, RunRecord } from '../store/types';
+import { imagesAsMatrix, type ImageSet } from '../types';
+import { copyArtifact, readMatrixFile, writeMatrixFile } from './artifacts';
+import { describeDataset, encoderProblem } from './checks';
+import { throwIfAborted, type StageContext } from './context';
+import { encoderArchitecture, featureCols, PIXELS, type EncoderSpec } from './spec';
+
+/** Codes (or pixels) of the training and test images, row-major, `cols` wide. */
+export interface Features {
+  train: Float32Array;
+  test: Float32Array;
+  cols: number;
+}
+
+export function concatRows(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function concatImages(a: ImageSet, b: ImageSet): ImageSet {
+  const labels = new Uint8Array(a.count + b.count);
+  labels.set(a.labels.subarray(0, a.count));
+  labels.set(b.labels.subarray(0, b.count), a.count);
+  return {
+    images: concatRows(a.images.subarray(0, a.count * PIXELS), b.images.subarray(0, b.count * PIXELS)),
+    labels, count: a.count + b.count, height: a.height, width: a.width,
+  };
+}
+
+/** Autoencoder training callbacks of a run: progress with an ETA for the UI, each epoch's losses into the history. */
+function trainingCallbacks(ctx: StageContext, epochs: number): TrainOptions {
+  const { run, store, onProgress, signal } = ctx;
+  const started = performance.now();
+  return {
+    signal,
+    onBatch: (e) => {
+      const done = (e.epoch - 1 + e.batch / e.batches) / epochs;
+      const elapsed = (performance.now() - started) / 1000;
+      onProgress?.({ phase: 'train', fraction: done, epoch: e.epoch, epochs, batch: e.batch, batches: e.batches, imagesPerSec: e.imagesPerSec, etaSeconds: done > 0 ? (elapsed / done) * (1 - done) : undefined });
+    },
+    onEpoch: (e) => {
+      store.appendLoss(run.id, { epoch: e.epoch, trainLoss: e.trainLoss, valLoss: e.valLoss });
+      onProgress?.({ phase: 'epoch', fraction: e.epoch / epochs, epoch: e.epoch, epochs, trainLoss: e.trainLoss, valLoss: e.valLoss, imagesPerSec: e.imagesPerSec });
+    },
+  };
+}
+
+function recordTraining(result: TrainResult, metrics: Record<string, number>): void {
+  const last = result.losses.at(-1);
+  metrics.trainImagesPerSec = result.imagesPerSec;
+  metrics.epochsRun = result.losses.length;
+  metrics.finalTrainLoss = last?.trainLoss ?? NaN;
+  if (last?.valLoss != null) metrics.finalValLoss = last.valLoss;
+}
+
+const sameData = (a: DatasetInfo | null, b: DatasetInfo): boolean =>
+  !!a && a.fitSize === b.fitSize && a.evalSize === b.evalSize && JSON.stringify(a.checksums) === JSON.stringify(b.checksums);
+
+/** Whether a run's codes files are still those recorded with it (older runs recorded no checksum: encode again). */
+function codesUnchanged(run: RunRecord): boolean {
+  const { codesFitSha256, codesEvalSha256 } = run.artifacts;
+  if (!codesFitSha256 || !codesEvalSha256) return false;
+  const now = checksumsOf({ codesFit: run.artifacts.codesFit, codesEval: run.artifacts.codesEval });
+  return now.codesFitSha256 === codesFitSha256 && now.codesEvalSha256 === codesEvalSha256;
+}
+
+type Codes = Omit<Features, 'cols'>;
+
+/**
+ * Takes over an earlier run's autoencoder: copies it into `modelDir` and checks the copy against the checksum recorded
+ * with that run, records where it came from with its loss history, and returns its stored codes when it encoded exactly
+ * these images and they still match their checksums (encoding again would give the same); undefined means the caller
+ * loads the model from `modelDir` and encodes.
+ */
+async function adoptReusedEncoder(reused: RunRecord, ctx: StageContext, modelDir: string, cols: number): Promise<Codes | undefined> {
+  const { run, data, store, onProgress } = ctx;
+  onProgress?.({ phase: 'reuse', message: `Loading the encoder of run #${reused.id}` });
+  await copyArtifact(reused.artifacts.autoencoder, modelDir);
+  const problem = encoderProblem(reused, modelDir);
+  if (problem) throw new Error(problem);
+  const { codesFit, codesEval } = reused.artifacts;
+  let codes: Codes | undefined;
+  if (sameData(reused.dataset, describeDataset(data)) && codesFit && codesEval && codesUnchanged(reused)) {
+    codes = { train: await readMatrixFile(codesFit, data.train.count, cols), test: await readMatrixFile(codesEval, data.test.count, cols) };
+    store.setArtifacts(run.id, { reusedCodesFrom: String(reused.id) });
+  }
+  for (const loss of reused.losses) store.appendLoss(run.id, loss);
+  store.setArtifacts(run.id, { reusedEncoderFrom: String(reused.id), encoderFitOn: reused.artifacts.encoderFitOn ?? 'train' });
+  return codes;
+}
+
+type Autoencoder = { kind: 'conv'; model: ConvAutoencoder } | { kind: 'dense'; model: DenseAutoencoder };
+
+async function loadEncoder(encoder: Exclude<EncoderSpec, { kind: 'none' }>, modelDir: string): Promise<Autoencoder> {
+  return encoder.kind === 'conv'
+    ? { kind: 'conv', model: await loadAutoencoder(modelDir) }
+    : { kind: 'dense', model: await loadDenseAutoencoder(modelDir, denseArchitectureId(encoder.config)) };
+}
+
+/** Trains a new autoencoder on the images the protocol allows (transductive: the test images too, never their labels). */
+async function trainEncoder(encoder: Exclude<EncoderSpec, { kind: 'none' }>, ctx: StageContext, transductive: boolean, metrics: Record<string, number>): Promise<Autoencoder> {
+  const { data, onProgress, timings } = ctx;
+  const start = performance.now();
+  const callbacks = trainingCallbacks(ctx, encoder.training.epochs);
+  const images = transductive ? concatImages(data.train, data.test) : data.train;
+  onProgress?.({ phase: 'train', fraction: 0, message: `Training the ${encoder.kind} autoencoder on ${images.count} images` });
+  let trained: Autoencoder;
+  let result: TrainResult;
+  if (encoder.kind === 'conv') {
+    trained = { kind: 'conv', model: buildConvAutoencoder(encoder.training.seed) };
+    result = await trainAutoencoder(trained.model, images, encoder.training, callbacks);
+  } else {
+    trained = { kind: 'dense', model: buildDenseAutoencoder(encoder.config, encoder.training.seed) };
+    result = await trainDenseAutoencoder(trained.model, imagesAsMatrix(images), encoder.training, callbacks);
+  }
+  timings.trainMs = performance.now() - start;
+  recordTraining(result, metrics);
+  ctx.store.setArtifacts(ctx.run.id, { encoderFitOn: transductive ? 'train+test' : 'train' });
+  return trained;
+}
+
+async function encodeImages(ae: Autoencoder, ctx: StageContext): Promise<Codes> {
+  const { data, signal } = ctx;
+  if (ae.kind === 'conv') return { train: await encode(ae.model.encoder, data.train), test: await encode(ae.model.encoder, data.test) };
+  return { train: await encodeDense(ae.model, imagesAsMatrix(data.train), 1024, signal), test: await encodeDense(ae.model, imagesAsMatrix(data.test), 1024, signal) };
+}
+
+/** Writes the codes into the run's folder and records them with their checksums. */
+async function storeCodes(ctx: StageContext, codes: Codes): Promise<void> {
+  const files = { codesFit: join(ctx.dir, 'codes-fit.f32'), codesEval: join(ctx.dir, 'codes-eval.f32') };
+  await writeMatrixFile(files.codesFit, codes.train);
+  await writeMatrixFile(files.codesEval, codes.test);
+  ctx.store.setArtifacts(ctx.run.id, { ...files, ...checksumsOf(files) });
+}
+
+/** The features of the training and test images: pixels, or the codes of a trained or reused autoencoder. */
+export async function featureStage(encoder: EncoderSpec, reused: RunRecord | undefined, transductive: boolean, ctx: StageContext, metrics: Record<string, number>): Promise<Features> {
+  const { data, store, run, signal, timings, onProgress } = ctx;
+  if (encoder.kind === 'none') return { train: data.train.images.subarray(0, data.train.count * PIXELS), test: data.test.images.subarray(0, data.test.count * PIXELS), cols: PIXELS };
+  const cols = featureCols(encoder);
+  const modelDir = join(ctx.dir, 'autoencoder');
+  let ae: Autoencoder | undefined;
+  try {
+    let codes = reused ? await adoptReusedEncoder(reused, ctx, modelDir, cols) : undefined;
+    if (reused && !codes) ae = await loadEncoder(encoder, modelDir);
+    if (!reused) {
+      ae = await trainEncoder(encoder, ctx, transductive, metrics);
+      if (ae.kind === 'conv') await saveAutoencoder(ae.model, modelDir);
+      else await saveDenseAutoencoder(ae.model, modelDir);
+    }
+    if (ae) metrics.encoderParams = ae.model.autoencoder.countParams();
+    store.setArtifacts(run.id, { autoencoder: modelDir, architecture: encoderArchitecture(encoder)!, codeSize: String(cols), ...checksumsOf({ autoencoder: modelDir }) });
+    throwIfAborted(signal);
+    if (!codes) {
+      onProgress?.({ phase: 'encode', message: 'Encoding images' });
+      const start = performance.now();
+      codes = await encodeImages(ae!, ctx);
+      timings.encodeMs = performance.now() - start;
+    }
+    await storeCodes(ctx, codes);
+    return { ...codes, cols };
+  } finally {
+    ae?.model.autoencoder.dispose();
+  }
+}

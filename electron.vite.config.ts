@@ -8,12 +8,12 @@ export default defineConfig({
     build: {
       rollupOptions: {
         // The engine worker is its own entry (out/main/engineWorker.js): EngineHost starts it next to the
-        // bundled main (see defaultWorker in src-main/engine/worker/host.ts). Its lazy import of the query
+        // bundled main (see defaultWorker in src-main/service/worker/host.ts). Its lazy import of the query
         // side becomes a chunk. The CLI (out/main/cli.js, the package's `bin`) shares those chunks and
         // imports nothing from electron.
         input: {
-          index: resolve(__dirname, 'src-main/index.ts'),
-          engineWorker: resolve(__dirname, 'src-main/engine/worker/engineWorker.ts'),
+          index: resolve(__dirname, 'src-main/app/main.ts'),
+          engineWorker: resolve(__dirname, 'src-main/service/worker/engineWorker.ts'),
           cli: resolve(__dirname, 'src-main/cli/bin.ts'),
         },
       },

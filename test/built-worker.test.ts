@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EngineHost } from '../src-main/engine/worker/host';
+import { EngineHost } from '../src-main/service/worker/host';
 import { repoRoot, tempHome } from './helpers/cli';
 import { skipUnless } from './helpers/prereqs';
 

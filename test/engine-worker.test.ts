@@ -2,7 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RunStore } from '../src-main/engine/store/index';
-import { EngineHost } from '../src-main/engine/worker/host';
+import { EngineHost } from '../src-main/service/worker/host';
 import { tempHome } from './helpers/cli';
 
 // The engine runs in a worker thread: runs queue up one after another, report progress, can be cancelled,

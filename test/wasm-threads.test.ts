@@ -8,7 +8,7 @@ import { activeBackendInfo, initBackend, setWasmThreads, tf, wasmThreadsWanted }
 import { defaultWasmThreads, MAX_WASM_THREADS, parseWasmThreads, wasmThreadsFromEnv } from '../src-main/engine/backend/wasmThreads';
 import { binaryCrossEntropy, buildConvAutoencoder } from '../src-main/engine/models/convAutoencoder';
 import { backendLabel, runHeader } from '../src-main/cli/format';
-import { EngineHost } from '../src-main/engine/worker/host';
+import { EngineHost } from '../src-main/service/worker/host';
 import { repoRoot, runCli, tempHome } from './helpers/cli';
 import { syntheticPixels } from './helpers/data-fixtures';
 import { skipUnless } from './helpers/prereqs';

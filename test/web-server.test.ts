@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { MAX_QUEUED_JOBS } from '../src-main/engine/worker/host';
+import { MAX_QUEUED_JOBS } from '../src-main/service/worker/host';
 import { startWebServer, type WebServer } from '../src-main/web/server';
 import { tempHome } from './helpers/cli';
 

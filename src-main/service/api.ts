@@ -6,7 +6,7 @@ import {
 } from '../contract/index';
 import { parseExperimentParams } from '../engine/experiments/params';
 import type { RunRecord } from '../engine/store/types';
-import { EngineHost, type Job } from '../engine/worker/host';
+import { EngineHost, type Job } from './worker/host';
 import { summarize } from './summarize';
 
 export interface EngineApiOptions {

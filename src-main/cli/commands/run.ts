@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { AE_LOSSES, BACKENDS, CLUSTERERS, ENCODERS, MAP2D_METHODS, N2D_DEFAULT_EPOCHS, PROTOCOLS, TASKS, UMAP_INITS } from '../../engine/experiments/params';
 import { paramMax, parseExperimentParams } from '../../engine/experiments/params';
-import { EngineHost } from '../../engine/worker/host';
+import { EngineHost } from '../../service/worker/host';
 import type { RunRecord } from '../../engine/store/types';
 import { globals, printJson } from '../context';
 import { lossTable, runReport } from '../format';

@@ -1,5 +1,5 @@
-import type { RunRecord } from '../store/types';
-import type { ProgressEvent } from '../types';
+import type { RunRecord } from '../../engine/store/types';
+import type { ProgressEvent } from '../../engine/types';
 
 /** The engine worker's workerData. */
 export interface EngineWorkerData {

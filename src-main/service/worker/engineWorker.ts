@@ -1,8 +1,8 @@
 // The engine worker: runs experiments one at a time off the main thread and streams progress.
 import { parentPort, workerData } from 'node:worker_threads';
-import { setWasmThreads } from '../backend/index';
-import { runExperiment } from '../experiments/run';
-import { RunStore } from '../store/index';
+import { setWasmThreads } from '../../engine/backend/index';
+import { runExperiment } from '../../engine/experiments/run';
+import { RunStore } from '../../engine/store/index';
 import { serializeError, type EngineWorkerData, type HostMessage, type WorkerMessage } from './protocol';
 
 if (!parentPort) throw new Error('engineWorker must run in a worker thread');
@@ -37,7 +37,7 @@ async function start(msg: Extract<HostMessage, { type: 'start' }>): Promise<void
 async function call(msg: Extract<HostMessage, { type: 'call' }>): Promise<void> {
   try {
     // Loaded lazily: the query side (figures, images) is not needed by CLI runs.
-    const { handleQuery } = await import('../../service/queries');
+    const { handleQuery } = await import('../queries');
     const value = await handleQuery(msg.op as never, msg.request, {
       dbPath: msg.dbPath,
       dataDir: msg.dataDir,

@@ -6,9 +6,9 @@
 import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL, type ParsedRequestOf, type Reply, type Operation, type Responses } from './contract/index';
-import { writeFileAtomic } from './engine/files';
-import type { EngineApi, EngineApiOptions } from './service/api';
+import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL, type ParsedRequestOf, type Reply, type Operation, type Responses } from '../contract/index';
+import { writeFileAtomic } from '../engine/files';
+import type { EngineApi, EngineApiOptions } from '../service/api';
 
 export interface TrustedOrigins {
   /** The built renderer's index.html (loaded with loadFile). */

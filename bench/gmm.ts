@@ -216,7 +216,7 @@ export async function benchGmm(args: string[]): Promise<void> {
   const o = parseArgs(args);
   const backend = await initBackend(o.backend);
   let ref: RefResult | null = null;
-  let refNote = '';
+  let refNote: string;
   let features: Features;
   let dumpDir: string | null = null;
   const t0 = performance.now();

@@ -67,9 +67,21 @@ function pngSize(png: Buffer): { width: number; height: number } {
 const dir = mkdtempSync(join(tmpdir(), 'clusterbench-confusion-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The parts of the ECharts option these tests read. */
+interface Cell {
+  value: [number, number, number];
+  label: { formatter: string };
+}
+interface ChartOption {
+  xAxis: { data: string[] };
+  yAxis: { data: string[]; inverse: boolean };
+  visualMap: { max: number };
+  series: { type: string; label: { show: boolean }; data: Cell[] }[];
+}
+
 describe('confusionChartOption', () => {
   it('is a heatmap with class names on both axes, values in cells and a visualMap', () => {
-    const option = confusionChartOption({ confusion: CONFUSION, classNames: NAMES, title: 'T' }) as any;
+    const option = confusionChartOption({ confusion: CONFUSION, classNames: NAMES, title: 'T' }) as ChartOption;
     expect(option.xAxis.data).toEqual(NAMES); // predicted
     expect(option.yAxis.data).toEqual(NAMES); // true
     expect(option.yAxis.inverse).toBe(true); // first class at the top
@@ -78,16 +90,16 @@ describe('confusionChartOption', () => {
     expect(series.type).toBe('heatmap');
     expect(series.label.show).toBe(true);
     expect(series.data).toHaveLength(100);
-    const cell = series.data.find((d: any) => d.value[0] === 3 && d.value[1] === 7); // predicted 3, true 7
-    expect(cell.value[2]).toBe(73);
-    expect(cell.label.formatter).toBe('73');
+    const cell = series.data.find((d: Cell) => d.value[0] === 3 && d.value[1] === 7); // predicted 3, true 7
+    expect(cell!.value[2]).toBe(73);
+    expect(cell!.label.formatter).toBe('73');
     // plain data: survives JSON (IPC) unchanged
     expect(JSON.parse(JSON.stringify(option))).toEqual(option);
   });
 
   it('normalises rows to fractions', () => {
-    const option = confusionChartOption({ confusion: [[3, 1], [0, 0]], classNames: ['a', 'b'], title: 'T', normalize: true }) as any;
-    const labels = option.series[0].data.map((d: any) => d.label.formatter);
+    const option = confusionChartOption({ confusion: [[3, 1], [0, 0]], classNames: ['a', 'b'], title: 'T', normalize: true }) as ChartOption;
+    const labels = option.series[0].data.map((d: Cell) => d.label.formatter);
     expect(labels).toEqual(['0.75', '0.25', '0.00', '0.00']);
     expect(option.visualMap.max).toBe(1);
   });

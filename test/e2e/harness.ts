@@ -143,7 +143,11 @@ async function nodeClient(server: WebServer) {
     if (m.event) {
       const record = { event: m.event, payload: m.payload };
       events.push(record);
-      for (const w of [...waiters]) if (w.test(record)) (waiters.delete(w), w.resolve(record));
+      for (const w of [...waiters]) {
+        if (!w.test(record)) continue;
+        waiters.delete(w);
+        w.resolve(record);
+      }
     } else if (typeof m.id === 'number' && m.reply) {
       pending.get(m.id)?.(m.reply);
       pending.delete(m.id);

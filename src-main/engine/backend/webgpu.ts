@@ -96,7 +96,7 @@ async function loadDawn(): Promise<DawnModule> {
     return await dawnModule;
   } catch (err) {
     dawnModule = undefined;
-    throw new Error(`the webgpu (Dawn) module could not be loaded: ${(err as Error).message}`);
+    throw new Error(`the webgpu (Dawn) module could not be loaded: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -252,7 +252,7 @@ export async function registerWebGPUBackend(): Promise<WebGPUAdapterSummary> {
     device = await adapter.requestDevice({ requiredLimits });
   } catch (err) {
     found = undefined; // the adapter may be consumed: look again next time
-    throw new Error(`requestDevice failed on ${summary.name}: ${(err as Error).message}`);
+    throw new Error(`requestDevice failed on ${summary.name}: ${(err as Error).message}`, { cause: err });
   }
   const state: Active = { gpu, device, summary };
   device.lost.then((info) => {

@@ -79,8 +79,8 @@ export function loadModelArtifacts(dir: string): FsLoadHandler {
         json = JSON.parse(await readFile(jsonPath, 'utf8')) as ModelJSON;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') throw new Error(`no saved model in ${dir} (${MODEL_JSON} not found)`);
-        throw new Error(`cannot read ${jsonPath}: ${(err as Error).message}`);
+        if (code === 'ENOENT') throw new Error(`no saved model in ${dir} (${MODEL_JSON} not found)`, { cause: err });
+        throw new Error(`cannot read ${jsonPath}: ${(err as Error).message}`, { cause: err });
       }
       if (json.modelTopology == null) throw new Error(`${jsonPath} has no modelTopology`);
       const specs: tf.io.WeightsManifestEntry[] = [];

@@ -514,6 +514,14 @@ function backendMemory(backend: WasmBackendLike): WebAssembly.Memory | null {
   return null;
 }
 
+/** The module bytes of the generator above (kept only to compare the WAT build with it; issue 12). */
+export function legacySimdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  return assemble(
+    [...Array.from({ length: OUTER_MAX_VECTORS }, (_, i) => outerFn(i + 1)), maxPoolGradFn(), maxPool2x2GradFn(), upGradFn(), upFwdFn(), sumRowsFn()],
+    shared,
+  );
+}
+
 const compiled = new Map<boolean, WebAssembly.Module | null>();
 
 function simdModule(shared: boolean): WebAssembly.Module | null {

@@ -1,4 +1,4 @@
-;; The gradient of max pooling (MaxPoolGrad; see pooling.ts), NHWC, four channels at a time (C a multiple of 4).
+;; The gradient of max pooling (MaxPoolGrad; see maxPoolGrad.ts), NHWC, four channels at a time (C a multiple of 4).
 ;; dy is routed to the *first* maximum of every window in row-major window order (the cpu backend's tie rule:
 ;; relu outputs tie often): a strict f32x4.gt keeps the earlier element on ties. Addresses are in bytes.
 ;;

@@ -1,4 +1,4 @@
-;; The outer-product loop of the filter gradient (Conv2DBackpropFilter, "outer" method; see conv.ts).
+;; The outer-product loop of the filter gradient (Conv2DBackpropFilter, "outer" method; see convFilterGrad.ts).
 ;;
 ;; outerN(s, v, out, nb, ny, nx, sStepB, sStepY, sStepX, vStepB, vStepY, vStepX), N = 1..8:
 ;;   out[0 .. 4N) += Σ over a 3-level grid of positions (b < nb, y < ny, x < nx) of s[pos] · v[pos][0 .. 4N)

@@ -29,6 +29,8 @@ const UNIT = [
   'test/renderer-api.test.ts',
   'test/store.test.ts',
   'test/store-reliability.test.ts',
+  'test/wasm-kernel-build.test.ts',
+  'test/wasm-kernel-load.test.ts',
   'test/wasm-kernels.test.ts',
   'test/web-server.test.ts',
 ];

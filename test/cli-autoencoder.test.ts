@@ -68,7 +68,7 @@ describe('CLI: experiments 2 and 3 (autoencoder codes → k-means / GMM)', () =>
       [['--epochs', '0'], /--epochs must be ≥ 1/],
       [['--batch-size', '0'], /--batch-size must be ≥ 1/],
       [['--batch-size', '5000', '--train-limit', '1000'], /--batch-size 5000 is larger than the 900 training images/],
-      [['--val-split', '0.6'], /--val-split must be in \[0, 0.5\]/],
+      [['--val-split', '0.6'], /--val-split must be ≤ 0\.5/],
       [['--reuse-encoder', '999'], /--reuse-encoder no such run/],
       [['--reuse-encoder', String(kmeansRun.id)], /has no trained autoencoder/],
       [['--covariance', 'banana'], /Allowed choices are full, diag, spherical/],

@@ -60,7 +60,7 @@ describe('bin/clusterbench.js', () => {
 describe('npm run web on a checkout that was never built', () => {
   it('builds the app, then serves it', async () => {
     const checkout = join(temp, 'web-checkout');
-    for (const path of ['package.json', 'electron.vite.config.ts', 'tsconfig.json', 'bin', 'src-main', 'src-preload', 'src-renderer', 'resources']) {
+    for (const path of ['package.json', 'electron.vite.config.ts', 'tsconfig.json', 'tsconfig.node.json', 'tsconfig.web.json', 'bin', 'src-main', 'src-preload', 'src-renderer', 'resources']) {
       cpSync(join(repoRoot, path), join(checkout, path), { recursive: true });
     }
     symlinkSync(join(repoRoot, 'node_modules'), join(checkout, 'node_modules'));

@@ -76,7 +76,7 @@ describe('npm run web on a checkout that was never built', () => {
       const url = await new Promise<string>((found, fail) => {
         child.stdout.on('data', (d) => {
           output += d;
-          const match = /http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.exec(output);
+          const match = /http:\/\/127\.0\.0\.1:\d+\/\S*\?token=\S+/.exec(output);
           if (match) found(match[0]);
         });
         child.on('close', (code) => fail(new Error(`npm run web exited with ${code}:\n${output}`)));

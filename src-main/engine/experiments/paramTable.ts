@@ -137,7 +137,7 @@ export const PARAMS = {
   encoder: param({
     schema: z.enum(ENCODERS).default('dense'),
     tasks: PIPELINES, section: 'encoder', label: 'Encoder',
-    help: 'what UMAP and the clusterer see: none (raw pixels), conv (the study\'s autoencoder), dense',
+    help: 'what UMAP and the clusterer see: the raw pixels (none), the codes of the study\'s conv autoencoder (conv) or of a dense one (dense)',
     choices: { dense: 'Dense autoencoder (N2D)', conv: 'Convolutional autoencoder (study)', none: 'None — raw pixels' },
   }),
   layers: param({
@@ -286,7 +286,7 @@ export const PARAMS = {
     /** 2-D map of the test images for the UI: a 2-component UMAP of their codes, their PCA, or none. */
     schema: z.enum(MAP2D_METHODS).default('umap'),
     tasks: PIPELINES, section: 'output', label: '2-D map', formLabel: '2-D map (results)',
-    help: '2-D map of the test images for the Embedding map', advanced: true,
+    help: '2-D map of the test images (the UI\'s Embedding map)', advanced: true,
     choices: { umap: '2-D UMAP', pca: 'PCA', none: 'None' },
     cli: { metavar: 'method' },
   }),

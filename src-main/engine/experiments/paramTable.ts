@@ -215,7 +215,7 @@ export const PARAMS = {
     /** Embedding dimension; null = k, as N2D does. */
     schema: int(1, UMAP_COMPONENTS_MAX).nullable().default(null),
     tasks: PIPELINES, section: 'umap', label: 'UMAP components', formLabel: 'Components',
-    help: 'UMAP embedding dimension', unset: '= k', usedWhen: umapOn,
+    help: 'UMAP embedding dimension', unset: 'k', usedWhen: umapOn,
   }),
   umapEpochs: param({
     /** Layout epochs; null = umap-learn's default. */

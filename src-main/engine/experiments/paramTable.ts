@@ -286,7 +286,7 @@ export const PARAMS = {
     /** 2-D map of the test images for the UI: a 2-component UMAP of their codes, their PCA, or none. */
     schema: z.enum(MAP2D_METHODS).default('umap'),
     tasks: PIPELINES, section: 'output', label: '2-D map', formLabel: '2-D map (results)',
-    help: '2-D map of the test images (the UI\'s Embedding map)', advanced: true,
+    help: '2-D map of the test images (shown in the Embedding map)', advanced: true,
     choices: { umap: '2-D UMAP', pca: 'PCA', none: 'None' },
     cli: { metavar: 'method' },
   }),

@@ -5,7 +5,7 @@
  * bundles it.
  */
 import { z } from 'zod';
-import { PARAM_NAMES, PARAMS, specOf, TASKS, UMAP_COMPONENTS_MAX, type ParamName, type ParamTable, type ParamValues, type TaskName } from './paramTable';
+import { PARAM_NAMES, specOf, TASKS, UMAP_COMPONENTS_MAX, type ParamName, type ParamTable, type ParamValues, type TaskName } from './paramTable';
 
 export {
   AE_LOSSES, BACKENDS, CLUSTERERS, COVARIANCES, ENCODERS, MAP2D_METHODS, N2D_DEFAULT_EPOCHS, PARAM_NAMES, PARAMS, PROTOCOLS, TASKS, UMAP_INITS,
@@ -55,7 +55,9 @@ export const pipelineTaskSchema = taskSchema('pipeline');
  */
 export const n2dTaskSchema = taskSchema('n2d');
 
-const TASK_SCHEMAS = { kmeans: kmeansTaskSchema, 'ae-kmeans': aeKmeansTaskSchema, 'ae-gmm': aeGmmTaskSchema, n2d: n2dTaskSchema, pipeline: pipelineTaskSchema };
+const TASK_SCHEMAS = {
+  kmeans: kmeansTaskSchema, 'ae-kmeans': aeKmeansTaskSchema, 'ae-gmm': aeGmmTaskSchema, n2d: n2dTaskSchema, pipeline: pipelineTaskSchema,
+} satisfies Record<TaskName, z.ZodType>;
 
 export const experimentSchema = z.discriminatedUnion('task', [kmeansTaskSchema, aeKmeansTaskSchema, aeGmmTaskSchema, pipelineTaskSchema, n2dTaskSchema], {
   error: (issue) => (issue.code === 'invalid_union' ? `unknown task (expected one of: ${TASKS.join(', ')})` : undefined),

@@ -1,3 +1,4 @@
+import { effectiveParams } from '../engine/experiments/params';
 import type { EvaluationReport } from '../engine/metrics/types';
 import type { RunRecord } from '../engine/store/types';
 
@@ -9,19 +10,6 @@ function table(rows: string[][], align: ('l' | 'r')[] = []): string {
   return rows
     .map((r) => r.map((cell, c) => (align[c] === 'r' ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd())
     .join('\n');
-}
-
-/** Parameters that only steer autoencoder training. */
-const TRAINING_PARAMS = new Set(['epochs', 'batchSize', 'learningRate', 'valSplit', 'patience']);
-
-/**
- * A run's parameters as they took effect. A run that reused an earlier run's encoder trained nothing, yet its stored
- * parameters still hold the training defaults (epochs=50…): those are left out, `reuseEncoder` says where the
- * encoder came from.
- */
-export function effectiveParams(run: Pick<RunRecord, 'params' | 'artifacts'>): Record<string, unknown> {
-  if (!run.artifacts.reusedEncoderFrom) return run.params;
-  return Object.fromEntries(Object.entries(run.params).filter(([key]) => !TRAINING_PARAMS.has(key)));
 }
 
 /** The key parameters of a run in one line, e.g. "k=10 nInit=10 seed=0". */
@@ -69,7 +57,7 @@ export function backendLabel(run: RunRecord): string {
 
 export function runHeader(run: RunRecord): string {
   const ds = run.dataset ? ` · ${run.dataset.fitSize} fit / ${run.dataset.evalSize} eval` : '';
-  return `Run #${run.id} · ${run.task} · ${paramSummary(effectiveParams(run))} · backend ${backendLabel(run)}${ds} · ${run.status}`;
+  return `Run #${run.id} · ${run.task} · ${paramSummary(effectiveParams(run.params))} · backend ${backendLabel(run)}${ds} · ${run.status}`;
 }
 
 export function runReport(run: RunRecord): string {
@@ -108,7 +96,7 @@ export function runsTable(runs: RunRecord[]): string {
     rows.push([
       String(r.id), r.task, r.status,
       r.metrics ? pct(r.metrics.accuracy) : '', r.metrics ? r.metrics.nmi.toFixed(3) : '',
-      backendLabel(r), r.startedAt.replace('T', ' ').slice(0, 19), secs, paramSummary(effectiveParams(r)),
+      backendLabel(r), r.startedAt.replace('T', ' ').slice(0, 19), secs, paramSummary(effectiveParams(r.params)),
     ]);
   }
   return table(rows, ['r', 'l', 'l', 'r', 'r', 'l', 'l', 'r', 'l']);
@@ -118,7 +106,7 @@ export function runsTable(runs: RunRecord[]): string {
 export function compareTable(runs: RunRecord[]): string {
   const flat = (r: RunRecord): Record<string, string> => {
     const out: Record<string, string> = { task: r.task, status: r.status, backend: backendLabel(r) };
-    for (const [k, v] of Object.entries(effectiveParams(r))) if (k !== 'task') out[`param ${k}`] = String(v);
+    for (const [k, v] of Object.entries(effectiveParams(r.params))) if (k !== 'task') out[`param ${k}`] = String(v);
     if (r.dataset) { out['fit size'] = String(r.dataset.fitSize); out['eval size'] = String(r.dataset.evalSize); }
     for (const [k, v] of Object.entries(r.metrics ?? {})) if (typeof v === 'number') out[`metric ${k}`] = ['accuracy'].includes(k) ? pct(v) : Number(v.toPrecision(6)).toString();
     if (r.timings?.totalMs !== undefined) out['seconds'] = (r.timings.totalMs / 1000).toFixed(1);

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { MAX_WASM_THREADS, WASM_THREADS_ENV } from '../engine/backend/wasmThreads';
-import type { ParamError } from '../engine/experiments/params';
+import { PARAM_NAMES, type ParamError, type ParamName } from '../engine/experiments/params';
 import { wasmThreadsArg } from './args';
 import { registerBackendsCommand } from './commands/backends';
 import { registerDataCommands } from './commands/data';
@@ -8,8 +8,7 @@ import { registerExportCommands } from './commands/export';
 import { registerRunCommand } from './commands/run';
 import { registerRunsCommands } from './commands/runs';
 import { registerWebCommand } from './commands/web';
-
-const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+import { paramFlag } from './paramOptions';
 
 export function buildProgram(): Command {
   const program = new Command('clusterbench')
@@ -51,8 +50,8 @@ function explain(err: unknown): string {
   // ParamErrors may come back from the engine worker as plain errors that keep their name and issues.
   const issues = (err as ParamError)?.issues;
   if ((err as Error)?.name === 'ParamError' && issues) {
-    const flag = (param: string) => (param === 'learningRate' ? 'lr' : kebab(param));
-    return `Invalid parameters: ${issues.map((i) => (i.param ? `--${flag(i.param)} ${i.message}` : i.message)).join('; ')}`;
+    const flag = (param: string) => (PARAM_NAMES.includes(param as ParamName) ? `--${paramFlag(param as ParamName)}` : param);
+    return `Invalid parameters: ${issues.map((i) => (i.param ? `${flag(i.param)} ${i.message}` : i.message)).join('; ')}`;
   }
   return (err as Error)?.message ?? String(err);
 }

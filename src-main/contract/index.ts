@@ -10,6 +10,8 @@ import type { DatasetInfo, EpochLoss, RunRecord, RunStatus, TaskName } from '../
 import { EVENT_NAMES, OPERATION_NAMES, type EventNameLiteral, type OperationName } from './names';
 
 export { EVENT_NAMES, OPERATION_NAMES, IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from './names';
+/** The experiments (RunSummary.task, runs.start's params.task), listed once in the parameter table. */
+export { TASKS } from '../engine/experiments/paramTable';
 
 const runId = z.number().int().positive();
 const split = z.enum(['train', 'test']);

@@ -22,6 +22,7 @@ import { tf } from '../backend';
 import type { Matrix } from '../types';
 import { KMeans } from './kmeans';
 import { NotPositiveDefiniteError, cholesky, invertLowerTriangular, transpose } from './linalg';
+import { taskDefaults } from '../experiments/params';
 import { Rng } from './rng';
 
 export type CovarianceType = 'full' | 'diag' | 'spherical';
@@ -44,14 +45,16 @@ export interface GaussianMixtureParams {
   initParams: 'kmeans' | 'random';
 }
 
+/** The GMM settings of the parameter schema (scikit-learn's defaults); k = 1 as in scikit-learn. */
+const GM = taskDefaults('ae-gmm');
 export const DEFAULT_GMM_PARAMS: Readonly<GaussianMixtureParams> = Object.freeze({
   k: 1,
-  covarianceType: 'full',
-  regCovar: 1e-6,
-  maxIter: 100,
-  tol: 1e-3,
-  nInit: 1,
-  seed: 0,
+  covarianceType: GM.covariance,
+  regCovar: GM.regCovar,
+  maxIter: GM.gmmMaxIter,
+  tol: GM.gmmTol,
+  nInit: GM.gmmNInit,
+  seed: GM.seed,
   initParams: 'kmeans',
 });
 

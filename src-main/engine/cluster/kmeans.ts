@@ -35,6 +35,7 @@
  */
 import { tf } from '../backend/index';
 import type { Matrix } from '../types';
+import { taskDefaults } from '../experiments/params';
 import { Rng } from './rng';
 
 export interface KMeansParams {
@@ -50,7 +51,9 @@ export interface KMeansParams {
   seed: number;
 }
 
-export const KMEANS_DEFAULTS: Readonly<KMeansParams> = Object.freeze({ k: 10, nInit: 10, maxIter: 300, tol: 1e-4, seed: 0 });
+/** The kmeans task's defaults (scikit-learn's, but k = 10), from the parameter schema. */
+const KM = taskDefaults('kmeans');
+export const KMEANS_DEFAULTS: Readonly<KMeansParams> = Object.freeze({ k: KM.k, nInit: KM.nInit, maxIter: KM.maxIter, tol: KM.tol, seed: KM.seed });
 
 export interface KMeansProgress {
   phase: 'kmeans';

@@ -1,145 +1,63 @@
+/**
+ * The experiments' parameter schemas, built from the one parameter table (paramTable.ts), and what is derived
+ * from it for every caller: validation (parseExperimentParams, the one `_validate_params`), defaults per task,
+ * the range and default texts of the docs, and which parameters a run actually used. Pure zod: the renderer
+ * bundles it.
+ */
 import { z } from 'zod';
+import { PARAM_NAMES, specOf, TASKS, UMAP_COMPONENTS_MAX, type ParamName, type ParamTable, type ParamValues, type TaskName } from './paramTable';
 
-export const TASKS = ['kmeans', 'ae-kmeans', 'ae-gmm', 'pipeline', 'n2d'] as const;
-export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
-/** Pipeline components: the encoder (none = raw pixels), the clusterer, how the data is split between fit and eval. */
-export const ENCODERS = ['none', 'conv', 'dense'] as const;
-export const CLUSTERERS = ['kmeans', 'gmm'] as const;
-export const PROTOCOLS = ['transductive', 'inductive'] as const;
-export const AE_LOSSES = ['mse', 'bce'] as const;
-export const UMAP_INITS = ['spectral', 'pca', 'random'] as const;
-export const MAP2D_METHODS = ['umap', 'pca', 'none'] as const;
+export {
+  AE_LOSSES, BACKENDS, CLUSTERERS, COVARIANCES, ENCODERS, MAP2D_METHODS, N2D_DEFAULT_EPOCHS, PARAM_NAMES, PARAMS, PROTOCOLS, TASKS, UMAP_INITS,
+  specOf,
+} from './paramTable';
+export type { ParamName, ParamSection, ParamSpec, ParamValues, TaskName } from './paramTable';
 
-// Every number has a maximum, so that no parameter can ask for unbounded work or memory. The maxima live here
-// only: the CLI's help reads them back with paramMax().
-const num = (min: number, max: number) =>
-  z.number({ error: 'must be a number' }).finite('must be a finite number').min(min, `must be ≥ ${min}`).max(max, `must be ≤ ${max}`);
-const int = (min: number, max: number) => num(min, max).int('must be an integer');
-/** A positive number (a rate), at most `max`. */
-const rate = (max: number) => z.number({ error: 'must be a number' }).finite('must be a finite number').gt(0, 'must be > 0').max(max, `must be ≤ ${max}`);
-/** The id of a stored run: an identifier, not an amount of work. */
-const runId = () => z.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be ≥ 1');
+/** The names of the parameters a task takes, in the table's order (the order of a run's stored params). */
+type NamesOf<T extends TaskName> = { [K in ParamName]: T extends ParamTable[K]['tasks'][number] ? K : never }[ParamName];
+type TaskShape<T extends TaskName> = { task: z.ZodLiteral<T> } & { [K in NamesOf<T>]: ParamTable[K]['schema'] };
 
-/** Fashion-MNIST's split sizes: a larger limit would mean the whole split anyway. */
-const TRAIN_IMAGES = 60_000;
-const TEST_IMAGES = 10_000;
+/** Whether a task takes a parameter. */
+export const taskTakes = (task: string, name: ParamName): boolean => (specOf(name).tasks as readonly string[]).includes(task);
 
-const common = {
-  k: int(2, 1000).default(10),
-  /** Like scikit-learn's random_state: 0 … 2³² − 1. */
-  seed: int(0, 2 ** 32 - 1).default(0),
-  trainLimit: int(1, TRAIN_IMAGES).optional(),
-  testLimit: int(1, TEST_IMAGES).optional(),
-  backend: z.enum(BACKENDS).default('auto'),
-};
+/** The parameters a task takes, in the table's order. */
+export const taskParamNames = (task: TaskName): ParamName[] => PARAM_NAMES.filter((name) => taskTakes(task, name));
 
-const kmeansParams = {
-  nInit: int(1, 1000).default(10),
-  maxIter: int(1, 100_000).default(300),
-  tol: num(0, 1).default(1e-4),
-};
+/** The component pipelines (encoder → optional UMAP → k-means or GMM): the tasks that take an encoder. */
+export const isPipelineTask = (task: string): boolean => taskTakes(task, 'encoder');
 
-const EPOCHS_MAX = 10_000;
-const BATCH_MAX = 65_536;
-const LEARNING_RATE_MAX = 10;
+/** Tasks that may train an autoencoder (pipelines do unless their encoder is 'none'). */
+export const isAutoencoderTask = (task: string): boolean => taskTakes(task, 'epochs');
 
-/** The study's convolutional autoencoder, trained before clustering its 128-d codes. */
-const autoencoderParams = {
-  epochs: int(1, EPOCHS_MAX).default(50),
-  batchSize: int(1, BATCH_MAX).default(128),
-  learningRate: rate(LEARNING_RATE_MAX).default(0.01),
-  valSplit: num(0, 0.5).default(0.1),
-  /** Early stopping: epochs without improvement of the validation loss; null = off. */
-  patience: int(1, EPOCHS_MAX).nullable().default(null),
-  /** Start from the encoder of an earlier run instead of training one. */
-  reuseEncoder: runId().optional(),
-};
-
-const gmmParams = {
-  covariance: z.enum(['full', 'diag', 'spherical']).default('full'),
-  regCovar: num(0, 1).default(1e-6),
-  gmmMaxIter: int(1, 100_000).default(100),
-  gmmTol: num(0, 1).default(1e-3),
-  gmmNInit: int(1, 100).default(1),
-};
-
-/** UMAP embedding dimension (when set; null means k). */
-const UMAP_COMPONENTS_MAX = 256;
-
-interface PipelineDefaults {
-  epochs: number;
-  valSplit: number;
-  protocol: (typeof PROTOCOLS)[number];
+/** A parameter's schema for one task: the table's, with that task's own default where it has one. */
+export function paramSchemaFor(name: ParamName, task: TaskName): z.ZodType {
+  const spec = specOf(name);
+  const own = spec.defaultFor?.[task];
+  return own === undefined ? spec.schema : ((spec.schema as z.ZodDefault).unwrap() as z.ZodType).default(own);
 }
 
-/**
- * A free combination of components: encoder (none | the study's conv AE | a dense AE of any sizes) → optional
- * UMAP → k-means or GMM. `protocol` says what the unsupervised steps see: 'inductive' fits the autoencoder, UMAP
- * and the clusterer on the training images and applies them to the test images; 'transductive' (N2D's protocol)
- * fits them on training and test images together, without labels. Either way the evaluation is on the test images.
- */
-function pipelineShape(d: PipelineDefaults) {
-  return {
-    ...common,
-    encoder: z.enum(ENCODERS).default('dense'),
-    /**
-     * Dense AE: hidden layer sizes of the encoder (input side first); the decoder mirrors them. At most 4096 wide:
-     * 8 such layers already make ≈ 270M weights (≈ 4 GB with their gradients and Adam's state).
-     */
-    layers: z.array(int(1, 4096), { error: 'must be a list of layer sizes' }).min(1, 'needs at least one layer').max(8, 'at most 8 layers').default([500, 500, 2000]),
-    /** Dense AE: size of the (linear) code layer. */
-    codeSize: int(1, 4096).default(10),
-    /** Dense AE: mse (linear output, N2D) or bce (sigmoid output). */
-    loss: z.enum(AE_LOSSES).default('mse'),
-    epochs: int(1, EPOCHS_MAX).default(d.epochs),
-    batchSize: int(1, BATCH_MAX).default(256),
-    learningRate: rate(LEARNING_RATE_MAX).default(1e-3),
-    valSplit: num(0, 0.5).default(d.valSplit),
-    patience: int(1, EPOCHS_MAX).nullable().default(null),
-    /** Start from the autoencoder of an earlier run (same architecture) instead of training one. */
-    reuseEncoder: runId().optional(),
-    /** UMAP between the encoder and the clusterer. */
-    umap: z.boolean({ error: 'must be true or false' }).default(true),
-    umapNeighbors: int(2, 200).default(20),
-    /** At most the spread (1). */
-    umapMinDist: num(0, 1).default(0),
-    /** Embedding dimension; null = k, as N2D does. */
-    umapComponents: int(1, UMAP_COMPONENTS_MAX).nullable().default(null),
-    /** Layout epochs; null = umap-learn's default (200 above 10,000 points, else 500). */
-    umapEpochs: int(1, EPOCHS_MAX).nullable().default(null),
-    umapInit: z.enum(UMAP_INITS).default('spectral'),
-    protocol: z.enum(PROTOCOLS).default(d.protocol),
-    cluster: z.enum(CLUSTERERS).default('gmm'),
-    ...kmeansParams,
-    ...gmmParams,
-    /** 2-D map of the test images for the UI: a 2-component UMAP of their codes, their PCA, or none. */
-    map2d: z.enum(MAP2D_METHODS).default('umap'),
-  };
+function taskSchema<T extends TaskName>(task: T) {
+  const shape: Record<string, z.ZodType> = { task: z.literal(task) };
+  for (const name of taskParamNames(task)) shape[name] = paramSchemaFor(name, task);
+  // The shape is built from the table at run time; this states the type the table gives it.
+  return z.strictObject(shape) as unknown as z.ZodObject<TaskShape<T>, z.core.$strict>;
 }
 
-/**
- * N2D trains its autoencoder for 1000 epochs (on a GPU). Clusterbench's default keeps the whole n2d run within
- * 15 minutes on a 2-core machine with the wasm backend: 15 epochs of the 3.3M-parameter autoencoder on 70k images
- * at ≈ 1,600 images/s, then encoding, UMAP, GMM and the 2-D map (about 13.5 minutes in all; see bench/n2d.ts).
- */
-export const N2D_DEFAULT_EPOCHS = 15;
-
-export const kmeansTaskSchema = z.strictObject({ task: z.literal('kmeans'), ...common, ...kmeansParams });
-export const aeKmeansTaskSchema = z.strictObject({ task: z.literal('ae-kmeans'), ...common, ...autoencoderParams, ...kmeansParams });
-export const aeGmmTaskSchema = z.strictObject({
-  task: z.literal('ae-gmm'),
-  ...common,
-  ...autoencoderParams,
-  ...gmmParams,
-});
+export const kmeansTaskSchema = taskSchema('kmeans');
+export const aeKmeansTaskSchema = taskSchema('ae-kmeans');
+export const aeGmmTaskSchema = taskSchema('ae-gmm');
 /** Any combination of encoder → UMAP → clusterer; defaults: dense N2D autoencoder, UMAP, GMM, inductive. */
-export const pipelineTaskSchema = z.strictObject({ task: z.literal('pipeline'), ...pipelineShape({ epochs: N2D_DEFAULT_EPOCHS, valSplit: 0.1, protocol: 'inductive' }) });
+export const pipelineTaskSchema = taskSchema('pipeline');
 /**
  * The N2D preset (McConville et al.): dense autoencoder 784-500-500-2000-10 (MSE, Adam 1e-3, batch 256) → UMAP
  * (20 neighbours, min_dist 0, 10 components) → full-covariance GMM, transductive like the paper. Every component
  * can still be changed, as in 'pipeline'.
  */
-export const n2dTaskSchema = z.strictObject({ task: z.literal('n2d'), ...pipelineShape({ epochs: N2D_DEFAULT_EPOCHS, valSplit: 0, protocol: 'transductive' }) });
+export const n2dTaskSchema = taskSchema('n2d');
+
+const TASK_SCHEMAS = {
+  kmeans: kmeansTaskSchema, 'ae-kmeans': aeKmeansTaskSchema, 'ae-gmm': aeGmmTaskSchema, n2d: n2dTaskSchema, pipeline: pipelineTaskSchema,
+} satisfies Record<TaskName, z.ZodType>;
 
 export const experimentSchema = z.discriminatedUnion('task', [kmeansTaskSchema, aeKmeansTaskSchema, aeGmmTaskSchema, pipelineTaskSchema, n2dTaskSchema], {
   error: (issue) => (issue.code === 'invalid_union' ? `unknown task (expected one of: ${TASKS.join(', ')})` : undefined),
@@ -151,6 +69,12 @@ export type AeGmmTaskParams = z.infer<typeof aeGmmTaskSchema>;
 export type AutoencoderTaskParams = AeKmeansTaskParams | AeGmmTaskParams;
 export type PipelineTaskParams = z.infer<typeof pipelineTaskSchema> | z.infer<typeof n2dTaskSchema>;
 export type ExperimentParams = z.infer<typeof experimentSchema>;
+export type TaskParams<T extends TaskName> = Extract<ExperimentParams, { task: T }>;
+
+/** Every parameter of a task at its default (a fresh object: change it freely). Estimators take theirs from here. */
+export function taskDefaults<T extends TaskName>(task: T): TaskParams<T> {
+  return TASK_SCHEMAS[task].parse({ task }) as TaskParams<T>;
+}
 
 export interface ParamIssue {
   /** Parameter name as in the schema (camelCase), empty for the whole object. */
@@ -198,33 +122,120 @@ function crossParamIssues(params: ExperimentParams): ParamIssue[] {
   return issues;
 }
 
-/** Validates experiment parameters (from the CLI, IPC or a re-run) and fills in defaults. */
-export function parseExperimentParams(input: unknown): ExperimentParams {
+type Checked = { ok: true; params: ExperimentParams } | { ok: false; issues: ParamIssue[] };
+
+/** Validates experiment parameters against the schema, then against each other; fills in defaults. */
+export function checkExperimentParams(input: unknown): Checked {
   const result = experimentSchema.safeParse(input);
-  if (!result.success) throw new ParamError(result.error.issues.map((issue) => ({ param: String(issue.path[0] ?? ''), message: issue.message })));
+  if (!result.success) return { ok: false, issues: result.error.issues.map((issue) => ({ param: String(issue.path[0] ?? ''), message: issue.message })) };
   const issues = crossParamIssues(result.data);
-  if (issues.length) throw new ParamError(issues);
-  return result.data;
+  return issues.length ? { ok: false, issues } : { ok: true, params: result.data };
 }
 
-const TASK_SCHEMAS = [kmeansTaskSchema, aeKmeansTaskSchema, aeGmmTaskSchema, pipelineTaskSchema, n2dTaskSchema];
+/** Validates experiment parameters (from the CLI, IPC or a re-run) and fills in defaults; throws a ParamError. */
+export function parseExperimentParams(input: unknown): ExperimentParams {
+  const checked = checkExperimentParams(input);
+  if (!checked.ok) throw new ParamError(checked.issues);
+  return checked.params;
+}
 
-/** The number schema inside a parameter's schema (through default, nullable, optional; a list's elements). */
-function numberSchemaOf(schema: z.ZodType | undefined): z.ZodNumber | undefined {
-  let s: unknown = schema;
-  for (;;) {
-    if (s instanceof z.ZodNumber) return s;
-    if (s instanceof z.ZodDefault || s instanceof z.ZodNullable || s instanceof z.ZodOptional) s = s.unwrap();
-    else if (s instanceof z.ZodArray) s = s.element;
-    else return undefined;
-  }
+// ---- What the docs say about a parameter: its kind, range and default, read from its schema.
+
+/** The schema inside a parameter's schema (through default, nullable, optional). */
+function innerSchema(name: ParamName): z.ZodType {
+  let s: z.ZodType = specOf(name).schema;
+  while (s instanceof z.ZodDefault || s instanceof z.ZodNullable || s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+  return s;
+}
+
+/** The number schema of a numeric parameter (of a list's elements for a list). */
+function numberSchemaOf(name: ParamName): z.ZodNumber | undefined {
+  const s = innerSchema(name);
+  const n = s instanceof z.ZodArray ? s.element : s;
+  return n instanceof z.ZodNumber ? n : undefined;
+}
+
+export type ParamKind = 'int' | 'number' | 'list' | 'choice' | 'switch';
+
+/** How a parameter's value is written: which CLI parser and which form control it gets. */
+export function paramKind(name: ParamName): ParamKind {
+  const s = innerSchema(name);
+  if (s instanceof z.ZodArray) return 'list';
+  if (s instanceof z.ZodEnum) return 'choice';
+  if (s instanceof z.ZodBoolean) return 'switch';
+  return numberSchemaOf(name)?.isInt ? 'int' : 'number';
+}
+
+/** The values of a choice, in the schema's order. */
+export function paramChoices(name: ParamName): string[] {
+  const s = innerSchema(name);
+  return s instanceof z.ZodEnum ? (s.options as string[]) : [];
 }
 
 /** The largest value a numeric parameter (camelCase name) accepts, read from the schema; the same for every task. */
 export function paramMax(param: string): number {
-  for (const schema of TASK_SCHEMAS) {
-    const max = numberSchemaOf((schema.shape as Record<string, z.ZodType>)[param])?.maxValue;
-    if (typeof max === 'number') return max;
+  const max = PARAM_NAMES.includes(param as ParamName) ? numberSchemaOf(param as ParamName)?.maxValue : undefined;
+  if (typeof max !== 'number') throw new Error(`no numeric parameter ${param}`);
+  return max;
+}
+
+/**
+ * The range of a numeric parameter as the docs write it: "2–1000", "0–0.5", or "≤ 1000" when it starts where such
+ * values start anyway (counts at 1, rates just above 0). Empty for run ids, which have no real maximum.
+ */
+export function paramRange(name: ParamName): string {
+  const n = numberSchemaOf(name);
+  if (!n) return '';
+  const { minimum, exclusiveMinimum, maximum } = z.toJSONSchema(n) as { minimum?: number; exclusiveMinimum?: number; maximum?: number };
+  if (maximum === undefined || maximum >= Number.MAX_SAFE_INTEGER) return '';
+  const fromStart = (n.isInt && minimum === 1) || exclusiveMinimum === 0;
+  const unit = specOf(name).unit ? ` ${specOf(name).unit}` : '';
+  return `${paramKind(name) === 'list' ? 'each ' : ''}${fromStart ? `≤ ${maximum}` : `${minimum}–${maximum}`}${unit}`;
+}
+
+/** How a value reads in the docs and the form: lists comma-separated, null or absent as the parameter's "unset". */
+export function paramValueText(name: ParamName, value: unknown, listSeparator = ','): string {
+  if (value === null || value === undefined) return specOf(name).unset ?? '';
+  if (Array.isArray(value)) return value.join(listSeparator);
+  if (typeof value === 'boolean' && paramKind(name) === 'switch') return value ? 'on' : 'off';
+  return String(value);
+}
+
+/** A parameter's default for a task (undefined: absent, e.g. all images). */
+export function paramDefault(name: ParamName, task: TaskName): unknown {
+  return paramSchemaFor(name, task).parse(undefined);
+}
+
+/** The default as the docs say it: "10", or "50; n2d, pipeline: 15" where tasks differ. */
+export function paramDefaultText(name: ParamName): string {
+  const byValue = new Map<string, TaskName[]>();
+  for (const task of specOf(name).tasks) {
+    const text = paramValueText(name, paramDefault(name, task));
+    byValue.set(text, [...(byValue.get(text) ?? []), task]);
   }
-  throw new Error(`no numeric parameter ${param}`);
+  const [first, ...others] = [...byValue.keys()];
+  return [first, ...others.map((text) => `${byValue.get(text)!.join(', ')}: ${text}`)].join('; ');
+}
+
+// ---- Which parameters a run actually used.
+
+/**
+ * Whether a run with these parameters uses this one: its task takes it, the run's components use it (e.g.
+ * layers only with the dense encoder), and it is not a training setting of a run that reused an earlier run's
+ * encoder (that run trained nothing). Names the table does not know (older runs) count as used.
+ */
+export function isParamUsed(name: string, params: ParamValues): boolean {
+  if (!PARAM_NAMES.includes(name as ParamName)) return true;
+  const spec = specOf(name as ParamName);
+  if (typeof params.task === 'string' && !taskTakes(params.task, name as ParamName)) return false;
+  if (spec.usedWhen && !spec.usedWhen(params)) return false;
+  return !(spec.section === 'training' && params.reuseEncoder !== undefined && params.reuseEncoder !== null);
+}
+
+/**
+ * A run's parameters as they took effect: its stored parameters hold every default (epochs=50 for a run that
+ * reused an encoder, GMM settings for a k-means pipeline…); only those it used are kept. `task` stays.
+ */
+export function effectiveParams(params: ParamValues): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(params).filter(([key]) => key === 'task' || isParamUsed(key, params)));
 }

@@ -24,6 +24,7 @@
 import { findABParams } from 'umap-js/dist/umap.js';
 import { abortError, yieldToEventLoop } from '../abort';
 import { Rng } from '../cluster/rng';
+import { taskDefaults } from '../experiments/params';
 import type { Matrix } from '../types';
 import { exactNeighbours, type Neighbours } from './knn';
 import { pca } from './pca';
@@ -61,11 +62,12 @@ export const DEFAULT_UMAP_PARAMS: Readonly<UmapParams> = Object.freeze({
   seed: 0,
 });
 
-/** N2D's settings: UMAP on the autoencoder codes, 20 neighbours, min_dist 0, as many components as clusters. */
+const N2D = taskDefaults('n2d');
+/** N2D's settings (the n2d task's defaults): UMAP on the autoencoder codes, 20 neighbours, min_dist 0, as many components as clusters. */
 export const N2D_UMAP_PARAMS: Readonly<Pick<UmapParams, 'nNeighbors' | 'minDist' | 'nComponents' | 'metric'>> = Object.freeze({
-  nNeighbors: 20,
-  minDist: 0,
-  nComponents: 10,
+  nNeighbors: N2D.umapNeighbors,
+  minDist: N2D.umapMinDist,
+  nComponents: N2D.k,
   metric: 'euclidean' as UmapMetric,
 });
 

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../types';
 import { Rng } from '../cluster/rng';
+import { taskDefaults } from '../experiments/params';
 import { loadModelArtifacts, saveModelArtifacts } from './fsIo';
 import { registerCpuTrainingKernelFixes, registerWasmTrainingKernels } from '../backend/wasmKernels';
 import { checkTrainParams, gatherRows, meanLossInBatches, runTrainingLoop, splitTrainVal, throwIfAborted } from './trainer';
@@ -25,13 +26,15 @@ export const CONV_AE_PARAMS = 12_785;
 /** Name of the Flatten layer whose output is the 128-d code. */
 const CODE_LAYER = 'code';
 
+/** The study's training settings: the ae-kmeans / ae-gmm defaults of the parameter schema. */
+const AE = taskDefaults('ae-kmeans');
 export const DEFAULT_AE_TRAIN_PARAMS: Readonly<AutoencoderTrainParams> = Object.freeze({
-  epochs: 50,
-  batchSize: 128,
-  learningRate: 0.01,
-  valSplit: 0.1,
-  patience: null,
-  seed: 0,
+  epochs: AE.epochs,
+  batchSize: AE.batchSize,
+  learningRate: AE.learningRate,
+  valSplit: AE.valSplit,
+  patience: AE.patience,
+  seed: AE.seed,
 });
 
 export interface ConvAutoencoder {

@@ -17,6 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../cluster/rng';
+import { taskDefaults } from '../experiments/params';
 import type { Matrix } from '../types';
 import { loadModelArtifacts, saveModelArtifacts } from './fsIo';
 import { checkTrainParams, gatherRows, meanLossInBatches, runTrainingLoop, splitTrainVal, throwIfAborted } from './trainer';
@@ -41,8 +42,9 @@ export interface DenseAutoencoderConfig {
   loss: DenseLoss;
 }
 
-/** N2D's autoencoder for Fashion-MNIST: 784-500-500-2000-10, MSE. */
-export const N2D_AE_CONFIG: Readonly<DenseAutoencoderConfig> = Object.freeze({ inputSize: 784, layers: [500, 500, 2000], codeSize: 10, loss: 'mse' as DenseLoss });
+const N2D = taskDefaults('n2d');
+/** N2D's autoencoder for Fashion-MNIST: 784-500-500-2000-10, MSE (the n2d task's defaults). */
+export const N2D_AE_CONFIG: Readonly<DenseAutoencoderConfig> = Object.freeze({ inputSize: 784, layers: N2D.layers, codeSize: N2D.codeSize, loss: N2D.loss });
 
 export const DENSE_AE_ARCHITECTURE_PREFIX = 'dense-ae-v1';
 const CODE_LAYER = 'code';

@@ -1,7 +1,9 @@
+import type { TaskName } from '../experiments/paramTable';
 import type { EvaluationReport } from '../metrics/types';
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-export type TaskName = 'kmeans' | 'ae-kmeans' | 'ae-gmm' | 'pipeline' | 'n2d';
+/** The experiments, listed once in the parameter table. */
+export type { TaskName };
 
 export interface DatasetInfo {
   name: string;

@@ -1,6 +1,9 @@
-import type { TaskName } from '../../../src-main/contract/index';
+import { isAutoencoderTask, isPipelineTask, PARAM_NAMES, specOf, type ParamName, type TaskName } from '../../../src-main/engine/experiments/params';
 
-export const TASK_LABELS: Record<string, string> = {
+// Which tasks train an autoencoder or are pipelines, and which parameters a run used: from the parameter schema.
+export { effectiveParams, isAutoencoderTask, isParamUsed, isPipelineTask } from '../../../src-main/engine/experiments/params';
+
+export const TASK_LABELS: Record<TaskName, string> = {
   kmeans: 'k-means on pixels',
   'ae-kmeans': 'Autoencoder + k-means',
   'ae-gmm': 'Autoencoder + GMM',
@@ -8,7 +11,7 @@ export const TASK_LABELS: Record<string, string> = {
   n2d: 'N2D (AE → UMAP → GMM)',
 };
 
-export const TASK_SHORT: Record<string, string> = {
+export const TASK_SHORT: Record<TaskName, string> = {
   kmeans: 'k-means',
   'ae-kmeans': 'AE + k-means',
   'ae-gmm': 'AE + GMM',
@@ -17,18 +20,12 @@ export const TASK_SHORT: Record<string, string> = {
 };
 
 export function taskLabel(task: TaskName | string): string {
-  return TASK_LABELS[task] ?? task;
+  return TASK_LABELS[task as TaskName] ?? task;
 }
 
 export function taskShort(task: TaskName | string): string {
-  return TASK_SHORT[task] ?? task;
+  return TASK_SHORT[task as TaskName] ?? task;
 }
-
-/** Tasks that may train an autoencoder (pipeline and n2d do unless their encoder is 'none'). */
-export const isAutoencoderTask = (task: string): boolean => task === 'ae-kmeans' || task === 'ae-gmm' || isPipelineTask(task);
-
-/** The component pipelines: encoder → optional UMAP → k-means or GMM. */
-export const isPipelineTask = (task: string): boolean => task === 'pipeline' || task === 'n2d';
 
 export function pct(value: number | null | undefined, digits = 2): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '—' : `${(value * 100).toFixed(digits)}%`;
@@ -83,42 +80,8 @@ export function bytes(n: number | null | undefined): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** Labels of the experiment parameters, as the UI and the exports name them. */
-export const PARAM_LABELS: Record<string, string> = {
-  task: 'Task',
-  k: 'k (clusters)',
-  seed: 'Seed',
-  trainLimit: 'Fit subset',
-  testLimit: 'Eval subset',
-  backend: 'Backend',
-  nInit: 'n_init',
-  maxIter: 'Max iterations',
-  tol: 'Tolerance',
-  epochs: 'Epochs',
-  batchSize: 'Batch size',
-  learningRate: 'Learning rate',
-  valSplit: 'Validation split',
-  patience: 'Early-stopping patience',
-  covariance: 'Covariance',
-  regCovar: 'Covariance regularisation',
-  gmmNInit: 'GMM n_init',
-  gmmMaxIter: 'GMM max iterations',
-  gmmTol: 'GMM tolerance',
-  reuseEncoder: 'Reused encoder',
-  encoder: 'Encoder',
-  layers: 'Encoder layers',
-  codeSize: 'Code size',
-  loss: 'Reconstruction loss',
-  umap: 'UMAP',
-  umapNeighbors: 'UMAP neighbours',
-  umapMinDist: 'UMAP min dist',
-  umapComponents: 'UMAP components',
-  umapEpochs: 'UMAP epochs',
-  umapInit: 'UMAP init',
-  protocol: 'Protocol',
-  cluster: 'Clusterer',
-  map2d: '2-D map',
-};
+/** Labels of the experiment parameters, as the UI and the exports name them (from the parameter schema). */
+export const PARAM_LABELS: Record<string, string> = { task: 'Task', ...Object.fromEntries(PARAM_NAMES.map((name) => [name, specOf(name).label])) };
 
 export function paramLabel(key: string): string {
   return PARAM_LABELS[key] ?? key;
@@ -126,12 +89,7 @@ export function paramLabel(key: string): string {
 
 export function paramValue(key: string, value: unknown): string {
   if (value === undefined) return '—';
-  if (value === null) {
-    if (key === 'patience') return 'off';
-    if (key === 'umapComponents') return '= k';
-    if (key === 'umapEpochs') return 'default';
-    return '—';
-  }
+  if (value === null) return (PARAM_NAMES.includes(key as ParamName) ? specOf(key as ParamName).unset : undefined) ?? '—';
   if (Array.isArray(value)) return value.join(', ');
   if (typeof value === 'boolean') return value ? 'on' : 'off';
   if (key === 'cluster') return value === 'gmm' ? 'GMM' : 'k-means';
@@ -169,20 +127,8 @@ export function keyParams(task: string, params: Record<string, unknown>): string
   return parts.join(' · ');
 }
 
-/** Whether a parameter matters for a run (a pipeline's unused components are hidden from its summary chips). */
-export function paramRelevant(task: string, params: Record<string, unknown>, key: string): boolean {
-  if (!isPipelineTask(task)) return true;
-  const gmm = params.cluster !== 'kmeans';
-  if (['nInit', 'maxIter', 'tol'].includes(key)) return !gmm;
-  if (['covariance', 'regCovar', 'gmmMaxIter', 'gmmTol', 'gmmNInit'].includes(key)) return gmm;
-  if (['umapNeighbors', 'umapMinDist', 'umapComponents', 'umapEpochs', 'umapInit'].includes(key)) return params.umap !== false;
-  if (['layers', 'codeSize', 'loss'].includes(key)) return params.encoder === 'dense';
-  if ([...TRAINING_KEYS, 'reuseEncoder'].includes(key)) return params.encoder !== 'none';
-  return true;
-}
-
 /** Training parameters an autoencoder run does not use when it reuses an earlier run's encoder. */
-export const TRAINING_KEYS = ['epochs', 'batchSize', 'learningRate', 'valSplit', 'patience'];
+export const TRAINING_KEYS: string[] = PARAM_NAMES.filter((name) => specOf(name).section === 'training');
 
 /** A run's parameters for display: with a reused encoder, the training settings come from that run. */
 export function displayParams(params: Record<string, unknown>): [string, string][] {

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
 import { api } from '../api';
-import { DEFAULTS, isPipeline, presetFor, TASK_OPTIONS, validate, valuesForTask, valuesFromParams, type FieldName, type FormValues, type Task } from '../lib/experiment';
+import { defaultValues, isFieldName, presetFor, TASK_OPTIONS, validate, valuesForTask, valuesFromParams, type FieldName, type FormValues, type Task } from '../lib/experiment';
 import { errorInfo } from '../lib/errors';
 import { useJobsStore } from './jobs';
 
@@ -10,17 +10,13 @@ const STORAGE_KEY = 'clusterbench.new-experiment.v1';
 function restore(): FormValues {
   try {
     const raw = localStorage.getItem(STORAGE_KEY);
-    if (!raw) return { ...DEFAULTS };
-    const saved = JSON.parse(raw) as Partial<FormValues>;
-    const values = { ...DEFAULTS };
-    for (const key of Object.keys(DEFAULTS) as (keyof FormValues)[]) {
-      const v = saved[key];
-      if (typeof v === 'string') (values as Record<string, string>)[key] = v;
-    }
-    if (!TASK_OPTIONS.includes(values.task)) values.task = 'kmeans';
+    if (!raw) return defaultValues('kmeans');
+    const saved = JSON.parse(raw) as Partial<Record<string, unknown>>;
+    const values = defaultValues(TASK_OPTIONS.includes(saved.task as Task) ? (saved.task as Task) : 'kmeans');
+    for (const [key, v] of Object.entries(saved)) if (isFieldName(key) && typeof v === 'string') values[key] = v;
     return values;
   } catch {
-    return { ...DEFAULTS };
+    return defaultValues('kmeans');
   }
 }
 
@@ -77,8 +73,7 @@ export const useExperimentStore = defineStore('experiment', () => {
   }
 
   function reset(): void {
-    const task = values.value.task;
-    values.value = isPipeline(task) ? { ...DEFAULTS, ...presetFor(task), task } : { ...DEFAULTS, task };
+    values.value = defaultValues(values.value.task);
     serverIssues.value = {};
     touched.value = new Set();
     attempted.value = false;
@@ -100,7 +95,7 @@ export const useExperimentStore = defineStore('experiment', () => {
     const byField: Record<string, string> = {};
     const general: string[] = [];
     for (const issue of issues) {
-      if (issue.param in DEFAULTS && issue.param !== 'task') byField[issue.param] = issue.message;
+      if (isFieldName(issue.param)) byField[issue.param] = issue.message;
       else general.push(issue.param ? `${issue.param}: ${issue.message}` : issue.message);
     }
     serverIssues.value = byField;
@@ -135,7 +130,7 @@ export const useExperimentStore = defineStore('experiment', () => {
       const general: string[] = [];
       for (const issue of info.issues) {
         const field = issue.param.replace(/^params\./, '').split('.')[0];
-        if (field && field in DEFAULTS && field !== 'task') issues[field] = issue.message;
+        if (isFieldName(field)) issues[field] = issue.message;
         else general.push(issue.param ? `${issue.param}: ${issue.message}` : issue.message);
       }
       serverIssues.value = issues;

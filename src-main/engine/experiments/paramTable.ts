@@ -1,0 +1,300 @@
+/**
+ * Every experiment parameter, described once: its type and constraints (zod), its default (per task where they
+ * differ), the tasks that take it, and how people see it (label, help, CLI flag, form section). Like
+ * scikit-learn's `_parameter_constraints`: validation (params.ts), the CLI's flags and help (cli/paramOptions.ts),
+ * the New-experiment form (src-renderer/src/lib/experiment.ts) and the run displays all read this table.
+ * Pure zod: the renderer bundles it.
+ */
+import { z } from 'zod';
+
+/** The experiments, in the order the UI lists them. */
+export const TASKS = ['kmeans', 'ae-kmeans', 'ae-gmm', 'n2d', 'pipeline'] as const;
+export type TaskName = (typeof TASKS)[number];
+
+export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+/** Pipeline components: the encoder (none = raw pixels), the clusterer, how the data is split between fit and eval. */
+export const ENCODERS = ['none', 'conv', 'dense'] as const;
+export const CLUSTERERS = ['kmeans', 'gmm'] as const;
+export const PROTOCOLS = ['transductive', 'inductive'] as const;
+export const AE_LOSSES = ['mse', 'bce'] as const;
+export const UMAP_INITS = ['spectral', 'pca', 'random'] as const;
+export const MAP2D_METHODS = ['umap', 'pca', 'none'] as const;
+export const COVARIANCES = ['full', 'diag', 'spherical'] as const;
+
+// Every number has a maximum, so that no parameter can ask for unbounded work or memory.
+const num = (min: number, max: number) =>
+  z.number({ error: 'must be a number' }).finite('must be a finite number').min(min, `must be ≥ ${min}`).max(max, `must be ≤ ${max}`);
+const int = (min: number, max: number) => num(min, max).int('must be an integer');
+/** A positive number (a rate), at most `max`. */
+const rate = (max: number) => z.number({ error: 'must be a number' }).finite('must be a finite number').gt(0, 'must be > 0').max(max, `must be ≤ ${max}`);
+/** The id of a stored run: an identifier, not an amount of work. */
+const runId = () => z.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be ≥ 1');
+
+/** Fashion-MNIST's split sizes: a larger limit would mean the whole split anyway. */
+const TRAIN_IMAGES = 60_000;
+const TEST_IMAGES = 10_000;
+const EPOCHS_MAX = 10_000;
+/** UMAP embedding dimension (when set; null means k). */
+export const UMAP_COMPONENTS_MAX = 256;
+
+/**
+ * N2D trains its autoencoder for 1000 epochs (on a GPU). Clusterbench's default keeps the whole n2d run within
+ * 15 minutes on a 2-core machine with the wasm backend: 15 epochs of the 3.3M-parameter autoencoder on 70k images
+ * at ≈ 1,600 images/s, then encoding, UMAP, GMM and the 2-D map (about 13.5 minutes in all; see bench/n2d.ts).
+ */
+export const N2D_DEFAULT_EPOCHS = 15;
+
+/** Sections of the New-experiment form (the cards a field sits in). */
+export type ParamSection = 'clustering' | 'training' | 'encoder' | 'umap' | 'data' | 'output';
+
+/** Parameter values as a run, a form or a CLI line holds them (the checks below read only what they need). */
+export type ParamValues = Readonly<Record<string, unknown>>;
+
+export interface ParamSpec<S extends z.ZodType = z.ZodType, T extends readonly TaskName[] = readonly TaskName[]> {
+  /**
+   * Type, constraints and default: `.default(v)` (the engine fills it in), `.nullable().default(null)` (null is a
+   * setting, e.g. patience off), or `.optional()` (absent: e.g. all images).
+   */
+  schema: S;
+  /** Defaults that differ by task (replace the schema's default for those tasks). */
+  defaultFor?: Partial<Record<TaskName, z.output<S>>>;
+  tasks: T;
+  /** Name in run details, comparisons and exports. */
+  label: string;
+  /** Shorter name inside its form card, where the card already says e.g. "UMAP". */
+  formLabel?: string;
+  /** What it does, as a phrase: the CLI help and the form hint add the range and the default. */
+  help: string;
+  /** Unit of a count, named after the range: "≤ 60000 images". */
+  unit?: string;
+  /** What null or an absent value means: "off", "= k"… (help, form placeholder, run details). */
+  unset?: string;
+  /** Labels of the values of a choice, in the order the form lists them. */
+  choices?: Record<`${z.output<S> & (string | boolean)}`, string>;
+  section: ParamSection;
+  /** Tucked under "Advanced" where the form has such a card (the pipelines). */
+  advanced?: boolean;
+  /** false: not part of a task's recipe, a preset leaves it alone (data, seed, backend, the encoder to reuse). */
+  preset?: false;
+  /** Only when the other components use it, e.g. layers only with the dense encoder. */
+  usedWhen?: (params: ParamValues) => boolean;
+  cli?: {
+    /** Flag name when not the kebab-case name (learningRate → lr). */
+    flag?: string;
+    /** Placeholder of the value in the help: <n> for integers, <x> for other numbers, <name> for choices… */
+    metavar?: string;
+    /** An older flag name that still works, not shown in the help. */
+    alias?: string;
+    /** Help of the --no-… flag of a switch. */
+    negate?: string;
+  };
+}
+
+/** Keeps a spec's exact types (tasks as a tuple, the value type of its choices). */
+const param = <const S extends z.ZodType, const T extends readonly TaskName[]>(spec: ParamSpec<S, T>): ParamSpec<S, T> => spec;
+
+const ALL = TASKS;
+const PIPELINES = ['n2d', 'pipeline'] as const;
+const AUTOENCODER = ['ae-kmeans', 'ae-gmm', ...PIPELINES] as const;
+const KMEANS = ['kmeans', 'ae-kmeans', ...PIPELINES] as const;
+const GMM = ['ae-gmm', ...PIPELINES] as const;
+
+// Which components a pipeline run uses; the study's tasks have no such parameters, so every check holds for them.
+const hasEncoder = (p: ParamValues): boolean => p.encoder !== 'none';
+const denseEncoder = (p: ParamValues): boolean => p.encoder === undefined || p.encoder === 'dense';
+const umapOn = (p: ParamValues): boolean => p.umap !== false;
+const kmeansClusterer = (p: ParamValues): boolean => p.cluster !== 'gmm';
+const gmmClusterer = (p: ParamValues): boolean => p.cluster !== 'kmeans';
+
+/**
+ * The table. Its order is the order of a run's stored parameters (and of the CLI help): keep new parameters
+ * next to their component.
+ */
+export const PARAMS = {
+  k: param({
+    schema: int(2, 1000).default(10),
+    tasks: ALL, section: 'clustering', label: 'k (clusters)', help: 'number of clusters',
+  }),
+  seed: param({
+    /** Like scikit-learn's random_state: 0 … 2³² − 1. */
+    schema: int(0, 2 ** 32 - 1).default(0),
+    tasks: ALL, section: 'clustering', label: 'Seed', help: 'random seed, makes the run reproducible', preset: false,
+  }),
+  trainLimit: param({
+    schema: int(1, TRAIN_IMAGES).optional(),
+    tasks: ALL, section: 'data', label: 'Fit subset', formLabel: 'Fit subset (training images)',
+    help: 'use only the first N training images', unit: 'images', unset: 'all 60,000', preset: false,
+  }),
+  testLimit: param({
+    schema: int(1, TEST_IMAGES).optional(),
+    tasks: ALL, section: 'data', label: 'Eval subset', formLabel: 'Eval subset (test images)',
+    help: 'use only the first N test images (the evaluation set; at least k)', unit: 'images', unset: 'all 10,000', preset: false,
+  }),
+  backend: param({
+    schema: z.enum(BACKENDS).default('auto'),
+    tasks: ALL, section: 'data', label: 'Backend', help: 'tfjs backend (auto: the fastest, by calibration)', preset: false,
+  }),
+  encoder: param({
+    schema: z.enum(ENCODERS).default('dense'),
+    tasks: PIPELINES, section: 'encoder', label: 'Encoder',
+    help: 'what UMAP and the clusterer see: the raw pixels (none), the codes of the study\'s conv autoencoder (conv) or of a dense one (dense)',
+    choices: { dense: 'Dense autoencoder (N2D)', conv: 'Convolutional autoencoder (study)', none: 'None — raw pixels' },
+  }),
+  layers: param({
+    /**
+     * Dense AE: hidden layer sizes of the encoder (input side first); the decoder mirrors them. At most 4096 wide:
+     * 8 such layers already make ≈ 270M weights (≈ 4 GB with their gradients and Adam's state).
+     */
+    schema: z.array(int(1, 4096), { error: 'must be a list of layer sizes' }).min(1, 'needs at least one layer').max(8, 'at most 8 layers').default([500, 500, 2000]),
+    tasks: PIPELINES, section: 'encoder', label: 'Encoder layers', formLabel: 'Hidden layers',
+    help: 'dense AE hidden layer sizes, input side first (the decoder mirrors them)', usedWhen: denseEncoder, cli: { metavar: 'sizes' },
+  }),
+  codeSize: param({
+    schema: int(1, 4096).default(10),
+    tasks: PIPELINES, section: 'encoder', label: 'Code size', help: 'dense AE code size (a linear layer)', usedWhen: denseEncoder,
+  }),
+  loss: param({
+    schema: z.enum(AE_LOSSES).default('mse'),
+    tasks: PIPELINES, section: 'encoder', label: 'Reconstruction loss', formLabel: 'Loss',
+    help: 'dense AE loss: mse with a linear output, bce with a sigmoid output', usedWhen: denseEncoder,
+    choices: { mse: 'MSE (linear output)', bce: 'Binary cross-entropy' },
+  }),
+  // The study's conv autoencoder trains with its settings (ae-kmeans, ae-gmm); the pipelines default to N2D's.
+  epochs: param({
+    schema: int(1, EPOCHS_MAX).default(50),
+    defaultFor: { n2d: N2D_DEFAULT_EPOCHS, pipeline: N2D_DEFAULT_EPOCHS },
+    tasks: AUTOENCODER, section: 'training', label: 'Epochs', help: 'autoencoder training epochs', usedWhen: hasEncoder,
+  }),
+  batchSize: param({
+    schema: int(1, 65_536).default(128),
+    defaultFor: { n2d: 256, pipeline: 256 },
+    tasks: AUTOENCODER, section: 'training', label: 'Batch size', help: 'autoencoder batch size', usedWhen: hasEncoder,
+  }),
+  learningRate: param({
+    schema: rate(10).default(0.01),
+    defaultFor: { n2d: 1e-3, pipeline: 1e-3 },
+    tasks: AUTOENCODER, section: 'training', label: 'Learning rate', help: 'autoencoder learning rate, Adam', usedWhen: hasEncoder,
+    cli: { flag: 'lr' },
+  }),
+  valSplit: param({
+    schema: num(0, 0.5).default(0.1),
+    defaultFor: { n2d: 0 },
+    tasks: AUTOENCODER, section: 'training', label: 'Validation split',
+    help: 'fraction of training images held out for the validation loss', usedWhen: hasEncoder,
+  }),
+  patience: param({
+    /** Early stopping: epochs without improvement of the validation loss; null = off. */
+    schema: int(1, EPOCHS_MAX).nullable().default(null),
+    tasks: AUTOENCODER, section: 'training', label: 'Early-stopping patience',
+    help: 'early stopping after N epochs without improvement', unit: 'epochs', unset: 'off', advanced: true, usedWhen: hasEncoder,
+  }),
+  reuseEncoder: param({
+    /** Start from the autoencoder of an earlier run instead of training one. */
+    schema: runId().optional(),
+    tasks: AUTOENCODER, section: 'encoder', label: 'Reused encoder',
+    help: 'start from the autoencoder of an earlier run (same architecture) instead of training one', preset: false, usedWhen: hasEncoder,
+    cli: { metavar: 'run-id' },
+  }),
+  umap: param({
+    schema: z.boolean({ error: 'must be true or false' }).default(true),
+    tasks: PIPELINES, section: 'umap', label: 'UMAP', help: 'UMAP between the encoder and the clusterer',
+    choices: { true: 'On', false: 'Off — cluster the codes' },
+    cli: { negate: 'cluster the codes directly' },
+  }),
+  umapNeighbors: param({
+    schema: int(2, 200).default(20),
+    tasks: PIPELINES, section: 'umap', label: 'UMAP neighbours', formLabel: 'Neighbours', help: 'UMAP neighbours', usedWhen: umapOn,
+  }),
+  umapMinDist: param({
+    /** At most the spread (1). */
+    schema: num(0, 1).default(0),
+    tasks: PIPELINES, section: 'umap', label: 'UMAP min dist', formLabel: 'Min dist',
+    help: 'UMAP minimum distance (0 packs clusters tightly)', usedWhen: umapOn,
+  }),
+  umapComponents: param({
+    /** Embedding dimension; null = k, as N2D does. */
+    schema: int(1, UMAP_COMPONENTS_MAX).nullable().default(null),
+    tasks: PIPELINES, section: 'umap', label: 'UMAP components', formLabel: 'Components',
+    help: 'UMAP embedding dimension', unset: 'k', usedWhen: umapOn,
+  }),
+  umapEpochs: param({
+    /** Layout epochs; null = umap-learn's default. */
+    schema: int(1, EPOCHS_MAX).nullable().default(null),
+    tasks: PIPELINES, section: 'umap', label: 'UMAP epochs',
+    help: 'UMAP layout epochs (auto: 200 above 10,000 points, else 500)', unset: 'auto', advanced: true, usedWhen: umapOn,
+  }),
+  umapInit: param({
+    schema: z.enum(UMAP_INITS).default('spectral'),
+    tasks: PIPELINES, section: 'umap', label: 'UMAP init', help: 'UMAP initial layout', advanced: true, usedWhen: umapOn,
+    cli: { metavar: 'method' },
+  }),
+  protocol: param({
+    /**
+     * What the unsupervised steps see: 'inductive' fits the autoencoder, UMAP and the clusterer on the training
+     * images and applies them to the test images; 'transductive' (N2D's protocol) fits them on training and test
+     * images together, without labels. Either way the evaluation is on the test images.
+     */
+    schema: z.enum(PROTOCOLS).default('inductive'),
+    defaultFor: { n2d: 'transductive' },
+    tasks: PIPELINES, section: 'clustering', label: 'Protocol',
+    help: 'what AE, UMAP and clusterer are fitted on: inductive, the training images; transductive, training + test images (without labels)',
+    choices: { transductive: 'Transductive', inductive: 'Inductive' },
+    cli: { alias: 'umap-protocol' },
+  }),
+  cluster: param({
+    schema: z.enum(CLUSTERERS).default('gmm'),
+    tasks: PIPELINES, section: 'clustering', label: 'Clusterer', help: 'pipeline clusterer',
+    choices: { gmm: 'Gaussian mixture', kmeans: 'k-means' },
+  }),
+  nInit: param({
+    schema: int(1, 1000).default(10),
+    tasks: KMEANS, section: 'clustering', label: 'n_init', help: 'k-means restarts, the best is kept', usedWhen: kmeansClusterer,
+  }),
+  maxIter: param({
+    schema: int(1, 100_000).default(300),
+    tasks: KMEANS, section: 'clustering', label: 'Max iterations', help: 'k-means iterations per restart', usedWhen: kmeansClusterer,
+  }),
+  tol: param({
+    schema: num(0, 1).default(1e-4),
+    tasks: KMEANS, section: 'clustering', label: 'Tolerance', help: 'k-means tolerance: relative centre shift to stop', usedWhen: kmeansClusterer,
+  }),
+  covariance: param({
+    schema: z.enum(COVARIANCES).default('full'),
+    tasks: GMM, section: 'clustering', label: 'Covariance', formLabel: 'Covariance type',
+    help: 'GMM covariance type (the shape of each component)', usedWhen: gmmClusterer, cli: { metavar: 'type' },
+  }),
+  regCovar: param({
+    schema: num(0, 1).default(1e-6),
+    tasks: GMM, section: 'clustering', label: 'Covariance regularisation', help: 'GMM: added to the covariance diagonals', usedWhen: gmmClusterer,
+  }),
+  gmmMaxIter: param({
+    schema: int(1, 100_000).default(100),
+    tasks: GMM, section: 'clustering', label: 'GMM max iterations', formLabel: 'Max EM iterations',
+    help: 'GMM EM iterations per initialisation', usedWhen: gmmClusterer,
+  }),
+  gmmTol: param({
+    schema: num(0, 1).default(1e-3),
+    tasks: GMM, section: 'clustering', label: 'GMM tolerance', formLabel: 'Tolerance',
+    help: 'GMM tolerance: lower-bound change to stop', usedWhen: gmmClusterer,
+  }),
+  gmmNInit: param({
+    schema: int(1, 100).default(1),
+    tasks: GMM, section: 'clustering', label: 'GMM n_init', formLabel: 'n_init',
+    help: 'GMM initialisations (EM runs), the best likelihood is kept', usedWhen: gmmClusterer,
+  }),
+  map2d: param({
+    /** 2-D map of the test images for the UI: a 2-component UMAP of their codes, their PCA, or none. */
+    schema: z.enum(MAP2D_METHODS).default('umap'),
+    tasks: PIPELINES, section: 'output', label: '2-D map', formLabel: '2-D map (results)',
+    help: '2-D map of the test images (shown in the Embedding map)', advanced: true,
+    choices: { umap: '2-D UMAP', pca: 'PCA', none: 'None' },
+    cli: { metavar: 'method' },
+  }),
+};
+
+export type ParamTable = typeof PARAMS;
+export type ParamName = keyof ParamTable;
+export const PARAM_NAMES = Object.keys(PARAMS) as ParamName[];
+
+/** A spec without its exact types, for code that walks the table. */
+export const specOf = (name: ParamName): ParamSpec => PARAMS[name] as ParamSpec;

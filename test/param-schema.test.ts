@@ -1,0 +1,226 @@
+/**
+ * Issue 12: one parameter schema. Every parameter of the table reaches the CLI (a flag that parses into the
+ * params object), the New-experiment form (a field that round-trips into runs.start's params and back) and the
+ * engine (the schema accepts it, the runner reads it); `--reg-covar` reaches the GaussianMixture itself. A
+ * parameter added to the table but missed by one of them fails here.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { buildProgram } from '../src-main/cli/index';
+import { addParamOptions, paramFlag, paramFlags } from '../src-main/cli/paramOptions';
+import {
+  checkExperimentParams, effectiveParams, PARAM_NAMES, paramChoices, paramDefault, paramKind, paramMax, parseExperimentParams, specOf, TASKS,
+  taskParamNames, type ParamName, type TaskName,
+} from '../src-main/engine/experiments/params';
+import { activeFields, defaultValues, presetFor, validate, valuesForTask, valuesFromParams, type FormValues } from '../src-renderer/src/lib/experiment';
+import { cleanupTmpDirs, makeTmpDir, writeIdxDataset } from './helpers/data-fixtures';
+
+/** The GaussianMixtures the runner builds, with the parameters they were given. */
+const gmmParams = vi.hoisted(() => [] as Record<string, unknown>[]);
+vi.mock('../src-main/engine/cluster/gmm', async (importOriginal) => {
+  const mod = await importOriginal<typeof import('../src-main/engine/cluster/gmm')>();
+  class RecordingGaussianMixture extends mod.GaussianMixture {
+    constructor(params: ConstructorParameters<typeof mod.GaussianMixture>[0]) {
+      super(params);
+      gmmParams.push({ ...this.params });
+    }
+  }
+  return { ...mod, GaussianMixture: RecordingGaussianMixture };
+});
+
+afterAll(cleanupTmpDirs);
+
+/** A valid value other than the default: what a user would set to change the parameter. */
+function sampleValue(name: ParamName, task: TaskName): unknown {
+  const fallback = paramDefault(name, task);
+  const kind = paramKind(name);
+  if (kind === 'switch') return !fallback;
+  if (kind === 'choice') return paramChoices(name).find((c) => c !== fallback);
+  if (kind === 'list') return [64, 32];
+  if (kind === 'int' && typeof fallback === 'number') return fallback + 1;
+  return paramMax(name);
+}
+
+/** Every (task, parameter) pair of the table. */
+const PAIRS: [TaskName, ParamName][] = TASKS.flatMap((task) => taskParamNames(task).map((name) => [task, name] as [TaskName, ParamName]));
+
+/** Parses parameter flags as the run command does (its own parameter flags, read back into params). */
+function parseFlags(args: string[]): Record<string, unknown> {
+  const command = new Command().exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  const read = addParamOptions(command);
+  command.parse(args, { from: 'user' });
+  return read(command.opts());
+}
+
+/** The command line that sets a parameter to a value. */
+function flagArgs(name: ParamName, value: unknown): string[] {
+  if (paramKind(name) === 'switch') return [value ? `--${paramFlag(name)}` : `--no-${paramFlag(name)}`];
+  return [`--${paramFlag(name)}`, Array.isArray(value) ? value.join(',') : String(value)];
+}
+
+describe('the parameter table', () => {
+  it('keeps each task\'s parameters in the order runs have always stored them', () => {
+    const common = ['k', 'seed', 'trainLimit', 'testLimit', 'backend'];
+    const training = ['epochs', 'batchSize', 'learningRate', 'valSplit', 'patience', 'reuseEncoder'];
+    const kmeans = ['nInit', 'maxIter', 'tol'];
+    const gmm = ['covariance', 'regCovar', 'gmmMaxIter', 'gmmTol', 'gmmNInit'];
+    const pipeline = [
+      ...common, 'encoder', 'layers', 'codeSize', 'loss', ...training,
+      'umap', 'umapNeighbors', 'umapMinDist', 'umapComponents', 'umapEpochs', 'umapInit', 'protocol', 'cluster', ...kmeans, ...gmm, 'map2d',
+    ];
+    expect(taskParamNames('kmeans')).toEqual([...common, ...kmeans]);
+    expect(taskParamNames('ae-kmeans')).toEqual([...common, ...training, ...kmeans]);
+    expect(taskParamNames('ae-gmm')).toEqual([...common, ...training, ...gmm]);
+    expect(taskParamNames('pipeline')).toEqual(pipeline);
+    expect(taskParamNames('n2d')).toEqual(pipeline);
+    for (const task of TASKS) expect(Object.keys(parseExperimentParams({ task })), task).toEqual(['task', ...taskParamNames(task).filter((n) => paramDefault(n, task) !== undefined)]);
+  });
+
+  it('has the defaults that differ by task', () => {
+    const at = (task: TaskName) => parseExperimentParams({ task }) as Record<string, unknown>;
+    expect(at('ae-kmeans')).toMatchObject({ epochs: 50, batchSize: 128, learningRate: 0.01, valSplit: 0.1 });
+    expect(at('pipeline')).toMatchObject({ epochs: 15, batchSize: 256, learningRate: 0.001, valSplit: 0.1, protocol: 'inductive' });
+    expect(at('n2d')).toMatchObject({ epochs: 15, batchSize: 256, learningRate: 0.001, valSplit: 0, protocol: 'transductive' });
+  });
+
+  it('labels exactly the values of each choice', () => {
+    for (const name of PARAM_NAMES) {
+      const labels = specOf(name).choices;
+      if (!labels) continue;
+      const values = paramKind(name) === 'switch' ? ['true', 'false'] : paramChoices(name);
+      expect(Object.keys(labels).sort(), name).toEqual([...values].sort());
+    }
+  });
+});
+
+describe('every parameter reaches the CLI', () => {
+  it('every parameter has a flag, and the flags set nothing else', () => {
+    const CLI_EXCEPTIONS: ParamName[] = []; // parameters deliberately without a flag: none
+    expect(new Set(paramFlags().map((f) => f.param))).toEqual(new Set(PARAM_NAMES.filter((n) => !CLI_EXCEPTIONS.includes(n))));
+    const run = buildProgram().commands.find((c) => c.name() === 'run')!;
+    const longs = run.options.map((o) => o.long);
+    for (const name of PARAM_NAMES) expect(longs, name).toContain(`--${paramFlag(name)}`);
+    expect(longs).toEqual(expect.arrayContaining(['--task', '--json', '--reg-covar', '--gmm-n-init', '--gmm-max-iter', '--gmm-tol']));
+  });
+
+  it.each(PAIRS)('%s: --%s parses into the params the engine accepts', (task, name) => {
+    const value = sampleValue(name, task);
+    const params = parseFlags(flagArgs(name, value));
+    expect(params).toEqual({ [name]: value });
+    const checked = checkExperimentParams({ task, ...params });
+    expect(checked.ok && (checked.params as Record<string, unknown>)[name]).toEqual(value);
+  });
+
+  it('keeps the old spellings: --lr, --no-umap, the hidden --umap-protocol, --layers as a comma list', () => {
+    expect(parseFlags(['--lr', '0.5', '--no-umap', '--umap-protocol', 'transductive', '--layers', '500,500,2000'])).toEqual({
+      learningRate: 0.5, umap: false, protocol: 'transductive', layers: [500, 500, 2000],
+    });
+    expect(parseFlags(['--protocol', 'inductive', '--umap-protocol', 'transductive'])).toEqual({ protocol: 'inductive' });
+    const run = buildProgram().commands.find((c) => c.name() === 'run')!;
+    expect(run.options.find((o) => o.long === '--umap-protocol')?.hidden).toBe(true);
+    expect(run.options.find((o) => o.long === '--covariance')?.argChoices).toEqual(['full', 'diag', 'spherical']);
+  });
+
+  it('parses numbers strictly', () => {
+    for (const bad of ['ten', '', 'NaN', '1,5']) expect(() => parseFlags(['--k', bad]), bad).toThrow(/expected a number/);
+    expect(() => parseFlags(['--layers', '500,,2000'])).toThrow(/comma-separated/);
+    expect(() => parseFlags(['--cluster', 'dbscan'])).toThrow(/Allowed choices are kmeans, gmm/);
+  });
+});
+
+describe('every parameter reaches the New-experiment form', () => {
+  /** Form values in which the parameter is in use (e.g. k-means settings need the k-means clusterer). */
+  function valuesUsing(task: TaskName, name: ParamName): FormValues {
+    const values = defaultValues(task);
+    for (const context of [{}, { cluster: 'kmeans' }]) {
+      const candidate = { ...values, ...context };
+      if (activeFields(candidate).includes(name)) return candidate;
+    }
+    throw new Error(`no form values use ${name} in ${task}`);
+  }
+
+  it.each(PAIRS)('%s: the %s field round-trips into runs.start params and back', (task, name) => {
+    const value = sampleValue(name, task);
+    const text = Array.isArray(value) ? value.join(', ') : String(value);
+    const { ok, errors, params } = validate({ ...valuesUsing(task, name), [name]: text });
+    expect(errors).toEqual({});
+    expect(ok).toBe(true);
+    expect(params[name]).toEqual(value);
+    const stored = parseExperimentParams(params) as Record<string, unknown>;
+    expect(stored[name]).toEqual(value);
+    expect(valuesFromParams(stored)[name]).toBe(text);
+  });
+
+  it('starts at the engine\'s defaults: the form sends what the engine would fill in', () => {
+    for (const task of TASKS) {
+      const { ok, params } = validate(defaultValues(task));
+      expect(ok, task).toBe(true);
+      expect(effectiveParams(parseExperimentParams(params)), task).toEqual(effectiveParams(parseExperimentParams({ task })));
+    }
+  });
+
+  it('reports the schema\'s own messages, and the checks between parameters', () => {
+    const errorsOf = (task: TaskName, change: Partial<FormValues>) => validate({ ...defaultValues(task), ...change }).errors;
+    expect(errorsOf('kmeans', { k: '1', nInit: '0', trainLimit: 'abc', tol: '' })).toEqual({
+      k: 'must be ≥ 2', nInit: 'must be ≥ 1', trainLimit: 'must be a number', tol: 'required',
+    });
+    expect(errorsOf('n2d', { umapNeighbors: '1', umapMinDist: '1.5', layers: '64, -3', epochs: '2.5' })).toEqual({
+      layers: 'must be ≥ 1', epochs: 'must be an integer', umapNeighbors: 'must be ≥ 2', umapMinDist: 'must be ≤ 1',
+    });
+    expect(errorsOf('ae-kmeans', { learningRate: '0' })).toEqual({ learningRate: 'must be > 0' });
+    expect(errorsOf('kmeans', { testLimit: '5' })).toEqual({ testLimit: 'must be ≥ k (10): fewer test images than clusters cannot be evaluated' });
+    expect(errorsOf('pipeline', { k: '300' })).toEqual({ umapComponents: 'defaults to k (300), above its maximum 256: set it' });
+    expect(errorsOf('kmeans', { trainLimit: '5' })).toEqual({ k: 'must be ≤ the fit subset (5)' });
+  });
+
+  it('switching task moves the fields whose defaults differ; the presets are the task defaults', () => {
+    const n2d = valuesForTask({ ...defaultValues('kmeans'), k: '7' }, 'n2d');
+    expect(n2d).toMatchObject({ task: 'n2d', k: '7', epochs: '15', batchSize: '256', learningRate: '0.001', valSplit: '0', protocol: 'transductive' });
+    expect(valuesForTask(n2d, 'pipeline')).toMatchObject({ valSplit: '0.1', protocol: 'inductive', epochs: '15' });
+    expect(valuesForTask(n2d, 'ae-gmm')).toMatchObject({ epochs: '50', batchSize: '128', learningRate: '0.01', valSplit: '0.1' });
+    expect(presetFor('n2d')).toMatchObject({ layers: '500, 500, 2000', codeSize: '10', learningRate: '0.001', batchSize: '256', umapNeighbors: '20', protocol: 'transductive', cluster: 'gmm' });
+    expect(presetFor('ae-gmm')).toMatchObject({ k: '10', epochs: '50', batchSize: '128', learningRate: '0.01', valSplit: '0.1', covariance: 'full', patience: '' });
+    for (const field of ['seed', 'trainLimit', 'testLimit', 'backend', 'reuseEncoder']) expect(presetFor('n2d')).not.toHaveProperty(field);
+  });
+});
+
+describe('every parameter reaches the engine', () => {
+  it('the runner reads every parameter', () => {
+    // A parameter the schema accepts but the runner never reads would be silently ignored.
+    const runner = readFileSync(join(__dirname, '../src-main/engine/experiments/run.ts'), 'utf8');
+    for (const name of PARAM_NAMES) expect(runner, name).toMatch(new RegExp(`params\\.${name}\\b`));
+  });
+
+  it('--reg-covar 1e-5 (and the other GMM flags) reach the GaussianMixture', async () => {
+    const { runExperiment } = await import('../src-main/engine/experiments/run');
+    const { RunStore } = await import('../src-main/engine/store/index');
+    const dir = await makeTmpDir('cb-params-');
+    await writeIdxDataset(dir, { trainCount: 60, testCount: 30 });
+    const args = ['--encoder', 'none', '--no-umap', '--map2d', 'none', '--k', '3', '--backend', 'cpu', '--covariance', 'diag', '--reg-covar', '1e-5', '--gmm-n-init', '2', '--gmm-max-iter', '7', '--gmm-tol', '0.01'];
+    const store = RunStore.open(join(dir, 'runs.db'));
+    try {
+      const run = await runExperiment({ task: 'pipeline', ...parseFlags(args) }, { store, dataDir: dir });
+      expect(run.status).toBe('completed');
+      expect(run.params).toMatchObject({ regCovar: 1e-5, gmmNInit: 2, gmmMaxIter: 7, gmmTol: 0.01 });
+    } finally {
+      store.close();
+    }
+    expect(gmmParams.at(-1)).toMatchObject({ k: 3, covarianceType: 'diag', regCovar: 1e-5, nInit: 2, maxIter: 7, tol: 0.01 });
+  });
+});
+
+describe('effective parameters', () => {
+  it('leaves out what a run did not use', () => {
+    const reused = effectiveParams(parseExperimentParams({ task: 'ae-gmm', reuseEncoder: 4 }));
+    expect(Object.keys(reused)).not.toEqual(expect.arrayContaining(['epochs']));
+    expect(reused).toMatchObject({ reuseEncoder: 4, covariance: 'full' });
+    const pixels = effectiveParams(parseExperimentParams({ task: 'pipeline', encoder: 'none', umap: false, cluster: 'kmeans' }));
+    expect(Object.keys(pixels)).toEqual(['task', 'k', 'seed', 'backend', 'encoder', 'umap', 'protocol', 'cluster', 'nInit', 'maxIter', 'tol', 'map2d']);
+    const dense = effectiveParams(parseExperimentParams({ task: 'n2d' }));
+    expect(dense).toHaveProperty('layers');
+    expect(dense).not.toHaveProperty('nInit');
+    expect(effectiveParams({ task: 'kmeans', k: 3, fromAnOlderVersion: 1 })).toEqual({ task: 'kmeans', k: 3, fromAnOlderVersion: 1 });
+  });
+});

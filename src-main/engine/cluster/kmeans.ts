@@ -40,7 +40,7 @@
 import { tf } from '../backend/index';
 import type { Matrix } from '../types';
 import { Rng } from './rng';
-import { KMeansAbortError, throwIfAborted } from './kmeans-abort';
+import { throwIfAborted } from './kmeans-abort';
 import { chunkRowsFor, DeviceRows, forEachDeviceChunk, packCenters } from './kmeans-device';
 import { usePruning } from './kmeans-elkan';
 import { lloydInLockstep, type LockstepContext } from './kmeans-lloyd';

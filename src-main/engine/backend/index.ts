@@ -8,6 +8,7 @@ import {
   sameKey,
   writeCalibration,
   type CalibrationEntry,
+  type CalibrationKey,
   type CalibrationResult,
 } from './calibrationCache';
 import { measureTrainingThroughput, type ThroughputOptions } from './calibrationNet';
@@ -278,12 +279,15 @@ export interface AutoSelection {
   fromCache: boolean;
 }
 
+/** A GPU adapter as auto sees it: its name, and whether it is a software rasteriser. */
+type AdapterSummary = { name: string; software: boolean };
+
 /**
  * `--backend auto`. Exposed for tests: `measureFn` replaces the real timing, `gpuAdapter` the adapter lookup
  * (undefined = look it up).
  */
 export async function selectAutoBackend(
-  opts: Omit<InitOptions, 'measure'> & { measureFn?: MeasureFn; gpuAdapter?: { name: string; software: boolean } | null } = {},
+  opts: Omit<InitOptions, 'measure'> & { measureFn?: MeasureFn; gpuAdapter?: AdapterSummary | null } = {},
 ): Promise<AutoSelection> {
   const progress = opts.onProgress ?? (() => undefined);
   const cachePath = opts.cachePath ?? calibrationCachePath();
@@ -292,26 +296,68 @@ export async function selectAutoBackend(
   const hadWebgpu = webgpuDeviceActive();
 
   if (!opts.recalibrate) {
-    const cached = readCalibration(cachePath, key);
-    if (cached) {
-      try {
-        const info = await activate(cached.chosen);
-        if (info.name !== 'webgpu' && !hadWebgpu) releaseWebGPU();
-        progress(`auto: ${cached.chosen} (cached calibration from ${cached.measuredAt}, ${cached.imagesPerSec} images/s)`);
-        activeInfo = { ...info, imagesPerSec: cached.imagesPerSec, calibration: 'cached' };
-        return { info: { ...activeInfo }, entry: cached, fromCache: true };
-      } catch (err) {
-        progress(`auto: cached choice ${cached.chosen} no longer starts (${firstLine(err)}); recalibrating`);
-      }
-    } else if (readCalibrationEntry(cachePath, key.hostname)) {
-      progress('auto: machine or installed backends changed since the last calibration; recalibrating');
-    }
+    const cached = await fromCachedCalibration(cachePath, key, hadWebgpu, progress);
+    if (cached) return cached;
   }
 
-  const measure = opts.measureFn ?? realMeasure;
+  const { results, winner } = await calibrate(adapter, opts.measureFn ?? realMeasure, progress);
+  const order = (n: string) => CONCRETE_BACKENDS.indexOf(n as ConcreteBackendName);
+  results.sort((a, b) => order(a.name) - order(b.name));
+  const entry: CalibrationEntry = {
+    key,
+    chosen: winner.name,
+    imagesPerSec: winner.imagesPerSec ?? 0,
+    results,
+    measuredAt: new Date().toISOString(),
+  };
+  try {
+    writeCalibration(cachePath, entry);
+  } catch (err) {
+    progress(`auto: could not save the calibration (${firstLine(err)})`);
+  }
+  const info = await activate(winner.name);
+  if (info.name !== 'webgpu' && !hadWebgpu) releaseWebGPU();
+  progress(`auto: chose ${winner.name} (${entry.imagesPerSec} images/s)`);
+  activeInfo = { ...info, imagesPerSec: entry.imagesPerSec, calibration: 'measured' };
+  return { info: { ...activeInfo }, entry, fromCache: false };
+}
+
+/** The cached choice for this machine, activated; undefined when there is none or it no longer starts. */
+async function fromCachedCalibration(
+  cachePath: string,
+  key: CalibrationKey,
+  hadWebgpu: boolean,
+  progress: (msg: string) => void,
+): Promise<AutoSelection | undefined> {
+  const cached = readCalibration(cachePath, key);
+  if (!cached) {
+    if (readCalibrationEntry(cachePath, key.hostname)) progress('auto: machine or installed backends changed since the last calibration; recalibrating');
+    return undefined;
+  }
+  try {
+    const info = await activate(cached.chosen);
+    if (info.name !== 'webgpu' && !hadWebgpu) releaseWebGPU();
+    progress(`auto: ${cached.chosen} (cached calibration from ${cached.measuredAt}, ${cached.imagesPerSec} images/s)`);
+    activeInfo = { ...info, imagesPerSec: cached.imagesPerSec, calibration: 'cached' };
+    return { info: { ...activeInfo }, entry: cached, fromCache: true };
+  } catch (err) {
+    progress(`auto: cached choice ${cached.chosen} no longer starts (${firstLine(err)}); recalibrating`);
+    return undefined;
+  }
+}
+
+/**
+ * Times the backends and picks the fastest. Tier 1: backends that can be fast (tensorflow, hardware WebGPU, wasm);
+ * tier 2, only when tier 1 has none that works: software WebGPU and pure JS. Backends not timed are listed with
+ * the reason. Throws when no backend can train.
+ */
+async function calibrate(
+  adapter: AdapterSummary | null,
+  measure: MeasureFn,
+  progress: (msg: string) => void,
+): Promise<{ results: CalibrationResult[]; winner: CalibrationResult }> {
   const results: CalibrationResult[] = [];
   const hardwareGpu = adapter !== null && !adapter.software;
-  // Tier 1: backends that can be fast. Tier 2 (only if tier 1 is empty): software WebGPU and pure JS.
   const tier1: ConcreteBackendName[] = ['tensorflow', ...(hardwareGpu ? (['webgpu'] as const) : []), 'wasm'];
   const tier2: ConcreteBackendName[] = [...(adapter?.software ? (['webgpu'] as const) : []), 'cpu'];
   const fastestOf = (list: CalibrationResult[]) =>
@@ -342,26 +388,7 @@ export async function selectAutoBackend(
   if (!winner) {
     throw new Error(`no backend could train: ${results.map((r) => `${r.name}: ${r.reason ?? 'no throughput'}`).join('; ')}`);
   }
-
-  const order = (n: string) => CONCRETE_BACKENDS.indexOf(n as ConcreteBackendName);
-  results.sort((a, b) => order(a.name) - order(b.name));
-  const entry: CalibrationEntry = {
-    key,
-    chosen: winner.name,
-    imagesPerSec: winner.imagesPerSec ?? 0,
-    results,
-    measuredAt: new Date().toISOString(),
-  };
-  try {
-    writeCalibration(cachePath, entry);
-  } catch (err) {
-    progress(`auto: could not save the calibration (${firstLine(err)})`);
-  }
-  const info = await activate(winner.name);
-  if (info.name !== 'webgpu' && !hadWebgpu) releaseWebGPU();
-  progress(`auto: chose ${winner.name} (${entry.imagesPerSec} images/s)`);
-  activeInfo = { ...info, imagesPerSec: entry.imagesPerSec, calibration: 'measured' };
-  return { info: { ...activeInfo }, entry, fromCache: false };
+  return { results, winner };
 }
 
 /** Throughput of `name` from a still-valid cached calibration, if it was timed. */

@@ -5,25 +5,26 @@
  * lower bound).
  *
  * Where the time goes, and how it is spent:
- *  - 'full' E-step: ‖(x − μₖ)·Pₖ‖² for all points and components (n·d² per component), with Pₖ the upper
- *    triangular "precision Cholesky" (as sklearn: X·P − μ·P). Done on the active tfjs backend, one fused matMul
- *    (+ bias −μ·P) per column block against a column prefix of X, which skips the zero lower triangle of Pₖ
- *    (⅝ of the dense product for d = 128);
- *  - 'full' M-step: Σᵢ rᵢₖ (xᵢ − μₖ)(xᵢ − μₖ)ᵀ on the backend, restricted to the points whose responsibility is not
- *    negligible (see {@link PRUNE_RELATIVE}), computed in the whitened basis of the previous covariance (see
- *    whitenedScatter: float32 accumulation of the raw scatter drifts visibly from sklearn in 128 dimensions);
- *    transposed operands are passed pre-transposed, never through matMul's transpose flags (several times slower
- *    on the wasm backend);
+ *  - 'full' E-step (gmm-estep.ts): ‖(x − μₖ)·Pₖ‖² for all points and components (n·d² per component) on the active
+ *    tfjs backend, skipping the zero lower triangle of the precision Cholesky Pₖ;
+ *  - 'full' M-step (gmm-mstep.ts, gmm-scatter.ts): Σᵢ rᵢₖ (xᵢ − μₖ)(xᵢ − μₖ)ᵀ on the backend, restricted to the
+ *    points whose responsibility is not negligible (see {@link PRUNE_RELATIVE}), in the whitened basis of the
+ *    previous covariance (float32 accumulation of the raw scatter drifts visibly from sklearn in 128 dimensions);
  *  - everything k × d × d (Cholesky, triangular inverses, log-determinants, basis changes), the log-sum-exp and
  *    the 'diag' / 'spherical' models (O(n·k·d)) run in JavaScript in float64.
  * Awaits `data()` (never dataSync), yields to the event loop between iterations and checks the AbortSignal.
  */
-import { tf } from '../backend';
+import { yieldToEventLoop } from '../abort';
 import type { Matrix } from '../types';
+import { disposeBlocks, eStep, mean, normalizeLogResp, uploadBlocks, weightedLogProb, type BackendData } from './gmm-estep';
+import type { Model } from './gmm-model';
+import { mStep } from './gmm-mstep';
 import { KMeans } from './kmeans';
-import { NotPositiveDefiniteError, cholesky, invertLowerTriangular, transpose } from './linalg';
 import { taskDefaults } from '../experiments/params';
 import { Rng } from './rng';
+
+export { IllDefinedCovarianceError } from './gmm-model';
+export { PRUNE_RELATIVE } from './gmm-mstep';
 
 export type CovarianceType = 'full' | 'diag' | 'spherical';
 
@@ -82,53 +83,6 @@ export interface GmmFitOptions {
   init?: { resp?: Float32Array | Float64Array };
 }
 
-/** Thrown when a component's covariance is not positive definite (collapsed or singleton components). */
-export class IllDefinedCovarianceError extends Error {
-  readonly component: number;
-  constructor(component: number, regCovar: number, detail: string) {
-    super(
-      `Fitting the Gaussian mixture failed because component ${component} has an ill-defined empirical covariance ` +
-        `(${detail}; for instance caused by singleton or collapsed samples). Try to decrease the number of ` +
-        `components, or increase regCovar (currently ${regCovar}).`,
-    );
-    this.name = 'IllDefinedCovarianceError';
-    this.component = component;
-  }
-}
-
-/**
- * Responsibilities below PRUNE_RELATIVE · nₖ / n are skipped in the M-step sums of component k. The skipped mass
- * is then at most PRUNE_RELATIVE · nₖ (a relative change ≤ 1e-12 of the weights and means, far below float32
- * rounding), while in high dimensions, where responsibilities are nearly one-hot, the covariance products shrink
- * from n to about n/k rows per component.
- */
-export const PRUNE_RELATIVE = 1e-12;
-
-const LOG_2PI = Math.log(2 * Math.PI);
-/** np.finfo(np.float64).eps, as in sklearn's `nk = resp.sum(0) + 10 * eps`. */
-const EPS64 = 2.220446049250313e-16;
-
-interface Model {
-  k: number;
-  d: number;
-  type: CovarianceType;
-  weights: Float64Array;
-  /** k × d */
-  means: Float64Array;
-  /** full: k × d × d; diag: k × d; spherical: k */
-  covariances: Float64Array;
-  /** full: k × d × d upper triangular; diag: k × d; spherical: k */
-  precisionsCholesky: Float64Array;
-  /** full only: lower Cholesky factors L of the covariances (Σ = L·Lᵀ, P = L⁻ᵀ), the next M-step's basis. */
-  covCholesky?: Float64Array;
-}
-
-/** Column prefixes of X on the backend (see {@link blockBounds}), reused by every 'full' E-step of one fit. */
-interface BackendData {
-  blocks: tf.Tensor2D[];
-  bounds: number[];
-}
-
 function validateParams(p: GaussianMixtureParams): void {
   const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
   if (!isInt(p.k) || p.k < 1) throw new RangeError(`GaussianMixture: k must be an integer ≥ 1, got ${p.k}`);
@@ -160,10 +114,6 @@ function validateMatrix(X: Matrix, what: string, minRows: number): void {
   }
 }
 
-function nextTick(): Promise<void> {
-  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
-}
-
 function checkAbort(signal?: AbortSignal): void {
   if (!signal?.aborted) return;
   const reason: unknown = signal.reason;
@@ -173,416 +123,20 @@ function checkAbort(signal?: AbortSignal): void {
   throw err;
 }
 
-/**
- * Column block boundaries for the 'full' E-step. Since P is upper triangular, output block J of X·P only needs
- * the first bounds[J + 1] columns of X: one product per block against a column prefix of X skips the zero lower
- * triangle ((B + 1) / 2B of the dense flops; blocks of ~32 columns, at most 4, measured best on wasm for d = 128).
- */
-function blockBounds(d: number): number[] {
-  const count = Math.max(1, Math.min(4, Math.round(d / 32)));
-  const bounds = [0];
-  for (let b = 1; b <= count; b++) bounds.push(Math.round((b * d) / count));
-  return bounds;
+/** The outcome of one initialisation's EM run. */
+interface EmResult {
+  model: Model;
+  lowerBound: number;
+  nIter: number;
+  converged: boolean;
 }
 
-/** Column prefixes X[:, 0:bounds[J + 1]] on the backend (the last one is X itself). */
-function uploadBlocks(X: Matrix): BackendData {
-  const bounds = blockBounds(X.cols);
-  const blocks = tf.tidy(() => {
-    const full = tf.tensor2d(X.data, [X.rows, X.cols], 'float32');
-    return bounds.slice(1).map((end) => tf.keep(end === X.cols ? full : tf.slice(full, [0, 0], [X.rows, end])));
-  });
-  return { blocks, bounds };
-}
-
-function disposeBlocks(data: BackendData | null): void {
-  data?.blocks.forEach((t) => t.dispose());
-}
-
-/** Σ over the diagonal of log(precision Cholesky): log det(P), i.e. −½ log det(Σ). */
-function logDets(m: Model): Float64Array {
-  const { k, d } = m;
-  const out = new Float64Array(k);
-  const pc = m.precisionsCholesky;
-  for (let c = 0; c < k; c++) {
-    let s = 0;
-    if (m.type === 'full') for (let j = 0; j < d; j++) s += Math.log(pc[c * d * d + j * d + j]);
-    else if (m.type === 'diag') for (let j = 0; j < d; j++) s += Math.log(pc[c * d + j]);
-    else s = d * Math.log(pc[c]);
-    out[c] = s;
+function checkGivenResp(resp: Float32Array | Float64Array, expected: number): void {
+  if (resp.length !== expected) throw new RangeError(`GaussianMixture.fit: init.resp must hold n × k = ${expected} values, got ${resp.length}`);
+  for (let i = 0; i < resp.length; i++) {
+    if (!(resp[i] >= 0) || !Number.isFinite(resp[i]))
+      throw new RangeError(`GaussianMixture.fit: init.resp[${i}] = ${resp[i]} is not a finite non-negative number`);
   }
-  return out;
-}
-
-/** n × k squared Mahalanobis distances ‖(xᵢ − μₖ)·Pₖ‖² (float64 out, computed on the backend for 'full'). */
-async function mahalanobis(X: Matrix, m: Model, data: BackendData | null): Promise<Float64Array> {
-  const { k, d } = m;
-  const n = X.rows;
-  const out = new Float64Array(n * k);
-  if (n === 0) return out;
-  if (m.type === 'full') {
-    const own = data ?? uploadBlocks(X);
-    try {
-      const { blocks, bounds } = own;
-      const nb = blocks.length;
-      const perComponent: tf.Tensor1D[] = [];
-      for (let c = 0; c < k; c++) {
-        // One tidy per component keeps the n × block intermediates of a single component alive at a time.
-        const dist = tf.tidy(() => {
-          const P = m.precisionsCholesky.subarray(c * d * d, (c + 1) * d * d);
-          const mu = m.means.subarray(c * d, (c + 1) * d);
-          // offset = μ·P, subtracted from X·P (as sklearn: X·P − μ·P).
-          const offset = new Float32Array(d);
-          for (let j = 0; j < d; j++) {
-            let s = 0;
-            for (let t = 0; t <= j; t++) s += mu[t] * P[t * d + j];
-            offset[j] = -s;
-          }
-          let total: tf.Tensor | null = null;
-          for (let J = 0; J < nb; J++) {
-            const j0 = bounds[J];
-            const jw = bounds[J + 1] - j0;
-            const rows = bounds[J + 1];
-            // P[0:rows, j0:j0+jw] (rows below are zero).
-            const sub = new Float32Array(rows * jw);
-            for (let a = 0; a < rows; a++) for (let b = 0; b < jw; b++) sub[a * jw + b] = P[a * d + j0 + b];
-            const Y = tf.fused.matMul({ a: blocks[J], b: tf.tensor2d(sub, [rows, jw]), bias: tf.tensor1d(offset.subarray(j0, j0 + jw)) });
-            const s = tf.sum(tf.square(Y), 1);
-            total = total ? tf.add(total, s) : s;
-          }
-          return total as tf.Tensor1D;
-        });
-        perComponent.push(dist);
-      }
-      const dists = tf.stack(perComponent, 1);
-      perComponent.forEach((t) => t.dispose());
-      const values = await dists.data();
-      dists.dispose();
-      for (let i = 0; i < values.length; i++) out[i] = values[i];
-    } finally {
-      if (!data) disposeBlocks(own);
-    }
-    return out;
-  }
-  // diag / spherical: O(n·k·d) in float64.
-  const x = X.data;
-  const prec = new Float64Array(k * d); // Pₖ² per dimension
-  for (let c = 0; c < k; c++) {
-    for (let j = 0; j < d; j++) {
-      const p = m.type === 'diag' ? m.precisionsCholesky[c * d + j] : m.precisionsCholesky[c];
-      prec[c * d + j] = p * p;
-    }
-  }
-  const means = m.means;
-  for (let i = 0; i < n; i++) {
-    const ri = i * d;
-    for (let c = 0; c < k; c++) {
-      const rc = c * d;
-      let s = 0;
-      for (let j = 0; j < d; j++) {
-        const diff = x[ri + j] - means[rc + j];
-        s += diff * diff * prec[rc + j];
-      }
-      out[i * k + c] = s;
-    }
-  }
-  return out;
-}
-
-/** n × k weighted log-probabilities log πₖ + log N(xᵢ | μₖ, Σₖ). */
-async function weightedLogProb(X: Matrix, m: Model, data: BackendData | null): Promise<Float64Array> {
-  const { k, d } = m;
-  const maha = await mahalanobis(X, m, data);
-  const base = new Float64Array(k);
-  const ld = logDets(m);
-  for (let c = 0; c < k; c++) base[c] = -0.5 * d * LOG_2PI + ld[c] + Math.log(m.weights[c]);
-  for (let i = 0; i < maha.length; i++) maha[i] = base[i % k] - 0.5 * maha[i];
-  return maha;
-}
-
-/**
- * Row-wise log-sum-exp; turns `wlp` into log-responsibilities in place and returns the per-sample log-likelihood.
- */
-function normalizeLogResp(wlp: Float64Array, n: number, k: number): Float64Array {
-  const norm = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const r = i * k;
-    let max = -Infinity;
-    for (let c = 0; c < k; c++) if (wlp[r + c] > max) max = wlp[r + c];
-    let lse: number;
-    if (max === -Infinity || !Number.isFinite(max)) lse = max;
-    else {
-      let s = 0;
-      for (let c = 0; c < k; c++) s += Math.exp(wlp[r + c] - max);
-      lse = max + Math.log(s);
-    }
-    norm[i] = lse;
-    for (let c = 0; c < k; c++) wlp[r + c] -= lse;
-  }
-  return norm;
-}
-
-function mean(a: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i];
-  return s / a.length;
-}
-
-/** E-step: mean log-likelihood and the responsibilities (n × k, float64). */
-async function eStep(X: Matrix, m: Model, data: BackendData | null): Promise<{ lowerBound: number; resp: Float64Array }> {
-  const wlp = await weightedLogProb(X, m, data);
-  const norm = normalizeLogResp(wlp, X.rows, m.k);
-  for (let i = 0; i < wlp.length; i++) wlp[i] = Math.exp(wlp[i]);
-  return { lowerBound: mean(norm), resp: wlp };
-}
-
-/** Σᵢ wᵢ·wᵢᵀ / nk for the rows of W (m × d), one float32 product on the backend (Wᵀ passed pre-transposed). */
-async function directScatter(W: Float32Array, m: number, d: number, nk: number): Promise<Float64Array> {
-  const prod = tf.tidy(() => {
-    const w = tf.tensor2d(W, [m, d]);
-    return tf.matMul(tf.transpose(w), w);
-  });
-  const v = await prod.data();
-  prod.dispose();
-  const out = new Float64Array(d * d);
-  for (let a = 0; a < d; a++) {
-    for (let b = 0; b <= a; b++) {
-      const s = (0.5 * (v[a * d + b] + v[b * d + a])) / nk;
-      out[a * d + b] = s;
-      out[b * d + a] = s;
-    }
-  }
-  return out;
-}
-
-/**
- * Σᵢ wᵢ·wᵢᵀ / nk computed in a whitened basis: with a previous covariance Σ₀ = L·Lᵀ and P = L⁻ᵀ, the backend forms
- * C' = (W·P)ᵀ(W·P) / nk (≈ identity, well conditioned, so float32 accumulation loses little) and the result is
- * L·C'·Lᵀ in float64. Accumulating the raw scatter in float32 instead costs relative errors of ~1e-6 of the largest
- * entries, which the ill-conditioned covariances of high-dimensional data turn into visible log-likelihood drift.
- */
-async function whitenedScatter(
-  W: Float32Array,
-  m: number,
-  d: number,
-  nk: number,
-  P: Float64Array,
-  L: Float64Array,
-): Promise<{ S: Float64Array; deviation: number }> {
-  const prod = tf.tidy(() => {
-    const wp = tf.matMul(tf.tensor2d(W, [m, d]), tf.tensor2d(Float32Array.from(P), [d, d]));
-    return tf.matMul(tf.transpose(wp), wp);
-  });
-  const v = await prod.data();
-  prod.dispose();
-  const C = new Float64Array(d * d);
-  let deviation = 0;
-  for (let a = 0; a < d; a++) {
-    for (let b = 0; b <= a; b++) {
-      const s = (0.5 * (v[a * d + b] + v[b * d + a])) / nk;
-      C[a * d + b] = s;
-      C[b * d + a] = s;
-      deviation = Math.max(deviation, Math.abs(s - (a === b ? 1 : 0)));
-    }
-  }
-  // T = L·C (L lower triangular), then S = T·Lᵀ (symmetric: lower half, mirrored).
-  const T = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
-    const ti = i * d;
-    for (let t = 0; t <= i; t++) {
-      const l = L[i * d + t];
-      if (l === 0) continue;
-      const ct = t * d;
-      for (let j = 0; j < d; j++) T[ti + j] += l * C[ct + j];
-    }
-  }
-  const S = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = 0;
-      const ti = i * d;
-      const lj = j * d;
-      for (let t = 0; t <= j; t++) s += T[ti + t] * L[lj + t];
-      S[i * d + j] = s;
-      S[j * d + i] = s;
-    }
-  }
-  return { S, deviation };
-}
-
-/** Largest |C' − I| entry below which a whitening basis is accepted (C' = whitened scatter). */
-const WHITEN_TOLERANCE = 0.25;
-
-function tryCholesky(S: Float64Array, d: number, reg: number): Float64Array | null {
-  const A = new Float64Array(S);
-  for (let a = 0; a < d; a++) A[a * d + a] += reg;
-  try {
-    return cholesky(A, d);
-  } catch (err) {
-    if (err instanceof NotPositiveDefiniteError) return null;
-    throw err;
-  }
-}
-
-/**
- * Σᵢ wᵢ·wᵢᵀ / nk, accurate to about float32 rounding in the metric of the covariance itself: whitened with the
- * previous model's factors when they are close (the usual EM case), else re-whitened with the factors of a first
- * estimate (initialisation, or large moves in the first iterations). Falls back to the direct product when no
- * positive definite basis exists (then the caller's Cholesky reports the ill-defined covariance).
- */
-async function accurateScatter(
-  W: Float32Array,
-  m: number,
-  d: number,
-  nk: number,
-  reg: number,
-  prev: { P: Float64Array; L: Float64Array } | null,
-): Promise<Float64Array> {
-  let S: Float64Array;
-  let deviation = Infinity;
-  let direct = false;
-  if (prev) ({ S, deviation } = await whitenedScatter(W, m, d, nk, prev.P, prev.L));
-  else {
-    S = await directScatter(W, m, d, nk);
-    direct = true;
-  }
-  for (let pass = 0; pass < 2 && deviation > WHITEN_TOLERANCE; pass++) {
-    let L = tryCholesky(S, d, reg);
-    if (!L && !direct) {
-      S = await directScatter(W, m, d, nk);
-      direct = true;
-      L = tryCholesky(S, d, reg);
-    }
-    if (!L) break;
-    ({ S, deviation } = await whitenedScatter(W, m, d, nk, transpose(invertLowerTriangular(L, d), d, d), L));
-  }
-  return S;
-}
-
-/**
- * M-step (sklearn's `_estimate_gaussian_parameters` + `_compute_precision_cholesky`): weights, means and
- * covariances (with `reg` on the diagonal) from responsibilities. `normalizeWeights`: divide the weights by their
- * sum (EM iterations) instead of by n (initialisation), as sklearn does.
- */
-async function mStep(
-  X: Matrix,
-  resp: Float64Array,
-  k: number,
-  type: CovarianceType,
-  reg: number,
-  normalizeWeights: boolean,
-  prev: Model | null,
-): Promise<Model> {
-  const n = X.rows;
-  const d = X.cols;
-  const x = X.data;
-  const nk = new Float64Array(k);
-  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) nk[c] += resp[i * k + c];
-  for (let c = 0; c < k; c++) nk[c] += 10 * EPS64;
-
-  // Active points per component (responsibility not negligible), as index lists.
-  const counts = new Int32Array(k);
-  const thresholds = new Float64Array(k);
-  for (let c = 0; c < k; c++) thresholds[c] = (PRUNE_RELATIVE * nk[c]) / n;
-  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) if (resp[i * k + c] > thresholds[c]) counts[c]++;
-  const active = Array.from({ length: k }, (_, c) => new Int32Array(counts[c]));
-  counts.fill(0);
-  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) if (resp[i * k + c] > thresholds[c]) active[c][counts[c]++] = i;
-
-  const means = new Float64Array(k * d);
-  for (let c = 0; c < k; c++) {
-    const mu = means.subarray(c * d, (c + 1) * d);
-    for (const i of active[c]) {
-      const r = resp[i * k + c];
-      const ri = i * d;
-      for (let j = 0; j < d; j++) mu[j] += r * x[ri + j];
-    }
-    for (let j = 0; j < d; j++) mu[j] /= nk[c];
-  }
-
-  let covariances: Float64Array;
-  let precisionsCholesky: Float64Array;
-  let covCholesky: Float64Array | undefined;
-  if (type === 'full') {
-    covariances = new Float64Array(k * d * d);
-    precisionsCholesky = new Float64Array(k * d * d);
-    covCholesky = new Float64Array(k * d * d);
-    for (let c = 0; c < k; c++) {
-      const idx = active[c];
-      const mRows = idx.length;
-      const cov = covariances.subarray(c * d * d, (c + 1) * d * d);
-      if (mRows > 0) {
-        const mu = means.subarray(c * d, (c + 1) * d);
-        const W = new Float32Array(mRows * d);
-        for (let a = 0; a < mRows; a++) {
-          const i = idx[a];
-          const s = Math.sqrt(resp[i * k + c]);
-          const ri = i * d;
-          const ra = a * d;
-          for (let j = 0; j < d; j++) W[ra + j] = (x[ri + j] - mu[j]) * s;
-        }
-        const prevP = prev?.precisionsCholesky.subarray(c * d * d, (c + 1) * d * d);
-        const prevL = prev?.covCholesky?.subarray(c * d * d, (c + 1) * d * d);
-        const scatter = await accurateScatter(W, mRows, d, nk[c], reg, prevP && prevL ? { P: prevP, L: prevL } : null);
-        cov.set(scatter);
-        for (let a = 0; a < d; a++) cov[a * d + a] += reg;
-      } else {
-        for (let a = 0; a < d; a++) cov[a * d + a] = reg;
-      }
-      let L: Float64Array;
-      try {
-        L = cholesky(cov, d);
-      } catch (err) {
-        if (err instanceof NotPositiveDefiniteError) {
-          throw new IllDefinedCovarianceError(c, reg, `covariance not positive definite at pivot ${err.pivot}`);
-        }
-        throw err;
-      }
-      covCholesky.set(L, c * d * d);
-      const Li = invertLowerTriangular(L, d);
-      const P = precisionsCholesky.subarray(c * d * d, (c + 1) * d * d);
-      for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) P[a * d + b] = Li[b * d + a];
-    }
-  } else {
-    const diag = new Float64Array(k * d);
-    for (let c = 0; c < k; c++) {
-      const mu = means.subarray(c * d, (c + 1) * d);
-      const v = diag.subarray(c * d, (c + 1) * d);
-      for (const i of active[c]) {
-        const r = resp[i * k + c];
-        const ri = i * d;
-        for (let j = 0; j < d; j++) {
-          const diff = x[ri + j] - mu[j];
-          v[j] += r * diff * diff;
-        }
-      }
-      for (let j = 0; j < d; j++) v[j] = v[j] / nk[c] + reg;
-    }
-    if (type === 'diag') covariances = diag;
-    else {
-      covariances = new Float64Array(k);
-      for (let c = 0; c < k; c++) {
-        let s = 0;
-        for (let j = 0; j < d; j++) s += diag[c * d + j];
-        covariances[c] = s / d;
-      }
-    }
-    precisionsCholesky = new Float64Array(covariances.length);
-    const per = type === 'diag' ? d : 1;
-    for (let t = 0; t < covariances.length; t++) {
-      const v = covariances[t];
-      if (!(v > 0) || !Number.isFinite(v)) {
-        throw new IllDefinedCovarianceError(Math.floor(t / per), reg, `variance ${v} ≤ 0`);
-      }
-      precisionsCholesky[t] = 1 / Math.sqrt(v);
-    }
-  }
-
-  const weights = new Float64Array(k);
-  let total = 0;
-  for (let c = 0; c < k; c++) total += nk[c];
-  for (let c = 0; c < k; c++) weights[c] = nk[c] / (normalizeWeights ? total : n);
-  return { k, d, type, weights, means, covariances, precisionsCholesky, covCholesky };
 }
 
 export class GaussianMixture {
@@ -625,65 +179,27 @@ export class GaussianMixture {
     if (X.rows < p.k) {
       throw new RangeError(`GaussianMixture.fit: expected n_samples ≥ k, got k = ${p.k} and ${X.rows} samples`);
     }
-    const n = X.rows;
-    const k = p.k;
     const givenResp = opts.init?.resp;
-    if (givenResp !== undefined) {
-      if (givenResp.length !== n * k)
-        throw new RangeError(`GaussianMixture.fit: init.resp must hold n × k = ${n * k} values, got ${givenResp.length}`);
-      for (let i = 0; i < givenResp.length; i++) {
-        if (!(givenResp[i] >= 0) || !Number.isFinite(givenResp[i]))
-          throw new RangeError(`GaussianMixture.fit: init.resp[${i}] = ${givenResp[i]} is not a finite non-negative number`);
-      }
-    }
-    const { signal, onProgress } = opts;
+    if (givenResp !== undefined) checkGivenResp(givenResp, X.rows * p.k);
+    const { signal } = opts;
     checkAbort(signal);
 
     const inits = givenResp ? 1 : p.nInit;
     const seeds = new Rng(p.seed);
-    let best: { model: Model; lowerBound: number; nIter: number; converged: boolean } | null = null;
+    let best: EmResult | null = null;
     const data = p.covarianceType === 'full' ? uploadBlocks(X) : null;
     try {
       for (let init = 0; init < inits; init++) {
         const seed = init === 0 ? p.seed : seeds.nextSeed();
         const resp0 = givenResp ? Float64Array.from(givenResp) : await this.initialResponsibilities(X, seed, signal);
         checkAbort(signal);
-        let model = await mStep(X, resp0, k, p.covarianceType, p.regCovar, false, null);
-        let lowerBound = -Infinity;
-        let converged = false;
-        let nIter = 0;
-        for (let iter = 1; iter <= p.maxIter; iter++) {
-          checkAbort(signal);
-          const prev = lowerBound;
-          const e = await eStep(X, model, data);
-          if (!Number.isFinite(e.lowerBound)) {
-            throw new Error(
-              `GaussianMixture.fit: the lower bound became ${e.lowerBound} at iteration ${iter}; the data may be ` +
-                `degenerate — try increasing regCovar (currently ${p.regCovar}) or decreasing k`,
-            );
-          }
-          model = await mStep(X, e.resp, k, p.covarianceType, p.regCovar, true, model);
-          lowerBound = e.lowerBound;
-          nIter = iter;
-          const change = Math.abs(lowerBound - prev);
-          converged = change < p.tol;
-          onProgress?.({
-            phase: 'gmm',
-            iter,
-            lowerBound,
-            fraction: (init + (converged ? 1 : iter / p.maxIter)) / inits,
-            init,
-            change,
-          });
-          if (converged) break;
-          await nextTick();
-        }
-        if (!best || lowerBound > best.lowerBound) best = { model, lowerBound, nIter, converged };
+        const result = await this.runEm(X, resp0, data, { ...opts, init, inits });
+        if (!best || result.lowerBound > best.lowerBound) best = result;
       }
     } finally {
       disposeBlocks(data);
     }
-    const b = best as NonNullable<typeof best>;
+    const b = best as EmResult;
     this.weights = b.model.weights;
     this.means = b.model.means;
     this.covariances = b.model.covariances;
@@ -693,6 +209,49 @@ export class GaussianMixture {
     this.converged = b.converged;
     this.nFeatures = X.cols;
     return this;
+  }
+
+  /** EM from the initial responsibilities `resp0` until the lower bound changes by less than tol, or maxIter. */
+  private async runEm(
+    X: Matrix,
+    resp0: Float64Array,
+    data: BackendData | null,
+    run: GmmFitOptions & { init: number; inits: number },
+  ): Promise<EmResult> {
+    const p = this.params;
+    const { init, inits, signal, onProgress } = run;
+    const spec = { k: p.k, type: p.covarianceType, reg: p.regCovar };
+    let model = await mStep(X, resp0, spec, null);
+    let lowerBound = -Infinity;
+    let converged = false;
+    let nIter = 0;
+    for (let iter = 1; iter <= p.maxIter; iter++) {
+      checkAbort(signal);
+      const prev = lowerBound;
+      const e = await eStep(X, model, data);
+      if (!Number.isFinite(e.lowerBound)) {
+        throw new Error(
+          `GaussianMixture.fit: the lower bound became ${e.lowerBound} at iteration ${iter}; the data may be ` +
+            `degenerate — try increasing regCovar (currently ${p.regCovar}) or decreasing k`,
+        );
+      }
+      model = await mStep(X, e.resp, spec, model);
+      lowerBound = e.lowerBound;
+      nIter = iter;
+      const change = Math.abs(lowerBound - prev);
+      converged = change < p.tol;
+      onProgress?.({
+        phase: 'gmm',
+        iter,
+        lowerBound,
+        fraction: (init + (converged ? 1 : iter / p.maxIter)) / inits,
+        init,
+        change,
+      });
+      if (converged) break;
+      await yieldToEventLoop();
+    }
+    return { model, lowerBound, nIter, converged };
   }
 
   private async initialResponsibilities(X: Matrix, seed: number, signal?: AbortSignal): Promise<Float64Array> {

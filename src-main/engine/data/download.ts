@@ -129,6 +129,18 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The download was aborted', 'AbortError');
 }
 
+/** One file's download from one mirror. */
+interface Transfer {
+  file: string;
+  url: string;
+  finalPath: string;
+  fileIndex: number;
+  opts: DownloadOptions;
+  /** Most bytes the .gz can have ({@link maxGzipSize} of its content): no more of the body is read. */
+  maxBody: number;
+}
+
+/** Downloads `file` from `url` to a temp file, verifies it, and renames it to `finalPath`; the temp file goes on failure. */
 async function downloadOne(
   file: string,
   url: string,
@@ -137,85 +149,16 @@ async function downloadOne(
   opts: DownloadOptions,
 ): Promise<DownloadedFile> {
   const expected = expectedOf(file);
-  const maxBody = maxGzipSize(expected.bytes);
+  const t: Transfer = { file, url, finalPath, fileIndex, opts, maxBody: maxGzipSize(expected.bytes) };
   const fileCount = DOWNLOAD_FILES.length;
   const tmp = join(opts.destDir, `.${file}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
   const signal = opts.signal;
-  let received = 0;
-  let total: number | undefined;
   try {
     signal?.throwIfAborted();
-    let res: Response;
-    try {
-      res = await fetch(url, { signal, redirect: 'follow' });
-    } catch (err) {
-      if (signal?.aborted) throw err;
-      throw new DownloadError(`cannot download ${url}: ${describeError(err)}`, finalPath, url, { cause: err });
-    }
-    if (!res.ok || !res.body) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new DownloadError(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`.trim(), finalPath, url);
-    }
-    const length = Number(res.headers.get('content-length'));
-    total = Number.isFinite(length) && length > 0 ? length : undefined;
-    if (total !== undefined && total > maxBody) {
-      await res.body.cancel().catch(() => undefined);
-      throw new DownloadError(`the server announced ${total} bytes, more than the ${maxBody} this file can have`, finalPath, url);
-    }
+    const { body, total } = await requestBody(t);
     opts.onProgress?.({ file, receivedBytes: 0, totalBytes: total, fileIndex, fileCount });
-
-    const fh = await open(tmp, 'wx');
-    try {
-      const reader = res.body.getReader();
-      let lastReported = 0;
-      for (;;) {
-        let chunk: ReadableStreamReadResult<Uint8Array>;
-        try {
-          chunk = await reader.read();
-        } catch (err) {
-          if (signal?.aborted) throw err;
-          const of = total === undefined ? '' : ` of ${total}`;
-          throw new DownloadError(
-            `download interrupted after ${received}${of} bytes (${describeError(err)})`,
-            finalPath,
-            url,
-            { cause: err },
-          );
-        }
-        if (chunk.done) break;
-        received += chunk.value.length;
-        if (received > maxBody) {
-          // Whatever the server has in mind, no more of it is read, and the partial file goes.
-          await reader.cancel().catch(() => undefined);
-          throw new DownloadError(`the server sent more than the ${maxBody} bytes this file can have; download stopped`, finalPath, url);
-        }
-        await fh.write(chunk.value);
-        if (received - lastReported >= PROGRESS_STEP) {
-          lastReported = received;
-          opts.onProgress?.({ file, receivedBytes: received, totalBytes: total, fileIndex, fileCount });
-        }
-      }
-    } finally {
-      await fh.close();
-    }
-    if (total !== undefined && received !== total) {
-      throw new DownloadError(`download incomplete: received ${received} of ${total} bytes`, finalPath, url);
-    }
-
-    let actual: string;
-    try {
-      actual = (await readDataFile(tmp, { gzip: true, maxBytes: expected.bytes })).sha256;
-    } catch (err) {
-      const problem = err instanceof DataError ? err.problem : describeError(err);
-      throw new DownloadError(`downloaded data from ${url} is corrupt: ${problem}`, finalPath, url, { cause: err });
-    }
-    if (actual !== expected.sha) {
-      throw new DownloadError(
-        `checksum mismatch for the data downloaded from ${url}: SHA-256 of the decompressed content is ${actual}, expected ${expected.sha}`,
-        finalPath,
-        url,
-      );
-    }
+    const received = await saveBody(t, body, total, tmp);
+    const actual = await verifiedChecksum(t, tmp, expected);
     await rename(tmp, finalPath);
     opts.onProgress?.({ file, receivedBytes: received, totalBytes: total ?? received, fileIndex, fileCount, done: true });
     return { file, path: finalPath, sha256: actual, bytes: received, skipped: false };
@@ -224,6 +167,96 @@ async function downloadOne(
     if (signal?.aborted) throw abortReason(signal);
     throw err;
   }
+}
+
+/** The response body, and its announced length when the server sends one; refuses failures and oversized bodies. */
+async function requestBody(t: Transfer): Promise<{ body: ReadableStream<Uint8Array>; total: number | undefined }> {
+  const { url, finalPath, maxBody } = t;
+  const signal = t.opts.signal;
+  let res: Response;
+  try {
+    res = await fetch(url, { signal, redirect: 'follow' });
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    throw new DownloadError(`cannot download ${url}: ${describeError(err)}`, finalPath, url, { cause: err });
+  }
+  if (!res.ok || !res.body) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new DownloadError(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`.trim(), finalPath, url);
+  }
+  const length = Number(res.headers.get('content-length'));
+  const total = Number.isFinite(length) && length > 0 ? length : undefined;
+  if (total !== undefined && total > maxBody) {
+    await res.body.cancel().catch(() => undefined);
+    throw new DownloadError(`the server announced ${total} bytes, more than the ${maxBody} this file can have`, finalPath, url);
+  }
+  return { body: res.body, total };
+}
+
+/** Streams the body into `tmp` (created, never overwritten), reporting progress; returns the bytes received. */
+async function saveBody(t: Transfer, body: ReadableStream<Uint8Array>, total: number | undefined, tmp: string): Promise<number> {
+  const { file, url, finalPath, fileIndex, opts, maxBody } = t;
+  const signal = opts.signal;
+  const fileCount = DOWNLOAD_FILES.length;
+  let received = 0;
+  const fh = await open(tmp, 'wx');
+  try {
+    const reader = body.getReader();
+    let lastReported = 0;
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        const of = total === undefined ? '' : ` of ${total}`;
+        throw new DownloadError(
+          `download interrupted after ${received}${of} bytes (${describeError(err)})`,
+          finalPath,
+          url,
+          { cause: err },
+        );
+      }
+      if (chunk.done) break;
+      received += chunk.value.length;
+      if (received > maxBody) {
+        // Whatever the server has in mind, no more of it is read, and the partial file goes.
+        await reader.cancel().catch(() => undefined);
+        throw new DownloadError(`the server sent more than the ${maxBody} bytes this file can have; download stopped`, finalPath, url);
+      }
+      await fh.write(chunk.value);
+      if (received - lastReported >= PROGRESS_STEP) {
+        lastReported = received;
+        opts.onProgress?.({ file, receivedBytes: received, totalBytes: total, fileIndex, fileCount });
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+  if (total !== undefined && received !== total) {
+    throw new DownloadError(`download incomplete: received ${received} of ${total} bytes`, finalPath, url);
+  }
+  return received;
+}
+
+/** The SHA-256 of the decompressed temp file, when it is the expected one; else a DownloadError saying what is wrong. */
+async function verifiedChecksum(t: Transfer, tmp: string, expected: Expected): Promise<string> {
+  const { url, finalPath } = t;
+  let actual: string;
+  try {
+    actual = (await readDataFile(tmp, { gzip: true, maxBytes: expected.bytes })).sha256;
+  } catch (err) {
+    const problem = err instanceof DataError ? err.problem : describeError(err);
+    throw new DownloadError(`downloaded data from ${url} is corrupt: ${problem}`, finalPath, url, { cause: err });
+  }
+  if (actual !== expected.sha) {
+    throw new DownloadError(
+      `checksum mismatch for the data downloaded from ${url}: SHA-256 of the decompressed content is ${actual}, expected ${expected.sha}`,
+      finalPath,
+      url,
+    );
+  }
+  return actual;
 }
 
 /**

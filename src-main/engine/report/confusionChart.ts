@@ -56,6 +56,17 @@ function cellValues(input: ConfusionChartInput): number[][] {
   });
 }
 
+/** Font sizes and label widths that depend on the number of classes and the longest class name. */
+interface Layout {
+  n: number;
+  normalize: boolean;
+  /** Largest cell value (1 when normalised): the top of the colour scale. */
+  max: number;
+  cellFont: number;
+  axisFont: number;
+  longest: number;
+}
+
 /**
  * ECharts option for a confusion-matrix heatmap: predicted label on x, true label on y (first class at the top),
  * the value written in every cell, a colour scale legend, white background, no animation. The option is plain
@@ -66,23 +77,14 @@ export function confusionChartOption(input: ConfusionChartInput): EChartsOption 
   const { classNames, normalize = false } = input;
   const n = classNames.length;
   const values = cellValues(input);
-  const max = normalize ? 1 : Math.max(1, ...values.flat());
-  const cellFont = n <= 10 ? 13 : n <= 15 ? 11 : n <= 25 ? 9 : 7;
-  const axisFont = n <= 15 ? 13 : 10;
-  const longest = Math.max(...classNames.map((c) => c.length));
-
-  const data = [];
-  for (let t = 0; t < n; t++) {
-    for (let p = 0; p < n; p++) {
-      const v = values[t][p];
-      const text = normalize ? v.toFixed(2) : String(v);
-      data.push({
-        value: [p, t, v],
-        label: { formatter: text, color: v > max * 0.45 ? '#ffffff' : '#1a1a1a' },
-      });
-    }
-  }
-
+  const layout: Layout = {
+    n,
+    normalize,
+    max: normalize ? 1 : Math.max(1, ...values.flat()),
+    cellFont: n <= 10 ? 13 : n <= 15 ? 11 : n <= 25 ? 9 : 7,
+    axisFont: n <= 15 ? 13 : 10,
+    longest: Math.max(...classNames.map((c) => c.length)),
+  };
   return {
     animation: false,
     backgroundColor: '#ffffff',
@@ -103,6 +105,39 @@ export function confusionChartOption(input: ConfusionChartInput): EChartsOption 
       outerBoundsMode: 'same',
       outerBoundsContain: 'all',
     },
+    ...axes(classNames, layout),
+    visualMap: colourScale(layout),
+    series: [
+      {
+        type: 'heatmap',
+        data: cells(values, layout),
+        label: { show: true, fontSize: layout.cellFont },
+        itemStyle: { borderColor: '#ffffff', borderWidth: 1 },
+        emphasis: { disabled: true },
+      },
+    ],
+  };
+}
+
+/** One heatmap item per cell, its value written in white on dark cells, in near-black on light ones. */
+function cells(values: number[][], { n, normalize, max }: Layout) {
+  const data = [];
+  for (let t = 0; t < n; t++) {
+    for (let p = 0; p < n; p++) {
+      const v = values[t][p];
+      const text = normalize ? v.toFixed(2) : String(v);
+      data.push({
+        value: [p, t, v],
+        label: { formatter: text, color: v > max * 0.45 ? '#ffffff' : '#1a1a1a' },
+      });
+    }
+  }
+  return data;
+}
+
+/** Predicted labels along x (rotated when long), true labels down y; the name gaps leave room for the labels. */
+function axes(classNames: string[], { normalize, axisFont, longest }: Layout): Pick<EChartsOption, 'xAxis' | 'yAxis'> {
+  return {
     xAxis: {
       type: 'category',
       data: classNames,
@@ -129,31 +164,26 @@ export function confusionChartOption(input: ConfusionChartInput): EChartsOption 
       axisLine: { show: false },
       splitArea: { show: false },
     },
-    visualMap: {
-      type: 'continuous',
-      min: 0,
-      max,
-      precision: normalize ? 2 : 0,
-      calculable: false,
-      orient: 'vertical',
-      right: 24,
-      top: 'middle',
-      itemHeight: 260,
-      itemWidth: 16,
-      text: [normalize ? '1' : String(max), '0'],
-      showLabel: false,
-      textStyle: { fontSize: 12, color: '#1a1a1a' },
-      inRange: { color: BLUES },
-    },
-    series: [
-      {
-        type: 'heatmap',
-        data,
-        label: { show: true, fontSize: cellFont },
-        itemStyle: { borderColor: '#ffffff', borderWidth: 1 },
-        emphasis: { disabled: true },
-      },
-    ],
+  };
+}
+
+/** The colour legend: 0 … max in the Blues palette, its end values written above and below. */
+function colourScale({ normalize, max }: Layout): EChartsOption['visualMap'] {
+  return {
+    type: 'continuous',
+    min: 0,
+    max,
+    precision: normalize ? 2 : 0,
+    calculable: false,
+    orient: 'vertical',
+    right: 24,
+    top: 'middle',
+    itemHeight: 260,
+    itemWidth: 16,
+    text: [normalize ? '1' : String(max), '0'],
+    showLabel: false,
+    textStyle: { fontSize: 12, color: '#1a1a1a' },
+    inRange: { color: BLUES },
   };
 }
 

@@ -1,33 +1,22 @@
 import type Database from 'better-sqlite3';
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { defaultDbPath } from '../paths';
-import type { EvaluationReport } from '../metrics/types';
-import {
-  decodeAssignments,
-  decodeJson,
-  decodeJsonOrNull,
-  decodeReal,
-  encodeAssignments,
-  encodeJson,
-  encodeReal,
-} from './codec';
-import { openSqlite } from './driver';
+import { decodeAssignments, decodeJson, encodeAssignments, encodeJson, encodeReal } from './codec';
 import { StoreError } from './errors';
 import { relocateLegacyArtifacts, type LegacyRun } from './legacy-artifacts';
-import { checkDatabaseFolder, historyAccess, makeDatabaseFolder, type WritableCheck } from './location';
-import { APPLICATION_ID, SCHEMA_VERSION, migrate, userVersion } from './migrations';
-import type { DatasetInfo, EpochLoss, NewRun, RunRecord, RunResult, RunStatus, TaskName } from './types';
+import { beatEvery, HEARTBEAT_INTERVAL_MS, INTERRUPTED, isStale, type OwnerRow } from './liveness';
+import { historyAccess, type WritableCheck } from './location';
+import { userVersion } from './migrations';
+import { openForReading, openForWriting } from './open';
+import { RUN_COLUMNS, runStatements, toRecord, type LossRow, type RunRow } from './queries';
+import type { EpochLoss, NewRun, RunRecord, RunResult, RunStatus, TaskName } from './types';
+
+export { HEARTBEAT_INTERVAL_MS, INTERRUPTED, isProcessAlive, STALE_AFTER_MS } from './liveness';
 
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
 export const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'running'];
-/** The error recorded on runs whose owner process died without ending them. */
-export const INTERRUPTED = 'interrupted';
-/** How often a running run's owner updates its heartbeat. */
-export const HEARTBEAT_INTERVAL_MS = 5_000;
-/** A run whose heartbeat is older than this is taken for dead, whatever host wrote it. */
-export const STALE_AFTER_MS = 120_000;
+
 
 export interface RunStoreOptions {
   /** How long a statement waits for another connection's write lock (default 5000 ms). */
@@ -51,55 +40,6 @@ export interface ListRunsFilter {
   order?: 'newest' | 'oldest';
 }
 
-interface RunRow {
-  id: number;
-  task: string;
-  params: string;
-  seed: number;
-  dataset: string | null;
-  backend: string;
-  status: RunStatus;
-  error: string | null;
-  started_at: string;
-  ended_at: string | null;
-  metrics: string | null;
-  evaluation: string | null;
-  timings: string | null;
-  artifacts: string;
-}
-
-/** What liveness is decided from. */
-interface OwnerRow {
-  id: number;
-  status: RunStatus;
-  owner_pid: number | null;
-  owner_host: string | null;
-  heartbeat_at: number | null;
-}
-
-interface LossRow {
-  epoch: number;
-  train_loss: unknown;
-  val_loss: unknown;
-}
-
-/** The columns of a run record; all exist since schema 1, so read-only opens of older histories can read them. */
-const RUN_COLUMNS = 'id, task, params, seed, dataset, backend, status, error, started_at, ended_at, metrics, evaluation, timings, artifacts';
-
-/** True unless the process certainly does not exist (ESRCH). EPERM means it exists but is someone else's. */
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
-function sqliteCode(e: unknown): string | undefined {
-  return e && typeof e === 'object' && 'code' in e ? String((e as { code: unknown }).code) : undefined;
-}
 
 function checkId(id: number): number {
   if (!Number.isSafeInteger(id) || id <= 0) throw new StoreError('INVALID', `invalid run id: ${String(id)}`);
@@ -122,42 +62,6 @@ function checkRecordOfStrings(r: unknown, what: string): Record<string, string> 
     if (typeof v !== 'string') throw new StoreError('INVALID', `${what}.${k} must be a string`);
   }
   return r as Record<string, string>;
-}
-
-/** Opens an existing history read-only; SQLite cannot read a WAL database in place when it cannot create its -shm file. */
-function openReadOnly(path: string, timeout: number): { db: Database.Database; snapshotNote?: string } {
-  if (!existsSync(path)) throw new StoreError('CANNOT_OPEN', `there is no run history at ${path}`);
-  const db = openSqlite(path, { readonly: true, fileMustExist: true, timeout });
-  try {
-    db.prepare('SELECT count(*) FROM sqlite_master').get();
-    return { db };
-  } catch (e) {
-    db.close();
-    if (!/^SQLITE_(CANTOPEN|READONLY)/.test(sqliteCode(e) ?? '')) throw e;
-  }
-  return { db: openSnapshot(path), snapshotNote: snapshotNote(path) };
-}
-
-/** An in-memory copy of the database file, switched to rollback-journal mode (an in-memory database cannot use WAL). */
-function openSnapshot(path: string): Database.Database {
-  const bytes = readFileSync(path);
-  if (bytes.length >= 20) bytes[18] = bytes[19] = 1;
-  return openSqlite(bytes, { readonly: true });
-}
-
-function snapshotNote(path: string): string | undefined {
-  const wal = `${path}-wal`;
-  return existsSync(wal) && statSync(wal).size > 0 ? `changes still in ${wal} are not shown` : undefined;
-}
-
-/** Statements compiled on first use: a read-only open of an older schema never compiles writes it could not run. */
-function lazyStatements<K extends string>(conn: () => Database.Database, sql: Record<K, string>): Record<K, Database.Statement> {
-  const compiled = new Map<K, Database.Statement>();
-  const statements = {} as Record<K, Database.Statement>;
-  for (const key of Object.keys(sql) as K[]) {
-    Object.defineProperty(statements, key, { get: () => compiled.get(key) ?? compiled.set(key, conn().prepare(sql[key])).get(key)! });
-  }
-  return statements;
 }
 
 /**
@@ -188,14 +92,14 @@ export class RunStore {
   private readonly db: Database.Database;
   private readonly host = hostname();
   private readonly now: () => number;
-  private readonly stmts: ReturnType<RunStore['prepare']>;
+  private readonly stmts: ReturnType<typeof runStatements>;
 
   private constructor(path: string, db: Database.Database, options: RunStoreOptions, readOnlyReason: string | null) {
     this.path = path;
     this.db = db;
     this.now = options.now ?? Date.now;
     this.readOnlyReason = readOnlyReason;
-    this.stmts = this.prepare();
+    this.stmts = runStatements(() => this.conn);
     const writable = readOnlyReason === null;
     this.recoveredRunIds = writable && (options.recoverStale ?? true) ? this.recoverStaleRuns() : [];
     this.notices = writable ? this.relocateLegacyArtifacts() : [];
@@ -208,114 +112,9 @@ export class RunStore {
   static open(file: string = defaultDbPath(), options: RunStoreOptions = {}): RunStore {
     const path = resolve(file);
     const access = options.readOnly ? { readOnly: true as const, reason: 'it was opened read-only' } : historyAccess(path, options.canWrite);
-    return access.readOnly ? RunStore.openForReading(path, options, access.reason) : RunStore.openForWriting(path, options);
-  }
-
-  private static openForWriting(path: string, options: RunStoreOptions): RunStore {
-    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    if (!existsSync(path)) {
-      checkDatabaseFolder(path, options.canWrite);
-      try {
-        makeDatabaseFolder(path);
-      } catch (e) {
-        throw new StoreError('CANNOT_OPEN', `cannot create the folder for the run database ${path}: ${(e as Error).message}`, { cause: e });
-      }
-    }
-    let db: Database.Database;
-    try {
-      db = openSqlite(path, { timeout: busyTimeoutMs });
-    } catch (e) {
-      throw new StoreError('CANNOT_OPEN', `cannot open the run database ${path}: ${(e as Error).message}`, { cause: e });
-    }
-    return RunStore.checked(path, db, () => {
-      RunStore.checkBeforeWriting(db, path);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
-      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-      migrate(db);
-      // Another process may have run a newer Clusterbench's migrations in between.
-      const v = userVersion(db);
-      if (v !== SCHEMA_VERSION) throw RunStore.futureVersion(path, v);
-      return new RunStore(path, db, options, null);
-    });
-  }
-
-  private static openForReading(path: string, options: RunStoreOptions, reason: string): RunStore {
-    let opened: ReturnType<typeof openReadOnly>;
-    try {
-      opened = openReadOnly(path, options.busyTimeoutMs ?? 5000);
-    } catch (e) {
-      if (e instanceof StoreError) throw e;
-      throw new StoreError('CANNOT_OPEN', `cannot open the run database ${path}: ${(e as Error).message}`, { cause: e });
-    }
-    const { db, snapshotNote } = opened;
-    return RunStore.checked(path, db, () => {
-      RunStore.checkBeforeWriting(db, path);
-      if (userVersion(db) === 0) throw new StoreError('NOT_A_DATABASE', `${path} is empty: it holds no run history yet`);
-      return new RunStore(path, db, options, snapshotNote ? `${reason} (${snapshotNote})` : reason);
-    });
-  }
-
-  /** Runs the checks of a fresh connection; any failure closes it and becomes a StoreError naming the file. */
-  private static checked(path: string, db: Database.Database, fn: () => RunStore): RunStore {
-    try {
-      return fn();
-    } catch (e) {
-      db.close();
-      if (e instanceof StoreError) throw e;
-      const code = sqliteCode(e);
-      if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-        throw new StoreError('NOT_A_DATABASE', `${path} is not a valid SQLite run database (${(e as Error).message})`, { cause: e });
-      }
-      throw new StoreError('CANNOT_OPEN', `cannot open the run database ${path}: ${(e as Error).message}`, { cause: e });
-    }
-  }
-
-  /** Read-only checks, done before anything (WAL switch, migrations) could modify the file. */
-  private static checkBeforeWriting(db: Database.Database, path: string): void {
-    const version = userVersion(db);
-    if (version > SCHEMA_VERSION) throw RunStore.futureVersion(path, version);
-    const appId = db.pragma('application_id', { simple: true }) as number;
-    // Reading sqlite_master also detects damaged files whose header alone still looks valid.
-    const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").get() as { n: number };
-    if ((appId !== 0 && appId !== APPLICATION_ID) || (version === 0 && tables.n > 0)) {
-      throw new StoreError('FOREIGN_DATABASE', `${path} is an SQLite database that does not belong to Clusterbench; refusing to modify it`);
-    }
-  }
-
-  private static futureVersion(path: string, version: number): StoreError {
-    return new StoreError(
-      'FUTURE_VERSION',
-      `${path} has schema version ${version}, newer than this Clusterbench understands (${SCHEMA_VERSION}); ` +
-        'it was written by a newer version: upgrade Clusterbench or use another database file. The file was not modified.',
-    );
-  }
-
-  private prepare() {
-    return lazyStatements(() => this.conn, {
-      insertRun: `INSERT INTO runs (task, params, seed, dataset, backend, status, started_at, artifacts, owner_pid, owner_host, heartbeat_at)
-         VALUES (@task, @params, @seed, @dataset, @backend, @status, @startedAt, '{}', @pid, @host, @heartbeat)`,
-      getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`,
-      getStatus: 'SELECT status FROM runs WHERE id = ?',
-      getArtifacts: 'SELECT artifacts FROM runs WHERE id = ?',
-      getLosses: 'SELECT epoch, train_loss, val_loss FROM run_losses WHERE run_id = ? ORDER BY epoch',
-      getAssignments: 'SELECT data FROM run_assignments WHERE run_id = ?',
-      upsertLoss: `INSERT INTO run_losses (run_id, epoch, train_loss, val_loss) VALUES (?, ?, ?, ?)
-         ON CONFLICT (run_id, epoch) DO UPDATE SET train_loss = excluded.train_loss, val_loss = excluded.val_loss`,
-      upsertAssignments: 'INSERT INTO run_assignments (run_id, data) VALUES (?, ?) ON CONFLICT (run_id) DO UPDATE SET data = excluded.data',
-      setBackend: 'UPDATE runs SET backend = ? WHERE id = ?',
-      setArtifacts: 'UPDATE runs SET artifacts = ? WHERE id = ?',
-      setStatus: 'UPDATE runs SET status = ? WHERE id = ?',
-      complete: `UPDATE runs SET status = 'completed', error = NULL, ended_at = @endedAt, metrics = @metrics, evaluation = @evaluation,
-           timings = @timings, artifacts = @artifacts WHERE id = @id AND status IN ('queued', 'running')`,
-      end: `UPDATE runs SET status = @status, error = @error, ended_at = @endedAt WHERE id = @id AND status IN ('queued', 'running')`,
-      active: `SELECT id, status, owner_pid, owner_host, heartbeat_at FROM runs WHERE status IN ('queued', 'running')`,
-      owner: 'SELECT id, status, owner_pid, owner_host, heartbeat_at FROM runs WHERE id = ?',
-      heartbeat: `UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status IN ('queued', 'running')`,
-      deleteRun: 'DELETE FROM runs WHERE id = ?',
-      legacyRuns: `SELECT id, started_at, ended_at, artifacts FROM runs WHERE status NOT IN ('queued', 'running') AND instr(artifacts, ?) > 0`,
-    });
+    return access.readOnly
+      ? openForReading(path, options, access.reason, (db, reason) => new RunStore(path, db, options, reason))
+      : openForWriting(path, options, (db) => new RunStore(path, db, options, null));
   }
 
   private get conn(): Database.Database {
@@ -397,21 +196,7 @@ export class RunStore {
    * also beats (at most once per interval), for long loops that report progress without yielding to timers.
    */
   keepAlive(id: number, intervalMs = HEARTBEAT_INTERVAL_MS): { beat: () => void; stop: () => void } {
-    let last = this.now();
-    const beatNow = (): void => {
-      last = this.now();
-      try {
-        this.heartbeat(id);
-      } catch {
-        // A busy or closed database: the next beat tries again; a missed one only brings recovery closer.
-      }
-    };
-    const beat = (): void => {
-      if (this.now() - last >= intervalMs) beatNow();
-    };
-    const timer = setInterval(beatNow, intervalMs);
-    timer.unref?.();
-    return { beat, stop: () => clearInterval(timer) };
+    return beatEvery(() => this.heartbeat(id), this.now, intervalMs);
   }
 
   /** Records one epoch's losses; reporting the same epoch again replaces it. Only for active runs. */
@@ -547,14 +332,9 @@ export class RunStore {
     });
   }
 
-  /**
-   * An active run is stale (its owner is gone) when no owner is recorded (schema 1), its owner has not beaten for
-   * STALE_AFTER_MS on whatever host, or its owner was another process on this host that no longer exists.
-   */
+  /** Whether an active run's owner is gone (see liveness.ts). */
   private isStale(run: OwnerRow): boolean {
-    if (run.owner_pid === null) return true;
-    if (run.heartbeat_at === null || this.now() - run.heartbeat_at > STALE_AFTER_MS) return true;
-    return run.owner_host === this.host && run.owner_pid !== process.pid && !isProcessAlive(run.owner_pid);
+    return isStale(run, this.now(), this.host);
   }
 
   /** Marks failed ('interrupted') every active run whose owner is gone (see isStale). Returns the ids marked. */
@@ -582,27 +362,6 @@ export class RunStore {
   }
 
   private toRecord(row: RunRow): RunRecord {
-    const losses = (this.stmts.getLosses.all(row.id) as LossRow[]).map<EpochLoss>((l) => ({
-      epoch: l.epoch,
-      trainLoss: l.train_loss === null ? Number.NaN : decodeReal(l.train_loss),
-      valLoss: l.val_loss === null ? null : decodeReal(l.val_loss),
-    }));
-    return {
-      id: row.id,
-      task: row.task as TaskName,
-      params: decodeJson<Record<string, unknown>>(row.params),
-      seed: row.seed,
-      backend: row.backend,
-      dataset: decodeJsonOrNull<DatasetInfo>(row.dataset),
-      status: row.status,
-      error: row.error,
-      startedAt: row.started_at,
-      endedAt: row.ended_at,
-      metrics: decodeJsonOrNull<RunResult['metrics']>(row.metrics),
-      evaluation: decodeJsonOrNull<EvaluationReport>(row.evaluation),
-      timings: decodeJsonOrNull<Record<string, number>>(row.timings),
-      artifacts: decodeJson<Record<string, string>>(row.artifacts),
-      losses,
-    };
+    return toRecord(row, this.stmts.getLosses.all(row.id) as LossRow[]);
   }
 }

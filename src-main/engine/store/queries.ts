@@ -1,0 +1,97 @@
+/**
+ * The SQL of the run store and the mapping of its rows to records. Statements are compiled on first use, so that a
+ * read-only open of an older schema never compiles writes it could not run.
+ */
+import type Database from 'better-sqlite3';
+import type { EvaluationReport } from '../metrics/types';
+import { decodeJson, decodeJsonOrNull, decodeReal } from './codec';
+import type { DatasetInfo, EpochLoss, RunRecord, RunResult, RunStatus, TaskName } from './types';
+
+export interface RunRow {
+  id: number;
+  task: string;
+  params: string;
+  seed: number;
+  dataset: string | null;
+  backend: string;
+  status: RunStatus;
+  error: string | null;
+  started_at: string;
+  ended_at: string | null;
+  metrics: string | null;
+  evaluation: string | null;
+  timings: string | null;
+  artifacts: string;
+}
+
+export interface LossRow {
+  epoch: number;
+  train_loss: unknown;
+  val_loss: unknown;
+}
+
+/** The columns of a run record; all exist since schema 1, so read-only opens of older histories can read them. */
+export const RUN_COLUMNS = 'id, task, params, seed, dataset, backend, status, error, started_at, ended_at, metrics, evaluation, timings, artifacts';
+
+/** Statements compiled on first use: a read-only open of an older schema never compiles writes it could not run. */
+function lazyStatements<K extends string>(conn: () => Database.Database, sql: Record<K, string>): Record<K, Database.Statement> {
+  const compiled = new Map<K, Database.Statement>();
+  const statements = {} as Record<K, Database.Statement>;
+  for (const key of Object.keys(sql) as K[]) {
+    Object.defineProperty(statements, key, { get: () => compiled.get(key) ?? compiled.set(key, conn().prepare(sql[key])).get(key)! });
+  }
+  return statements;
+}
+
+/** The store's statements by name (see the top of this file). */
+export function runStatements(conn: () => Database.Database) {
+  return lazyStatements(conn, {
+    insertRun: `INSERT INTO runs (task, params, seed, dataset, backend, status, started_at, artifacts, owner_pid, owner_host, heartbeat_at)
+       VALUES (@task, @params, @seed, @dataset, @backend, @status, @startedAt, '{}', @pid, @host, @heartbeat)`,
+    getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`,
+    getStatus: 'SELECT status FROM runs WHERE id = ?',
+    getArtifacts: 'SELECT artifacts FROM runs WHERE id = ?',
+    getLosses: 'SELECT epoch, train_loss, val_loss FROM run_losses WHERE run_id = ? ORDER BY epoch',
+    getAssignments: 'SELECT data FROM run_assignments WHERE run_id = ?',
+    upsertLoss: `INSERT INTO run_losses (run_id, epoch, train_loss, val_loss) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run_id, epoch) DO UPDATE SET train_loss = excluded.train_loss, val_loss = excluded.val_loss`,
+    upsertAssignments: 'INSERT INTO run_assignments (run_id, data) VALUES (?, ?) ON CONFLICT (run_id) DO UPDATE SET data = excluded.data',
+    setBackend: 'UPDATE runs SET backend = ? WHERE id = ?',
+    setArtifacts: 'UPDATE runs SET artifacts = ? WHERE id = ?',
+    setStatus: 'UPDATE runs SET status = ? WHERE id = ?',
+    complete: `UPDATE runs SET status = 'completed', error = NULL, ended_at = @endedAt, metrics = @metrics, evaluation = @evaluation,
+         timings = @timings, artifacts = @artifacts WHERE id = @id AND status IN ('queued', 'running')`,
+    end: `UPDATE runs SET status = @status, error = @error, ended_at = @endedAt WHERE id = @id AND status IN ('queued', 'running')`,
+    active: `SELECT id, status, owner_pid, owner_host, heartbeat_at FROM runs WHERE status IN ('queued', 'running')`,
+    owner: 'SELECT id, status, owner_pid, owner_host, heartbeat_at FROM runs WHERE id = ?',
+    heartbeat: `UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status IN ('queued', 'running')`,
+    deleteRun: 'DELETE FROM runs WHERE id = ?',
+    legacyRuns: `SELECT id, started_at, ended_at, artifacts FROM runs WHERE status NOT IN ('queued', 'running') AND instr(artifacts, ?) > 0`,
+  });
+}
+
+/** A run row and its loss rows as a RunRecord (without assignments). */
+export function toRecord(row: RunRow, lossRows: LossRow[]): RunRecord {
+  const losses = lossRows.map<EpochLoss>((l) => ({
+    epoch: l.epoch,
+    trainLoss: l.train_loss === null ? Number.NaN : decodeReal(l.train_loss),
+    valLoss: l.val_loss === null ? null : decodeReal(l.val_loss),
+  }));
+  return {
+    id: row.id,
+    task: row.task as TaskName,
+    params: decodeJson<Record<string, unknown>>(row.params),
+    seed: row.seed,
+    backend: row.backend,
+    dataset: decodeJsonOrNull<DatasetInfo>(row.dataset),
+    status: row.status,
+    error: row.error,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    metrics: decodeJsonOrNull<RunResult['metrics']>(row.metrics),
+    evaluation: decodeJsonOrNull<EvaluationReport>(row.evaluation),
+    timings: decodeJsonOrNull<Record<string, number>>(row.timings),
+    artifacts: decodeJson<Record<string, string>>(row.artifacts),
+    losses,
+  };
+}

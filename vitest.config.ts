@@ -24,6 +24,7 @@ const UNIT = [
   'test/kmeans.test.ts',
   'test/linalg.test.ts',
   'test/metrics.test.ts',
+  'test/param-schema.test.ts',
   'test/params.test.ts',
   'test/prereqs.test.ts',
   'test/renderer-api.test.ts',

@@ -61,7 +61,7 @@ export function compileSimdModule(bytes: BufferSource, variant: Variant): WebAss
   try {
     return new WebAssembly.Module(bytes);
   } catch (err) {
-    throw new Error(`${SIMD_MODULE_NAME}, ${variant}-memory variant, does not compile: ${reason(err)}`);
+    throw new Error(`${SIMD_MODULE_NAME}, ${variant}-memory variant, does not compile: ${reason(err)}`, { cause: err });
   }
 }
 

@@ -36,7 +36,6 @@ import { registerWebGPUBackend, releaseWebGPU, webgpuAdapterSummary, webgpuDevic
 export { tf };
 export type { CalibrationEntry, CalibrationKey } from './calibrationCache';
 export { calibrationCachePath } from './calibrationCache';
-export { MAX_WASM_THREADS, WASM_THREADS_ENV, parseWasmThreads } from './wasmThreads';
 
 export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export type ConcreteBackendName = Exclude<BackendName, 'auto'>;
@@ -82,7 +81,8 @@ let wasmThreadsSetting: number | undefined;
 
 /**
  * The wasm backend's thread count from now on (the CLI's --wasm-threads); undefined: CLUSTERBENCH_WASM_THREADS,
- * else one per core. A wasm backend already running with another count is restarted on its next activation.
+ * else one per core. A wasm backend already running with another count is restarted on its next activation (its
+ * tensors are lost: set this before creating any).
  */
 export function setWasmThreads(threads: number | undefined): void {
   wasmThreadsSetting = threads === undefined ? undefined : parseWasmThreads(threads, 'the wasm thread count');

@@ -37,7 +37,19 @@ import {
 import type { EpochEvent } from '../src-main/engine/models/trainer';
 import type { ImageSet } from '../src-main/engine/types';
 import { countGpuWork, countsBetween, type GpuCounts } from './gpuCounters';
-import { choice, int, intList, list, parseFlags, ReferenceFailure, referenceScript, referenceSkipped, runReference, table, TORCH } from './harness';
+import {
+  choice,
+  int,
+  intList,
+  list,
+  parseFlags,
+  ReferenceFailure,
+  referenceScript,
+  referenceSkipped,
+  runReference,
+  table,
+  TORCH,
+} from './harness';
 
 const REFERENCE = referenceScript('torch_ae.py');
 const MODELS = ['conv', 'dense'] as const;
@@ -69,7 +81,17 @@ const USAGE =
 export function parseAeArgs(args: string[]): Options {
   return parseFlags<Options>(
     args,
-    { model: 'conv', n: 4096, epochs: 2, wasmThreads: [defaultWasmThreads()], cpuBatches: 1, json: false, profile: false, profileSteps: 5, reference: true },
+    {
+      model: 'conv',
+      n: 4096,
+      epochs: 2,
+      wasmThreads: [defaultWasmThreads()],
+      cpuBatches: 1,
+      json: false,
+      profile: false,
+      profileSteps: 5,
+      reference: true,
+    },
     {
       '--model': (o, v, f) => (o.model = choice(f, v(), MODELS)),
       '--n': (o, v, f) => (o.n = int(f, v(), 1)),
@@ -112,7 +134,14 @@ interface TrainableModel {
   dispose(): void;
 }
 
-const trainParams = (epochs: number, batchSize: number, learningRate: number) => ({ epochs, batchSize, learningRate, valSplit: 0, patience: null, seed: 0 });
+const trainParams = (epochs: number, batchSize: number, learningRate: number) => ({
+  epochs,
+  batchSize,
+  learningRate,
+  valSplit: 0,
+  patience: null,
+  seed: 0,
+});
 
 const CONV: BenchModel = {
   name: 'conv',
@@ -129,7 +158,8 @@ const CONV: BenchModel = {
           const images = tf.reshape(x, [-1, 28, 28, 1]);
           return binaryCrossEntropy(images, ae.apply(images, { training: true }) as tf.Tensor);
         }),
-      train: async (images, epochs, batch, onEpoch) => void (await trainAutoencoder(model, images, trainParams(epochs, batch, CONV.learningRate), { onEpoch })),
+      train: async (images, epochs, batch, onEpoch) =>
+        void (await trainAutoencoder(model, images, trainParams(epochs, batch, CONV.learningRate), { onEpoch })),
       dispose: () => ae.dispose(),
     };
   },
@@ -146,7 +176,12 @@ const DENSE: BenchModel = {
       vars: model.autoencoder.trainableWeights.map((w) => w.read() as tf.Variable),
       loss: (x) => denseReconstructionLoss(model, x),
       train: async (images, epochs, batch, onEpoch) =>
-        void (await trainDenseAutoencoder(model, { data: images.images, rows: images.count, cols: 784 }, trainParams(epochs, batch, DENSE.learningRate), { onEpoch })),
+        void (await trainDenseAutoencoder(
+          model,
+          { data: images.images, rows: images.count, cols: 784 },
+          trainParams(epochs, batch, DENSE.learningRate),
+          { onEpoch },
+        )),
       dispose: () => model.autoencoder.dispose(),
     };
   },
@@ -176,7 +211,15 @@ function firstImages(set: ImageSet, n: number): ImageSet {
  * One warm-up epoch, then `epochs` timed ones; the best epoch's rate (like the reference's max over epochs ≥ 2).
  * On webgpu, the compute dispatches of the timed epochs are counted (per step: their mean).
  */
-async function measureTraining(model: BenchModel, backend: BenchBackend, images: ImageSet, batch: number, epochs: number, say: Say, threads?: number): Promise<Measured> {
+async function measureTraining(
+  model: BenchModel,
+  backend: BenchBackend,
+  images: ImageSet,
+  batch: number,
+  epochs: number,
+  say: Say,
+  threads?: number,
+): Promise<Measured> {
   const label = threads === undefined ? backend : `${backend} ×${threads}`;
   const trainable = model.build();
   const rates: number[] = [];
@@ -187,7 +230,9 @@ async function measureTraining(model: BenchModel, backend: BenchBackend, images:
     await trainable.train(images, epochs + 1, batch, (e) => {
       if (e.epoch > 1) rates.push(e.imagesPerSec);
       loss = e.trainLoss;
-      say(`  ${label}: epoch ${e.epoch}${e.epoch === 1 ? ' (warm-up)' : ''} ${e.imagesPerSec.toFixed(0)} images/s, loss ${e.trainLoss.toFixed(4)}`);
+      say(
+        `  ${label}: epoch ${e.epoch}${e.epoch === 1 ? ' (warm-up)' : ''} ${e.imagesPerSec.toFixed(0)} images/s, loss ${e.trainLoss.toFixed(4)}`,
+      );
       // counting starts right after the warm-up epoch's loss was read back (no command encoder open)
       if (e.epoch === 1 && backend === 'webgpu') counter = countGpuWork(gpuDevice());
     });
@@ -229,7 +274,12 @@ async function measureCpu(model: BenchModel, images: ImageSet, batch: number, ba
       best = Math.max(best, rate);
       say(`  cpu: batch ${b + 1}/${batches} ${rate.toFixed(1)} images/s`);
     }
-    return { backend: 'cpu', imagesPerSecond: Math.round(best * 10) / 10, loss, note: `best of ${batches} batch(es) after a warm-up batch` };
+    return {
+      backend: 'cpu',
+      imagesPerSecond: Math.round(best * 10) / 10,
+      loss,
+      note: `best of ${batches} batch(es) after a warm-up batch`,
+    };
   } finally {
     optimizer.dispose();
     trainable.dispose();
@@ -251,7 +301,12 @@ interface StepProfile {
 }
 
 /** One training step as optimizer.minimize does it (variableGrads, then applyGradients), counted by phase. */
-async function profiledStep(trainable: TrainableModel, optimizer: tf.Optimizer, x: tf.Tensor2D, counter: ReturnType<typeof countGpuWork>): Promise<StepProfile> {
+async function profiledStep(
+  trainable: TrainableModel,
+  optimizer: tf.Optimizer,
+  x: tf.Tensor2D,
+  counter: ReturnType<typeof countGpuWork>,
+): Promise<StepProfile> {
   const t0 = performance.now();
   const start = counter.snapshot();
   let forwardEnd = start;
@@ -314,20 +369,35 @@ function sayWebgpuProfile(profiles: StepProfile[], batch: number, say: Say): voi
   const hostMs = per((p) => p.hostMs);
   const queuedSubmitMs = per((p) => PHASES.slice(0, 3).reduce((s, ph) => s + p[ph].submitMs, 0));
   say(`\nwebgpu: one training step (batch ${batch}), mean of ${profiles.length} steps after 2 warm-up steps`);
-  say(`  dispatches ${dispatches.toFixed(0)}, submits ${perStep('submits').toFixed(1)}, readbacks (mapAsync) ${perStep('readbacks').toFixed(1)}, buffer writes ${perStep('writeBuffers').toFixed(1)}`);
-  say(`  created per step: buffers ${perStep('bufferCreations').toFixed(1)}, bind groups ${perStep('bindGroupCreations').toFixed(1)}, pipelines ${perStep('pipelineCreations').toFixed(1)}`);
+  say(
+    `  dispatches ${dispatches.toFixed(0)}, submits ${perStep('submits').toFixed(1)}, readbacks (mapAsync) ${perStep('readbacks').toFixed(1)}, buffer writes ${perStep('writeBuffers').toFixed(1)}`,
+  );
+  say(
+    `  created per step: buffers ${perStep('bufferCreations').toFixed(1)}, bind groups ${perStep('bindGroupCreations').toFixed(1)}, pipelines ${perStep('pipelineCreations').toFixed(1)}`,
+  );
   say(
     `  host time until the step is queued: ${hostMs.toFixed(1)} ms, of which ${queuedSubmitMs.toFixed(1)} ms inside queue.submit ` +
       `(a software or OpenGL adapter runs the work there); the rest, ${((1000 * (hostMs - queuedSubmitMs)) / dispatches).toFixed(0)} µs per dispatch, is tfjs and Dawn on the host`,
   );
   say(`  the whole step with the loss readback: ${per((p) => p.totalMs).toFixed(1)} ms`);
-  const rows = PHASES.map((phase) => [phase, ...(['dispatches', 'bindGroupCreations', 'bufferCreations', 'submits', 'readbacks'] as const).map((k) => per((p) => p[phase][k]).toFixed(0))]);
+  const rows = PHASES.map((phase) => [
+    phase,
+    ...(['dispatches', 'bindGroupCreations', 'bufferCreations', 'submits', 'readbacks'] as const).map((k) =>
+      per((p) => p[phase][k]).toFixed(0),
+    ),
+  ]);
   say(table(['phase', 'dispatches', 'bind groups', 'buffers', 'submits', 'readbacks'], rows));
   for (const phase of PHASES) {
     const programs = new Map<string, number>();
-    for (const p of profiles) for (const [name, n] of Object.entries(p[phase].byProgram)) programs.set(name, (programs.get(name) ?? 0) + n / profiles.length);
+    for (const p of profiles)
+      for (const [name, n] of Object.entries(p[phase].byProgram)) programs.set(name, (programs.get(name) ?? 0) + n / profiles.length);
     if (programs.size === 0) continue;
-    say(`  ${phase}: ${[...programs].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name.replace(/Program$/, '')} ${n.toFixed(0)}`).join(', ')}`);
+    say(
+      `  ${phase}: ${[...programs]
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, n]) => `${name.replace(/Program$/, '')} ${n.toFixed(0)}`)
+        .join(', ')}`,
+    );
   }
 }
 
@@ -365,7 +435,12 @@ async function profileWasm(model: BenchModel, images: ImageSet, batch: number, s
     });
     say(`\nwasm kernels of one training step (batch ${batch}, minimum of 5 profiled steps): ${total.toFixed(1)} ms`);
     const rows = [...byKernel].sort((p, q) => q[1].ms - p[1].ms).slice(0, 14);
-    say(table(['kernel', 'ms', 'share', 'calls'], rows.map(([name, a]) => [name, a.ms.toFixed(2), `${((100 * a.ms) / total).toFixed(0)}%`, String(a.calls)])));
+    say(
+      table(
+        ['kernel', 'ms', 'share', 'calls'],
+        rows.map(([name, a]) => [name, a.ms.toFixed(2), `${((100 * a.ms) / total).toFixed(0)}%`, String(a.calls)]),
+      ),
+    );
   } finally {
     tf.dispose(x);
     optimizer.dispose();
@@ -392,11 +467,30 @@ interface Reference {
 }
 
 /** PyTorch on the same images: on CUDA when there is one (once), else once per wasm thread count. */
-async function runTorch(model: ModelName, n: number, batch: number, threadCounts: number[], dataDir: string, say: Say): Promise<Reference[]> {
+async function runTorch(
+  model: ModelName,
+  n: number,
+  batch: number,
+  threadCounts: number[],
+  dataDir: string,
+  say: Say,
+): Promise<Reference[]> {
   const out: Reference[] = [];
   for (const threads of [...new Set(threadCounts)].sort((a, b) => b - a)) {
     try {
-      const r = await runReference<TorchResult>(REFERENCE, [], { MODEL: model, N: String(n), BATCH: String(batch), THREADS: String(threads), OMP_NUM_THREADS: String(threads), FMNIST_DIR: dataDir }, say);
+      const r = await runReference<TorchResult>(
+        REFERENCE,
+        [],
+        {
+          MODEL: model,
+          N: String(n),
+          BATCH: String(batch),
+          THREADS: String(threads),
+          OMP_NUM_THREADS: String(threads),
+          FMNIST_DIR: dataDir,
+        },
+        say,
+      );
       say(`  torch (${r.device_name}): ${r.img_per_s} images/s, loss ${r.loss}, ${r.params.toLocaleString('en')} parameters`);
       out.push({ name: 'PyTorch', device: r.device_name, imagesPerSecond: r.img_per_s, threads: r.threads });
       if (r.device === 'cuda') break;
@@ -415,7 +509,11 @@ async function chooseBackends(o: Options, say: Say): Promise<BenchBackend[]> {
   if (o.backends) return o.backends;
   const adapter = await webgpuAdapterSummary();
   if (adapter && !adapter.software) return ['wasm', 'webgpu'];
-  say(adapter ? `(webgpu left out: ${adapter.name} is a software adapter; --backends wasm,webgpu times it anyway)` : '(webgpu left out: no adapter)');
+  say(
+    adapter
+      ? `(webgpu left out: ${adapter.name} is a software adapter; --backends wasm,webgpu times it anyway)`
+      : '(webgpu left out: no adapter)',
+  );
   return ['wasm'];
 }
 
@@ -456,7 +554,16 @@ function sayResults(results: Measured[], references: Reference[], say: Say): voi
       r.note,
     ];
   });
-  for (const t of references) rows.push([`PyTorch`, t.device.startsWith('CPU') ? String(t.threads) : '', String(t.imagesPerSecond), '1.00×', '', '', `${t.device}, best of epochs 2–3`]);
+  for (const t of references)
+    rows.push([
+      `PyTorch`,
+      t.device.startsWith('CPU') ? String(t.threads) : '',
+      String(t.imagesPerSecond),
+      '1.00×',
+      '',
+      '',
+      `${t.device}, best of epochs 2–3`,
+    ]);
   say(`\n${table(['backend', 'threads', 'images/s', 'vs PyTorch', 'dispatches/step', 'loss', 'measured'], rows)}`);
 }
 

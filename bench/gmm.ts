@@ -228,7 +228,9 @@ export async function benchGmm(args: string[]): Promise<void> {
     features = await ownPca(o);
   } else {
     dumpDir = o.saveFeatures ?? mkdtempSync(join(tmpdir(), 'cb-gmm-bench-'));
-    process.stdout.write(`running scikit-learn reference (${REFERENCE}: PCA, dump, GaussianMixture fit; OMP_NUM_THREADS=${cpus().length})…\n`);
+    process.stdout.write(
+      `running scikit-learn reference (${REFERENCE}: PCA, dump, GaussianMixture fit; OMP_NUM_THREADS=${cpus().length})…\n`,
+    );
     try {
       ref = await runSklearn(o, dumpDir, true);
       features = readDump(dumpDir, o.dims);
@@ -251,19 +253,23 @@ export async function benchGmm(args: string[]): Promise<void> {
   }
 
   // Warm-up (kernel setup) on a small slice, not billed to the timed fits.
-  await new GaussianMixture({ k: 2, maxIter: 2, initParams: 'random' }).fit({ data: Ztr.data.subarray(0, 2000 * Ztr.cols), rows: 2000, cols: Ztr.cols });
+  await new GaussianMixture({ k: 2, maxIter: 2, initParams: 'random' }).fit({
+    data: Ztr.data.subarray(0, 2000 * Ztr.cols),
+    rows: 2000,
+    cols: Ztr.cols,
+  });
 
   const ours: OurResult[] = [];
   for (const variant of o.variants) {
     if (variant === 'same' && !features.initLabels) {
-      process.stdout.write('  ours [same]: skipped (needs the reference dump of sklearn\'s initial labels)\n');
+      process.stdout.write("  ours [same]: skipped (needs the reference dump of sklearn's initial labels)\n");
       continue;
     }
     process.stdout.write(`  ours [${variant}]: fitting…\n`);
     const r = await fitOurs(o, features, variant);
     ours.push(r);
     process.stdout.write(
-      `  ours [${variant}]: fit ${r.fitS.toFixed(2)} s (${r.iters} iterations, ${((r.fitS - r.initS) / Math.max(1, r.iters - 1) * 1000).toFixed(0)} ms/iter, ` +
+      `  ours [${variant}]: fit ${r.fitS.toFixed(2)} s (${r.iters} iterations, ${(((r.fitS - r.initS) / Math.max(1, r.iters - 1)) * 1000).toFixed(0)} ms/iter, ` +
         `first iteration incl. init ${r.initS.toFixed(2)} s), converged ${r.converged}, lower bound ${r.lowerBound.toFixed(4)}, test acc ${r.testAcc.toFixed(4)}\n`,
     );
   }
@@ -271,7 +277,16 @@ export async function benchGmm(args: string[]): Promise<void> {
 
   const refPerIter = ref?.fit_s !== undefined && ref.iters ? ref.fit_s / ref.iters : undefined;
   const rows: string[][] = [];
-  if (ref) rows.push(['sklearn', fmt(ref.fit_s, 2), '—', String(ref.iters), fmt(refPerIter !== undefined ? refPerIter * 1000 : undefined, 0), fmt(ref.lower_bound, 4), fmt(ref.test_acc, 4)]);
+  if (ref)
+    rows.push([
+      'sklearn',
+      fmt(ref.fit_s, 2),
+      '—',
+      String(ref.iters),
+      fmt(refPerIter !== undefined ? refPerIter * 1000 : undefined, 0),
+      fmt(ref.lower_bound, 4),
+      fmt(ref.test_acc, 4),
+    ]);
   for (const r of ours) {
     rows.push([
       `ours [${r.variant}]`,

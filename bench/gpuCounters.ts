@@ -64,7 +64,12 @@ export function countsBetween(earlier: GpuCounts, later: GpuCounts): GpuCounts {
 type Method = (...args: unknown[]) => unknown;
 
 /** Replaces `target[name]` by a wrapper that calls `before` first; returns the undo. */
-function wrapMethod(target: object, name: string, before: (self: unknown, args: unknown[]) => void, after?: (result: unknown) => unknown): () => void {
+function wrapMethod(
+  target: object,
+  name: string,
+  before: (self: unknown, args: unknown[]) => void,
+  after?: (result: unknown) => unknown,
+): () => void {
   const holder = target as Record<string, unknown>;
   const hadOwn = Object.hasOwn(holder, name);
   const original = holder[name] as Method;
@@ -122,13 +127,23 @@ export function countGpuWork(device: GPUDevice): GpuCounter {
     return pass;
   };
   const wrapEncoder = (encoder: GPUCommandEncoder): GPUCommandEncoder => {
-    wrapMethod(encoder, 'beginComputePass', () => undefined, (pass) => wrapPass(pass as GPUComputePassEncoder));
+    wrapMethod(
+      encoder,
+      'beginComputePass',
+      () => undefined,
+      (pass) => wrapPass(pass as GPUComputePassEncoder),
+    );
     wrapMethod(encoder, 'copyBufferToBuffer', count('copies'));
     return encoder;
   };
 
   undo.push(
-    wrapMethod(device, 'createCommandEncoder', () => undefined, (encoder) => (counting ? wrapEncoder(encoder as GPUCommandEncoder) : encoder)),
+    wrapMethod(
+      device,
+      'createCommandEncoder',
+      () => undefined,
+      (encoder) => (counting ? wrapEncoder(encoder as GPUCommandEncoder) : encoder),
+    ),
     wrapMethod(device, 'createBuffer', count('bufferCreations')),
     wrapMethod(device, 'createBindGroup', count('bindGroupCreations')),
     wrapMethod(device, 'createComputePipeline', count('pipelineCreations')),

@@ -54,13 +54,17 @@ export function number(flag: string, v: string | undefined, min: number, { exclu
 
 /** One of `allowed`; else throws `<flag> expects one of a, b, c, got <v>`. */
 export function choice<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T {
-  if (v === undefined || !(allowed as readonly string[]).includes(v)) throw new Error(`${flag} expects one of ${allowed.join(', ')}, got ${v ?? 'nothing'}`);
+  if (v === undefined || !(allowed as readonly string[]).includes(v))
+    throw new Error(`${flag} expects one of ${allowed.join(', ')}, got ${v ?? 'nothing'}`);
   return v as T;
 }
 
 /** The non-empty items of a comma-separated list, trimmed. */
 export function list(v: string | undefined): string[] {
-  return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** A comma-separated list of integers ≥ `min` (each checked by `int`); an empty list throws `emptyMessage`. */

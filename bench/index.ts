@@ -16,7 +16,9 @@ if (!load) {
   process.exitCode = 2;
 } else {
   try {
-    await (await load())(args);
+    await (
+      await load()
+    )(args);
   } catch (error) {
     // One clear line, not a stack trace through tfjs-wasm's minified module (its exception handler rethrows).
     process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -100,7 +100,11 @@ export async function benchKmeans(args: string[]): Promise<void> {
   );
 
   // Warm-up: kernel setup / backend compilation should not be billed to the first seed.
-  await new KMeans({ k: 10, nInit: 1, maxIter: 2, seed: 0 }).fit({ data: Xtr.data.subarray(0, 1000 * Xtr.cols), rows: Math.min(1000, Xtr.rows), cols: Xtr.cols });
+  await new KMeans({ k: 10, nInit: 1, maxIter: 2, seed: 0 }).fit({
+    data: Xtr.data.subarray(0, 1000 * Xtr.cols),
+    rows: Math.min(1000, Xtr.rows),
+    cols: Xtr.cols,
+  });
 
   const ours: OurResult[] = [];
   for (const seed of o.seeds) {
@@ -172,7 +176,19 @@ export async function benchKmeans(args: string[]): Promise<void> {
   process.stdout.write(
     `\nk-means on Fashion-MNIST (train ${Xtr.rows}, test ${Xte.rows}, k=10, nInit=${o.nInit}); ours on ${backend}, sklearn ${ref ? 'with OMP_NUM_THREADS=2' : 'not run'}\n` +
       table(
-        ['seed', 'ours fit s', 'sklearn s', 'ratio', 'ours inertia', 'sklearn inertia', 'Δ inertia', 'n_iter o/s', 'test acc o/s', 'NMI o/s', 'ARI o/s'],
+        [
+          'seed',
+          'ours fit s',
+          'sklearn s',
+          'ratio',
+          'ours inertia',
+          'sklearn inertia',
+          'Δ inertia',
+          'n_iter o/s',
+          'test acc o/s',
+          'NMI o/s',
+          'ARI o/s',
+        ],
         rows,
       ) +
       '\n',

@@ -53,8 +53,17 @@ function parseArgs(args: string[]): Options {
   return parseFlags<Options>(
     args,
     {
-      seeds: [0, 1, 2], epochs: N2D_DEFAULT_EPOCHS, backend: 'wasm', batch: 256, lr: 1e-3, umapEpochs: null, umapInit: 'spectral', gmmNInit: 1,
-      protocol: 'transductive', map2d: 'umap', keep: false,
+      seeds: [0, 1, 2],
+      epochs: N2D_DEFAULT_EPOCHS,
+      backend: 'wasm',
+      batch: 256,
+      lr: 1e-3,
+      umapEpochs: null,
+      umapInit: 'spectral',
+      gmmNInit: 1,
+      protocol: 'transductive',
+      map2d: 'umap',
+      keep: false,
     },
     {
       '--seeds': (o, v, f) => (o.seeds = intList(f, v(), 0, '--seeds expects a comma-separated list, e.g. 0,1,2')),
@@ -89,8 +98,18 @@ interface SeedResult {
 }
 
 const STAGES: [string, string][] = [
-  ['loadMs', 'load'], ['trainMs', 'train AE'], ['encodeMs', 'encode'], ['umapMs', 'UMAP'], ['umapKnnMs', '  kNN'], ['umapGraphMs', '  graph'],
-  ['umapInitMs', '  init'], ['umapOptimizeMs', '  layout'], ['fitMs', 'GMM fit'], ['evalMs', 'GMM predict'], ['mapMs', '2-D map'], ['totalMs', 'total'],
+  ['loadMs', 'load'],
+  ['trainMs', 'train AE'],
+  ['encodeMs', 'encode'],
+  ['umapMs', 'UMAP'],
+  ['umapKnnMs', '  kNN'],
+  ['umapGraphMs', '  graph'],
+  ['umapInitMs', '  init'],
+  ['umapOptimizeMs', '  layout'],
+  ['fitMs', 'GMM fit'],
+  ['evalMs', 'GMM predict'],
+  ['mapMs', '2-D map'],
+  ['totalMs', 'total'],
 ];
 
 export async function benchN2d(args: string[]): Promise<void> {
@@ -99,31 +118,56 @@ export async function benchN2d(args: string[]): Promise<void> {
   const store = RunStore.open(join(home, 'runs.sqlite'));
   const results: SeedResult[] = [];
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  log(`n2d bench: seeds ${o.seeds.join(', ')}, ${o.epochs} AE epochs (batch ${o.batch}, lr ${o.lr}), ${o.protocol}, backend ${o.backend}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`);
+  log(
+    `n2d bench: seeds ${o.seeds.join(', ')}, ${o.epochs} AE epochs (batch ${o.batch}, lr ${o.lr}), ${o.protocol}, backend ${o.backend}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`,
+  );
   try {
     for (const seed of o.seeds) {
       let lastPhase = '';
       const started = performance.now();
       const run = await runExperiment(
         {
-          task: 'n2d', seed, epochs: o.epochs, batchSize: o.batch, learningRate: o.lr, backend: o.backend, umapEpochs: o.umapEpochs,
-          umapInit: o.umapInit, gmmNInit: o.gmmNInit, protocol: o.protocol, map2d: o.map2d,
-          ...(o.trainLimit !== undefined ? { trainLimit: o.trainLimit } : {}), ...(o.testLimit !== undefined ? { testLimit: o.testLimit } : {}),
+          task: 'n2d',
+          seed,
+          epochs: o.epochs,
+          batchSize: o.batch,
+          learningRate: o.lr,
+          backend: o.backend,
+          umapEpochs: o.umapEpochs,
+          umapInit: o.umapInit,
+          gmmNInit: o.gmmNInit,
+          protocol: o.protocol,
+          map2d: o.map2d,
+          ...(o.trainLimit !== undefined ? { trainLimit: o.trainLimit } : {}),
+          ...(o.testLimit !== undefined ? { testLimit: o.testLimit } : {}),
         },
         {
-          store, dataDir: o.dataDir,
+          store,
+          dataDir: o.dataDir,
           onProgress: (e) => {
             const t = ((performance.now() - started) / 1000).toFixed(0).padStart(4);
-            if (e.phase === 'epoch') log(`[seed ${seed} ${t}s] epoch ${String(e.epoch)}/${String(e.epochs)} loss ${Number(e.trainLoss).toFixed(5)} (${Number(e.imagesPerSec).toFixed(0)} images/s)`);
-            else if (e.phase !== lastPhase && e.phase !== 'train' && e.phase !== 'epoch') log(`[seed ${seed} ${t}s] ${e.phase}${e.message ? `: ${String(e.message)}` : ''}`);
+            if (e.phase === 'epoch')
+              log(
+                `[seed ${seed} ${t}s] epoch ${String(e.epoch)}/${String(e.epochs)} loss ${Number(e.trainLoss).toFixed(5)} (${Number(e.imagesPerSec).toFixed(0)} images/s)`,
+              );
+            else if (e.phase !== lastPhase && e.phase !== 'train' && e.phase !== 'epoch')
+              log(`[seed ${seed} ${t}s] ${e.phase}${e.message ? `: ${String(e.message)}` : ''}`);
             lastPhase = e.phase;
           },
         },
       );
       const m = run.metrics!;
-      const stages = Object.fromEntries(STAGES.filter(([key]) => run.timings?.[key] !== undefined).map(([key]) => [key, run.timings![key] / 1000]));
+      const stages = Object.fromEntries(
+        STAGES.filter(([key]) => run.timings?.[key] !== undefined).map(([key]) => [key, run.timings![key] / 1000]),
+      );
       const r: SeedResult = {
-        seed, accuracy: m.accuracy, nmi: m.nmi, ari: m.ari, finalTrainLoss: m.finalTrainLoss ?? NaN, trainImagesPerSec: m.trainImagesPerSec ?? NaN, stages,
+        seed,
+        accuracy: m.accuracy,
+        nmi: m.nmi,
+        ari: m.ari,
+        finalTrainLoss: m.finalTrainLoss ?? NaN,
+        trainImagesPerSec: m.trainImagesPerSec ?? NaN,
+        stages,
       };
       results.push(r);
       log(`[seed ${seed}] accuracy ${fmt(r.accuracy)}  NMI ${fmt(r.nmi)}  ARI ${fmt(r.ari)}  total ${fmt(stages.totalMs ?? NaN, 0)} s`);
@@ -136,22 +180,46 @@ export async function benchN2d(args: string[]): Promise<void> {
 
   const backend = activeBackendInfo();
   const lines: string[] = [];
-  lines.push(`N2D preset on Fashion-MNIST — ${o.epochs} autoencoder epochs, ${o.protocol}, ${backend?.name ?? o.backend} (${backend?.device ?? '?'})`);
+  lines.push(
+    `N2D preset on Fashion-MNIST — ${o.epochs} autoencoder epochs, ${o.protocol}, ${backend?.name ?? o.backend} (${backend?.device ?? '?'})`,
+  );
   lines.push('');
   const head = ['seed', 'accuracy', 'NMI', 'ARI', 'AE loss', ...STAGES.map(([, label]) => label.trim() + ' s')];
   lines.push(head.join(' | '));
   lines.push(head.map(() => '---').join(' | '));
   for (const r of results) {
-    lines.push([String(r.seed), fmt(r.accuracy), fmt(r.nmi), fmt(r.ari), fmt(r.finalTrainLoss, 5), ...STAGES.map(([key]) => fmt(r.stages[key] ?? NaN, 1))].join(' | '));
+    lines.push(
+      [
+        String(r.seed),
+        fmt(r.accuracy),
+        fmt(r.nmi),
+        fmt(r.ari),
+        fmt(r.finalTrainLoss, 5),
+        ...STAGES.map(([key]) => fmt(r.stages[key] ?? NaN, 1)),
+      ].join(' | '),
+    );
   }
   const col = (f: (r: SeedResult) => number) => results.map(f);
   const ms = (f: (r: SeedResult) => number, d = 3) => `${fmt(mean(col(f)), d)} ± ${fmt(sd(col(f)), d)}`;
-  lines.push(['mean ± sd', ms((r) => r.accuracy), ms((r) => r.nmi), ms((r) => r.ari), ms((r) => r.finalTrainLoss, 5), ...STAGES.map(([key]) => ms((r) => r.stages[key] ?? NaN, 1))].join(' | '));
+  lines.push(
+    [
+      'mean ± sd',
+      ms((r) => r.accuracy),
+      ms((r) => r.nmi),
+      ms((r) => r.ari),
+      ms((r) => r.finalTrainLoss, 5),
+      ...STAGES.map(([key]) => ms((r) => r.stages[key] ?? NaN, 1)),
+    ].join(' | '),
+  );
   const accuracy = mean(col((r) => r.accuracy));
   const worstTotal = Math.max(...col((r) => r.stages.totalMs ?? NaN));
   lines.push('');
-  lines.push(`target mean test accuracy ≥ ${TARGET_ACCURACY}: ${fmt(accuracy)} — ${accuracy >= TARGET_ACCURACY ? 'reached' : 'NOT reached'}`);
-  lines.push(`target whole pipeline ≤ ${TARGET_SECONDS / 60} min: slowest seed ${fmt(worstTotal / 60, 1)} min — ${worstTotal <= TARGET_SECONDS ? 'reached' : 'NOT reached'}`);
+  lines.push(
+    `target mean test accuracy ≥ ${TARGET_ACCURACY}: ${fmt(accuracy)} — ${accuracy >= TARGET_ACCURACY ? 'reached' : 'NOT reached'}`,
+  );
+  lines.push(
+    `target whole pipeline ≤ ${TARGET_SECONDS / 60} min: slowest seed ${fmt(worstTotal / 60, 1)} min — ${worstTotal <= TARGET_SECONDS ? 'reached' : 'NOT reached'}`,
+  );
   lines.push('(N2D paper: 0.672 accuracy / 0.684 NMI after 1000 autoencoder epochs, evaluated on all 70k images)');
   process.stdout.write(`${lines.join('\n')}\n`);
   if (o.json) writeFileSync(o.json, JSON.stringify({ options: o, backend, results, meanAccuracy: accuracy }, null, 2));

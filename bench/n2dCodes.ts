@@ -52,13 +52,27 @@ function parseArgs(args: string[]): Options {
     flagArgs,
     { files, dims: 10, gmmSeeds: 5, umapNeighbors: 20, umapEpochs: null, umapSeed: null },
     {
-      '--dims': (o, v, f) => { o.dims = int(f, v(), 1); },
-      '--gmm-seeds': (o, v, f) => { o.gmmSeeds = int(f, v(), 1); },
-      '--umap-neighbors': (o, v, f) => { o.umapNeighbors = int(f, v(), 2); },
-      '--umap-epochs': (o, v, f) => { o.umapEpochs = int(f, v(), 1); },
-      '--umap-seed': (o, v, f) => { o.umapSeed = int(f, v(), 0); },
-      '--save-embedding': (o, v) => { o.saveEmbedding = v(); },
-      '--data': (o, v) => { o.dataDir = v(); },
+      '--dims': (o, v, f) => {
+        o.dims = int(f, v(), 1);
+      },
+      '--gmm-seeds': (o, v, f) => {
+        o.gmmSeeds = int(f, v(), 1);
+      },
+      '--umap-neighbors': (o, v, f) => {
+        o.umapNeighbors = int(f, v(), 2);
+      },
+      '--umap-epochs': (o, v, f) => {
+        o.umapEpochs = int(f, v(), 1);
+      },
+      '--umap-seed': (o, v, f) => {
+        o.umapSeed = int(f, v(), 0);
+      },
+      '--save-embedding': (o, v) => {
+        o.saveEmbedding = v();
+      },
+      '--data': (o, v) => {
+        o.dataDir = v();
+      },
     },
     USAGE,
   );
@@ -86,9 +100,11 @@ const aligned = (bytes: Buffer): ArrayBuffer => bytes.buffer.slice(bytes.byteOff
 export function readCodes(file: string, dims: number, rows: number): Matrix {
   if (!file.endsWith('.f16') && !file.endsWith('.f32')) throw new Error(`${file}: expected a .f16 or .f32 file`);
   const bytes = readFileSync(file);
-  if (bytes.length % (file.endsWith('.f16') ? 2 : 4) !== 0) throw new Error(`${file}: ${bytes.length} bytes is not a whole number of values`);
+  if (bytes.length % (file.endsWith('.f16') ? 2 : 4) !== 0)
+    throw new Error(`${file}: ${bytes.length} bytes is not a whole number of values`);
   const data = file.endsWith('.f16') ? halfToFloat(bytes) : new Float32Array(aligned(bytes));
-  if (data.length !== rows * dims) throw new Error(`${file}: ${data.length} values, expected ${rows} rows × ${dims} (--dims) = ${rows * dims}`);
+  if (data.length !== rows * dims)
+    throw new Error(`${file}: ${data.length} values, expected ${rows} rows × ${dims} (--dims) = ${rows * dims}`);
   if (!data.every(Number.isFinite)) throw new Error(`${file}: holds non-finite values`);
   return { data, rows, cols: dims };
 }
@@ -127,10 +143,17 @@ export async function benchN2dCodes(args: string[]): Promise<void> {
     const accuracies = gmm.map((g) => g.accuracy);
     const byLowerBound = gmm.reduce((a, b) => (b.lowerBound > a.lowerBound ? b : a));
     rows.push([
-      basename(file), fmt(mean(accuracies)), `${fmt(Math.min(...accuracies))}–${fmt(Math.max(...accuracies))}`, fmt(mean(gmm.map((g) => g.nmi))),
-      fmt(byLowerBound.accuracy), fmt(km.accuracy), fmt(umapSeconds, 0),
+      basename(file),
+      fmt(mean(accuracies)),
+      `${fmt(Math.min(...accuracies))}–${fmt(Math.max(...accuracies))}`,
+      fmt(mean(gmm.map((g) => g.nmi))),
+      fmt(byLowerBound.accuracy),
+      fmt(km.accuracy),
+      fmt(umapSeconds, 0),
     ]);
   }
-  process.stdout.write(`N2D clustering on given codes: UMAP (${o.umapNeighbors} neighbours, min_dist 0, 10-d, ${o.umapEpochs ?? 'default'} epochs) → GMM full, ${o.gmmSeeds} init seeds; test accuracy\n\n`);
+  process.stdout.write(
+    `N2D clustering on given codes: UMAP (${o.umapNeighbors} neighbours, min_dist 0, 10-d, ${o.umapEpochs ?? 'default'} epochs) → GMM full, ${o.gmmSeeds} init seeds; test accuracy\n\n`,
+  );
   process.stdout.write(`${table(['codes', 'GMM mean', 'GMM range', 'GMM NMI', 'best lower bound', 'k-means', 'UMAP s'], rows)}\n`);
 }

@@ -8,6 +8,8 @@ const cli = new URL('../out/main/cli.js', import.meta.url);
 if (existsSync(fileURLToPath(cli))) {
   await import(cli.href);
 } else {
-  process.stderr.write(`clusterbench: the CLI is not built (${fileURLToPath(cli)} is missing): run npm run build in ${fileURLToPath(new URL('..', import.meta.url))}\n`);
+  process.stderr.write(
+    `clusterbench: the CLI is not built (${fileURLToPath(cli)} is missing): run npm run build in ${fileURLToPath(new URL('..', import.meta.url))}\n`,
+  );
   process.exitCode = 1;
 }

@@ -51,7 +51,10 @@ function assemble(wabt, file, text) {
  */
 export async function buildSimdModules(srcDir = KERNELS) {
   const wabt = await wabtInit();
-  const sources = SOURCES.map((name) => ({ path: relative(process.cwd(), join(srcDir, name)), text: readFileSync(join(srcDir, name), 'utf8') }));
+  const sources = SOURCES.map((name) => ({
+    path: relative(process.cwd(), join(srcDir, name)),
+    text: readFileSync(join(srcDir, name), 'utf8'),
+  }));
   for (const { path, text } of sources) assemble(wabt, path, `(module ${MEMORY_IMPORTS.plain} ${text}\n)`);
   const modules = {};
   for (const [variant, memoryImport] of Object.entries(MEMORY_IMPORTS)) {

@@ -16,10 +16,11 @@ const fileLimit = option('--file-lines', 600);
 const functionLimit = option('--function-lines', 80);
 const roots = args.length ? args : ['src-main/engine'];
 
-const files = (dir) => readdirSync(dir).flatMap((name) => {
-  const path = join(dir, name);
-  return statSync(path).isDirectory() ? files(path) : /\.(ts|mts)$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
-});
+const files = (dir) =>
+  readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : /\.(ts|mts)$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
+  });
 
 let problems = 0;
 for (const file of roots.flatMap(files)) {
@@ -36,7 +37,8 @@ for (const file of roots.flatMap(files)) {
       const length = lineOf(node.end) - lineOf(node.getStart(source)) + 1;
       if (length > functionLimit) {
         problems++;
-        const name = node.name?.getText(source) ?? (ts.isVariableDeclaration(node.parent) ? node.parent.name.getText(source) : '(anonymous)');
+        const name =
+          node.name?.getText(source) ?? (ts.isVariableDeclaration(node.parent) ? node.parent.name.getText(source) : '(anonymous)');
         console.log(`${file}:${lineOf(node.getStart(source))}: function ${name}: ${length} lines (limit ${functionLimit})`);
       }
     }

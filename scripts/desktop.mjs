@@ -71,11 +71,20 @@ async function ensureElectronBinary() {
   });
   const binary = installedBinary(electron);
   if (code === 0 && binary) return binary;
-  const why = (code instanceof Error ? code.message : errors.split('\n').find((l) => l.trim())?.replace(/^(Type)?Error: /, '')) ?? `the installer exited with code ${code}`;
+  const why =
+    (code instanceof Error
+      ? code.message
+      : errors
+          .split('\n')
+          .find((l) => l.trim())
+          ?.replace(/^(Type)?Error: /, '')) ?? `the installer exited with code ${code}`;
   throw new DesktopError(`could not fetch Electron ${electron.version}'s binary: ${why.trim()}; ${OFFLINE_HINT}`);
 }
 
-const npmRun = (script, args = []) => run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', script, ...(args.length ? ['--', ...args] : [])], { shell: process.platform === 'win32' });
+const npmRun = (script, args = []) =>
+  run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', script, ...(args.length ? ['--', ...args] : [])], {
+    shell: process.platform === 'win32',
+  });
 
 /** electron-vite's `preview` (build, then the app) or `dev` (the app with the renderer's dev server). */
 const electronVite = (command) => async (args) => {
@@ -92,7 +101,13 @@ async function dist(args) {
   // Package the binary fetched above instead of letting electron-builder download another copy.
   const electronDist = process.env.ELECTRON_OVERRIDE_DIST_PATH ?? join(electronPackage().dir, 'dist');
   if (!existsSync(binary)) throw new DesktopError(`${binary} disappeared`);
-  return run(process.execPath, [require.resolve('electron-builder/cli.js'), '--config', 'electron-builder.yml', `-c.electronDist=${electronDist}`, ...args]);
+  return run(process.execPath, [
+    require.resolve('electron-builder/cli.js'),
+    '--config',
+    'electron-builder.yml',
+    `-c.electronDist=${electronDist}`,
+    ...args,
+  ]);
 }
 
 const commands = { start: electronVite('preview'), dev: electronVite('dev'), dist };

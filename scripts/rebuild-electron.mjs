@@ -25,7 +25,10 @@ const argValue = (name) => {
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
 
-const electronVersion = argValue('electron') ?? process.env.ELECTRON_VERSION ?? JSON.parse(readFileSync(require.resolve('electron/package.json'), 'utf8')).version;
+const electronVersion =
+  argValue('electron') ??
+  process.env.ELECTRON_VERSION ??
+  JSON.parse(readFileSync(require.resolve('electron/package.json'), 'utf8')).version;
 const arch = argValue('arch') ?? process.arch;
 const platform = argValue('platform') ?? process.platform;
 const sqliteDir = dirname(require.resolve('better-sqlite3/package.json'));
@@ -37,9 +40,15 @@ const outFile = join(outDir, 'better_sqlite3.node');
 const work = join(root, 'node_modules', '.cache', 'clusterbench-electron-sqlite');
 rmSync(work, { recursive: true, force: true });
 mkdirSync(join(work, 'node_modules'), { recursive: true });
-writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'electron-sqlite-build', version: '0.0.0', private: true, dependencies: { 'better-sqlite3': sqliteVersion } }));
+writeFileSync(
+  join(work, 'package.json'),
+  JSON.stringify({ name: 'electron-sqlite-build', version: '0.0.0', private: true, dependencies: { 'better-sqlite3': sqliteVersion } }),
+);
 const moduleDir = join(work, 'node_modules', 'better-sqlite3');
-cpSync(sqliteDir, moduleDir, { recursive: true, filter: (src) => !src.startsWith(join(sqliteDir, 'build') + sep) && src !== join(sqliteDir, 'build') });
+cpSync(sqliteDir, moduleDir, {
+  recursive: true,
+  filter: (src) => !src.startsWith(join(sqliteDir, 'build') + sep) && src !== join(sqliteDir, 'build'),
+});
 
 console.log(`Building better-sqlite3 ${sqliteVersion} for Electron ${electronVersion} (${platform}-${arch})…`);
 const built = join(moduleDir, 'build', 'Release', 'better_sqlite3.node');
@@ -53,7 +62,11 @@ try {
 if (!existsSync(built)) {
   try {
     const bin = require.resolve('prebuild-install/bin.js', { paths: [sqliteDir] });
-    execFileSync(process.execPath, [bin, '--runtime', 'electron', '--target', electronVersion, '--arch', arch, '--platform', platform, '--verbose'], { cwd: moduleDir, stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [bin, '--runtime', 'electron', '--target', electronVersion, '--arch', arch, '--platform', platform, '--verbose'],
+      { cwd: moduleDir, stdio: 'inherit' },
+    );
   } catch (err) {
     failures.push(`prebuild-install: ${err?.message ?? err}`);
   }
@@ -66,6 +79,9 @@ if (!existsSync(built)) {
 }
 mkdirSync(outDir, { recursive: true });
 copyFileSync(built, outFile);
-writeFileSync(join(outDir, 'build-info.json'), `${JSON.stringify({ module: 'better-sqlite3', version: sqliteVersion, electronVersion, platform, arch, builtAt: new Date().toISOString() }, null, 2)}\n`);
+writeFileSync(
+  join(outDir, 'build-info.json'),
+  `${JSON.stringify({ module: 'better-sqlite3', version: sqliteVersion, electronVersion, platform, arch, builtAt: new Date().toISOString() }, null, 2)}\n`,
+);
 rmSync(work, { recursive: true, force: true });
 console.log(`Wrote ${outFile}`);

@@ -172,7 +172,10 @@ describe('auto selection', () => {
     const sel = await selectAutoBackend({ cachePath, measureFn: fn, gpuAdapter: null });
     expect(calls.filter((n) => n !== 'tensorflow')).toEqual(['wasm', 'cpu']);
     expect(sel.info.name).toBe('cpu');
-    expect(sel.entry.results.find((r) => r.name === 'wasm')).toMatchObject({ available: false, reason: expect.stringMatching(/training failed/) });
+    expect(sel.entry.results.find((r) => r.name === 'wasm')).toMatchObject({
+      available: false,
+      reason: expect.stringMatching(/training failed/),
+    });
   });
 
   it('picks a hardware GPU when it is the fastest', async (ctx) => {
@@ -223,7 +226,12 @@ describe('auto selection', () => {
 
     // --recalibrate: measured again although the key matches.
     const fifth = fakeMeasure({ wasm: 150 });
-    const e = await selectAutoBackend({ cachePath, measureFn: fifth.fn, gpuAdapter: { name: 'another adapter', software: true }, recalibrate: true });
+    const e = await selectAutoBackend({
+      cachePath,
+      measureFn: fifth.fn,
+      gpuAdapter: { name: 'another adapter', software: true },
+      recalibrate: true,
+    });
     expect(e.fromCache).toBe(false);
     expect(e.info.imagesPerSec).toBe(150);
   });
@@ -304,10 +312,16 @@ if (!tf.setBackend('tensorflow')) throw new Error('Could not initialize TensorFl
       write(join(gpu, 'package.json'), JSON.stringify({ name: '@tensorflow/tfjs-node-gpu', version: '4.10.0', main: 'index.js' }));
       write(join(gpu, 'index.js'), 'throw new Error("must not be imported");');
       write(join(gpu, 'node_modules/@tensorflow/tfjs/package.json'), JSON.stringify({ name: '@tensorflow/tfjs', version: '4.10.0' }));
-      write(join(gpu, 'node_modules/@tensorflow/tfjs-core/package.json'), JSON.stringify({ name: '@tensorflow/tfjs-core', version: '4.10.0' }));
+      write(
+        join(gpu, 'node_modules/@tensorflow/tfjs-core/package.json'),
+        JSON.stringify({ name: '@tensorflow/tfjs-core', version: '4.10.0' }),
+      );
     }
     if (opts.tfjsNode) {
-      write(join(nm, 'tfjs-node/package.json'), JSON.stringify({ name: '@tensorflow/tfjs-node', version: '4.22.0-fake', main: 'index.js' }));
+      write(
+        join(nm, 'tfjs-node/package.json'),
+        JSON.stringify({ name: '@tensorflow/tfjs-node', version: '4.22.0-fake', main: 'index.js' }),
+      );
       write(join(nm, 'tfjs-node/index.js'), FAKE_TFJS_NODE);
     }
     return join(base, 'entry.js');
@@ -316,7 +330,9 @@ if (!tf.setBackend('tensorflow')) throw new Error('Could not initialize TensorFl
   it('refuses a tfjs-node-gpu whose tfjs-core differs from ours, with the reason', async () => {
     const from = fixture('gpu-mismatch', { mismatchedGpu: true });
     const err = await registerTensorflowBackend({ resolveFrom: from }).catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(/tfjs-node-gpu 4\.10\.0 would register into @tensorflow\/tfjs-core 4\.10\.0, not Clusterbench's 4\.22/);
+    expect((err as Error).message).toMatch(
+      /tfjs-node-gpu 4\.10\.0 would register into @tensorflow\/tfjs-core 4\.10\.0, not Clusterbench's 4\.22/,
+    );
   });
 
   it('falls back to tfjs-node, registers into our tfjs-core, restores the active backend, then activates', async () => {

@@ -12,8 +12,16 @@ import { recordSkip, skipUnless } from './helpers/prereqs';
 afterAll(() => shutdownBackends());
 
 describe('bench ae options', () => {
-  it('defaults to the conv model, the app\'s wasm thread count and the model\'s batch; rejects unknown models and backends', () => {
-    expect(parseAeArgs([])).toMatchObject({ model: 'conv', n: 4096, epochs: 2, wasmThreads: [defaultWasmThreads()], json: false, profile: false, reference: true });
+  it("defaults to the conv model, the app's wasm thread count and the model's batch; rejects unknown models and backends", () => {
+    expect(parseAeArgs([])).toMatchObject({
+      model: 'conv',
+      n: 4096,
+      epochs: 2,
+      wasmThreads: [defaultWasmThreads()],
+      json: false,
+      profile: false,
+      reference: true,
+    });
     expect(parseAeArgs([]).backends).toBeUndefined();
     expect(parseAeArgs(['--model=dense', '--backends', 'webgpu,wasm', '--wasm-threads', '1,2', '--json', '--profile'])).toMatchObject({
       model: 'dense',
@@ -29,7 +37,22 @@ describe('bench ae options', () => {
 
 describe.skipIf(skipUnless('fashionMnist'))('bench ae --json', () => {
   it('prints exactly one JSON object on stdout: model, batch, results with threads, reference', async () => {
-    const out = await runCommand(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench/index.ts'), 'ae', '--n', '256', '--epochs', '1', '--backends', 'wasm', '--wasm-threads', '1', '--json', '--no-reference']);
+    const out = await runCommand(process.execPath, [
+      '--import',
+      'tsx',
+      join(repoRoot, 'bench/index.ts'),
+      'ae',
+      '--n',
+      '256',
+      '--epochs',
+      '1',
+      '--backends',
+      'wasm',
+      '--wasm-threads',
+      '1',
+      '--json',
+      '--no-reference',
+    ]);
     expect(out.code, out.stderr).toBe(0);
     expect(out.stdout.trim().split('\n')).toHaveLength(1);
     const json = JSON.parse(out.stdout);
@@ -46,7 +69,9 @@ describe('WebGPU work counter', () => {
     if (!gpu.available) ctx.skip(recordSkip(`no WebGPU adapter for the dispatch counter test (${gpu.reason})`));
     await initBackend('webgpu');
     const device = (tf.backend() as unknown as { device: GPUDevice }).device;
-    const methods = ['createCommandEncoder', 'createBuffer', 'createBindGroup'].map((m) => (device as unknown as Record<string, unknown>)[m]);
+    const methods = ['createCommandEncoder', 'createBuffer', 'createBindGroup'].map(
+      (m) => (device as unknown as Record<string, unknown>)[m],
+    );
     // 4096 values: above tfjs's CPU hand-off threshold (1,000), so every add runs on the GPU
     const a = tf.fill([4096], 1);
     let sum = tf.fill([4096], 2);
@@ -74,7 +99,9 @@ describe('WebGPU work counter', () => {
     expect(total.copies).toBe(1); // the result into a staging buffer
     expect(total.submits).toBeGreaterThanOrEqual(1);
     // stopped: the device's own methods are back, and further work is not counted
-    expect(['createCommandEncoder', 'createBuffer', 'createBindGroup'].map((m) => (device as unknown as Record<string, unknown>)[m])).toEqual(methods);
+    expect(
+      ['createCommandEncoder', 'createBuffer', 'createBindGroup'].map((m) => (device as unknown as Record<string, unknown>)[m]),
+    ).toEqual(methods);
     await tf.add(sum, a).data();
     expect(counter.snapshot().dispatches).toBe(k);
     tf.dispose([a, sum]);

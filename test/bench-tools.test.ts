@@ -13,8 +13,12 @@ describe('bench tools', () => {
 
   it('parses --flag value and --flag=value, and rejects bad or unknown options with the flag named', () => {
     const flags = {
-      '--seeds': (o: { seeds: number[]; mode: string }, v: () => string | undefined, f: string) => { o.seeds = intList(f, v(), 0, '--seeds expects a list'); },
-      '--mode': (o: { seeds: number[]; mode: string }, v: () => string | undefined, f: string) => { o.mode = choice(f, v(), ['a', 'b']); },
+      '--seeds': (o: { seeds: number[]; mode: string }, v: () => string | undefined, f: string) => {
+        o.seeds = intList(f, v(), 0, '--seeds expects a list');
+      },
+      '--mode': (o: { seeds: number[]; mode: string }, v: () => string | undefined, f: string) => {
+        o.mode = choice(f, v(), ['a', 'b']);
+      },
     };
     const defaults = { seeds: [0], mode: 'a' };
     expect(parseFlags(['--seeds', '0, 2,,5', '--mode=b'], defaults, flags)).toEqual({ seeds: [0, 2, 5], mode: 'b' });

@@ -9,10 +9,19 @@ describe('CLI: experiments 2 and 3 (autoencoder codes → k-means / GMM)', () =>
   const home = tempHome();
   const env = { CLUSTERBENCH_HOME: home };
   const subset = ['--train-limit', '3000', '--test-limit', '1000'];
-  let ae: { id: number; backend: string; metrics: Record<string, number>; losses: { epoch: number; trainLoss: number; valLoss: number | null }[]; params: Record<string, unknown> };
+  let ae: {
+    id: number;
+    backend: string;
+    metrics: Record<string, number>;
+    losses: { epoch: number; trainLoss: number; valLoss: number | null }[];
+    params: Record<string, unknown>;
+  };
 
   beforeAll(async () => {
-    const out = await runCli(['run', '--task', 'ae-kmeans', ...subset, '--epochs', '2', '--n-init', '3', '--backend', 'wasm', '--json'], env);
+    const out = await runCli(
+      ['run', '--task', 'ae-kmeans', ...subset, '--epochs', '2', '--n-init', '3', '--backend', 'wasm', '--json'],
+      env,
+    );
     expect(out.stderr).not.toMatch(/clusterbench:/);
     expect(out.code).toBe(0);
     ae = JSON.parse(out.stdout);
@@ -32,7 +41,10 @@ describe('CLI: experiments 2 and 3 (autoencoder codes → k-means / GMM)', () =>
 
   it('experiment 3 reuses the encoder and its codes, and clusters in seconds', async () => {
     const started = Date.now();
-    const out = await runCli(['run', '--task', 'ae-gmm', ...subset, '--reuse-encoder', String(ae.id), '--covariance', 'diag', '--json'], env);
+    const out = await runCli(
+      ['run', '--task', 'ae-gmm', ...subset, '--reuse-encoder', String(ae.id), '--covariance', 'diag', '--json'],
+      env,
+    );
     expect(out.code).toBe(0);
     const gmm = JSON.parse(out.stdout);
     expect(gmm.task).toBe('ae-gmm');
@@ -52,7 +64,23 @@ describe('CLI: experiments 2 and 3 (autoencoder codes → k-means / GMM)', () =>
   }, 120_000);
 
   it('a reused encoder on other images encodes them again', async () => {
-    const out = await runCli(['run', '--task', 'ae-kmeans', '--train-limit', '1500', '--test-limit', '500', '--n-init', '1', '--reuse-encoder', String(ae.id), '--json'], env);
+    const out = await runCli(
+      [
+        'run',
+        '--task',
+        'ae-kmeans',
+        '--train-limit',
+        '1500',
+        '--test-limit',
+        '500',
+        '--n-init',
+        '1',
+        '--reuse-encoder',
+        String(ae.id),
+        '--json',
+      ],
+      env,
+    );
     expect(out.code).toBe(0);
     const run = JSON.parse((await runCli(['runs', 'show', String(JSON.parse(out.stdout).id), '--json'], env)).stdout);
     expect(run.artifacts.reusedEncoderFrom).toBe(String(ae.id));
@@ -61,7 +89,9 @@ describe('CLI: experiments 2 and 3 (autoencoder codes → k-means / GMM)', () =>
   }, 120_000);
 
   it('rejects bad autoencoder parameters before any work', async () => {
-    const kmeansRun = JSON.parse((await runCli(['run', '--task', 'kmeans', '--train-limit', '500', '--test-limit', '100', '--n-init', '1', '--json'], env)).stdout);
+    const kmeansRun = JSON.parse(
+      (await runCli(['run', '--task', 'kmeans', '--train-limit', '500', '--test-limit', '100', '--n-init', '1', '--json'], env)).stdout,
+    );
     const cases: [string[], RegExp][] = [
       [['--lr', '0'], /--lr must be > 0/],
       [['--lr', 'abc'], /expected a number, got "abc"/],

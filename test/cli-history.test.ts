@@ -16,7 +16,11 @@ const SMALL = ['--epochs', '1', '--n-init', '1', '--backend', 'wasm', '--train-l
 function runCliWithin(ms: number, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult & { ms: number }> {
   return new Promise((done, fail) => {
     const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src-main/cli/bin.ts'), ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src-main/cli/bin.ts'), ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -49,12 +53,37 @@ describe('item 1: two run databases in one folder', () => {
     expect(readFileSync(weights(a)).equals(readFileSync(weights(b)))).toBe(false);
     expect(existsSync(join(home, 'artifacts'))).toBe(false);
 
-    const recorded = (db: string, id: number) => JSON.parse(spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src-main/cli/bin.ts'), 'runs', 'show', String(id), '--json', '--db', db], { cwd: repoRoot, env: { ...process.env, ...env } }).stdout.toString()).artifacts;
+    const recorded = (db: string, id: number) =>
+      JSON.parse(
+        spawnSync(
+          process.execPath,
+          ['--import', 'tsx', join(repoRoot, 'src-main/cli/bin.ts'), 'runs', 'show', String(id), '--json', '--db', db],
+          { cwd: repoRoot, env: { ...process.env, ...env } },
+        ).stdout.toString(),
+      ).artifacts;
     const aSum = recorded(a, 1).autoencoderSha256;
     expect(aSum).toMatch(/^[0-9a-f]{64}$/);
     expect(recorded(b, 1).autoencoderSha256).not.toBe(aSum);
 
-    const reuse = await runCli(['run', '--task', 'ae-gmm', '--reuse-encoder', '1', '--covariance', 'diag', '--train-limit', '600', '--test-limit', '200', '--db', a, '--json'], env);
+    const reuse = await runCli(
+      [
+        'run',
+        '--task',
+        'ae-gmm',
+        '--reuse-encoder',
+        '1',
+        '--covariance',
+        'diag',
+        '--train-limit',
+        '600',
+        '--test-limit',
+        '200',
+        '--db',
+        a,
+        '--json',
+      ],
+      env,
+    );
     expect(reuse.code, reuse.stderr).toBe(0);
     expect(recorded(a, 2)).toMatchObject({ reusedEncoderFrom: '1', autoencoderSha256: aSum });
 
@@ -67,7 +96,10 @@ describe('item 1: two run databases in one folder', () => {
     const other = join(home, 'other-weights.bin');
     writeFileSync(other, Buffer.alloc(readFileSync(weights(a)).length, 7));
     copyFileSync(other, weights(a));
-    const tampered = await runCli(['run', '--task', 'ae-gmm', '--reuse-encoder', '1', '--train-limit', '600', '--test-limit', '200', '--db', a], env);
+    const tampered = await runCli(
+      ['run', '--task', 'ae-gmm', '--reuse-encoder', '1', '--train-limit', '600', '--test-limit', '200', '--db', a],
+      env,
+    );
     expect(tampered.code).toBe(1);
     expect(lines(tampered.stderr)).toEqual([expect.stringMatching(/^clusterbench: .*run #1.*do(es)? not match the checksum recorded/)]);
     expect(JSON.parse((await runCli(['runs', 'list', '--json', '--db', a], env)).stdout)).toHaveLength(2); // no run left behind
@@ -87,7 +119,10 @@ describe('item 1: two run databases in one folder', () => {
     const listed = await runCli(['runs', 'list', '--db', db], env);
     expect(listed.code).toBe(0);
     expect(listed.stderr).toMatch(/left .*artifacts\/run-1/);
-    const out = await runCli(['run', '--task', 'ae-gmm', '--reuse-encoder', '1', '--train-limit', '600', '--test-limit', '200', '--db', db], env);
+    const out = await runCli(
+      ['run', '--task', 'ae-gmm', '--reuse-encoder', '1', '--train-limit', '600', '--test-limit', '200', '--db', db],
+      env,
+    );
     expect(out.code).toBe(1);
     expect(lines(out.stderr)).toEqual([expect.stringMatching(/^clusterbench: .*--reuse-encoder run #1 has no recorded checksum/)]);
   }, 120_000);
@@ -119,11 +154,16 @@ describe('item 5: runs delete refuses a running run', () => {
 
 describe('item 10: --db where no database can be', () => {
   it('--db /proc/nonexistent/x.sqlite fails within seconds with one line', async () => {
-    for (const args of [['runs', 'list'], ['run', '--task', 'kmeans', '--train-limit', '100', '--test-limit', '50', '--n-init', '1']]) {
+    for (const args of [
+      ['runs', 'list'],
+      ['run', '--task', 'kmeans', '--train-limit', '100', '--test-limit', '50', '--n-init', '1'],
+    ]) {
       // The check itself takes milliseconds (store-reliability.test.ts); the deadline only allows for tsx start-up on a busy machine.
       const out = await runCliWithin(30_000, [...args, '--db', '/proc/nonexistent/x.sqlite']);
       expect(out.code, `${args[0]} was killed after ${out.ms} ms`).toBe(1);
-      expect(lines(out.stderr)).toEqual(['clusterbench: cannot create the run history /proc/nonexistent/x.sqlite: /proc is not a normal filesystem']);
+      expect(lines(out.stderr)).toEqual([
+        'clusterbench: cannot create the run history /proc/nonexistent/x.sqlite: /proc is not a normal filesystem',
+      ]);
     }
   }, 90_000);
 });
@@ -131,7 +171,10 @@ describe('item 10: --db where no database can be', () => {
 // Root can write anywhere, so a truly unwritable history needs another user; skipped where there is none.
 const nobody = process.getuid?.() === 0 && spawnSync('runuser', ['-u', 'nobody', '--', 'true']).status === 0;
 
-describe.skipIf(!nobody && missingPrereq('another user to read a history as (runuser -u nobody, as root)', 'run the tests as root where the user nobody exists'))('item 4: a history in a folder this user cannot write', () => {
+describe.skipIf(
+  !nobody &&
+    missingPrereq('another user to read a history as (runuser -u nobody, as root)', 'run the tests as root where the user nobody exists'),
+)('item 4: a history in a folder this user cannot write', () => {
   it('runs list/show work, runs delete says read-only in one line', async () => {
     const home = tempHome();
     const db = join(home, 'runs.sqlite');
@@ -141,9 +184,14 @@ describe.skipIf(!nobody && missingPrereq('another user to read a history as (run
     s.close();
     spawnSync('chmod', ['-R', 'a+rX,go-w', home]);
     const asNobody = (args: string[]) =>
-      spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, '--import', 'tsx', join(repoRoot, 'src-main/cli/bin.ts'), ...args, '--db', db], {
-        cwd: repoRoot, env: { ...process.env, HOME: '/tmp', CLUSTERBENCH_HOME: '/tmp/cb-nobody' },
-      });
+      spawnSync(
+        'runuser',
+        ['-u', 'nobody', '--', process.execPath, '--import', 'tsx', join(repoRoot, 'src-main/cli/bin.ts'), ...args, '--db', db],
+        {
+          cwd: repoRoot,
+          env: { ...process.env, HOME: '/tmp', CLUSTERBENCH_HOME: '/tmp/cb-nobody' },
+        },
+      );
     const list = asNobody(['runs', 'list', '--json']);
     expect(list.status, list.stderr.toString()).toBe(0);
     expect(JSON.parse(list.stdout.toString()).map((r: { id: number }) => r.id)).toEqual([id]);

@@ -22,12 +22,30 @@ describe.skipIf(skipUnless('builtApp', 'fashionMnist'))('npm pack + npm install 
     expect(tarball).toMatch(/^clusterbench-\d+\.\d+\.\d+\.tgz$/);
 
     const prefix = join(temp, 'prefix');
-    const install = await runCommand('npm', ['install', '-g', '--prefix', prefix, join(temp, tarball!), '--allow-scripts=better-sqlite3,webgpu', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: temp });
+    const install = await runCommand(
+      'npm',
+      [
+        'install',
+        '-g',
+        '--prefix',
+        prefix,
+        join(temp, tarball!),
+        '--allow-scripts=better-sqlite3,webgpu',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+      ],
+      { cwd: temp },
+    );
     expect(install.code, install.stderr).toBe(0);
 
     const clusterbench = join(prefix, 'bin', 'clusterbench');
     const db = join(temp, 'runs.sqlite');
-    const run = await runCommand(clusterbench, ['run', '--task', 'kmeans', '--train-limit', '2000', '--test-limit', '500', '--db', db, '--json'], { cwd: temp });
+    const run = await runCommand(
+      clusterbench,
+      ['run', '--task', 'kmeans', '--train-limit', '2000', '--test-limit', '500', '--db', db, '--json'],
+      { cwd: temp },
+    );
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as { id: number; task: string; metrics: { accuracy: number } };
     expect(result).toMatchObject({ id: 1, task: 'kmeans' });

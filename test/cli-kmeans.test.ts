@@ -7,10 +7,23 @@ import { runCli, tempHome } from './helpers/cli';
 describe('CLI: experiment 1 (k-means on raw pixels)', () => {
   const home = tempHome();
   const env = { CLUSTERBENCH_HOME: home };
-  let result: { id: number; task: string; params: Record<string, unknown>; backend: string; metrics: { accuracy: number; nmi: number; ari: number }; mapping: number[]; confusion: number[][]; report: { perClass: { support: number }[] }; timings: Record<string, number> };
+  let result: {
+    id: number;
+    task: string;
+    params: Record<string, unknown>;
+    backend: string;
+    metrics: { accuracy: number; nmi: number; ari: number };
+    mapping: number[];
+    confusion: number[][];
+    report: { perClass: { support: number }[] };
+    timings: Record<string, number>;
+  };
 
   beforeAll(async () => {
-    const out = await runCli(['run', '--task', 'kmeans', '--train-limit', '5000', '--test-limit', '1000', '--n-init', '3', '--seed', '0', '--json'], env);
+    const out = await runCli(
+      ['run', '--task', 'kmeans', '--train-limit', '5000', '--test-limit', '1000', '--n-init', '3', '--seed', '0', '--json'],
+      env,
+    );
     expect(out.stderr).not.toMatch(/Error/);
     expect(out.code).toBe(0);
     result = JSON.parse(out.stdout);
@@ -54,7 +67,14 @@ describe('CLI: experiment 1 (k-means on raw pixels)', () => {
   });
 
   it('lists, compares, exports and deletes runs', async () => {
-    const second = JSON.parse((await runCli(['run', '--task', 'kmeans', '--train-limit', '2000', '--test-limit', '500', '--n-init', '1', '--seed', '1', '--json'], env)).stdout);
+    const second = JSON.parse(
+      (
+        await runCli(
+          ['run', '--task', 'kmeans', '--train-limit', '2000', '--test-limit', '500', '--n-init', '1', '--seed', '1', '--json'],
+          env,
+        )
+      ).stdout,
+    );
     const list = await runCli(['runs', 'list'], env);
     expect(list.stdout).toMatch(new RegExp(`^\\s*${second.id}\\s+kmeans\\s+completed`, 'm'));
     const cmp = await runCli(['runs', 'compare', String(result.id), String(second.id)], env);
@@ -93,7 +113,12 @@ describe('CLI: bad input is rejected before any work, with one clear line', () =
       const out = await runCli(args, env);
       expect(out.code).not.toBe(0);
       expect(out.stderr).toMatch(message);
-      expect(out.stderr.trim().split('\n').filter((l) => l.startsWith('clusterbench:') || l.startsWith('error:')).length).toBe(1);
+      expect(
+        out.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('clusterbench:') || l.startsWith('error:')).length,
+      ).toBe(1);
       expect(out.stderr).not.toMatch(/\n\s+at /); // no stack trace without --verbose
     });
   }

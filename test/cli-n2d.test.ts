@@ -27,7 +27,25 @@ describe('CLI: autoencoder → UMAP → GMM (n2d preset, pipeline)', () => {
     handleQuery('runs.embedding', { id, maxPoints }, { dbPath: db, busy: () => false, emit: () => undefined }) as Promise<RunEmbedding>;
 
   beforeAll(async () => {
-    const out = await runCli(['run', '--task', 'n2d', '--train-limit', '3000', '--test-limit', '1000', '--epochs', '6', '--umap-epochs', '150', '--backend', 'wasm', '--json'], env);
+    const out = await runCli(
+      [
+        'run',
+        '--task',
+        'n2d',
+        '--train-limit',
+        '3000',
+        '--test-limit',
+        '1000',
+        '--epochs',
+        '6',
+        '--umap-epochs',
+        '150',
+        '--backend',
+        'wasm',
+        '--json',
+      ],
+      env,
+    );
     expect(out.stderr).not.toMatch(/clusterbench:/);
     expect(out.code).toBe(0);
     n2d = JSON.parse(out.stdout);
@@ -37,8 +55,21 @@ describe('CLI: autoencoder → UMAP → GMM (n2d preset, pipeline)', () => {
     expect(n2d.task).toBe('n2d');
     expect(n2d.backend).toBe('wasm');
     expect(n2d.params).toMatchObject({
-      encoder: 'dense', layers: [500, 500, 2000], codeSize: 10, loss: 'mse', batchSize: 256, learningRate: 0.001, valSplit: 0, epochs: 6,
-      umap: true, umapNeighbors: 20, umapMinDist: 0, umapComponents: null, protocol: 'transductive', cluster: 'gmm', covariance: 'full',
+      encoder: 'dense',
+      layers: [500, 500, 2000],
+      codeSize: 10,
+      loss: 'mse',
+      batchSize: 256,
+      learningRate: 0.001,
+      valSplit: 0,
+      epochs: 6,
+      umap: true,
+      umapNeighbors: 20,
+      umapMinDist: 0,
+      umapComponents: null,
+      protocol: 'transductive',
+      cluster: 'gmm',
+      covariance: 'full',
     });
     expect(n2d.losses.map((l) => l.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(n2d.losses[5].trainLoss).toBeLessThan(n2d.losses[0].trainLoss);
@@ -49,7 +80,14 @@ describe('CLI: autoencoder → UMAP → GMM (n2d preset, pipeline)', () => {
     for (const stage of ['trainMs', 'encodeMs', 'umapMs', 'fitMs', 'mapMs']) expect(n2d.timings[stage], stage).toBeGreaterThan(0);
 
     const run = await show(n2d.id);
-    expect(run.artifacts).toMatchObject({ protocol: 'transductive', encoderFitOn: 'train+test', architecture: 'dense-ae-v1:784-500-500-2000-10:mse', codeSize: '10', embeddingDims: '10', map2dMethod: 'umap' });
+    expect(run.artifacts).toMatchObject({
+      protocol: 'transductive',
+      encoderFitOn: 'train+test',
+      architecture: 'dense-ae-v1:784-500-500-2000-10:mse',
+      codeSize: '10',
+      embeddingDims: '10',
+      map2dMethod: 'umap',
+    });
     expect(existsSync(join(run.artifacts.autoencoder, 'model.json'))).toBe(true);
     expect(readFileSync(run.artifacts.embeddingEval).byteLength).toBe(1000 * 10 * 4);
     expect(readFileSync(run.artifacts.map2dEval).byteLength).toBe(1000 * 2 * 4);
@@ -62,7 +100,9 @@ describe('CLI: autoencoder → UMAP → GMM (n2d preset, pipeline)', () => {
     expect(all.indices).toHaveLength(1000);
     expect(all.points).toHaveLength(2000);
     expect(all.points.every(Number.isFinite)).toBe(true);
-    const exported = (await handleQuery('export.runJson', { id: n2d.id }, { dbPath: db, busy: () => false, emit: () => undefined })) as { data: string };
+    const exported = (await handleQuery('export.runJson', { id: n2d.id }, { dbPath: db, busy: () => false, emit: () => undefined })) as {
+      data: string;
+    };
     expect(all.clusters).toEqual(JSON.parse(exported.data).assignments);
     const few = await embedding(n2d.id, 100);
     expect(few.indices).toHaveLength(100);
@@ -73,8 +113,13 @@ describe('CLI: autoencoder → UMAP → GMM (n2d preset, pipeline)', () => {
   });
 
   it("shows a dense autoencoder's reconstruction of an eval image (runs.imageDetail)", async () => {
-    const detail = (await handleQuery('runs.imageDetail', { id: n2d.id, index: 3 }, { dbPath: db, busy: () => false, emit: () => undefined })) as {
-      reconstructionBase64: string | null; pixelsBase64: string;
+    const detail = (await handleQuery(
+      'runs.imageDetail',
+      { id: n2d.id, index: 3 },
+      { dbPath: db, busy: () => false, emit: () => undefined },
+    )) as {
+      reconstructionBase64: string | null;
+      pixelsBase64: string;
     };
     expect(detail.reconstructionBase64).not.toBeNull();
     expect(Buffer.from(detail.reconstructionBase64!, 'base64')).toHaveLength(784);
@@ -82,16 +127,49 @@ describe('CLI: autoencoder → UMAP → GMM (n2d preset, pipeline)', () => {
   });
 
   it('pipeline: reuses the dense encoder and its codes, clusters them without UMAP; older-style runs get a PCA map', async () => {
-    const out = await runCli(['run', '--task', 'pipeline', '--train-limit', '3000', '--test-limit', '1000', '--reuse-encoder', String(n2d.id), '--no-umap', '--cluster', 'kmeans', '--n-init', '3', '--map2d', 'none', '--json'], env);
+    const out = await runCli(
+      [
+        'run',
+        '--task',
+        'pipeline',
+        '--train-limit',
+        '3000',
+        '--test-limit',
+        '1000',
+        '--reuse-encoder',
+        String(n2d.id),
+        '--no-umap',
+        '--cluster',
+        'kmeans',
+        '--n-init',
+        '3',
+        '--map2d',
+        'none',
+        '--json',
+      ],
+      env,
+    );
     expect(out.stderr).not.toMatch(/clusterbench:/);
     expect(out.code).toBe(0);
     const run = JSON.parse(out.stdout) as RunJson;
-    expect(run.params).toMatchObject({ task: 'pipeline', encoder: 'dense', umap: false, cluster: 'kmeans', protocol: 'inductive', reuseEncoder: n2d.id });
+    expect(run.params).toMatchObject({
+      task: 'pipeline',
+      encoder: 'dense',
+      umap: false,
+      cluster: 'kmeans',
+      protocol: 'inductive',
+      reuseEncoder: n2d.id,
+    });
     expect(run.metrics.accuracy).toBeGreaterThan(0.3);
     expect(run.losses).toEqual(n2d.losses);
     expect(run.timings.umapMs).toBeUndefined();
     const stored = await show(run.id);
-    expect(stored.artifacts).toMatchObject({ reusedEncoderFrom: String(n2d.id), reusedCodesFrom: String(n2d.id), encoderFitOn: 'train+test', protocol: 'inductive' });
+    expect(stored.artifacts).toMatchObject({
+      reusedEncoderFrom: String(n2d.id),
+      reusedCodesFrom: String(n2d.id),
+      encoderFitOn: 'train+test',
+      protocol: 'inductive',
+    });
     expect(stored.artifacts.map2dEval).toBeUndefined();
     const map = await embedding(run.id);
     expect(map).toMatchObject({ method: 'pca', source: 'codes' });
@@ -99,7 +177,31 @@ describe('CLI: autoencoder → UMAP → GMM (n2d preset, pipeline)', () => {
   }, 180_000);
 
   it('pipeline: UMAP on raw pixels, inductive (fit on the training images, transform the test images)', async () => {
-    const out = await runCli(['run', '--task', 'pipeline', '--encoder', 'none', '--train-limit', '1500', '--test-limit', '500', '--umap-components', '5', '--umap-epochs', '100', '--cluster', 'kmeans', '--n-init', '3', '--map2d', 'pca', '--json'], env);
+    const out = await runCli(
+      [
+        'run',
+        '--task',
+        'pipeline',
+        '--encoder',
+        'none',
+        '--train-limit',
+        '1500',
+        '--test-limit',
+        '500',
+        '--umap-components',
+        '5',
+        '--umap-epochs',
+        '100',
+        '--cluster',
+        'kmeans',
+        '--n-init',
+        '3',
+        '--map2d',
+        'pca',
+        '--json',
+      ],
+      env,
+    );
     expect(out.stderr).not.toMatch(/clusterbench:/);
     expect(out.code).toBe(0);
     const run = JSON.parse(out.stdout) as RunJson;
@@ -112,7 +214,33 @@ describe('CLI: autoencoder → UMAP → GMM (n2d preset, pipeline)', () => {
   }, 180_000);
 
   it("pipeline: the study's conv autoencoder, transductive, then UMAP and GMM", async () => {
-    const out = await runCli(['run', '--task', 'pipeline', '--encoder', 'conv', '--protocol', 'transductive', '--train-limit', '800', '--test-limit', '200', '--epochs', '1', '--batch-size', '64', '--umap-epochs', '60', '--covariance', 'diag', '--map2d', 'none', '--json'], env);
+    const out = await runCli(
+      [
+        'run',
+        '--task',
+        'pipeline',
+        '--encoder',
+        'conv',
+        '--protocol',
+        'transductive',
+        '--train-limit',
+        '800',
+        '--test-limit',
+        '200',
+        '--epochs',
+        '1',
+        '--batch-size',
+        '64',
+        '--umap-epochs',
+        '60',
+        '--covariance',
+        'diag',
+        '--map2d',
+        'none',
+        '--json',
+      ],
+      env,
+    );
     expect(out.stderr).not.toMatch(/clusterbench:/);
     expect(out.code).toBe(0);
     const run = JSON.parse(out.stdout) as RunJson;
@@ -121,7 +249,12 @@ describe('CLI: autoencoder → UMAP → GMM (n2d preset, pipeline)', () => {
     expect(run.losses[0].valLoss).not.toBeNull();
     expect(run.metrics.accuracy).toBeGreaterThan(0.2);
     const stored = await show(run.id);
-    expect(stored.artifacts).toMatchObject({ architecture: 'conv-ae-study-v1', codeSize: '128', encoderFitOn: 'train+test', protocol: 'transductive' });
+    expect(stored.artifacts).toMatchObject({
+      architecture: 'conv-ae-study-v1',
+      codeSize: '128',
+      encoderFitOn: 'train+test',
+      protocol: 'transductive',
+    });
     expect(readFileSync(stored.artifacts.codesEval).byteLength).toBe(200 * 128 * 4);
   }, 180_000);
 
@@ -142,15 +275,24 @@ describe('CLI: autoencoder → UMAP → GMM (n2d preset, pipeline)', () => {
       [['--task', 'n2d', '--umap-components', '0'], /--umap-components must be ≥ 1/],
       [['--task', 'n2d', '--umap-epochs', '0'], /--umap-epochs must be ≥ 1/],
       [['--task', 'n2d', '--umap-neighbors', '5000'], /--umap-neighbors must be ≤ 200/],
-      [['--task', 'n2d', '--umap-neighbors', '150', '--train-limit', '100', '--test-limit', '20'], /--umap-neighbors 150 neighbours need more than 150 points, got 120/],
-      [['--task', 'pipeline', '--umap-neighbors', '100', '--train-limit', '100', '--test-limit', '20'], /--umap-neighbors 100 neighbours need more than 100 points, got 100/],
+      [
+        ['--task', 'n2d', '--umap-neighbors', '150', '--train-limit', '100', '--test-limit', '20'],
+        /--umap-neighbors 150 neighbours need more than 150 points, got 120/,
+      ],
+      [
+        ['--task', 'pipeline', '--umap-neighbors', '100', '--train-limit', '100', '--test-limit', '20'],
+        /--umap-neighbors 100 neighbours need more than 100 points, got 100/,
+      ],
       [['--task', 'n2d', '--layers', '500,abc'], /expected comma-separated layer sizes such as 500,500,2000, got "500,abc"/],
       [['--task', 'n2d', '--layers', '500,0'], /--layers must be ≥ 1/],
       [['--task', 'n2d', '--code-size', '0'], /--code-size must be ≥ 1/],
       [['--task', 'pipeline', '--encoder', 'banana'], /Allowed choices are none, conv, dense/],
       [['--task', 'pipeline', '--protocol', 'sideways'], /Allowed choices are transductive, inductive/],
       [['--task', 'pipeline', '--encoder', 'none', '--reuse-encoder', '1'], /--reuse-encoder there is no encoder to reuse/],
-      [['--task', 'pipeline', '--reuse-encoder', String(n2d.id), '--code-size', '8'], /used architecture 'dense-ae-v1:784-500-500-2000-10:mse', not 'dense-ae-v1:784-500-500-2000-8:mse'/],
+      [
+        ['--task', 'pipeline', '--reuse-encoder', String(n2d.id), '--code-size', '8'],
+        /used architecture 'dense-ae-v1:784-500-500-2000-10:mse', not 'dense-ae-v1:784-500-500-2000-8:mse'/,
+      ],
       [['--task', 'pipeline', '--encoder', 'conv', '--reuse-encoder', String(n2d.id)], /not 'conv-ae-study-v1'/],
     ];
     const before = JSON.parse((await runCli(['runs', 'list', '--json'], env)).stdout).length;

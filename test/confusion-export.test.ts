@@ -98,7 +98,15 @@ describe('confusionChartOption', () => {
   });
 
   it('normalises rows to fractions', () => {
-    const option = confusionChartOption({ confusion: [[3, 1], [0, 0]], classNames: ['a', 'b'], title: 'T', normalize: true }) as ChartOption;
+    const option = confusionChartOption({
+      confusion: [
+        [3, 1],
+        [0, 0],
+      ],
+      classNames: ['a', 'b'],
+      title: 'T',
+      normalize: true,
+    }) as ChartOption;
     const labels = option.series[0].data.map((d: Cell) => d.label.formatter);
     expect(labels).toEqual(['0.75', '0.25', '0.00', '0.00']);
     expect(option.visualMap.max).toBe(1);
@@ -130,14 +138,31 @@ describe('renderConfusionSvg', () => {
   });
 
   it('escapes XML special characters in names and titles', () => {
-    const odd = renderConfusionSvg({ confusion: [[1, 2], [3, 4]], classNames: ['A & B', '<c>'], title: 'x "q" & <y>' });
+    const odd = renderConfusionSvg({
+      confusion: [
+        [1, 2],
+        [3, 4],
+      ],
+      classNames: ['A & B', '<c>'],
+      title: 'x "q" & <y>',
+    });
     expect(odd).toContain('A &amp; B');
     expect(odd).toContain('&lt;c&gt;');
     expect(() => new Resvg(odd)).not.toThrow();
   });
 
   it('honours the requested size', () => {
-    const small = renderConfusionSvg({ confusion: [[1, 0], [0, 1]], classNames: ['a', 'b'], title: 'T' }, { width: 300, height: 240 });
+    const small = renderConfusionSvg(
+      {
+        confusion: [
+          [1, 0],
+          [0, 1],
+        ],
+        classNames: ['a', 'b'],
+        title: 'T',
+      },
+      { width: 300, height: 240 },
+    );
     expect(small).toMatch(/^<svg[^>]*width="300"[^>]*height="240"/);
   });
 });
@@ -152,7 +177,10 @@ describe('svgToPng', () => {
   it('draws text (fonts are available to resvg)', () => {
     // Without a usable font resvg silently draws no text: the PNG would then equal that of an empty SVG.
     const blank = `<svg xmlns="http://www.w3.org/2000/svg" width="200" height="60"></svg>`;
-    const text = blank.replace('></svg>', '><text x="10" y="40" style="font-size:32px;font-family:sans-serif" fill="#000">Ag 123</text></svg>');
+    const text = blank.replace(
+      '></svg>',
+      '><text x="10" y="40" style="font-size:32px;font-family:sans-serif" fill="#000">Ag 123</text></svg>',
+    );
     const drewText = !svgToPng(text, { scale: 1 }).equals(svgToPng(blank, { scale: 1 }));
     expect(drewText, 'no text was drawn: install a font package (Debian: fonts-dejavu-core)').toBe(true);
   });
@@ -198,7 +226,9 @@ describe('exportConfusion', () => {
     );
     const file = join(dir, 'run3.svg');
     writeFileSync(file, 'a file, not a folder');
-    await expect(exportConfusion(makeRun(), join(file, 'x.svg'))).rejects.toThrow(`cannot write ${join(file, 'x.svg')}: ${file} is not a folder`);
+    await expect(exportConfusion(makeRun(), join(file, 'x.svg'))).rejects.toThrow(
+      `cannot write ${join(file, 'x.svg')}: ${file} is not a folder`,
+    );
     expect(Date.now() - started).toBeLessThan(2000);
   });
 

@@ -210,7 +210,9 @@ describe('trainAutoencoder', () => {
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     expect(batches).toBe(2);
     expect(tf.memory().numTensors).toBe(before);
-    await expect(trainAutoencoder(m, slice(real, 0, 64), params({}), { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(trainAutoencoder(m, slice(real, 0, 64), params({}), { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
     m.autoencoder.dispose();
   });
 
@@ -219,7 +221,9 @@ describe('trainAutoencoder', () => {
     const ctrl = new AbortController();
     setTimeout(() => ctrl.abort(), 50);
     const t0 = performance.now();
-    await expect(trainAutoencoder(m, real, params({ epochs: 50, batchSize: 32 }), { signal: ctrl.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(trainAutoencoder(m, real, params({ epochs: 50, batchSize: 32 }), { signal: ctrl.signal })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
     expect(performance.now() - t0).toBeLessThan(5000);
     m.autoencoder.dispose();
   });

@@ -126,7 +126,9 @@ describe('CSV reading', () => {
     it('pixel out of range', () => {
       const p = zeros();
       p[783] = 256;
-      expect(csvError(row(1, p)).message).toMatch(/line 2, column 785 \(pixel 784\): pixel value 256 is out of range \(expected 0\.\.255\)/);
+      expect(csvError(row(1, p)).message).toMatch(
+        /line 2, column 785 \(pixel 784\): pixel value 256 is out of range \(expected 0\.\.255\)/,
+      );
     });
 
     it('label out of range', () => {

@@ -245,7 +245,7 @@ describe.skipIf(skipUnless('fashionMnist'))('downloadFashionMnist', () => {
     expect(FASHION_MNIST_BASE_URL).toMatch(/^https:\/\//);
   });
 
-  it('falls back to the next mirror when one cannot deliver a file, and reports the first mirror\'s error when none can', async () => {
+  it("falls back to the next mirror when one cannot deliver a file, and reports the first mirror's error when none can", async () => {
     const dest = await makeTmpDir();
     const dead = createServer((_req, res) => res.writeHead(403).end());
     await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
@@ -253,7 +253,9 @@ describe.skipIf(skipUnless('fashionMnist'))('downloadFashionMnist', () => {
     try {
       const result = await downloadFashionMnist({ destDir: dest, baseUrl: [deadUrl, baseUrl] });
       expect(result.files.map((f) => f.skipped)).toEqual([false, false, false, false]);
-      const err = await downloadError(downloadFashionMnist({ destDir: await makeTmpDir(), baseUrl: [deadUrl, deadUrl.replace('127.0.0.1', 'localhost')] }));
+      const err = await downloadError(
+        downloadFashionMnist({ destDir: await makeTmpDir(), baseUrl: [deadUrl, deadUrl.replace('127.0.0.1', 'localhost')] }),
+      );
       expect(err.url).toBe(`${deadUrl}${DOWNLOAD_FILES[0]}`);
     } finally {
       await new Promise((resolve) => dead.close(resolve));
@@ -264,7 +266,9 @@ describe.skipIf(skipUnless('fashionMnist'))('downloadFashionMnist', () => {
     const dest = await destWithTrainImages();
     behaviour.set(TRAIN_LABELS, 'endless');
     const err = await downloadError(downloadFashionMnist({ destDir: dest, baseUrl }));
-    expect(err.message).toMatch(/train-labels-idx1-ubyte\.gz: the server sent more than the \d+ bytes this file can have; download stopped$/);
+    expect(err.message).toMatch(
+      /train-labels-idx1-ubyte\.gz: the server sent more than the \d+ bytes this file can have; download stopped$/,
+    );
     expect(err.file).toBe(join(dest, TRAIN_LABELS));
     await expectOnlyTrainImages(dest);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -276,7 +280,9 @@ describe.skipIf(skipUnless('fashionMnist'))('downloadFashionMnist', () => {
     const dest = await destWithTrainImages();
     behaviour.set(TRAIN_LABELS, 'too-long');
     const err = await downloadError(downloadFashionMnist({ destDir: dest, baseUrl }));
-    expect(err.message).toMatch(/train-labels-idx1-ubyte\.gz: the server announced 1000000000 bytes, more than the \d+ this file can have$/);
+    expect(err.message).toMatch(
+      /train-labels-idx1-ubyte\.gz: the server announced 1000000000 bytes, more than the \d+ this file can have$/,
+    );
     await expectOnlyTrainImages(dest);
     server.closeAllConnections();
   });

@@ -3,15 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  DataError,
-  loadFashionMnist,
-  parseIdxImages,
-  parseIdxLabels,
-  pixelStats,
-  readDataFile,
-  subset,
-} from '../src-main/engine/data';
+import { DataError, loadFashionMnist, parseIdxImages, parseIdxLabels, pixelStats, readDataFile, subset } from '../src-main/engine/data';
 import type { ImageSet } from '../src-main/engine/types';
 import {
   IDX_NAMES,
@@ -108,7 +100,9 @@ describe('IDX reading', () => {
 
     it('truncated images file', async () => {
       const err = await withBroken(IDX_NAMES.trainImages, idxImagesBuffer(px, { truncateBy: 100 }));
-      expect(err.message).toMatch(/truncated IDX images file: the header announces 12 images \(9424 bytes\) but the file has 9324 bytes \(11 whole images\)/);
+      expect(err.message).toMatch(
+        /truncated IDX images file: the header announces 12 images \(9424 bytes\) but the file has 9324 bytes \(11 whole images\)/,
+      );
     });
 
     it('images file shorter than its header', async () => {

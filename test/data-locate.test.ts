@@ -118,7 +118,11 @@ describe('locating the data', () => {
     expect(err.message).toContain('$CLUSTERBENCH_DATA: not set');
     expect(err.message).toContain(`${appDir} (the app's data folder): does not exist`);
     expect(err.message).toContain(`${sys1} (system folder): does not exist`);
-    expect(err.message).toMatch(new RegExp(`${sys2.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(system folder\\): incomplete: missing train-labels-idx1-ubyte\\[\\.gz\\]`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `${sys2.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(system folder\\): incomplete: missing train-labels-idx1-ubyte\\[\\.gz\\]`,
+      ),
+    );
     expect(err.message).toContain('clusterbench data download');
     expect(err.message).toContain('apt-get install dataset-fashion-mnist');
     expect(err.message).toContain('--data DIR');

@@ -31,8 +31,20 @@ const tempDir = (): string => {
   dirs.push(d);
   return d;
 };
-const rows = (m: Matrix, from: number, count: number): Matrix => ({ data: m.data.subarray(from * m.cols, (from + count) * m.cols), rows: count, cols: m.cols });
-const params = (p: Partial<AutoencoderTrainParams>): AutoencoderTrainParams => ({ epochs: 2, batchSize: 64, learningRate: 1e-3, valSplit: 0, patience: null, seed: 0, ...p });
+const rows = (m: Matrix, from: number, count: number): Matrix => ({
+  data: m.data.subarray(from * m.cols, (from + count) * m.cols),
+  rows: count,
+  cols: m.cols,
+});
+const params = (p: Partial<AutoencoderTrainParams>): AutoencoderTrainParams => ({
+  epochs: 2,
+  batchSize: 64,
+  learningRate: 1e-3,
+  valSplit: 0,
+  patience: null,
+  seed: 0,
+  ...p,
+});
 const small = { layers: [64, 32], codeSize: 4 };
 
 beforeAll(async () => {
@@ -175,11 +187,18 @@ describe('trainDenseAutoencoder', () => {
 
   it('stops with the epoch when the loss diverges, and on abort', async () => {
     const m = buildDenseAutoencoder(small, 0);
-    await expect(trainDenseAutoencoder(m, rows(real, 0, 256), params({ learningRate: 1e12, epochs: 5 }))).rejects.toThrow(/loss became (NaN|infinite) at epoch \d/);
+    await expect(trainDenseAutoencoder(m, rows(real, 0, 256), params({ learningRate: 1e12, epochs: 5 }))).rejects.toThrow(
+      /loss became (NaN|infinite) at epoch \d/,
+    );
     const controller = new AbortController();
-    const aborted = trainDenseAutoencoder(m, rows(real, 0, 256), params({ epochs: 50 }), { onBatch: (e) => e.batch === 2 && controller.abort() , signal: controller.signal });
+    const aborted = trainDenseAutoencoder(m, rows(real, 0, 256), params({ epochs: 50 }), {
+      onBatch: (e) => e.batch === 2 && controller.abort(),
+      signal: controller.signal,
+    });
     await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
-    await expect(trainDenseAutoencoder(m, { data: new Float32Array(10 * 100), rows: 10, cols: 100 }, params({}))).rejects.toThrow(/784 values per row/);
+    await expect(trainDenseAutoencoder(m, { data: new Float32Array(10 * 100), rows: 10, cols: 100 }, params({}))).rejects.toThrow(
+      /784 values per row/,
+    );
     await expect(trainDenseAutoencoder(m, rows(real, 0, 64), params({ batchSize: 0 }))).rejects.toThrow(/batchSize/);
     m.autoencoder.dispose();
   });
@@ -196,7 +215,9 @@ describe('save / load', () => {
     expect(loaded.config).toEqual(m.config);
     expect(Array.from(await encodeDense(loaded, rows(real, 0, 4)))).toEqual(Array.from(await encodeDense(m, rows(real, 0, 4))));
     expect(Array.from(await reconstructDense(loaded, real, [3]))).toEqual(Array.from(await reconstructDense(m, real, [3])));
-    await expect(loadDenseAutoencoder(dir, 'dense-ae-v1:784-500-500-2000-10:mse')).rejects.toThrow(/expected 'dense-ae-v1:784-500-500-2000-10:mse'/);
+    await expect(loadDenseAutoencoder(dir, 'dense-ae-v1:784-500-500-2000-10:mse')).rejects.toThrow(
+      /expected 'dense-ae-v1:784-500-500-2000-10:mse'/,
+    );
     const convDir = tempDir();
     const conv = buildConvAutoencoder(0);
     await saveAutoencoder(conv, convDir);

@@ -179,7 +179,10 @@ describe.skipIf(skipUnless('builtApp'))('bundled Electron main with a stand-in e
 
     expect(lines.get('list')).toEqual({ ok: true, value: [] });
     for (const refused of ['untrusted', 'otherFile', 'subframe', 'otherContents']) {
-      expect(lines.get(refused), refused).toMatchObject({ ok: false, error: { code: 'failed', message: expect.stringContaining('Refused') } });
+      expect(lines.get(refused), refused).toMatchObject({
+        ok: false,
+        error: { code: 'failed', message: expect.stringContaining('Refused') },
+      });
     }
     expect(lines.get('invalid')).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
     expect(lines.get('unknown')).toMatchObject({ ok: false, error: { code: 'unknown-operation' } });
@@ -191,7 +194,11 @@ describe.skipIf(skipUnless('builtApp'))('bundled Electron main with a stand-in e
     expect(names).toEqual(expect.arrayContaining(['job.queued', 'job.started', 'job.progress', 'job.finished']));
     expect((lines.get('listAfter') as { value: { status: string }[] }).value.map((r) => r.status)).toEqual(['completed']);
 
-    expect(lines.get('navigation')).toEqual({ prevented: true, opened: ['https://example.com/page', 'https://example.org/'], denies: ['deny', 'deny', 'deny'] });
+    expect(lines.get('navigation')).toEqual({
+      prevented: true,
+      opened: ['https://example.com/page', 'https://example.org/'],
+      denies: ['deny', 'deny', 'deny'],
+    });
 
     expect(lines.get('save')).toMatchObject({ ok: true, value: { saved: true } });
     const saved = lines.get('saved') as { content: string; defaultPath: string };

@@ -15,7 +15,11 @@ function electronBinary(): { path?: string; reason?: string } {
   const dir = join(repoRoot, 'node_modules', 'electron');
   if (!existsSync(join(dir, 'package.json'))) return { reason: 'the electron package is not installed' };
   const pathFile = join(dir, 'path.txt');
-  if (!existsSync(pathFile)) return { reason: 'the Electron binary was never downloaded (node_modules/electron/path.txt missing; `npm start` fetches it, with network access)' };
+  if (!existsSync(pathFile))
+    return {
+      reason:
+        'the Electron binary was never downloaded (node_modules/electron/path.txt missing; `npm start` fetches it, with network access)',
+    };
   const relative = readFileSync(pathFile, 'utf8').trim();
   const base = process.env.ELECTRON_OVERRIDE_DIST_PATH ?? join(dir, 'dist');
   const path = join(base, relative);

@@ -38,7 +38,9 @@ describe('the desktop commands without an Electron binary or network access', ()
       expect(result.code).toBe(1);
       const lines = result.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^clusterbench: could not fetch Electron \d+\.\d+\.\d+'s binary: cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\); .*npm run web/);
+      expect(lines[0]).toMatch(
+        /^clusterbench: could not fetch Electron \d+\.\d+\.\d+'s binary: cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\); .*npm run web/,
+      );
       expect(result.stdout).toBe('');
       expect(seconds).toBeLessThan(20);
     });
@@ -53,14 +55,27 @@ describe('bin/clusterbench.js', () => {
     writeFileSync(join(checkout, 'package.json'), '{"type":"module"}');
     const result = await runCommand(process.execPath, [join(checkout, 'bin/clusterbench.js'), 'runs', 'list']);
     expect(result.code).toBe(1);
-    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^clusterbench: the CLI is not built \(.*out\/main\/cli\.js is missing\): run npm run build in /)]);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^clusterbench: the CLI is not built \(.*out\/main\/cli\.js is missing\): run npm run build in /),
+    ]);
   });
 });
 
 describe('npm run web on a checkout that was never built', () => {
   it('builds the app, then serves it', async () => {
     const checkout = join(temp, 'web-checkout');
-    for (const path of ['package.json', 'electron.vite.config.ts', 'tsconfig.json', 'tsconfig.node.json', 'tsconfig.web.json', 'bin', 'src-main', 'src-preload', 'src-renderer', 'resources']) {
+    for (const path of [
+      'package.json',
+      'electron.vite.config.ts',
+      'tsconfig.json',
+      'tsconfig.node.json',
+      'tsconfig.web.json',
+      'bin',
+      'src-main',
+      'src-preload',
+      'src-renderer',
+      'resources',
+    ]) {
       cpSync(join(repoRoot, path), join(checkout, path), { recursive: true });
     }
     symlinkSync(join(repoRoot, 'node_modules'), join(checkout, 'node_modules'));

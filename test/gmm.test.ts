@@ -155,19 +155,55 @@ describe('GaussianMixture: recovering known parameters', () => {
   ];
   const covsByType: Record<CovarianceType, number[][][]> = {
     full: [
-      [[1, 0.5, 0.2], [0.5, 1.5, -0.3], [0.2, -0.3, 0.8]],
-      [[0.6, -0.2, 0], [-0.2, 0.9, 0.3], [0, 0.3, 1.2]],
-      [[2, 0.8, 0], [0.8, 1, 0], [0, 0, 0.5]],
+      [
+        [1, 0.5, 0.2],
+        [0.5, 1.5, -0.3],
+        [0.2, -0.3, 0.8],
+      ],
+      [
+        [0.6, -0.2, 0],
+        [-0.2, 0.9, 0.3],
+        [0, 0.3, 1.2],
+      ],
+      [
+        [2, 0.8, 0],
+        [0.8, 1, 0],
+        [0, 0, 0.5],
+      ],
     ],
     diag: [
-      [[1, 0, 0], [0, 2, 0], [0, 0, 0.5]],
-      [[0.4, 0, 0], [0, 1, 0], [0, 0, 1.5]],
-      [[1.5, 0, 0], [0, 0.7, 0], [0, 0, 1]],
+      [
+        [1, 0, 0],
+        [0, 2, 0],
+        [0, 0, 0.5],
+      ],
+      [
+        [0.4, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1.5],
+      ],
+      [
+        [1.5, 0, 0],
+        [0, 0.7, 0],
+        [0, 0, 1],
+      ],
     ],
     spherical: [
-      [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
-      [[0.5, 0, 0], [0, 0.5, 0], [0, 0, 0.5]],
-      [[2, 0, 0], [0, 2, 0], [0, 0, 2]],
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ],
+      [
+        [0.5, 0, 0],
+        [0, 0.5, 0],
+        [0, 0, 0.5],
+      ],
+      [
+        [2, 0, 0],
+        [0, 2, 0],
+        [0, 0, 2],
+      ],
     ],
   };
 
@@ -246,7 +282,25 @@ describe('GaussianMixture: inference API', () => {
   let g: GaussianMixture;
   let X: Matrix;
   beforeAll(async () => {
-    X = sampleMixture(2000, [0.6, 0.4], [[0, 0], [3, 1]], [[[1, 0.3], [0.3, 0.5]], [[0.5, 0], [0, 0.8]]], 21).X;
+    X = sampleMixture(
+      2000,
+      [0.6, 0.4],
+      [
+        [0, 0],
+        [3, 1],
+      ],
+      [
+        [
+          [1, 0.3],
+          [0.3, 0.5],
+        ],
+        [
+          [0.5, 0],
+          [0, 0.8],
+        ],
+      ],
+      21,
+    ).X;
     g = await new GaussianMixture({ k: 2, seed: 0 }).fit(X);
   });
 
@@ -319,7 +373,25 @@ describe('GaussianMixture: numerical stability in 128 dimensions', () => {
   });
 
   it('reports an ill-defined covariance clearly when regCovar = 0 and a dimension is constant', async () => {
-    const { X: X2 } = sampleMixture(500, [0.5, 0.5], [[0, 0], [4, 4]], [[[1, 0], [0, 1]], [[1, 0], [0, 1]]], 8);
+    const { X: X2 } = sampleMixture(
+      500,
+      [0.5, 0.5],
+      [
+        [0, 0],
+        [4, 4],
+      ],
+      [
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        [
+          [1, 0],
+          [0, 1],
+        ],
+      ],
+      8,
+    );
     // Append a constant zero column.
     const data = new Float32Array(500 * 3);
     for (let i = 0; i < 500; i++) data.set(X2.data.subarray(2 * i, 2 * i + 2), 3 * i);
@@ -338,7 +410,25 @@ describe('GaussianMixture: numerical stability in 128 dimensions', () => {
 });
 
 describe('GaussianMixture: validation, abort', () => {
-  const X = sampleMixture(50, [0.5, 0.5], [[0, 0], [4, 4]], [[[1, 0], [0, 1]], [[1, 0], [0, 1]]], 9).X;
+  const X = sampleMixture(
+    50,
+    [0.5, 0.5],
+    [
+      [0, 0],
+      [4, 4],
+    ],
+    [
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+    ],
+    9,
+  ).X;
 
   it('rejects invalid parameters before any work', () => {
     expect(() => new GaussianMixture({ k: 0 })).toThrow(/k must be an integer ≥ 1/);
@@ -353,7 +443,16 @@ describe('GaussianMixture: validation, abort', () => {
     expect(() => new GaussianMixture({ initParams: 'kmeans++' as 'kmeans' })).toThrow(/initParams/);
     expect(() => new GaussianMixture({ nComponents: 3 } as never)).toThrow(/Unknown GaussianMixture parameter "nComponents"/);
     const g = new GaussianMixture({ k: 3 });
-    expect(g.params).toMatchObject({ k: 3, covarianceType: 'full', regCovar: 1e-6, maxIter: 100, tol: 1e-3, nInit: 1, seed: 0, initParams: 'kmeans' });
+    expect(g.params).toMatchObject({
+      k: 3,
+      covarianceType: 'full',
+      regCovar: 1e-6,
+      maxIter: 100,
+      tol: 1e-3,
+      nInit: 1,
+      seed: 0,
+      initParams: 'kmeans',
+    });
   });
 
   it('rejects bad data and bad calls with clear errors', async () => {
@@ -409,7 +508,8 @@ describe.skipIf(skipUnless('sklearn', 'fashionMnist'))('GaussianMixture vs sciki
       const pred = await g.predict(X20);
       expect(agreement(pred, sk.labels)).toBeGreaterThanOrEqual(0.995);
       let maxMeanDiff = 0;
-      for (let c = 0; c < k; c++) for (let j = 0; j < 20; j++) maxMeanDiff = Math.max(maxMeanDiff, Math.abs(g.means![c * 20 + j] - sk.means[c][j]));
+      for (let c = 0; c < k; c++)
+        for (let j = 0; j < 20; j++) maxMeanDiff = Math.max(maxMeanDiff, Math.abs(g.means![c * 20 + j] - sk.means[c][j]));
       expect(maxMeanDiff).toBeLessThan(1e-3);
       for (let c = 0; c < k; c++) expect(Math.abs(g.weights![c] - sk.weights[c])).toBeLessThan(1e-4);
       const bic = await g.bic(X20);

@@ -2,7 +2,13 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { initBackend } from '../src-main/engine/backend/index';
-import { KMeans, validateKMeansParams, KMEANS_DEFAULTS, MAX_LOCKSTEP_RESTARTS, type KMeansProgress } from '../src-main/engine/cluster/kmeans';
+import {
+  KMeans,
+  validateKMeansParams,
+  KMEANS_DEFAULTS,
+  MAX_LOCKSTEP_RESTARTS,
+  type KMeansProgress,
+} from '../src-main/engine/cluster/kmeans';
 import { Rng } from '../src-main/engine/cluster/rng';
 import type { Matrix } from '../src-main/engine/types';
 import { skipUnless } from './helpers/prereqs';

@@ -126,8 +126,7 @@ describe('hand-computed 3-class example', () => {
     // ARI = (5 − 12·12/45) / (12 − 12·12/45) = 1.8 / 8.8 = 9/44.
     expect(ari(HAND.pred, HAND.truth)).toBeCloseTo(9 / 44, 12);
     const L = Math.log;
-    const mi =
-      0.1 * L(10 / 12) + 0.2 * L(20 / 9) + 0.3 * L(30 / 16) + 0.1 * L(10 / 12) + 0.1 * L(10 / 9) + 0.2 * L(20 / 9);
+    const mi = 0.1 * L(10 / 12) + 0.2 * L(20 / 9) + 0.3 * L(30 / 16) + 0.1 * L(10 / 12) + 0.1 * L(10 / 9) + 0.2 * L(20 / 9);
     const h = -(2 * 0.3 * L(0.3) + 0.4 * L(0.4)); // both marginals are (0.3, 0.4, 0.3)
     expect(nmi(HAND.pred, HAND.truth)).toBeCloseTo(mi / h, 12); // 0.44270128334605 per sklearn
   });
@@ -199,7 +198,15 @@ describe('Hungarian mapping', () => {
       const table = contingency(pred, truth, k, nClasses);
       expect(accuracyFromContingency(table, hungarianMapping(table))).toBeCloseTo(bruteForceAccuracy(table, k, nClasses), 12);
     }
-    expect(new Set(hungarianMapping([[0, 0, 0], [0, 0, 0], [0, 0, 0]])).size).toBe(3);
+    expect(
+      new Set(
+        hungarianMapping([
+          [0, 0, 0],
+          [0, 0, 0],
+          [0, 0, 0],
+        ]),
+      ).size,
+    ).toBe(3);
     expect(hungarianMapping([[5, 2, 7]])).toEqual([2]);
     expect(hungarianMapping([[5], [9], [1]])).toEqual([-1, 0, -1]);
     expect(accuracy([0, 0, 0], [1, 1, 2])).toBeCloseTo(2 / 3, 12);

@@ -63,7 +63,9 @@ describe.skipIf(skipUnless('builtApp'))('the packaged CLI wrapper (resources/bin
     // Called through a link on PATH, as a user would install it.
     mkdirSync(join(temp, 'usr-bin'));
     symlinkSync(join(app, 'resources', 'bin', 'clusterbench-cli'), join(temp, 'usr-bin', 'clusterbench-cli'));
-    const result = await runCommand(join(temp, 'usr-bin', 'clusterbench-cli'), ['runs', 'list', '--db', join(temp, 'runs.sqlite')], { cwd: temp });
+    const result = await runCommand(join(temp, 'usr-bin', 'clusterbench-cli'), ['runs', 'list', '--db', join(temp, 'runs.sqlite')], {
+      cwd: temp,
+    });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/No runs yet/);
   });

@@ -11,10 +11,29 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { buildProgram } from '../src-main/cli/index';
 import { addParamOptions, paramFlag, paramFlags } from '../src-main/cli/paramOptions';
 import {
-  checkExperimentParams, effectiveParams, PARAM_NAMES, paramChoices, paramDefault, paramKind, paramMax, parseExperimentParams, specOf, TASKS,
-  taskParamNames, type ParamName, type TaskName,
+  checkExperimentParams,
+  effectiveParams,
+  PARAM_NAMES,
+  paramChoices,
+  paramDefault,
+  paramKind,
+  paramMax,
+  parseExperimentParams,
+  specOf,
+  TASKS,
+  taskParamNames,
+  type ParamName,
+  type TaskName,
 } from '../src-main/engine/experiments/params';
-import { activeFields, defaultValues, presetFor, validate, valuesForTask, valuesFromParams, type FormValues } from '../src-renderer/src/lib/experiment';
+import {
+  activeFields,
+  defaultValues,
+  presetFor,
+  validate,
+  valuesForTask,
+  valuesFromParams,
+  type FormValues,
+} from '../src-renderer/src/lib/experiment';
 import { cleanupTmpDirs, makeTmpDir, writeIdxDataset } from './helpers/data-fixtures';
 
 /** The GaussianMixtures the runner builds, with the parameters they were given. */
@@ -61,21 +80,40 @@ function flagArgs(name: ParamName, value: unknown): string[] {
 }
 
 describe('the parameter table', () => {
-  it('keeps each task\'s parameters in the order runs have always stored them', () => {
+  it("keeps each task's parameters in the order runs have always stored them", () => {
     const common = ['k', 'seed', 'trainLimit', 'testLimit', 'backend'];
     const training = ['epochs', 'batchSize', 'learningRate', 'valSplit', 'patience', 'reuseEncoder'];
     const kmeans = ['nInit', 'maxIter', 'tol'];
     const gmm = ['covariance', 'regCovar', 'gmmMaxIter', 'gmmTol', 'gmmNInit'];
     const pipeline = [
-      ...common, 'encoder', 'layers', 'codeSize', 'loss', ...training,
-      'umap', 'umapNeighbors', 'umapMinDist', 'umapComponents', 'umapEpochs', 'umapInit', 'protocol', 'cluster', ...kmeans, ...gmm, 'map2d',
+      ...common,
+      'encoder',
+      'layers',
+      'codeSize',
+      'loss',
+      ...training,
+      'umap',
+      'umapNeighbors',
+      'umapMinDist',
+      'umapComponents',
+      'umapEpochs',
+      'umapInit',
+      'protocol',
+      'cluster',
+      ...kmeans,
+      ...gmm,
+      'map2d',
     ];
     expect(taskParamNames('kmeans')).toEqual([...common, ...kmeans]);
     expect(taskParamNames('ae-kmeans')).toEqual([...common, ...training, ...kmeans]);
     expect(taskParamNames('ae-gmm')).toEqual([...common, ...training, ...gmm]);
     expect(taskParamNames('pipeline')).toEqual(pipeline);
     expect(taskParamNames('n2d')).toEqual(pipeline);
-    for (const task of TASKS) expect(Object.keys(parseExperimentParams({ task })), task).toEqual(['task', ...taskParamNames(task).filter((n) => paramDefault(n, task) !== undefined)]);
+    for (const task of TASKS)
+      expect(Object.keys(parseExperimentParams({ task })), task).toEqual([
+        'task',
+        ...taskParamNames(task).filter((n) => paramDefault(n, task) !== undefined),
+      ]);
   });
 
   it('has the defaults that differ by task', () => {
@@ -115,7 +153,10 @@ describe('every parameter reaches the CLI', () => {
 
   it('keeps the old spellings: --lr, --no-umap, the hidden --umap-protocol, --layers as a comma list', () => {
     expect(parseFlags(['--lr', '0.5', '--no-umap', '--umap-protocol', 'transductive', '--layers', '500,500,2000'])).toEqual({
-      learningRate: 0.5, umap: false, protocol: 'transductive', layers: [500, 500, 2000],
+      learningRate: 0.5,
+      umap: false,
+      protocol: 'transductive',
+      layers: [500, 500, 2000],
     });
     expect(parseFlags(['--protocol', 'inductive', '--umap-protocol', 'transductive'])).toEqual({ protocol: 'inductive' });
     const run = buildProgram().commands.find((c) => c.name() === 'run')!;
@@ -153,7 +194,7 @@ describe('every parameter reaches the New-experiment form', () => {
     expect(valuesFromParams(stored)[name]).toBe(text);
   });
 
-  it('starts at the engine\'s defaults: the form sends what the engine would fill in', () => {
+  it("starts at the engine's defaults: the form sends what the engine would fill in", () => {
     for (const task of TASKS) {
       const { ok, params } = validate(defaultValues(task));
       expect(ok, task).toBe(true);
@@ -161,27 +202,59 @@ describe('every parameter reaches the New-experiment form', () => {
     }
   });
 
-  it('reports the schema\'s own messages, and the checks between parameters', () => {
+  it("reports the schema's own messages, and the checks between parameters", () => {
     const errorsOf = (task: TaskName, change: Partial<FormValues>) => validate({ ...defaultValues(task), ...change }).errors;
     expect(errorsOf('kmeans', { k: '1', nInit: '0', trainLimit: 'abc', tol: '' })).toEqual({
-      k: 'must be ≥ 2', nInit: 'must be ≥ 1', trainLimit: 'must be a number', tol: 'required',
+      k: 'must be ≥ 2',
+      nInit: 'must be ≥ 1',
+      trainLimit: 'must be a number',
+      tol: 'required',
     });
     expect(errorsOf('n2d', { umapNeighbors: '1', umapMinDist: '1.5', layers: '64, -3', epochs: '2.5' })).toEqual({
-      layers: 'must be ≥ 1', epochs: 'must be an integer', umapNeighbors: 'must be ≥ 2', umapMinDist: 'must be ≤ 1',
+      layers: 'must be ≥ 1',
+      epochs: 'must be an integer',
+      umapNeighbors: 'must be ≥ 2',
+      umapMinDist: 'must be ≤ 1',
     });
     expect(errorsOf('ae-kmeans', { learningRate: '0' })).toEqual({ learningRate: 'must be > 0' });
-    expect(errorsOf('kmeans', { testLimit: '5' })).toEqual({ testLimit: 'must be ≥ k (10): fewer test images than clusters cannot be evaluated' });
+    expect(errorsOf('kmeans', { testLimit: '5' })).toEqual({
+      testLimit: 'must be ≥ k (10): fewer test images than clusters cannot be evaluated',
+    });
     expect(errorsOf('pipeline', { k: '300' })).toEqual({ umapComponents: 'defaults to k (300), above its maximum 256: set it' });
     expect(errorsOf('kmeans', { trainLimit: '5' })).toEqual({ k: 'must be ≤ the fit subset (5)' });
   });
 
   it('switching task moves the fields whose defaults differ; the presets are the task defaults', () => {
     const n2d = valuesForTask({ ...defaultValues('kmeans'), k: '7' }, 'n2d');
-    expect(n2d).toMatchObject({ task: 'n2d', k: '7', epochs: '15', batchSize: '256', learningRate: '0.001', valSplit: '0', protocol: 'transductive' });
+    expect(n2d).toMatchObject({
+      task: 'n2d',
+      k: '7',
+      epochs: '15',
+      batchSize: '256',
+      learningRate: '0.001',
+      valSplit: '0',
+      protocol: 'transductive',
+    });
     expect(valuesForTask(n2d, 'pipeline')).toMatchObject({ valSplit: '0.1', protocol: 'inductive', epochs: '15' });
     expect(valuesForTask(n2d, 'ae-gmm')).toMatchObject({ epochs: '50', batchSize: '128', learningRate: '0.01', valSplit: '0.1' });
-    expect(presetFor('n2d')).toMatchObject({ layers: '500, 500, 2000', codeSize: '10', learningRate: '0.001', batchSize: '256', umapNeighbors: '20', protocol: 'transductive', cluster: 'gmm' });
-    expect(presetFor('ae-gmm')).toMatchObject({ k: '10', epochs: '50', batchSize: '128', learningRate: '0.01', valSplit: '0.1', covariance: 'full', patience: '' });
+    expect(presetFor('n2d')).toMatchObject({
+      layers: '500, 500, 2000',
+      codeSize: '10',
+      learningRate: '0.001',
+      batchSize: '256',
+      umapNeighbors: '20',
+      protocol: 'transductive',
+      cluster: 'gmm',
+    });
+    expect(presetFor('ae-gmm')).toMatchObject({
+      k: '10',
+      epochs: '50',
+      batchSize: '128',
+      learningRate: '0.01',
+      valSplit: '0.1',
+      covariance: 'full',
+      patience: '',
+    });
     for (const field of ['seed', 'trainLimit', 'testLimit', 'backend', 'reuseEncoder']) expect(presetFor('n2d')).not.toHaveProperty(field);
   });
 });
@@ -198,7 +271,27 @@ describe('every parameter reaches the engine', () => {
     const { RunStore } = await import('../src-main/engine/store/index');
     const dir = await makeTmpDir('cb-params-');
     await writeIdxDataset(dir, { trainCount: 60, testCount: 30 });
-    const args = ['--encoder', 'none', '--no-umap', '--map2d', 'none', '--k', '3', '--backend', 'cpu', '--covariance', 'diag', '--reg-covar', '1e-5', '--gmm-n-init', '2', '--gmm-max-iter', '7', '--gmm-tol', '0.01'];
+    const args = [
+      '--encoder',
+      'none',
+      '--no-umap',
+      '--map2d',
+      'none',
+      '--k',
+      '3',
+      '--backend',
+      'cpu',
+      '--covariance',
+      'diag',
+      '--reg-covar',
+      '1e-5',
+      '--gmm-n-init',
+      '2',
+      '--gmm-max-iter',
+      '7',
+      '--gmm-tol',
+      '0.01',
+    ];
     const store = RunStore.open(join(dir, 'runs.db'));
     try {
       const run = await runExperiment({ task: 'pipeline', ...parseFlags(args) }, { store, dataDir: dir });
@@ -217,7 +310,20 @@ describe('effective parameters', () => {
     expect(Object.keys(reused)).not.toEqual(expect.arrayContaining(['epochs']));
     expect(reused).toMatchObject({ reuseEncoder: 4, covariance: 'full' });
     const pixels = effectiveParams(parseExperimentParams({ task: 'pipeline', encoder: 'none', umap: false, cluster: 'kmeans' }));
-    expect(Object.keys(pixels)).toEqual(['task', 'k', 'seed', 'backend', 'encoder', 'umap', 'protocol', 'cluster', 'nInit', 'maxIter', 'tol', 'map2d']);
+    expect(Object.keys(pixels)).toEqual([
+      'task',
+      'k',
+      'seed',
+      'backend',
+      'encoder',
+      'umap',
+      'protocol',
+      'cluster',
+      'nInit',
+      'maxIter',
+      'tol',
+      'map2d',
+    ]);
     const dense = effectiveParams(parseExperimentParams({ task: 'n2d' }));
     expect(dense).toHaveProperty('layers');
     expect(dense).not.toHaveProperty('nInit');

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
-  aeGmmTaskSchema, aeKmeansTaskSchema, kmeansTaskSchema, n2dTaskSchema, paramMax, parseExperimentParams, pipelineTaskSchema, ParamError,
+  aeGmmTaskSchema,
+  aeKmeansTaskSchema,
+  kmeansTaskSchema,
+  n2dTaskSchema,
+  paramMax,
+  parseExperimentParams,
+  pipelineTaskSchema,
+  ParamError,
 } from '../src-main/engine/experiments/params';
 
 const TASK_SCHEMAS = [kmeansTaskSchema, aeKmeansTaskSchema, aeGmmTaskSchema, pipelineTaskSchema, n2dTaskSchema];
@@ -56,13 +63,30 @@ describe('parameter maxima (bounded work)', () => {
     ]);
     expect(issuesOf({ task: 'pipeline', layers: [500, 100_000] })).toEqual(['layers: must be ≤ 4096']);
     expect(issuesOf({ task: 'kmeans', seed: 2 ** 40 })).toEqual(['seed: must be ≤ 4294967295']);
-    expect(issuesOf({ task: 'kmeans', trainLimit: 70_000, testLimit: 20_000 })).toEqual(['trainLimit: must be ≤ 60000', 'testLimit: must be ≤ 10000']);
+    expect(issuesOf({ task: 'kmeans', trainLimit: 70_000, testLimit: 20_000 })).toEqual([
+      'trainLimit: must be ≤ 60000',
+      'testLimit: must be ≤ 10000',
+    ]);
   });
 
   it('accepts every maximum itself', () => {
     expect(issuesOf({ task: 'kmeans', nInit: 1000, maxIter: 100_000, k: 1000, tol: 1, seed: 2 ** 32 - 1 })).toEqual([]);
-    expect(issuesOf({ task: 'ae-gmm', epochs: 10_000, batchSize: 65_536, learningRate: 10, patience: 10_000, gmmNInit: 100, gmmMaxIter: 100_000, regCovar: 1, gmmTol: 1 })).toEqual([]);
-    expect(issuesOf({ task: 'pipeline', umapNeighbors: 200, umapComponents: 256, umapEpochs: 10_000, layers: [4096], codeSize: 4096 })).toEqual([]);
+    expect(
+      issuesOf({
+        task: 'ae-gmm',
+        epochs: 10_000,
+        batchSize: 65_536,
+        learningRate: 10,
+        patience: 10_000,
+        gmmNInit: 100,
+        gmmMaxIter: 100_000,
+        regCovar: 1,
+        gmmTol: 1,
+      }),
+    ).toEqual([]);
+    expect(
+      issuesOf({ task: 'pipeline', umapNeighbors: 200, umapComponents: 256, umapEpochs: 10_000, layers: [4096], codeSize: 4096 }),
+    ).toEqual([]);
   });
 
   it('a UMAP dimension that defaults to a k above its maximum must be set', () => {

@@ -65,7 +65,14 @@ describe.skipIf(skipUnless('builtApp'))('built preload', () => {
     const { exposed, invocations } = loadPreload((_channel, op) =>
       op === 'runs.list'
         ? { ok: true, value: [{ id: 1 }] }
-        : { ok: false, error: { code: 'invalid-request', message: 'Invalid request for runs.get: id: too small', issues: [{ param: 'id', message: 'too small' }] } },
+        : {
+            ok: false,
+            error: {
+              code: 'invalid-request',
+              message: 'Invalid request for runs.get: id: too small',
+              issues: [{ param: 'id', message: 'too small' }],
+            },
+          },
     );
     const api = exposed.get('clusterbench') as Record<string, (r: unknown) => Promise<unknown>>;
     expect(await api['runs.list']({ limit: 5 })).toEqual([{ id: 1 }]);
@@ -75,7 +82,10 @@ describe.skipIf(skipUnless('builtApp'))('built preload', () => {
     expect(err.issues).toEqual([{ param: 'id', message: 'too small' }]);
     // contextBridge keeps only an Error's message: the contract error is encoded there for the renderer.
     expect(err.message.startsWith('ClusterbenchError:')).toBe(true);
-    expect(JSON.parse(err.message.slice('ClusterbenchError:'.length))).toMatchObject({ code: 'invalid-request', message: expect.stringContaining('runs.get') });
+    expect(JSON.parse(err.message.slice('ClusterbenchError:'.length))).toMatchObject({
+      code: 'invalid-request',
+      message: expect.stringContaining('runs.get'),
+    });
   });
 
   it('delivers events to on() listeners until unsubscribed, and rejects unknown event names', () => {

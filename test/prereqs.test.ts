@@ -26,7 +26,9 @@ describe('a missing test prerequisite', () => {
   it('is skipped elsewhere and logged for the summary line', () => {
     process.env.CI = '';
     process.env[SKIP_LOG_ENV] = join(dir, 'skips.log');
-    expect(missingPrereq('scikit-learn', 'apt-get install python3-sklearn')).toBe('scikit-learn is missing (apt-get install python3-sklearn)');
+    expect(missingPrereq('scikit-learn', 'apt-get install python3-sklearn')).toBe(
+      'scikit-learn is missing (apt-get install python3-sklearn)',
+    );
     expect(readFileSync(join(dir, 'skips.log'), 'utf8')).toBe('scikit-learn is missing (apt-get install python3-sklearn)\n');
     rmSync(dir, { recursive: true, force: true });
   });

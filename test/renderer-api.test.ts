@@ -38,7 +38,10 @@ describe('renderer api over the preload', () => {
     const listener = (): void => undefined;
     mod.api.on('job.finished', listener);
     expect(listeners.map(([e]) => e)).toEqual(['job.finished']);
-    expect(await mod.saveExportedFile({ suggestedName: 'c.svg', mime: 'image/svg+xml', encoding: 'utf8', data: '<svg/>' })).toEqual({ saved: true, path: '/tmp/x.svg' });
+    expect(await mod.saveExportedFile({ suggestedName: 'c.svg', mime: 'image/svg+xml', encoding: 'utf8', data: '<svg/>' })).toEqual({
+      saved: true,
+      path: '/tmp/x.svg',
+    });
     expect(calls.at(-1)).toEqual(['files.save', { suggestedName: 'c.svg', data: '<svg/>', encoding: 'utf8' }]);
   });
 });

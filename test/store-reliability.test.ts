@@ -5,7 +5,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  INTERRUPTED, RunStore, SCHEMA_VERSION, StoreError, checkDatabaseFolder, historyAccess, migrate, runArtifactsDir, STALE_AFTER_MS,
+  INTERRUPTED,
+  RunStore,
+  SCHEMA_VERSION,
+  StoreError,
+  checkDatabaseFolder,
+  historyAccess,
+  migrate,
+  runArtifactsDir,
+  STALE_AFTER_MS,
 } from '../src-main/engine/store';
 import type { NewRun } from '../src-main/engine/store/types';
 import { queryHandlers, type QueryContext } from '../src-main/service/queries';
@@ -70,7 +78,10 @@ describe('item 1: each database keeps its own artifacts', () => {
     for (const run of runs) {
       const dir = join(dirname(file), 'artifacts', `run-${run.id}`);
       const artifacts = {
-        autoencoder: join(dir, 'autoencoder'), architecture: 'conv-ae-study-v1', codesFit: join(dir, 'codes-fit.f32'), codesEval: join(dir, 'codes-eval.f32'),
+        autoencoder: join(dir, 'autoencoder'),
+        architecture: 'conv-ae-study-v1',
+        codesFit: join(dir, 'codes-fit.f32'),
+        codesEval: join(dir, 'codes-eval.f32'),
       };
       r.prepare(
         `INSERT INTO runs (id, task, params, seed, backend, status, started_at, ended_at, artifacts, owner_pid, owner_host)
@@ -120,7 +131,11 @@ describe('item 1: each database keeps its own artifacts', () => {
     for (const [name, bytes] of Object.entries(mine)) expect(readFileSync(join(moved, name)).equals(bytes), name).toBe(true);
     expect(existsSync(legacy(1))).toBe(false);
     const run1 = s.getRun(1)!;
-    expect(run1.artifacts).toMatchObject({ autoencoder: join(moved, 'autoencoder'), codesFit: join(moved, 'codes-fit.f32'), codesEval: join(moved, 'codes-eval.f32') });
+    expect(run1.artifacts).toMatchObject({
+      autoencoder: join(moved, 'autoencoder'),
+      codesFit: join(moved, 'codes-fit.f32'),
+      codesEval: join(moved, 'codes-eval.f32'),
+    });
     expect(run1.artifacts.autoencoderSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(run1.artifacts.codesFitSha256).toBe(createHash('sha256').update(mine['codes-fit.f32']).digest('hex'));
     // runs 2 and 3 and the orphan: left where they are, said so
@@ -158,7 +173,10 @@ describe('item 4: read-only histories', () => {
     r.pragma('journal_mode = WAL');
     migrate(r, 2);
     const id = Number(
-      r.prepare(`INSERT INTO runs (task, params, seed, backend, status, started_at, owner_pid, owner_host) VALUES ('kmeans', '{"k":10}', 1, 'cpu', 'running', '2024-01-01T00:00:00.000Z', NULL, NULL)`)
+      r
+        .prepare(
+          `INSERT INTO runs (task, params, seed, backend, status, started_at, owner_pid, owner_host) VALUES ('kmeans', '{"k":10}', 1, 'cpu', 'running', '2024-01-01T00:00:00.000Z', NULL, NULL)`,
+        )
         .run().lastInsertRowid,
     );
     r.close();
@@ -214,7 +232,11 @@ describe('item 4: read-only histories', () => {
     const rw = openStore(file);
     expect(await queryHandlers['history.info']!({}, rw, ctx)).toEqual({ path: file, readOnly: false });
     const ro = openStore(file, { canWrite: () => false });
-    expect(await queryHandlers['history.info']!({}, ro, ctx)).toEqual({ path: file, readOnly: true, reason: `its folder ${dirname(file)} is not writable` });
+    expect(await queryHandlers['history.info']!({}, ro, ctx)).toEqual({
+      path: file,
+      readOnly: true,
+      reason: `its folder ${dirname(file)} is not writable`,
+    });
     await expect(Promise.resolve().then(() => queryHandlers['runs.delete']!({ id }, ro, ctx))).rejects.toThrow(/is read-only: /);
   });
 });
@@ -234,7 +256,9 @@ describe('item 5: a running run cannot be deleted', () => {
     mkdirSync(files, { recursive: true });
     writeFileSync(join(files, 'x'), 'keep');
     const ctx: QueryContext = { dbPath: file, busy: () => false, emit: () => undefined };
-    await expect(Promise.resolve().then(() => queryHandlers['runs.delete']!({ id: live }, s, ctx))).rejects.toThrow(`run ${live} is still running: cancel it first`);
+    await expect(Promise.resolve().then(() => queryHandlers['runs.delete']!({ id: live }, s, ctx))).rejects.toThrow(
+      `run ${live} is still running: cancel it first`,
+    );
     expect(existsSync(join(files, 'x'))).toBe(true);
 
     // A run whose owner stopped beating long ago is not live, whatever its status says.
@@ -272,7 +296,8 @@ describe('item 9: stale runs are recovered by heartbeat, whatever host wrote the
     let now = Date.parse('2030-01-01T00:00:00.000Z');
     const s = openStore(file, { now: () => now });
     const id = s.createRun(newRun()).id;
-    const beat = () => (new Database(file).prepare('SELECT heartbeat_at FROM runs WHERE id = ?').get(id) as { heartbeat_at: number }).heartbeat_at;
+    const beat = () =>
+      (new Database(file).prepare('SELECT heartbeat_at FROM runs WHERE id = ?').get(id) as { heartbeat_at: number }).heartbeat_at;
     expect(beat()).toBe(now);
     const alive = s.keepAlive(id, 5000);
     now += 5000;
@@ -289,7 +314,10 @@ describe('item 9: stale runs are recovered by heartbeat, whatever host wrote the
     const r = new Database(file);
     migrate(r, 2);
     const id = Number(
-      r.prepare(`INSERT INTO runs (task, params, seed, backend, status, started_at, owner_pid, owner_host) VALUES ('kmeans', '{}', 1, 'cpu', 'running', '2024-01-01T00:00:00.000Z', 1, 'container-b')`)
+      r
+        .prepare(
+          `INSERT INTO runs (task, params, seed, backend, status, started_at, owner_pid, owner_host) VALUES ('kmeans', '{}', 1, 'cpu', 'running', '2024-01-01T00:00:00.000Z', 1, 'container-b')`,
+        )
         .run().lastInsertRowid,
     );
     r.close();
@@ -304,7 +332,9 @@ describe('item 9: stale runs are recovered by heartbeat, whatever host wrote the
 describe('item 10: a --db path that cannot hold a database', () => {
   it('fails at once with one line for /proc, /sys, files in the way and unwritable folders', () => {
     const started = Date.now();
-    expect(() => checkDatabaseFolder('/proc/nonexistent/x.sqlite')).toThrow(/^cannot create the run history \/proc\/nonexistent\/x\.sqlite: \/proc is not a normal filesystem$/);
+    expect(() => checkDatabaseFolder('/proc/nonexistent/x.sqlite')).toThrow(
+      /^cannot create the run history \/proc\/nonexistent\/x\.sqlite: \/proc is not a normal filesystem$/,
+    );
     expect(() => checkDatabaseFolder('/sys/kernel/nope/x.sqlite')).toThrow(/\/sys\/kernel is not a normal filesystem/);
     const dir = freshDir();
     writeFileSync(join(dir, 'plain-file'), 'x');

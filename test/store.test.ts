@@ -352,7 +352,9 @@ describe('schema and files', () => {
       `INSERT INTO runs (task, params, seed, backend, status, started_at, ended_at, metrics)
        VALUES (?, ?, 1, 'cpu', ?, '2024-01-01T00:00:00.000Z', ?, ?)`,
     );
-    const done = Number(ins.run('kmeans', '{"k":10}', 'completed', '2024-01-01T00:01:00.000Z', '{"accuracy":0.5,"nmi":0.4,"ari":0.3}').lastInsertRowid);
+    const done = Number(
+      ins.run('kmeans', '{"k":10}', 'completed', '2024-01-01T00:01:00.000Z', '{"accuracy":0.5,"nmi":0.4,"ari":0.3}').lastInsertRowid,
+    );
     const running = Number(ins.run('ae-kmeans', '{"k":10}', 'running', null, null).lastInsertRowid);
     r.prepare('INSERT INTO run_losses (run_id, epoch, train_loss, val_loss) VALUES (?, 0, 0.5, NULL)').run(running);
     r.close();
@@ -361,7 +363,11 @@ describe('schema and files', () => {
     expect(s.schemaVersion).toBe(SCHEMA_VERSION);
     expect(s.recoveredRunIds).toEqual([running]);
     expect(s.getRun(done)!).toMatchObject({ status: 'completed', params: { k: 10 }, metrics: { accuracy: 0.5, nmi: 0.4, ari: 0.3 } });
-    expect(s.getRun(running)!).toMatchObject({ status: 'failed', error: INTERRUPTED, losses: [{ epoch: 0, trainLoss: 0.5, valLoss: null }] });
+    expect(s.getRun(running)!).toMatchObject({
+      status: 'failed',
+      error: INTERRUPTED,
+      losses: [{ epoch: 0, trainLoss: 0.5, valLoss: null }],
+    });
     const fresh = s.createRun(newRun()).id;
     const r2 = raw(file);
     expect(r2.prepare('SELECT owner_pid, owner_host FROM runs WHERE id = ?').get(fresh)).toMatchObject({ owner_pid: process.pid });
@@ -473,9 +479,9 @@ describe('processes and concurrency', () => {
     snap.exec('BEGIN');
     expect(snap.prepare('SELECT count(*) AS n FROM run_losses').get()).toEqual({ n: 5 });
     writer.completeRun(id, result());
-    expect(snap.prepare("SELECT status FROM runs WHERE id = ?").get(id)).toEqual({ status: 'running' });
+    expect(snap.prepare('SELECT status FROM runs WHERE id = ?').get(id)).toEqual({ status: 'running' });
     snap.exec('COMMIT');
-    expect(snap.prepare("SELECT status FROM runs WHERE id = ?").get(id)).toEqual({ status: 'completed' });
+    expect(snap.prepare('SELECT status FROM runs WHERE id = ?').get(id)).toEqual({ status: 'completed' });
     expect(reader.getRun(id)!.status).toBe('completed');
 
     // An open write transaction elsewhere: readers go on; writers wait for the busy timeout, then fail.

@@ -21,7 +21,11 @@ beforeAll(async () => {
   labels = test.labels;
 });
 
-const rows = (m: Matrix, from: number, count: number): Matrix => ({ data: m.data.subarray(from * m.cols, (from + count) * m.cols), rows: count, cols: m.cols });
+const rows = (m: Matrix, from: number, count: number): Matrix => ({
+  data: m.data.subarray(from * m.cols, (from + count) * m.cols),
+  rows: count,
+  cols: m.cols,
+});
 
 function randomMatrix(n: number, d: number, seed: number): Matrix {
   const data = new Float32Array(n * d);
@@ -71,19 +75,23 @@ describe('UMAP parameters', () => {
   it('names every bad parameter', () => {
     const issues = umapParamIssues({ nNeighbors: 1, minDist: -0.1, nComponents: 0, nEpochs: 0, metric: 'cosine' as never });
     expect(issues.map((i) => i.param)).toEqual(['nNeighbors', 'minDist', 'nComponents', 'nEpochs', 'metric']);
-    expect(umapParamIssues({ nNeighbors: 20 }, 20)).toEqual([{ param: 'nNeighbors', message: '20 neighbours need more than 20 points, got 20' }]);
+    expect(umapParamIssues({ nNeighbors: 20 }, 20)).toEqual([
+      { param: 'nNeighbors', message: '20 neighbours need more than 20 points, got 20' },
+    ]);
     expect(umapParamIssues({ minDist: 1.5, spread: 1 })[0]).toMatchObject({ param: 'minDist', message: expect.stringMatching(/spread/) });
     expect(umapParamIssues({ nNeighbors: 20, minDist: 0, nComponents: 10, nEpochs: null }, 1000)).toEqual([]);
     expect(() => new Umap({ nNeighbors: 1 })).toThrow(UmapParamError);
   });
 
   it('rejects too few points at fit time', async () => {
-    await expect(new Umap({ nNeighbors: 15 }).fit(randomMatrix(10, 3, 1))).rejects.toThrow(/nNeighbors: 15 neighbours need more than 15 points, got 10/);
+    await expect(new Umap({ nNeighbors: 15 }).fit(randomMatrix(10, 3, 1))).rejects.toThrow(
+      /nNeighbors: 15 neighbours need more than 15 points, got 10/,
+    );
   });
 });
 
 describe('fuzzy simplicial set', () => {
-  it("calibrates σ to log2(k) per point and symmetrises by the fuzzy union", async () => {
+  it('calibrates σ to log2(k) per point and symmetrises by the fuzzy union', async () => {
     const X = randomMatrix(300, 4, 4);
     const knn = await kdTreeNeighbours(X, 10);
     const { sigmas, rhos } = smoothKnnDist(knn);
@@ -124,7 +132,8 @@ describe('Umap on real images', () => {
 
   it('is reproducible for a seed, and the seed matters', async () => {
     const X = rows(pixels, 0, 400);
-    const fit = (seed: number, init: 'spectral' | 'random' | 'pca' = 'spectral') => new Umap({ nNeighbors: 10, nComponents: 3, nEpochs: 60, seed, init }).fit(X);
+    const fit = (seed: number, init: 'spectral' | 'random' | 'pca' = 'spectral') =>
+      new Umap({ nNeighbors: 10, nComponents: 3, nEpochs: 60, seed, init }).fit(X);
     const a = await fit(1);
     expect(Array.from(await fit(1))).toEqual(Array.from(a));
     expect(Array.from(await fit(2))).not.toEqual(Array.from(a));

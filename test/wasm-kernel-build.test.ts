@@ -20,7 +20,9 @@ describe('the SIMD kernel module', () => {
     const build = spawnSync(process.execPath, ['scripts/build-wasm-kernels.mjs', '--out', out], { encoding: 'utf8' });
     expect(build.stderr).toBe('');
     expect(build.status).toBe(0);
-    expect(readFileSync(GENERATED, 'utf8'), `${GENERATED} is stale: run node scripts/build-wasm-kernels.mjs`).toBe(readFileSync(out, 'utf8'));
+    expect(readFileSync(GENERATED, 'utf8'), `${GENERATED} is stale: run node scripts/build-wasm-kernels.mjs`).toBe(
+      readFileSync(out, 'utf8'),
+    );
   });
 
   it.each([
@@ -39,8 +41,13 @@ describe('the SIMD kernel module', () => {
     cpSync('src-main/engine/backend/kernels', src, { recursive: true });
     const file = join(src, 'sumRows.wat');
     writeFileSync(file, readFileSync(file, 'utf8').replace('(f32x4.add (v128.load', '(f32x4.frobnicate (v128.load'));
-    const line = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('frobnicate')) + 1;
-    const build = spawnSync(process.execPath, ['scripts/build-wasm-kernels.mjs', '--src', src, '--out', join(dir, 'unused.ts')], { encoding: 'utf8' });
+    const line =
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('frobnicate')) + 1;
+    const build = spawnSync(process.execPath, ['scripts/build-wasm-kernels.mjs', '--src', src, '--out', join(dir, 'unused.ts')], {
+      encoding: 'utf8',
+    });
     expect(build.status).toBe(1);
     expect(build.stderr).toContain(`sumRows.wat:${line}:`);
     expect(build.stderr).toMatch(/unexpected token "?f32x4\.frobnicate/);

@@ -34,7 +34,9 @@ describe('a SIMD kernel module that does not load', () => {
 
   it('is named when it does not compile or does not fit the memory', async () => {
     expect(SIMD_MODULE_NAME).toMatch(NAMED);
-    expect(() => compileSimdModule(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1]), 'plain')).toThrow(/plain-memory variant, does not compile: /);
+    expect(() => compileSimdModule(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1]), 'plain')).toThrow(
+      /plain-memory variant, does not compile: /,
+    );
     const real = await vi.importActual<typeof Generated>('../src-main/engine/backend/kernels/simdModule.generated');
     const shared = compileSimdModule(Buffer.from(real.SIMD_MODULE_SHARED, 'base64'), 'shared');
     expect(() => instantiateSimdModule(shared, 'shared', new WebAssembly.Memory({ initial: 1 }))).toThrow(

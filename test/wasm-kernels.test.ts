@@ -86,7 +86,17 @@ describe('Conv2DBackpropFilter on wasm matches the cpu backend', () => {
     [[2, 10, 11, 8], [3, 3, 8, 1], [2, 3], 'valid'],
     [[3, 8, 8, 1], [3, 3, 1, 8], 1, 'same'],
     [[3, 8, 8, 8], [3, 3, 8, 1], 1, 'same'],
-    [[2, 7, 9, 4], [2, 3, 4, 2], 1, [[0, 0], [1, 2], [0, 1], [0, 0]]],
+    [
+      [2, 7, 9, 4],
+      [2, 3, 4, 2],
+      1,
+      [
+        [0, 0],
+        [1, 2],
+        [0, 1],
+        [0, 0],
+      ],
+    ],
     [[2, 12, 12, 2], [5, 5, 2, 12], 3, 'same'],
     [[1, 5, 5, 2], [1, 1, 2, 3], 1, 'valid'],
     [[2, 16, 16, 16], [3, 3, 16, 32], 1, 'valid'],
@@ -100,19 +110,29 @@ describe('Conv2DBackpropFilter on wasm matches the cpu backend', () => {
       const dyShape = tf.backend_util.computeConv2DInfo(xShape, fShape, strides, 1, pad).outShape;
       const x = values(xShape, 1);
       const dy = values(dyShape, 2);
-      const reference = on('cpu', () =>
-        tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(x, xShape), dy: tf.tensor(dy, dyShape) }, {
-          strides, pad, dataFormat: 'NHWC', filterShape: fShape,
-        } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      const reference = on(
+        'cpu',
+        () =>
+          tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(x, xShape), dy: tf.tensor(dy, dyShape) }, {
+            strides,
+            pad,
+            dataFormat: 'NHWC',
+            filterShape: fShape,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor,
       );
       for (const simdOn of [true, false]) {
         setWasmSimdKernelsEnabled(simdOn);
         for (const method of methods) {
           setFilterGradMethod(method);
-          const got = on('wasm', () =>
-            tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(x, xShape), dy: tf.tensor(dy, dyShape) }, {
-              strides, pad, dataFormat: 'NHWC', filterShape: fShape,
-            } as unknown as tf.NamedAttrMap) as tf.Tensor,
+          const got = on(
+            'wasm',
+            () =>
+              tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(x, xShape), dy: tf.tensor(dy, dyShape) }, {
+                strides,
+                pad,
+                dataFormat: 'NHWC',
+                filterShape: fShape,
+              } as unknown as tf.NamedAttrMap) as tf.Tensor,
           );
           expect(relDiff(reference, got), `${method}, simd ${simdOn}`).toBeLessThan(1e-5);
         }
@@ -124,7 +144,10 @@ describe('Conv2DBackpropFilter on wasm matches the cpu backend', () => {
     tf.setBackend('wasm');
     expect(() =>
       tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.zeros([1, 1, 4, 4]), dy: tf.zeros([1, 1, 4, 4]) }, {
-        strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 1, 1],
+        strides: 1,
+        pad: 'same',
+        dataFormat: 'NCHW',
+        filterShape: [3, 3, 1, 1],
       } as unknown as tf.NamedAttrMap),
     ).toThrow(/NHWC/);
   });
@@ -136,14 +159,26 @@ describe('overridden wasm kernels match the cpu backend', () => {
       [[2, 9, 9, 3], [3, 3, 3, 4], 1, 'same'],
       [[2, 16, 16, 16], [3, 3, 16, 32], 1, 'valid'],
       [[2, 10, 11, 5], [3, 2, 5, 4], 2, 'same'],
-      [[2, 7, 9, 4], [2, 3, 4, 2], 1, [[0, 0], [1, 2], [0, 1], [0, 0]]],
+      [
+        [2, 7, 9, 4],
+        [2, 3, 4, 2],
+        1,
+        [
+          [0, 0],
+          [1, 2],
+          [0, 1],
+          [0, 0],
+        ],
+      ],
       [[2, 28, 28, 32], [3, 3, 32, 1], 1, 'same'],
     ];
     for (const [xShape, fShape, strides, pad] of cases) {
       const dyShape = tf.backend_util.computeConv2DInfo(xShape, fShape, strides, 1, pad).outShape;
       const dy = values(dyShape, 3);
       const w = values(fShape, 4);
-      const d = vsCpu(() => tf.conv2dTranspose(tf.tensor(dy, dyShape) as tf.Tensor4D, tf.tensor(w, fShape) as tf.Tensor4D, xShape, strides, pad));
+      const d = vsCpu(() =>
+        tf.conv2dTranspose(tf.tensor(dy, dyShape) as tf.Tensor4D, tf.tensor(w, fShape) as tf.Tensor4D, xShape, strides, pad),
+      );
       expect(d, `${xShape} ${fShape}`).toBeLessThan(2e-6);
     }
   });
@@ -206,19 +241,37 @@ describe('overridden wasm kernels match the cpu backend', () => {
 
   it('Sum over the leading axes (bias gradients) and other reductions', () => {
     const cases: [number[], number | number[]][] = [
-      [[64, 28, 28, 32], [0, 1, 2]],
-      [[5, 7, 3], [0, 1]],
+      [
+        [64, 28, 28, 32],
+        [0, 1, 2],
+      ],
+      [
+        [5, 7, 3],
+        [0, 1],
+      ],
       [[100, 6], 0],
-      [[4, 5, 6], [1, 2]],
-      [[4, 5, 8], [0, 1]],
+      [
+        [4, 5, 6],
+        [1, 2],
+      ],
+      [
+        [4, 5, 8],
+        [0, 1],
+      ],
       [[1000, 12], 0],
     ];
     for (const [shape, axis] of cases) {
       const x = values(shape, 10);
       for (const simdOn of [true, false]) {
         setWasmSimdKernelsEnabled(simdOn);
-        expect(vsCpu(() => tf.sum(tf.tensor(x, shape), axis)), `${shape} ${axis}`).toBeLessThan(1e-6);
-        expect(vsCpu(() => tf.sum(tf.tensor(x, shape), axis, true)), `${shape} ${axis} keepDims`).toBeLessThan(1e-6);
+        expect(
+          vsCpu(() => tf.sum(tf.tensor(x, shape), axis)),
+          `${shape} ${axis}`,
+        ).toBeLessThan(1e-6);
+        expect(
+          vsCpu(() => tf.sum(tf.tensor(x, shape), axis, true)),
+          `${shape} ${axis} keepDims`,
+        ).toBeLessThan(1e-6);
       }
     }
   });
@@ -237,20 +290,42 @@ describe('ResizeNearestNeighborGrad', () => {
   ];
 
   /** Independent reference: resizing an index image tells which input pixel every output pixel copies. */
-  function reference(shape: Shape4, size: [number, number], alignCorners: boolean, halfPixelCenters: boolean, dy: Float32Array): Float64Array {
+  function reference(
+    shape: Shape4,
+    size: [number, number],
+    alignCorners: boolean,
+    halfPixelCenters: boolean,
+    dy: Float32Array,
+  ): Float64Array {
     tf.setBackend('cpu');
     const n = shape.reduce((a, b) => a * b, 1);
-    const src = tf.tidy(() => tf.image.resizeNearestNeighbor(tf.range(0, n).reshape(shape) as tf.Tensor4D, size, alignCorners, halfPixelCenters).dataSync());
+    const src = tf.tidy(() =>
+      tf.image.resizeNearestNeighbor(tf.range(0, n).reshape(shape) as tf.Tensor4D, size, alignCorners, halfPixelCenters).dataSync(),
+    );
     const ref = new Float64Array(n);
     for (let i = 0; i < src.length; i++) ref[src[i]] += dy[i];
     return ref;
   }
 
-  function grad(backend: 'cpu' | 'wasm', shape: Shape4, size: [number, number], alignCorners: boolean, halfPixelCenters: boolean, dy: Float32Array) {
-    return on(backend, () =>
-      tf.engine().runKernel('ResizeNearestNeighborGrad', { images: tf.zeros(shape), dy: tf.tensor(dy, [shape[0], size[0], size[1], shape[3]]) }, {
-        alignCorners, halfPixelCenters,
-      }) as tf.Tensor,
+  function grad(
+    backend: 'cpu' | 'wasm',
+    shape: Shape4,
+    size: [number, number],
+    alignCorners: boolean,
+    halfPixelCenters: boolean,
+    dy: Float32Array,
+  ) {
+    return on(
+      backend,
+      () =>
+        tf.engine().runKernel(
+          'ResizeNearestNeighborGrad',
+          { images: tf.zeros(shape), dy: tf.tensor(dy, [shape[0], size[0], size[1], shape[3]]) },
+          {
+            alignCorners,
+            halfPixelCenters,
+          },
+        ) as tf.Tensor,
     );
   }
 
@@ -313,7 +388,10 @@ describe('full gradients of the autoencoder', () => {
       tf.setBackend(backend);
       return tf.tidy(() => {
         const x = tf.tensor4d(xData, [batch, 28, 28, 1]);
-        const { value, grads: g } = tf.variableGrads(() => binaryCrossEntropy(x, autoencoder.apply(x, { training: true }) as tf.Tensor), vars);
+        const { value, grads: g } = tf.variableGrads(
+          () => binaryCrossEntropy(x, autoencoder.apply(x, { training: true }) as tf.Tensor),
+          vars,
+        );
         return [value.dataSync()[0], vars.map((v) => g[v.name].dataSync() as Float32Array)] as const;
       });
     };

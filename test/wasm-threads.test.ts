@@ -38,7 +38,8 @@ describe('threaded wasm backend', () => {
   it('starts N threads without patching globals, even while it starts, and leaves no files behind', async () => {
     const nodeOs = createRequire(import.meta.url)('node:os') as typeof os;
     const originals = { createObjectURL: URL.createObjectURL, cpus: nodeOs.cpus, esmCpus: os.cpus };
-    const unchanged = () => URL.createObjectURL === originals.createObjectURL && nodeOs.cpus === originals.cpus && os.cpus === originals.esmCpus;
+    const unchanged = () =>
+      URL.createObjectURL === originals.createObjectURL && nodeOs.cpus === originals.cpus && os.cpus === originals.esmCpus;
     const scratch = mkdtempSync(join(os.tmpdir(), 'cb-wasm-threads-tmp-'));
     const tmpdirBefore = process.env.TMPDIR;
     process.env.TMPDIR = scratch; // where the pthread scripts go while the module starts
@@ -81,7 +82,11 @@ describe('threaded wasm backend', () => {
       for (let step = 0; step < 4; step++) {
         const from = (step % 2) * 128;
         const x = tf.tensor4d(images.subarray(from * 784, (from + 128) * 784), [128, 28, 28, 1]);
-        const cost = optimizer.minimize(() => binaryCrossEntropy(x, model.autoencoder.apply(x, { training: true }) as tf.Tensor), true, vars)!;
+        const cost = optimizer.minimize(
+          () => binaryCrossEntropy(x, model.autoencoder.apply(x, { training: true }) as tf.Tensor),
+          true,
+          vars,
+        )!;
         losses.push((await cost.data())[0]);
         tf.dispose([x, cost]);
       }
@@ -145,7 +150,15 @@ describe.skipIf(skipUnless('fashionMnist'))('threaded wasm in the engine worker'
   });
 
   it('starts its pthread workers inside the worker thread and records the thread count with the run', async () => {
-    const { result } = host.submit({ task: 'ae-kmeans', trainLimit: 512, testLimit: 256, epochs: 1, nInit: 1, valSplit: 0, backend: 'wasm' });
+    const { result } = host.submit({
+      task: 'ae-kmeans',
+      trainLimit: 512,
+      testLimit: 256,
+      epochs: 1,
+      nInit: 1,
+      valSplit: 0,
+      backend: 'wasm',
+    });
     const run = await result;
     expect(run.status).toBe('completed');
     expect(run.backend).toBe('wasm');

@@ -29,10 +29,16 @@ function get(port: number, path: string, headers: Record<string, string> = {}): 
 }
 
 /** Opens a socket; resolves with it, or rejects with the HTTP status of a refused upgrade. */
-function connect(server: WebServer, opts: { query?: string; origin?: string | null; headers?: Record<string, string> } = {}): Promise<WebSocket> {
+function connect(
+  server: WebServer,
+  opts: { query?: string; origin?: string | null; headers?: Record<string, string> } = {},
+): Promise<WebSocket> {
   const origin = opts.origin === undefined ? `http://127.0.0.1:${server.port}` : opts.origin;
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws${opts.query ?? ''}`, { ...(origin ? { origin } : {}), headers: opts.headers });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws${opts.query ?? ''}`, {
+      ...(origin ? { origin } : {}),
+      headers: opts.headers,
+    });
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => {
       reject(Object.assign(new Error(`refused: ${res.statusCode}`), { status: res.statusCode }));
@@ -42,7 +48,12 @@ function connect(server: WebServer, opts: { query?: string; origin?: string | nu
   });
 }
 
-type Message = { id?: unknown; reply?: { ok: boolean; value?: unknown; error?: { code: string; message: string } }; event?: string; payload?: unknown };
+type Message = {
+  id?: unknown;
+  reply?: { ok: boolean; value?: unknown; error?: { code: string; message: string } };
+  event?: string;
+  payload?: unknown;
+};
 
 /** A tiny client: request/reply by id, and every event recorded. */
 function client(ws: WebSocket) {
@@ -101,7 +112,10 @@ describe('web server', () => {
     process.env.CLUSTERBENCH_HOME = home;
     // A stand-in for the built renderer (the real one is exercised by test/e2e).
     mkdirSync(join(rendererDir, 'assets'), { recursive: true });
-    writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Clusterbench</title><div id="app"></div><script type="module" src="/assets/app.js"></script>');
+    writeFileSync(
+      join(rendererDir, 'index.html'),
+      '<!doctype html><title>Clusterbench</title><div id="app"></div><script type="module" src="/assets/app.js"></script>',
+    );
     writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log("app");');
     writeFileSync(join(home, 'secret.txt'), 'outside the renderer');
     server = await startWebServer({ port: 0, rendererDir, warn: () => undefined });
@@ -135,7 +149,10 @@ describe('web server', () => {
     expect((await get(server.port, `${server.basePath}assets/app.js`, { Cookie: cookie })).body).toContain('console.log');
     expect((await get(server.port, `${server.basePath}#/runs`, { Cookie: cookie })).body).toContain('<div id="app">');
     const ws = await new Promise<WebSocket>((resolve, reject) => {
-      const socket = new WebSocket(`ws://127.0.0.1:${server.port}${server.basePath}ws`, { origin: `http://127.0.0.1:${server.port}`, headers: { Cookie: cookie } });
+      const socket = new WebSocket(`ws://127.0.0.1:${server.port}${server.basePath}ws`, {
+        origin: `http://127.0.0.1:${server.port}`,
+        headers: { Cookie: cookie },
+      });
       socket.once('open', () => resolve(socket));
       socket.once('error', reject);
     });
@@ -158,7 +175,9 @@ describe('web server', () => {
   });
 
   it('refuses a missing renderer build with a clear message', async () => {
-    await expect(startWebServer({ port: 0, rendererDir: join(home, 'nope'), warn: () => undefined })).rejects.toThrow(/run npm run build first/);
+    await expect(startWebServer({ port: 0, rendererDir: join(home, 'nope'), warn: () => undefined })).rejects.toThrow(
+      /run npm run build first/,
+    );
   });
 
   it('answers 401 without a token and 403 with a wrong one, pages and assets alike', async () => {
@@ -198,7 +217,9 @@ describe('web server', () => {
     const res = await get(server.port, `/?token=${server.token}`, { Host: `evil.example:${server.port}` });
     expect(res.status).toBe(403);
     expect((await get(server.port, server.basePath, { Host: `localhost:${server.port}`, Cookie: cookie })).status).toBe(200);
-    await expect(connect(server, { headers: { Cookie: cookie, Host: `evil.example:${server.port}` } })).rejects.toMatchObject({ status: 403 });
+    await expect(connect(server, { headers: { Cookie: cookie, Host: `evil.example:${server.port}` } })).rejects.toMatchObject({
+      status: 403,
+    });
   });
 
   it('refuses a WebSocket without a token or with a wrong one', async () => {
@@ -208,14 +229,22 @@ describe('web server', () => {
   });
 
   it('refuses a WebSocket from another Origin, or with none', async () => {
-    await expect(connect(server, { query: `?token=${server.token}`, origin: 'http://evil.example' })).rejects.toMatchObject({ status: 403 });
-    await expect(connect(server, { query: `?token=${server.token}`, origin: `http://127.0.0.1:${server.port + 1}` })).rejects.toMatchObject({ status: 403 });
+    await expect(connect(server, { query: `?token=${server.token}`, origin: 'http://evil.example' })).rejects.toMatchObject({
+      status: 403,
+    });
+    await expect(connect(server, { query: `?token=${server.token}`, origin: `http://127.0.0.1:${server.port + 1}` })).rejects.toMatchObject(
+      { status: 403 },
+    );
     await expect(connect(server, { query: `?token=${server.token}`, origin: null })).rejects.toMatchObject({ status: 403 });
   });
 
   it('accepts a WebSocket with the cookie or the token query', async () => {
     const a = await connect(server, { headers: { Cookie: cookie } });
-    const b = await connect(server, { query: `?token=${encodeURIComponent(server.token)}`, origin: `http://localhost:${server.port}`, headers: { Host: `localhost:${server.port}` } });
+    const b = await connect(server, {
+      query: `?token=${encodeURIComponent(server.token)}`,
+      origin: `http://localhost:${server.port}`,
+      headers: { Host: `localhost:${server.port}` },
+    });
     a.close();
     b.close();
   });
@@ -225,14 +254,20 @@ describe('web server', () => {
     const c = client(ws);
     expect((await c.raw('this is not json')).reply).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
     expect((await c.raw('[1,2]')).reply).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
-    expect((await c.raw(JSON.stringify({ op: 'runs.list', payload: {} }))).reply).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    expect((await c.raw(JSON.stringify({ op: 'runs.list', payload: {} }))).reply).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-request' },
+    });
     expect((await c.raw(JSON.stringify({ id: 7, payload: {} }), 7)).reply).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
     expect(await c.call('runs.nope', {})).toMatchObject({ ok: false, error: { code: 'unknown-operation' } });
     expect(await c.call('__proto__', {})).toMatchObject({ ok: false, error: { code: 'unknown-operation' } });
     const invalid = await c.call('runs.get', { id: -1 });
     expect(invalid).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
     expect(await c.call('runs.get', { id: 999_999 })).toMatchObject({ ok: false, error: { code: 'not-found' } });
-    expect(await c.call('files.save', { suggestedName: 'a.txt', data: 'x', encoding: 'utf8' })).toMatchObject({ ok: false, error: { code: 'failed' } });
+    expect(await c.call('files.save', { suggestedName: 'a.txt', data: 'x', encoding: 'utf8' })).toMatchObject({
+      ok: false,
+      error: { code: 'failed' },
+    });
     // Still alive: a good request on the same socket works.
     expect(ws.readyState).toBe(WebSocket.OPEN);
     expect(await c.call('runs.list', {})).toMatchObject({ ok: true, value: [] });
@@ -256,14 +291,20 @@ describe('web server', () => {
     const started = await c.call('runs.start', { params: { task: 'kmeans', trainLimit: 500, testLimit: 100, nInit: 1 } });
     expect(started).toMatchObject({ ok: true, value: { jobId: expect.any(String) } });
     const jobId = (started!.value as { jobId: string }).jobId;
-    await c.waitForEvent((e) => (e.event === 'job.finished' || e.event === 'job.failed') && (e.payload as { jobId: string }).jobId === jobId, 120_000);
+    await c.waitForEvent(
+      (e) => (e.event === 'job.finished' || e.event === 'job.failed') && (e.payload as { jobId: string }).jobId === jobId,
+      120_000,
+    );
     const mine = c.events.filter((e) => (e.payload as { jobId?: string }).jobId === jobId);
     const names = mine.map((e) => e.event);
     expect(names).toContain('job.started');
     expect(names).toContain('job.progress');
     expect(names).toContain('job.finished');
     expect(names.indexOf('job.started')).toBeLessThan(names.indexOf('job.finished'));
-    const finished = mine.find((e) => e.event === 'job.finished')!.payload as { runId: number; summary: { status: string; accuracy: number } };
+    const finished = mine.find((e) => e.event === 'job.finished')!.payload as {
+      runId: number;
+      summary: { status: string; accuracy: number };
+    };
     expect(finished.summary.status).toBe('completed');
     const list = await c.call('runs.list', {});
     expect(list?.ok).toBe(true);
@@ -282,11 +323,15 @@ describe('web server', () => {
     expect(accepted).toHaveLength(1 + MAX_QUEUED_JOBS);
     expect(refused).toHaveLength(200 - 1 - MAX_QUEUED_JOBS);
     for (const r of refused) {
-      expect(r!.error).toEqual({ code: 'queue-full', message: `The run queue is full (${MAX_QUEUED_JOBS} runs waiting): wait for one to finish, or cancel one` });
+      expect(r!.error).toEqual({
+        code: 'queue-full',
+        message: `The run queue is full (${MAX_QUEUED_JOBS} runs waiting): wait for one to finish, or cancel one`,
+      });
     }
     const jobs = await c.call('jobs.list', {});
     expect((jobs!.value as unknown[]).length).toBe(1 + MAX_QUEUED_JOBS);
-    for (const jobId of accepted.reverse()) expect(await c.call('runs.cancel', { jobId })).toMatchObject({ ok: true, value: { cancelled: true } });
+    for (const jobId of accepted.reverse())
+      expect(await c.call('runs.cancel', { jobId })).toMatchObject({ ok: true, value: { cancelled: true } });
     // Once there is room again, a run is accepted.
     const again = await c.call('runs.start', { params });
     expect(again).toMatchObject({ ok: true });

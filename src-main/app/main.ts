@@ -107,7 +107,11 @@ function lockDownSession(): void {
   ses.webRequest.onHeadersReceived((details, callback) => {
     const responseHeaders = { ...details.responseHeaders };
     // Our own pages (file:// build or the dev server) get the strict CSP as a header, on top of the meta tag.
-    if (isTrustedRendererUrl(details.url, trusted) || details.url.startsWith('file://') || (devServerUrl && details.url.startsWith(new URL(devServerUrl).origin))) {
+    if (
+      isTrustedRendererUrl(details.url, trusted) ||
+      details.url.startsWith('file://') ||
+      (devServerUrl && details.url.startsWith(new URL(devServerUrl).origin))
+    ) {
       for (const key of Object.keys(responseHeaders)) if (key.toLowerCase() === 'content-security-policy') delete responseHeaders[key];
       responseHeaders['Content-Security-Policy'] = [csp];
     }
@@ -175,9 +179,12 @@ if (!app.requestSingleInstanceLock()) {
       app.quit();
     };
     const timeout = setTimeout(done, 5000);
-    void api.close().catch(() => undefined).finally(() => {
-      clearTimeout(timeout);
-      done();
-    });
+    void api
+      .close()
+      .catch(() => undefined)
+      .finally(() => {
+        clearTimeout(timeout);
+        done();
+      });
   });
 }

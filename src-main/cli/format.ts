@@ -8,7 +8,12 @@ const f2 = (x: number): string => x.toFixed(2);
 function table(rows: string[][], align: ('l' | 'r')[] = []): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows
-    .map((r) => r.map((cell, c) => (align[c] === 'r' ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd())
+    .map((r) =>
+      r
+        .map((cell, c) => (align[c] === 'r' ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }
 
@@ -71,12 +76,23 @@ export function runReport(run: RunRecord): string {
   }
   if (run.metrics) {
     const m = run.metrics;
-    parts.push('', `Accuracy ${pct(m.accuracy)}   NMI ${m.nmi.toFixed(4)}   ARI ${m.ari.toFixed(4)}` + (m.inertia !== undefined ? `   inertia ${m.inertia.toExponential(4)}` : '') + (m.logLikelihood !== undefined ? `   log-likelihood/sample ${m.logLikelihood.toFixed(3)}` : ''));
-    if (m.trainImagesPerSec !== undefined) parts.push(`Training: ${Math.round(m.trainImagesPerSec)} images/s on ${backendLabel(run)}, ${m.epochsRun} epochs`);
-    if (run.artifacts.reusedEncoderFrom) parts.push(`Encoder reused from run #${run.artifacts.reusedEncoderFrom}${run.artifacts.reusedCodesFrom ? ' (with its codes)' : ''}`);
+    parts.push(
+      '',
+      `Accuracy ${pct(m.accuracy)}   NMI ${m.nmi.toFixed(4)}   ARI ${m.ari.toFixed(4)}` +
+        (m.inertia !== undefined ? `   inertia ${m.inertia.toExponential(4)}` : '') +
+        (m.logLikelihood !== undefined ? `   log-likelihood/sample ${m.logLikelihood.toFixed(3)}` : ''),
+    );
+    if (m.trainImagesPerSec !== undefined)
+      parts.push(`Training: ${Math.round(m.trainImagesPerSec)} images/s on ${backendLabel(run)}, ${m.epochsRun} epochs`);
+    if (run.artifacts.reusedEncoderFrom)
+      parts.push(`Encoder reused from run #${run.artifacts.reusedEncoderFrom}${run.artifacts.reusedCodesFrom ? ' (with its codes)' : ''}`);
   }
   if (run.timings) {
-    parts.push(`Time: ${Object.entries(run.timings).map(([k, v]) => `${k.replace(/Ms$/, '')} ${(v / 1000).toFixed(1)} s`).join(', ')}`);
+    parts.push(
+      `Time: ${Object.entries(run.timings)
+        .map(([k, v]) => `${k.replace(/Ms$/, '')} ${(v / 1000).toFixed(1)} s`)
+        .join(', ')}`,
+    );
   }
   return parts.join('\n');
 }
@@ -94,9 +110,15 @@ export function runsTable(runs: RunRecord[]): string {
   for (const r of runs) {
     const secs = r.endedAt ? ((Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1) : '';
     rows.push([
-      String(r.id), r.task, r.status,
-      r.metrics ? pct(r.metrics.accuracy) : '', r.metrics ? r.metrics.nmi.toFixed(3) : '',
-      backendLabel(r), r.startedAt.replace('T', ' ').slice(0, 19), secs, paramSummary(effectiveParams(r.params)),
+      String(r.id),
+      r.task,
+      r.status,
+      r.metrics ? pct(r.metrics.accuracy) : '',
+      r.metrics ? r.metrics.nmi.toFixed(3) : '',
+      backendLabel(r),
+      r.startedAt.replace('T', ' ').slice(0, 19),
+      secs,
+      paramSummary(effectiveParams(r.params)),
     ]);
   }
   return table(rows, ['r', 'l', 'l', 'r', 'r', 'l', 'l', 'r', 'l']);
@@ -107,8 +129,12 @@ export function compareTable(runs: RunRecord[]): string {
   const flat = (r: RunRecord): Record<string, string> => {
     const out: Record<string, string> = { task: r.task, status: r.status, backend: backendLabel(r) };
     for (const [k, v] of Object.entries(effectiveParams(r.params))) if (k !== 'task') out[`param ${k}`] = String(v);
-    if (r.dataset) { out['fit size'] = String(r.dataset.fitSize); out['eval size'] = String(r.dataset.evalSize); }
-    for (const [k, v] of Object.entries(r.metrics ?? {})) if (typeof v === 'number') out[`metric ${k}`] = ['accuracy'].includes(k) ? pct(v) : Number(v.toPrecision(6)).toString();
+    if (r.dataset) {
+      out['fit size'] = String(r.dataset.fitSize);
+      out['eval size'] = String(r.dataset.evalSize);
+    }
+    for (const [k, v] of Object.entries(r.metrics ?? {}))
+      if (typeof v === 'number') out[`metric ${k}`] = ['accuracy'].includes(k) ? pct(v) : Number(v.toPrecision(6)).toString();
     if (r.timings?.totalMs !== undefined) out['seconds'] = (r.timings.totalMs / 1000).toFixed(1);
     return out;
   };

@@ -16,7 +16,10 @@ export function buildProgram(): Command {
     .addOption(new Option('--db <file>', 'run history database (default: in the app data folder)').env('CLUSTERBENCH_DB'))
     .option('--data <dir>', 'folder with Fashion-MNIST (IDX or CSV files)')
     .addOption(
-      new Option('--wasm-threads <n>', `threads of the wasm backend (run, web, backends), 1–${MAX_WASM_THREADS} (default: one per core, at most ${MAX_WASM_THREADS})`)
+      new Option(
+        '--wasm-threads <n>',
+        `threads of the wasm backend (run, web, backends), 1–${MAX_WASM_THREADS} (default: one per core, at most ${MAX_WASM_THREADS})`,
+      )
         .env(WASM_THREADS_ENV)
         .argParser(wasmThreadsArg),
     )

@@ -2,7 +2,16 @@
 // kebab-case name unless the table names another, e.g. --lr), --no-… for switches, hidden aliases for older
 // spellings; the help says what it does, its range and its default, all read from the schema.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { PARAM_NAMES, paramChoices, paramDefaultText, paramKind, paramRange, specOf, type ParamKind, type ParamName } from '../engine/experiments/params';
+import {
+  PARAM_NAMES,
+  paramChoices,
+  paramDefaultText,
+  paramKind,
+  paramRange,
+  specOf,
+  type ParamKind,
+  type ParamName,
+} from '../engine/experiments/params';
 import { numberArg } from './args';
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

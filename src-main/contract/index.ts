@@ -179,7 +179,14 @@ export interface Responses {
   'runs.delete': { deleted: boolean };
   'runs.compare': RunRecord[];
   'runs.clusterImages': ClusterImagesPage;
-  'runs.imageDetail': { index: number; label: number; cluster: number; mappedLabel: number; pixelsBase64: string; reconstructionBase64: string | null };
+  'runs.imageDetail': {
+    index: number;
+    label: number;
+    cluster: number;
+    mappedLabel: number;
+    pixelsBase64: string;
+    reconstructionBase64: string | null;
+  };
   'runs.embedding': RunEmbedding;
   'jobs.list': JobInfo[];
   'history.info': HistoryInfo;
@@ -236,12 +243,23 @@ export function isOperation(name: unknown): name is Operation {
 }
 
 /** Validates a request for an operation; returns the parsed value (defaults filled) or a ContractError. */
-export function validateRequest<O extends Operation>(op: unknown, payload: unknown): { ok: true; op: O; value: ParsedRequestOf<O> } | { ok: false; error: ContractError } {
-  if (!isOperation(op)) return { ok: false, error: { code: 'unknown-operation', message: `Unknown operation: ${String(op).slice(0, 80)}` } };
+export function validateRequest<O extends Operation>(
+  op: unknown,
+  payload: unknown,
+): { ok: true; op: O; value: ParsedRequestOf<O> } | { ok: false; error: ContractError } {
+  if (!isOperation(op))
+    return { ok: false, error: { code: 'unknown-operation', message: `Unknown operation: ${String(op).slice(0, 80)}` } };
   const parsed = requests[op].safeParse(payload ?? {});
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ param: i.path.join('.'), message: i.message }));
-    return { ok: false, error: { code: 'invalid-request', message: `Invalid request for ${op}: ${issues.map((i) => `${i.param || '(request)'}: ${i.message}`).join('; ')}`, issues } };
+    return {
+      ok: false,
+      error: {
+        code: 'invalid-request',
+        message: `Invalid request for ${op}: ${issues.map((i) => `${i.param || '(request)'}: ${i.message}`).join('; ')}`,
+        issues,
+      },
+    };
   }
   return { ok: true, op: op as O, value: parsed.data as ParsedRequestOf<O> };
 }

@@ -2,7 +2,15 @@
 // to the engine worker, and turns the worker's events into contract events. Electron IPC and the web mode's
 // WebSocket are thin adapters over `dispatch` and `subscribe`.
 import {
-  validateRequest, type ContractError, type EventName, type Events, type JobInfo, type Operation, type ParsedRequestOf, type Reply, type Responses,
+  validateRequest,
+  type ContractError,
+  type EventName,
+  type Events,
+  type JobInfo,
+  type Operation,
+  type ParsedRequestOf,
+  type Reply,
+  type Responses,
 } from '../contract/index';
 import { parseExperimentParams } from '../engine/experiments/params';
 import type { RunRecord } from '../engine/store/types';
@@ -26,7 +34,13 @@ export interface EngineApi {
   close(): Promise<void>;
 }
 
-const jobInfo = (job: Job): JobInfo => ({ jobId: job.jobId, state: job.state, params: job.params, runId: job.runId, lastProgress: job.lastProgress });
+const jobInfo = (job: Job): JobInfo => ({
+  jobId: job.jobId,
+  state: job.state,
+  params: job.params,
+  runId: job.runId,
+  lastProgress: job.lastProgress,
+});
 
 function toContractError(err: unknown): ContractError {
   const e = err as Error & { issues?: { param: string; message: string }[] };
@@ -48,12 +62,25 @@ export function createEngineApi(options: EngineApiOptions = {}): EngineApi {
   host.on('progress', (job, progress) => {
     emit('job.progress', { jobId: job.jobId, runId: job.runId, progress });
     if (progress.phase === 'epoch' && job.runId !== undefined) {
-      emit('job.epoch', { jobId: job.jobId, runId: job.runId, loss: { epoch: Number(progress.epoch), trainLoss: Number(progress.trainLoss), valLoss: (progress.valLoss as number | null) ?? null } });
+      emit('job.epoch', {
+        jobId: job.jobId,
+        runId: job.runId,
+        loss: {
+          epoch: Number(progress.epoch),
+          trainLoss: Number(progress.trainLoss),
+          valLoss: (progress.valLoss as number | null) ?? null,
+        },
+      });
     }
   });
   host.on('finished', (job, run: RunRecord) => emit('job.finished', { jobId: job.jobId, runId: run.id, summary: summarize(run) }));
   host.on('failed', (job, err) =>
-    emit('job.failed', { jobId: job.jobId, runId: job.runId, error: err.message, issues: (err as Error & { issues?: { param: string; message: string }[] }).issues }),
+    emit('job.failed', {
+      jobId: job.jobId,
+      runId: job.runId,
+      error: err.message,
+      issues: (err as Error & { issues?: { param: string; message: string }[] }).issues,
+    }),
   );
   host.on('cancelled', (job) => emit('job.cancelled', { jobId: job.jobId, runId: job.runId }));
   host.on('event', (event, payload) => {

@@ -2,7 +2,15 @@
 // data, renders figures or walks large arrays.
 import { readFile } from 'node:fs/promises';
 import type {
-  BackendInfo, ClusterImagesPage, DatasetSummary, ExportedFile, ImageBatch, Operation, ParsedRequestOf, Responses, RunEmbedding,
+  BackendInfo,
+  ClusterImagesPage,
+  DatasetSummary,
+  ExportedFile,
+  ImageBatch,
+  Operation,
+  ParsedRequestOf,
+  Responses,
+  RunEmbedding,
 } from '../contract/index';
 import { probeBackends } from '../engine/backend/index';
 import { removeRunArtifacts } from '../engine/experiments/artifacts';
@@ -141,12 +149,16 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
     if (deleted) await removeRunArtifacts(store.path, req.id);
     return { deleted };
   },
-  'history.info': (_req, store) => (store.readOnlyReason === null ? { path: store.path, readOnly: false } : { path: store.path, readOnly: true, reason: store.readOnlyReason }),
+  'history.info': (_req, store) =>
+    store.readOnlyReason === null
+      ? { path: store.path, readOnly: false }
+      : { path: store.path, readOnly: true, reason: store.readOnlyReason },
   'runs.compare': (req, store) => req.ids.map((id) => requireRun(store, id)),
 
   'runs.clusterImages': async (req, store) => {
     const run = requireRun(store, req.id, true);
-    if (!run.assignments || !run.evaluation || !run.dataset) throw new NotFoundError(`Run #${req.id} has no cluster assignments (status ${run.status})`);
+    if (!run.assignments || !run.evaluation || !run.dataset)
+      throw new NotFoundError(`Run #${req.id} has no cluster assignments (status ${run.status})`);
     const ev = run.evaluation;
     if (req.cluster >= ev.mapping.length) throw new NotFoundError(`Run #${req.id} has no cluster ${req.cluster} (k=${ev.mapping.length})`);
     const { test } = await dataset(run.dataset.dir);
@@ -161,8 +173,13 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
     if (req.shuffleSeed !== undefined) members = shuffled(members, req.shuffleSeed);
     const page = members.slice(req.offset, req.offset + req.limit);
     const result: ClusterImagesPage = {
-      ...batch(test, page), cluster: req.cluster, mappedLabel: mapped, clusterSize: size,
-      purity: size ? correct / size : 0, total: members.length, offset: req.offset,
+      ...batch(test, page),
+      cluster: req.cluster,
+      mappedLabel: mapped,
+      clusterSize: size,
+      purity: size ? correct / size : 0,
+      total: members.length,
+      offset: req.offset,
     };
     return result;
   },
@@ -170,12 +187,16 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
   'runs.imageDetail': async (req, store) => {
     const run = requireRun(store, req.id, true);
     if (!run.assignments || !run.dataset || !run.evaluation) throw new NotFoundError(`Run #${req.id} has no cluster assignments`);
-    if (req.index >= run.assignments.length) throw new NotFoundError(`Run #${req.id} evaluated ${run.assignments.length} images; there is no image ${req.index}`);
+    if (req.index >= run.assignments.length)
+      throw new NotFoundError(`Run #${req.id} evaluated ${run.assignments.length} images; there is no image ${req.index}`);
     const { test } = await dataset(run.dataset.dir);
     const cluster = run.assignments[req.index];
     const { reconstructImage } = await import('./reconstruct');
     return {
-      index: req.index, label: test.labels[req.index], cluster, mappedLabel: run.evaluation.mapping[cluster],
+      index: req.index,
+      label: test.labels[req.index],
+      cluster,
+      mappedLabel: run.evaluation.mapping[cluster],
       pixelsBase64: toBytes(test, [req.index]),
       reconstructionBase64: await reconstructImage(run, test, req.index),
     };
@@ -201,7 +222,10 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
           if (codes) return { points: await project2d(codes.data, count, codes.cols, 5000), source: 'codes' as const };
           if (test.count < count) throw new NotFoundError(`Run #${run.id} evaluated ${count} images; the dataset has ${test.count}`);
           const size = test.width * test.height;
-          return { points: await project2d(test.images.subarray(0, count * size), count, size, PIXEL_PCA_FIT_ROWS), source: 'pixels' as const };
+          return {
+            points: await project2d(test.images.subarray(0, count * size), count, size, PIXEL_PCA_FIT_ROWS),
+            source: 'pixels' as const,
+          };
         })();
         computing.catch(() => projections.delete(run.id));
         projections.set(run.id, computing);
@@ -236,8 +260,14 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
       normalized[Math.min(19, Math.floor(px[i] * 20))]++;
     }
     const summary: DatasetSummary = {
-      available: true, info: data.info, trainCount: data.train.count, testCount: data.test.count, classNames,
-      rawHistogram: raw, normalizedHistogram: normalized, pixelStats: pixelStats(data.train),
+      available: true,
+      info: data.info,
+      trainCount: data.train.count,
+      testCount: data.test.count,
+      classNames,
+      rawHistogram: raw,
+      normalizedHistogram: normalized,
+      pixelStats: pixelStats(data.train),
     };
     return summary;
   },
@@ -270,7 +300,12 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
     if (ctx.busy() && lastBackends) return lastBackends;
     if (ctx.busy()) throw new Error('Backends can be listed once the current run has finished');
     lastBackends = (await probeBackends({ measure: req.measure })).map((b) => ({
-      name: b.name, available: b.available, reason: b.reason, device: b.device, software: b.software, imagesPerSec: b.imagesPerSec,
+      name: b.name,
+      available: b.available,
+      reason: b.reason,
+      device: b.device,
+      software: b.software,
+      imagesPerSec: b.imagesPerSec,
     }));
     return lastBackends;
   },
@@ -279,7 +314,13 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
     const run = requireRun(store, req.id);
     if (!run.evaluation) throw new NotFoundError(`Run #${run.id} (${run.status}) has no confusion matrix`);
     const { title, subtitle } = confusionTitleForRun(run);
-    const svg = renderConfusionSvg({ confusion: run.evaluation.confusion, classNames: run.evaluation.classNames, title, subtitle, normalize: req.normalize });
+    const svg = renderConfusionSvg({
+      confusion: run.evaluation.confusion,
+      classNames: run.evaluation.classNames,
+      title,
+      subtitle,
+      normalize: req.normalize,
+    });
     const base = `clusterbench-run-${run.id}-confusion${req.normalize ? '-normalized' : ''}`;
     const file: ExportedFile =
       req.format === 'svg'
@@ -291,18 +332,55 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
   'export.runJson': (req, store) => {
     const run = requireRun(store, req.id, true);
     const json = JSON.stringify({ ...run, assignments: run.assignments ? Array.from(run.assignments) : null }, null, 2);
-    return { suggestedName: `clusterbench-run-${run.id}-${safeName(run.task)}.json`, mime: 'application/json', encoding: 'utf8', data: json };
+    return {
+      suggestedName: `clusterbench-run-${run.id}-${safeName(run.task)}.json`,
+      mime: 'application/json',
+      encoding: 'utf8',
+      data: json,
+    };
   },
 
   'export.historyCsv': (_req, store) => {
     const runs = store.listRuns({ order: 'oldest' });
     const paramKeys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].filter((k) => k !== 'task').sort();
-    const header = ['id', 'task', 'status', 'accuracy', 'nmi', 'ari', 'backend', 'started_at', 'ended_at', 'seconds', 'error', ...paramKeys];
-    const lines = runs.map((r) => [
-      r.id, r.task, r.status, r.metrics?.accuracy, r.metrics?.nmi, r.metrics?.ari, r.backend, r.startedAt, r.endedAt,
-      r.timings?.totalMs !== undefined ? (r.timings.totalMs / 1000).toFixed(2) : '', r.error, ...paramKeys.map((k) => r.params[k]),
-    ].map(csvCell).join(','));
-    return { suggestedName: 'clusterbench-history.csv', mime: 'text/csv', encoding: 'utf8', data: [header.join(','), ...lines].join('\n') + '\n' };
+    const header = [
+      'id',
+      'task',
+      'status',
+      'accuracy',
+      'nmi',
+      'ari',
+      'backend',
+      'started_at',
+      'ended_at',
+      'seconds',
+      'error',
+      ...paramKeys,
+    ];
+    const lines = runs.map((r) =>
+      [
+        r.id,
+        r.task,
+        r.status,
+        r.metrics?.accuracy,
+        r.metrics?.nmi,
+        r.metrics?.ari,
+        r.backend,
+        r.startedAt,
+        r.endedAt,
+        r.timings?.totalMs !== undefined ? (r.timings.totalMs / 1000).toFixed(2) : '',
+        r.error,
+        ...paramKeys.map((k) => r.params[k]),
+      ]
+        .map(csvCell)
+        .join(','),
+    );
+    return {
+      suggestedName: 'clusterbench-history.csv',
+      mime: 'text/csv',
+      encoding: 'utf8',
+      data: [header.join(','), ...lines].join('\n') + '\n',
+    };
   },
 };
 

@@ -3,9 +3,17 @@ import type { RunRecord } from '../engine/store/types';
 
 export function summarize(run: RunRecord): RunSummary {
   return {
-    id: run.id, task: run.task, status: run.status, params: run.params, backend: run.backend,
-    startedAt: run.startedAt, endedAt: run.endedAt, error: run.error,
-    accuracy: run.metrics?.accuracy ?? null, nmi: run.metrics?.nmi ?? null, ari: run.metrics?.ari ?? null,
+    id: run.id,
+    task: run.task,
+    status: run.status,
+    params: run.params,
+    backend: run.backend,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+    error: run.error,
+    accuracy: run.metrics?.accuracy ?? null,
+    nmi: run.metrics?.nmi ?? null,
+    ari: run.metrics?.ari ?? null,
     totalMs: run.timings?.totalMs ?? null,
   };
 }

@@ -279,7 +279,9 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
 
   const refuseUpgrade = (socket: Duplex, status: number, text: string): void => {
     const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status] ?? 'Error';
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+    );
     socket.destroy();
   };
 
@@ -300,7 +302,10 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
     try {
       text = JSON.stringify(message);
     } catch (err) {
-      text = JSON.stringify({ id: (message as { id?: unknown }).id ?? null, reply: failure('failed', `Reply could not be encoded: ${(err as Error).message}`) });
+      text = JSON.stringify({
+        id: (message as { id?: unknown }).id ?? null,
+        reply: failure('failed', `Reply could not be encoded: ${(err as Error).message}`),
+      });
     }
     ws.send(text);
   };
@@ -321,7 +326,8 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
     const { id, op, payload } = message as { id?: unknown; op?: unknown; payload?: unknown };
     const validId = (typeof id === 'number' && Number.isFinite(id)) || (typeof id === 'string' && id.length > 0 && id.length <= 100);
     if (!validId) return send(ws, { id: null, reply: failure('invalid-request', 'Message needs an id (a number or a short string)') });
-    if (typeof op !== 'string' || op.length === 0) return send(ws, { id, reply: failure('invalid-request', 'Message needs an op (an operation name)') });
+    if (typeof op !== 'string' || op.length === 0)
+      return send(ws, { id, reply: failure('invalid-request', 'Message needs an op (an operation name)') });
     let reply: Reply<Operation>;
     try {
       reply = await api.dispatch(op, payload ?? {});
@@ -360,7 +366,8 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
   await new Promise<void>((resolveListen, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       server.off('listening', onListening);
-      if (err.code === 'EADDRINUSE') reject(new WebServerError(`Port ${options.port ?? 8080} is already in use: pick another with --port (0 = any free port)`));
+      if (err.code === 'EADDRINUSE')
+        reject(new WebServerError(`Port ${options.port ?? 8080} is already in use: pick another with --port (0 = any free port)`));
       else if (err.code === 'EADDRNOTAVAIL') reject(new WebServerError(`Cannot listen on ${host}: no such address on this machine`));
       else reject(err);
     };
@@ -380,7 +387,8 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
   port = (server.address() as AddressInfo).port;
   cookieName = `clusterbench_token_${port}`;
   const hostNames = new Set(['127.0.0.1', 'localhost']);
-  if (!wildcard && host !== '127.0.0.1' && host !== 'localhost') hostNames.add(host.includes(':') ? `[${host.toLowerCase()}]` : host.toLowerCase());
+  if (!wildcard && host !== '127.0.0.1' && host !== 'localhost')
+    hostNames.add(host.includes(':') ? `[${host.toLowerCase()}]` : host.toLowerCase());
   for (const name of hostNames) allowedHosts.add(`${name}:${port}`);
   csp = [
     "default-src 'self'",

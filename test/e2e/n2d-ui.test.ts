@@ -54,7 +54,7 @@ async function expectEmbeddingChart(page: Page): Promise<void> {
 }
 
 describe.skipIf(e2eSkipReason)('N2D in the workbench UI', () => {
-  it('starts a tiny N2D run from the form and shows its embedding map, and a k-means run\'s PCA map', async () => {
+  it("starts a tiny N2D run from the form and shows its embedding map, and a k-means run's PCA map", async () => {
     const app = await startApp({ viewport: { width: 1440, height: 900 } });
     const { page } = app;
     try {
@@ -110,7 +110,15 @@ describe.skipIf(e2eSkipReason)('N2D in the workbench UI', () => {
       if (!reply.ok) throw new Error(reply.error.message);
       const run: RunRecord = reply.value;
       expect(run.task).toBe('n2d');
-      expect(run.params).toMatchObject({ layers: [64, 64], epochs: 1, umapEpochs: 30, trainLimit: 600, testLimit: 200, protocol: 'transductive', cluster: 'gmm' });
+      expect(run.params).toMatchObject({
+        layers: [64, 64],
+        epochs: 1,
+        umapEpochs: 30,
+        trainLimit: 600,
+        testLimit: 200,
+        protocol: 'transductive',
+        cluster: 'gmm',
+      });
 
       await goto(page, `#/runs/${runId}`);
       await page.waitForSelector(tid('tab-embedding'), { timeout: 30_000 });
@@ -118,13 +126,20 @@ describe.skipIf(e2eSkipReason)('N2D in the workbench UI', () => {
       await expectEmbeddingChart(page);
       expect(await page.textContent(tid('embedding-caption'))).toMatch(/UMAP/);
       // Hover a point: the tooltip shows the image (fetched lazily).
-      const box = (await page.locator(`${tid('embedding-chart')} canvas`).first().boundingBox())!;
+      const box = (await page
+        .locator(`${tid('embedding-chart')} canvas`)
+        .first()
+        .boundingBox())!;
       expect(await page.locator(`${tid('embedding-chart')} .echart[_echarts_instance_]`).count()).toBe(1);
       let hovered = false;
       for (let y = box.y + 30; y < box.y + box.height - 40 && !hovered; y += 6) {
         for (let x = box.x + 50; x < box.x + box.width - 170 && !hovered; x += 6) {
           await page.mouse.move(x, y);
-          hovered = await page.locator('[data-testid="embedding-tooltip"] img').count().then((n) => n > 0).catch(() => false);
+          hovered = await page
+            .locator('[data-testid="embedding-tooltip"] img')
+            .count()
+            .then((n) => n > 0)
+            .catch(() => false);
         }
         if (!hovered) await page.waitForTimeout(10);
       }

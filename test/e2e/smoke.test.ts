@@ -28,21 +28,28 @@ describe.skipIf(e2eSkipReason)('e2e smoke (web mode, Chromium)', () => {
       expect(result.href).not.toContain('token=');
       // The browser keeps the token cookie for the app's secret base path only (cookies ignore ports).
       const cookies = await app.context.cookies();
-      expect(cookies.filter((c) => c.value === app.server.token).map((c) => [c.name, c.path])).toEqual([[app.server.cookieName, app.server.basePath]]);
+      expect(cookies.filter((c) => c.value === app.server.token).map((c) => [c.name, c.path])).toEqual([
+        [app.server.cookieName, app.server.basePath],
+      ]);
 
       // Events reach `api.on` listeners in the page.
       await app.page.evaluate(() => {
         const w = window as unknown as { __clusterbenchTest: typeof import('../../src-renderer/src/api/index'); seen: string[] };
         w.seen = [];
-        for (const name of ['job.started', 'job.progress', 'job.finished'] as const) w.__clusterbenchTest.api.on(name, () => w.seen.push(name));
+        for (const name of ['job.started', 'job.progress', 'job.finished'] as const)
+          w.__clusterbenchTest.api.on(name, () => w.seen.push(name));
       });
       const started = await app.page.evaluate(() =>
-        (window as unknown as { __clusterbenchTest: typeof import('../../src-renderer/src/api/index') }).__clusterbenchTest.api['runs.start']({
+        (window as unknown as { __clusterbenchTest: typeof import('../../src-renderer/src/api/index') }).__clusterbenchTest.api[
+          'runs.start'
+        ]({
           params: { task: 'kmeans', trainLimit: 500, testLimit: 100, nInit: 1 },
         }),
       );
       expect(started.jobId).toEqual(expect.any(String));
-      await app.page.waitForFunction(() => (window as unknown as { seen: string[] }).seen.includes('job.finished'), undefined, { timeout: 120_000 });
+      await app.page.waitForFunction(() => (window as unknown as { seen: string[] }).seen.includes('job.finished'), undefined, {
+        timeout: 120_000,
+      });
       const seen = await app.page.evaluate(() => (window as unknown as { seen: string[] }).seen);
       expect(seen).toContain('job.started');
       expect(seen).toContain('job.progress');

@@ -137,9 +137,9 @@ describe.skipIf(e2eSkipReason)('workbench UI (web mode, Chromium, real data subs
         const correct = ev.confusion[ev.mapping[c]][ev.mapping[c]];
         expect(await row.locator(tid('mapping-purity')).innerText()).toBe(`${((correct / ev.clusterSizes[c]) * 100).toFixed(1)}%`);
       }
-      const cells = await page.locator(`${tid('confusion-table')} tbody tr`).evaluateAll((rows) =>
-        rows.map((r) => [...r.querySelectorAll('td')].map((td) => Number(td.textContent))),
-      );
+      const cells = await page
+        .locator(`${tid('confusion-table')} tbody tr`)
+        .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => Number(td.textContent))));
       expect(cells).toEqual(ev.confusion);
       // The heatmap itself is drawn.
       expect(await page.locator(`${tid('confusion-chart')} canvas`).count()).toBeGreaterThan(0);
@@ -178,13 +178,19 @@ describe.skipIf(e2eSkipReason)('workbench UI (web mode, Chromium, real data subs
       // Only mistakes: cluster 0 then shows exactly its misassigned images (first page).
       const correct0 = ev.confusion[ev.mapping[0]][ev.mapping[0]];
       await page.check(tid('cluster-0-mistakes'));
-      await expect.poll(() => page.locator(`${tid('cluster-grid-0')} ${tid('cluster-image')}`).count()).toBe(Math.min(32, ev.clusterSizes[0] - correct0));
+      await expect
+        .poll(() => page.locator(`${tid('cluster-grid-0')} ${tid('cluster-image')}`).count())
+        .toBe(Math.min(32, ev.clusterSizes[0] - correct0));
       if (ev.clusterSizes[0] - correct0 > 0) {
         // The grid redraws after the toggle: wait for the new page rather than reading a half-updated one.
-        await expect.poll(() => page.locator(`${tid('cluster-grid-0')} ${tid('cluster-image')}.wrong`).count()).toBe(Math.min(32, ev.clusterSizes[0] - correct0));
+        await expect
+          .poll(() => page.locator(`${tid('cluster-grid-0')} ${tid('cluster-image')}.wrong`).count())
+          .toBe(Math.min(32, ev.clusterSizes[0] - correct0));
       }
       await page.uncheck(tid('cluster-0-mistakes'));
-      await expect.poll(() => page.locator(`${tid('cluster-grid-0')} ${tid('cluster-image')}`).count()).toBe(Math.min(32, ev.clusterSizes[0]));
+      await expect
+        .poll(() => page.locator(`${tid('cluster-grid-0')} ${tid('cluster-image')}`).count())
+        .toBe(Math.min(32, ev.clusterSizes[0]));
       // Paging through a big cluster.
       const big = ev.clusterSizes.findIndex((s) => s > 32);
       if (big >= 0) {
@@ -195,7 +201,10 @@ describe.skipIf(e2eSkipReason)('workbench UI (web mode, Chromium, real data subs
       await shot(app, 'results-cluster-images');
 
       // Image detail: index, true label, cluster; k-means has no reconstruction.
-      await page.locator(`${tid('cluster-grid-0')} ${tid('cluster-image')}`).first().click();
+      await page
+        .locator(`${tid('cluster-grid-0')} ${tid('cluster-image')}`)
+        .first()
+        .click();
       await page.locator(tid('detail-cluster')).waitFor();
       expect(await page.innerText(tid('detail-cluster'))).toBe('0');
       expect(await page.locator(tid('no-reconstruction')).count()).toBe(1);
@@ -223,7 +232,9 @@ describe.skipIf(e2eSkipReason)('workbench UI (web mode, Chromium, real data subs
       await goto(page, '#/runs');
       await page.locator(tid('run-row-2')).waitFor();
       await page.click(tid('sort-accuracy'));
-      const order = await page.locator(`${tid('runs-table')} tbody tr`).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-testid')));
+      const order = await page
+        .locator(`${tid('runs-table')} tbody tr`)
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-testid')));
       const better = run1.metrics!.accuracy >= run2.metrics!.accuracy ? 1 : 2;
       expect(order[0]).toBe(`run-row-${better}`);
       await page.fill(tid('runs-search'), 'k=8');
@@ -272,7 +283,10 @@ describe.skipIf(e2eSkipReason)('workbench UI (web mode, Chromium, real data subs
       // --- Data
       await goto(page, '#/data');
       await page.locator(tid('dataset-identity')).waitFor({ timeout: 60_000 });
-      await page.locator(`${tid('samples')} canvas`).first().waitFor({ timeout: 60_000 });
+      await page
+        .locator(`${tid('samples')} canvas`)
+        .first()
+        .waitFor({ timeout: 60_000 });
       expect(await page.innerText(tid('dataset-dir'))).toBe(run1.dataset!.dir);
       expect(await page.locator(`${tid('samples-class-9')} canvas`).count()).toBe(10);
       expect(await page.locator(`${tid('dataset-checksums')} tr`).count()).toBe(Object.keys(run1.dataset!.checksums).length);
@@ -311,7 +325,14 @@ describe.skipIf(e2eSkipReason)('workbench UI (web mode, Chromium, real data subs
       await fill(page, 'learningRate', '0.5');
       await page.selectOption(tid('input-covariance'), 'spherical');
       await page.click(tid('preset-study'));
-      for (const [field, value] of Object.entries({ k: '10', epochs: '50', batchSize: '128', learningRate: '0.01', valSplit: '0.1', covariance: 'full' })) {
+      for (const [field, value] of Object.entries({
+        k: '10',
+        epochs: '50',
+        batchSize: '128',
+        learningRate: '0.01',
+        valSplit: '0.1',
+        covariance: 'full',
+      })) {
         expect(await page.inputValue(tid(`input-${field}`))).toBe(value);
       }
       await page.click(tid('task-ae-kmeans'));
@@ -352,7 +373,10 @@ describe.skipIf(e2eSkipReason)('workbench UI (web mode, Chromium, real data subs
       await shot(app, 'results-autoencoder-gmm');
       // The detail of an autoencoder run's image shows its reconstruction.
       await page.click(tid('tab-images'));
-      await page.locator(`${tid('cluster-image')}`).first().click();
+      await page
+        .locator(`${tid('cluster-image')}`)
+        .first()
+        .click();
       await page.locator(tid('reconstruction')).waitFor();
       await shot(app, 'image-detail-reconstruction');
       await page.keyboard.press('Escape');
@@ -373,7 +397,13 @@ describe.skipIf(e2eSkipReason)('workbench UI (web mode, Chromium, real data subs
       const waiting = await app.api('runs.start', { params: { task: 'kmeans', trainLimit: 500, testLimit: 100, nInit: 1 } });
       expect(waiting.ok).toBe(true);
       await expect.poll(() => page.locator(`${tid('queue-panel')} a[data-state="queued"]`).count()).toBe(1);
-      await app.waitForEvent((e) => e.event === 'job.epoch' && (e.payload as { runId: number; loss: { epoch: number } }).runId === 3 && (e.payload as { loss: { epoch: number } }).loss.epoch >= 3, 120_000);
+      await app.waitForEvent(
+        (e) =>
+          e.event === 'job.epoch' &&
+          (e.payload as { runId: number; loss: { epoch: number } }).runId === 3 &&
+          (e.payload as { loss: { epoch: number } }).loss.epoch >= 3,
+        120_000,
+      );
       await expect.poll(() => page.innerText(tid('live-rate'))).toMatch(/img\/s/);
       await expect.poll(() => page.innerText(tid('live-phase'))).toBe('Training autoencoder');
       await shot(app, 'live-training-with-queue');
@@ -381,7 +411,10 @@ describe.skipIf(e2eSkipReason)('workbench UI (web mode, Chromium, real data subs
       await page.locator(tid('confirm-dialog')).waitFor();
       await page.keyboard.press('Enter');
       expect(await waitForLiveEnd(page)).toBe('cancelled');
-      const next = await app.waitForEvent((e) => e.event === 'job.finished' && waiting.ok && (e.payload as { jobId: string }).jobId === waiting.value.jobId, 120_000);
+      const next = await app.waitForEvent(
+        (e) => e.event === 'job.finished' && waiting.ok && (e.payload as { jobId: string }).jobId === waiting.value.jobId,
+        120_000,
+      );
       expect(next).toBeTruthy();
       expect((await getRun(app, 3)).status).toBe('cancelled');
       expect(app.pageErrors).toEqual([]);
@@ -443,7 +476,9 @@ describe.skipIf(e2eSkipReason)('workbench UI (web mode, Chromium, real data subs
       expect(await page.innerText(tid('live-error'))).toContain('reuseEncoder');
       await shot(app, 'live-failed');
       await page.click(tid('fix-params'));
-      await expect.poll(() => page.locator(`${tid('field-reuseEncoder')} ${tid('field-error')}`).innerText()).toContain('no trained autoencoder');
+      await expect
+        .poll(() => page.locator(`${tid('field-reuseEncoder')} ${tid('field-error')}`).innerText())
+        .toContain('no trained autoencoder');
       await shot(app, 'new-experiment-fix-params');
     } finally {
       await app.close();

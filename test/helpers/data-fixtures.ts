@@ -102,7 +102,7 @@ export function csvText(rows: CsvRow[], opts: { header?: boolean; eol?: string; 
   const lines: string[] = [];
   if (opts.header ?? true) lines.push(['label', ...Array.from({ length: PIXELS }, (_, i) => `pixel${i + 1}`)].join(','));
   for (const r of rows) lines.push([r.label, ...Array.from(r.pixels)].join(','));
-  return lines.join(eol) + (opts.trailingNewline ?? true ? eol : '');
+  return lines.join(eol) + ((opts.trailingNewline ?? true) ? eol : '');
 }
 
 /** CSV rows for raw images and labels. */

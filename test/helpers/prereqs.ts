@@ -31,7 +31,8 @@ export const PREREQS = {
   fashionMnist: {
     what: `Fashion-MNIST in ${DEBIAN_DATA_DIR}`,
     install: 'apt-get install dataset-fashion-mnist',
-    present: () => existsSync(join(DEBIAN_DATA_DIR, 'train-images-idx3-ubyte.gz')) && existsSync(join(DEBIAN_DATA_DIR, 't10k-labels-idx1-ubyte.gz')),
+    present: () =>
+      existsSync(join(DEBIAN_DATA_DIR, 'train-images-idx3-ubyte.gz')) && existsSync(join(DEBIAN_DATA_DIR, 't10k-labels-idx1-ubyte.gz')),
   },
   sklearn: {
     what: `scikit-learn (with numpy and scipy) for ${SYSTEM_PYTHON}`,
@@ -46,7 +47,10 @@ export const PREREQS = {
   builtApp: {
     what: 'the built app (out/main, out/preload, out/renderer)',
     install: 'npm run build',
-    present: () => ['out/main/index.js', 'out/main/engineWorker.js', 'out/main/cli.js', 'out/preload/index.cjs', 'out/renderer/index.html'].every((f) => existsSync(join(repoRoot, f))),
+    present: () =>
+      ['out/main/index.js', 'out/main/engineWorker.js', 'out/main/cli.js', 'out/preload/index.cjs', 'out/renderer/index.html'].every((f) =>
+        existsSync(join(repoRoot, f)),
+      ),
   },
 } satisfies Record<string, Prereq>;
 

@@ -10,7 +10,10 @@ export function registerBackendsCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { measure: boolean; json?: boolean }, command: Command) => {
       setWasmThreads(globals(command).wasmThreads);
-      const list = await probeBackends({ measure: opts.measure, onProgress: (msg) => process.stderr.isTTY && process.stderr.write(`${msg}\n`) });
+      const list = await probeBackends({
+        measure: opts.measure,
+        onProgress: (msg) => process.stderr.isTTY && process.stderr.write(`${msg}\n`),
+      });
       if (opts.json) return printJson(list);
       for (const b of list) {
         const speed = b.imagesPerSec !== undefined ? `${Math.round(b.imagesPerSec)} images/s` : '';

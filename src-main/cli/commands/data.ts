@@ -49,7 +49,9 @@ export function registerDataCommands(program: Command): void {
       else {
         process.stdout.write(`Fashion-MNIST (${info.format}) from ${info.dir}\n`);
         process.stdout.write(`train ${info.train} images, test ${info.test} images\n`);
-        process.stdout.write(`train pixels after /255: min ${info.trainPixels.min} max ${info.trainPixels.max} mean ${info.trainPixels.mean.toFixed(4)}\n`);
+        process.stdout.write(
+          `train pixels after /255: min ${info.trainPixels.min} max ${info.trainPixels.max} mean ${info.trainPixels.mean.toFixed(4)}\n`,
+        );
         for (const [file, sum] of Object.entries(info.checksums)) process.stdout.write(`${file}  sha256 ${sum}\n`);
       }
     });

@@ -20,7 +20,9 @@ export function runSummaryJson(run: RunRecord) {
     metrics: run.metrics,
     mapping: ev?.mapping ?? null,
     confusion: ev?.confusion ?? null,
-    report: ev ? { classNames: ev.classNames, perClass: ev.perClass, macroAvg: ev.macroAvg, weightedAvg: ev.weightedAvg, accuracy: ev.accuracy } : null,
+    report: ev
+      ? { classNames: ev.classNames, perClass: ev.perClass, macroAvg: ev.macroAvg, weightedAvg: ev.weightedAvg, accuracy: ev.accuracy }
+      : null,
     losses: run.losses,
     timings: run.timings,
   };
@@ -32,34 +34,32 @@ export function registerRunCommand(program: Command): void {
     .description('run an experiment: fit on the training images, evaluate on the test images, store the run')
     .addOption(new Option('--task <task>', 'experiment').choices([...TASKS]).makeOptionMandatory());
   const readParams = addParamOptions(runCommand);
-  runCommand
-    .option('--json', 'print exactly one JSON object on stdout')
-    .action(async (opts, command: Command) => {
-      const { json, task } = opts as Record<string, unknown>;
-      const params = { task, ...readParams(opts) };
-      parseExperimentParams(params); // reject bad parameters before starting anything
-      const { db, data, wasmThreads } = globals(command);
-      const progress = createProgressReporter();
-      const host = new EngineHost({ dbPath: db, dataDir: data, wasmThreads });
-      host.on('progress', (_job, event) => (event.phase === 'warning' ? progress.warn(String(event.message)) : progress.onProgress(event)));
-      const { job, result } = host.submit(params);
-      // Ctrl-C cancels the run cleanly (it is stored as cancelled); a second Ctrl-C exits at once.
-      const onSigint = () => {
-        process.stderr.write('\nCancelling…\n');
-        host.cancel(job.jobId);
-        process.once('SIGINT', () => process.exit(130));
-      };
-      process.once('SIGINT', onSigint);
-      try {
-        const run = await result;
-        progress.stop();
-        if (json) printJson(runSummaryJson(run));
-        else if (run.losses.length > 0) process.stdout.write(`${lossTable(run)}\n\n${runReport(run)}\n`);
-        else process.stdout.write(`${runReport(run)}\n`);
-      } finally {
-        progress.stop();
-        process.off('SIGINT', onSigint);
-        await host.close();
-      }
-    });
+  runCommand.option('--json', 'print exactly one JSON object on stdout').action(async (opts, command: Command) => {
+    const { json, task } = opts as Record<string, unknown>;
+    const params = { task, ...readParams(opts) };
+    parseExperimentParams(params); // reject bad parameters before starting anything
+    const { db, data, wasmThreads } = globals(command);
+    const progress = createProgressReporter();
+    const host = new EngineHost({ dbPath: db, dataDir: data, wasmThreads });
+    host.on('progress', (_job, event) => (event.phase === 'warning' ? progress.warn(String(event.message)) : progress.onProgress(event)));
+    const { job, result } = host.submit(params);
+    // Ctrl-C cancels the run cleanly (it is stored as cancelled); a second Ctrl-C exits at once.
+    const onSigint = () => {
+      process.stderr.write('\nCancelling…\n');
+      host.cancel(job.jobId);
+      process.once('SIGINT', () => process.exit(130));
+    };
+    process.once('SIGINT', onSigint);
+    try {
+      const run = await result;
+      progress.stop();
+      if (json) printJson(runSummaryJson(run));
+      else if (run.losses.length > 0) process.stdout.write(`${lossTable(run)}\n\n${runReport(run)}\n`);
+      else process.stdout.write(`${runReport(run)}\n`);
+    } finally {
+      progress.stop();
+      process.off('SIGINT', onSigint);
+      await host.close();
+    }
+  });
 }

@@ -50,14 +50,18 @@ export function syntheticImages(count: number, seed: number): Float32Array {
     const img = out.subarray(n * PIXELS, (n + 1) * PIXELS);
     const rects = 1 + Math.floor(rnd() * 3);
     for (let r = 0; r < rects; r++) {
-      const x0 = Math.floor(rnd() * 20), y0 = Math.floor(rnd() * 20);
-      const w = 3 + Math.floor(rnd() * (IMAGE_SIZE - x0 - 3)), h = 3 + Math.floor(rnd() * (IMAGE_SIZE - y0 - 3));
+      const x0 = Math.floor(rnd() * 20),
+        y0 = Math.floor(rnd() * 20);
+      const w = 3 + Math.floor(rnd() * (IMAGE_SIZE - x0 - 3)),
+        h = 3 + Math.floor(rnd() * (IMAGE_SIZE - y0 - 3));
       const v = 0.3 + 0.7 * rnd();
       for (let y = y0; y < Math.min(IMAGE_SIZE, y0 + h); y++) {
         for (let x = x0; x < Math.min(IMAGE_SIZE, x0 + w); x++) img[y * IMAGE_SIZE + x] = Math.max(img[y * IMAGE_SIZE + x], v);
       }
     }
-    const cx = rnd() * IMAGE_SIZE, cy = rnd() * IMAGE_SIZE, s = 2 + rnd() * 5;
+    const cx = rnd() * IMAGE_SIZE,
+      cy = rnd() * IMAGE_SIZE,
+      s = 2 + rnd() * 5;
     for (let y = 0; y < IMAGE_SIZE; y++) {
       for (let x = 0; x < IMAGE_SIZE; x++) {
         const g = Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * s * s));
@@ -131,7 +135,9 @@ export class TinyConvAutoencoder {
       h = tf.relu(tf.add(tf.matMul(code as tf.Tensor2D, k0 as tf.Tensor2D), b0));
       h = tf.reshape(h, [n, 7, 7, c.filters2]);
       h = tf.relu(tf.add(tf.conv2dTranspose(h as tf.Tensor4D, kd1 as tf.Tensor4D, [n, 14, 14, c.filters1], 2, 'same'), bd1));
-      return tf.sigmoid(tf.add(tf.conv2dTranspose(h as tf.Tensor4D, kd2 as tf.Tensor4D, [n, IMAGE_SIZE, IMAGE_SIZE, 1], 2, 'same'), bd2)) as tf.Tensor4D;
+      return tf.sigmoid(
+        tf.add(tf.conv2dTranspose(h as tf.Tensor4D, kd2 as tf.Tensor4D, [n, IMAGE_SIZE, IMAGE_SIZE, 1], 2, 'same'), bd2),
+      ) as tf.Tensor4D;
     });
   }
 
@@ -165,7 +171,8 @@ export async function trainLossSequence(steps: number, batchSize: number, config
   const net = new TinyConvAutoencoder(config);
   try {
     const losses: number[] = [];
-    for (let s = 0; s < steps; s++) losses.push(await net.step(data.subarray(s * batchSize * PIXELS, (s + 1) * batchSize * PIXELS), batchSize));
+    for (let s = 0; s < steps; s++)
+      losses.push(await net.step(data.subarray(s * batchSize * PIXELS, (s + 1) * batchSize * PIXELS), batchSize));
     return losses;
   } finally {
     net.dispose();

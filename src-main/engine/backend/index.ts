@@ -101,7 +101,10 @@ function serialized<T>(fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
-const firstLine = (err: unknown): string => String((err as Error)?.message ?? err).split('\n')[0].trim();
+const firstLine = (err: unknown): string =>
+  String((err as Error)?.message ?? err)
+    .split('\n')[0]
+    .trim();
 
 // tfjs-backend-cpu greets Node users once, on its first tensor; not useful in Clusterbench's output.
 const TFJS_NOISE = /looks like you are running TensorFlow\.js in Node\.js/;
@@ -125,7 +128,11 @@ async function capturingWarnings<T>(fn: () => Promise<T>): Promise<{ value?: T; 
 
 /** tf.setBackend plus a test addition, turning `false`/errors and tfjs's console warnings into an error with the reason. */
 async function setBackendOrThrow(name: ConcreteBackendName): Promise<void> {
-  const { value: ok, error, warnings } = await capturingWarnings(async () => {
+  const {
+    value: ok,
+    error,
+    warnings,
+  } = await capturingWarnings(async () => {
     if (!(await tf.setBackend(name))) return false;
     const t = tf.tidy(() => tf.add(tf.tensor1d([1, 2, 3]), tf.tensor1d([3, 4, 5])));
     const v = await t.data();
@@ -331,7 +338,8 @@ async function fromCachedCalibration(
 ): Promise<AutoSelection | undefined> {
   const cached = readCalibration(cachePath, key);
   if (!cached) {
-    if (readCalibrationEntry(cachePath, key.hostname)) progress('auto: machine or installed backends changed since the last calibration; recalibrating');
+    if (readCalibrationEntry(cachePath, key.hostname))
+      progress('auto: machine or installed backends changed since the last calibration; recalibrating');
     return undefined;
   }
   try {
@@ -380,11 +388,23 @@ async function calibrate(
     winner = fastestOf(results);
   } else {
     if (adapter && !hardwareGpu) {
-      results.push({ name: 'webgpu', available: true, device: adapter.name, software: true, note: 'software adapter: not timed, auto does not use it while a faster CPU path works' });
+      results.push({
+        name: 'webgpu',
+        available: true,
+        device: adapter.name,
+        software: true,
+        note: 'software adapter: not timed, auto does not use it while a faster CPU path works',
+      });
     }
-    results.push({ name: 'cpu', available: true, device: `JavaScript (${cpuModel()})`, note: `not timed: ${winner.name} works and pure-JS cpu is far slower` });
+    results.push({
+      name: 'cpu',
+      available: true,
+      device: `JavaScript (${cpuModel()})`,
+      note: `not timed: ${winner.name} works and pure-JS cpu is far slower`,
+    });
   }
-  if (!adapter && !results.some((r) => r.name === 'webgpu')) results.push({ name: 'webgpu', available: false, reason: 'no WebGPU adapter' });
+  if (!adapter && !results.some((r) => r.name === 'webgpu'))
+    results.push({ name: 'webgpu', available: false, reason: 'no WebGPU adapter' });
   if (!winner) {
     throw new Error(`no backend could train: ${results.map((r) => `${r.name}: ${r.reason ?? 'no throughput'}`).join('; ')}`);
   }
@@ -412,7 +432,8 @@ export function initBackend(name: BackendName = 'auto', opts: InitOptions = {}):
       activeInfo = (await selectAutoBackend(opts)).info;
       return activeInfo.name;
     }
-    if (!CONCRETE_BACKENDS.includes(name)) throw new Error(`unknown backend '${String(name)}' (expected auto, ${CONCRETE_BACKENDS.join(', ')})`);
+    if (!CONCRETE_BACKENDS.includes(name))
+      throw new Error(`unknown backend '${String(name)}' (expected auto, ${CONCRETE_BACKENDS.join(', ')})`);
     const info = await activate(name);
     if (info.software) progress(`${name}: ${info.device} is a software adapter (slow; wasm is usually faster)`);
     if (opts.measure) {

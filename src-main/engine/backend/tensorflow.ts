@@ -121,7 +121,9 @@ export async function registerTensorflowBackend(opts: { resolveFrom?: string } =
     }
     if (previous && previous !== tf.getBackend() && tf.findBackendFactory(previous)) await tf.setBackend(previous);
     if (!tf.findBackendFactory('tensorflow')) {
-      problems.push(`${name} loaded but registered no 'tensorflow' backend in Clusterbench's tfjs-core (a second @tensorflow/tfjs-core copy?)`);
+      problems.push(
+        `${name} loaded but registered no 'tensorflow' backend in Clusterbench's tfjs-core (a second @tensorflow/tfjs-core copy?)`,
+      );
       continue;
     }
     loaded = info;

@@ -95,7 +95,11 @@ export function registerCpuTrainingKernelFixes(): void {
     cpuOriginals.set('ResizeNearestNeighborGrad', existing.kernelFunc);
     tf.unregisterKernel('ResizeNearestNeighborGrad', 'cpu');
   }
-  tf.registerKernel({ kernelName: 'ResizeNearestNeighborGrad', backendName: 'cpu', kernelFunc: cpuResizeNearestNeighborGrad as KernelFunc });
+  tf.registerKernel({
+    kernelName: 'ResizeNearestNeighborGrad',
+    backendName: 'cpu',
+    kernelFunc: cpuResizeNearestNeighborGrad as KernelFunc,
+  });
   cpuFixed = true;
 }
 

@@ -120,9 +120,12 @@ async function startThreadedBackend(threads: number): Promise<tf.KernelBackend> 
 
 /** The threaded SIMD module, its pthread workers started from files in `dir`. */
 function instantiateThreadedModule(dir: string): Promise<EmscriptenModule> {
-  const factoryModule = requireHere('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js') as ModuleFactory | { default: ModuleFactory };
+  const factoryModule = requireHere('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js') as
+    ModuleFactory | { default: ModuleFactory };
   const factory = typeof factoryModule === 'function' ? factoryModule : factoryModule.default;
-  const { wasmWorkerContents } = requireHere('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as { wasmWorkerContents: string };
+  const { wasmWorkerContents } = requireHere('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as {
+    wasmWorkerContents: string;
+  };
   const binary = readFileSync(requireHere.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm'));
 
   const mainScript = join(dir, 'module.cjs');

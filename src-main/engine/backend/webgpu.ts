@@ -106,9 +106,16 @@ interface Attempt {
 }
 
 function attempts(env: NodeJS.ProcessEnv = process.env): Attempt[] {
-  const level = env.CLUSTERBENCH_WEBGPU_FEATURE_LEVEL === 'compatibility' ? 'compatibility' : env.CLUSTERBENCH_WEBGPU_FEATURE_LEVEL === 'core' ? 'core' : undefined;
+  const level =
+    env.CLUSTERBENCH_WEBGPU_FEATURE_LEVEL === 'compatibility'
+      ? 'compatibility'
+      : env.CLUSTERBENCH_WEBGPU_FEATURE_LEVEL === 'core'
+        ? 'core'
+        : undefined;
   if (env.CLUSTERBENCH_DAWN_FLAGS) {
-    const flags = env.CLUSTERBENCH_DAWN_FLAGS.split(';').map((s) => s.trim()).filter(Boolean);
+    const flags = env.CLUSTERBENCH_DAWN_FLAGS.split(';')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const gl = flags.some((f) => /^backend=opengl/.test(f));
     return [{ flags, featureLevel: level ?? (gl ? 'compatibility' : 'core') }];
   }
@@ -176,7 +183,9 @@ export async function findWebGPUAdapter(): Promise<Found> {
     }
     if (softwareFallback) return softwareFallback;
     const hint =
-      process.platform === 'linux' ? '; without a GPU driver, Mesa (apt: libegl1 libegl-mesa0 libgl1-mesa-dri; EGL_PLATFORM=surfaceless when headless) gives a slow software adapter' : '';
+      process.platform === 'linux'
+        ? '; without a GPU driver, Mesa (apt: libegl1 libegl-mesa0 libgl1-mesa-dri; EGL_PLATFORM=surfaceless when headless) gives a slow software adapter'
+        : '';
     throw new Error(`no WebGPU adapter (${tried.join('; ')})${hint}`);
   })();
   try {
@@ -210,7 +219,8 @@ function installNavigatorGpu(gpu: GPU): void {
   try {
     Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
   } catch {
-    if (desc?.configurable) Object.defineProperty(globalThis, 'navigator', { value: { ...g.navigator, gpu }, configurable: true, writable: true });
+    if (desc?.configurable)
+      Object.defineProperty(globalThis, 'navigator', { value: { ...g.navigator, gpu }, configurable: true, writable: true });
   }
   if ((g.navigator as { gpu?: unknown }).gpu !== gpu) throw new Error('could not install navigator.gpu');
 }
@@ -255,9 +265,12 @@ export async function registerWebGPUBackend(): Promise<WebGPUAdapterSummary> {
     throw new Error(`requestDevice failed on ${summary.name}: ${(err as Error).message}`, { cause: err });
   }
   const state: Active = { gpu, device, summary };
-  device.lost.then((info) => {
-    state.lost = `${info.reason}: ${info.message}`;
-  }, () => undefined);
+  device.lost.then(
+    (info) => {
+      state.lost = `${info.reason}: ${info.message}`;
+    },
+    () => undefined,
+  );
   installNavigatorGpu(gpu);
   active = state;
   const adapterInfo = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;

@@ -107,7 +107,11 @@ function tryCholesky(S: Float64Array, d: number, reg: number): Float64Array | nu
  * estimate (initialisation, or large moves in the first iterations). Falls back to the direct product when no
  * positive definite basis exists (then the caller's Cholesky reports the ill-defined covariance).
  */
-export async function accurateScatter(rows: ScatterRows, reg: number, prev: { P: Float64Array; L: Float64Array } | null): Promise<Float64Array> {
+export async function accurateScatter(
+  rows: ScatterRows,
+  reg: number,
+  prev: { P: Float64Array; L: Float64Array } | null,
+): Promise<Float64Array> {
   const d = rows.d;
   let S: Float64Array;
   let deviation = Infinity;

@@ -94,7 +94,8 @@ function validateParams(p: GaussianMixtureParams): void {
   if (typeof p.tol !== 'number' || Number.isNaN(p.tol) || p.tol < 0)
     throw new RangeError(`GaussianMixture: tol must be a number ≥ 0, got ${p.tol}`);
   if (!isInt(p.nInit) || p.nInit < 1) throw new RangeError(`GaussianMixture: nInit must be an integer ≥ 1, got ${p.nInit}`);
-  if (typeof p.seed !== 'number' || !Number.isSafeInteger(p.seed)) throw new RangeError(`GaussianMixture: seed must be an integer, got ${p.seed}`);
+  if (typeof p.seed !== 'number' || !Number.isSafeInteger(p.seed))
+    throw new RangeError(`GaussianMixture: seed must be an integer, got ${p.seed}`);
   if (p.initParams !== 'kmeans' && p.initParams !== 'random')
     throw new RangeError(`GaussianMixture: initParams must be 'kmeans' or 'random', got '${p.initParams}'`);
 }
@@ -109,7 +110,9 @@ function validateMatrix(X: Matrix, what: string, minRows: number): void {
   const data = X.data;
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {
-      throw new RangeError(`GaussianMixture.${what}: X contains a non-finite value (${data[i]}) at row ${Math.floor(i / X.cols)}, column ${i % X.cols}`);
+      throw new RangeError(
+        `GaussianMixture.${what}: X contains a non-finite value (${data[i]}) at row ${Math.floor(i / X.cols)}, column ${i % X.cols}`,
+      );
     }
   }
 }
@@ -132,7 +135,8 @@ interface EmResult {
 }
 
 function checkGivenResp(resp: Float32Array | Float64Array, expected: number): void {
-  if (resp.length !== expected) throw new RangeError(`GaussianMixture.fit: init.resp must hold n × k = ${expected} values, got ${resp.length}`);
+  if (resp.length !== expected)
+    throw new RangeError(`GaussianMixture.fit: init.resp must hold n × k = ${expected} values, got ${resp.length}`);
   for (let i = 0; i < resp.length; i++) {
     if (!(resp[i] >= 0) || !Number.isFinite(resp[i]))
       throw new RangeError(`GaussianMixture.fit: init.resp[${i}] = ${resp[i]} is not a finite non-negative number`);
@@ -333,8 +337,7 @@ export class GaussianMixture {
   /** Number of free parameters (sklearn's `_n_parameters`). */
   nParameters(d: number = this.nFeatures): number {
     const k = this.params.k;
-    const cov =
-      this.params.covarianceType === 'full' ? (k * d * (d + 1)) / 2 : this.params.covarianceType === 'diag' ? k * d : k;
+    const cov = this.params.covarianceType === 'full' ? (k * d * (d + 1)) / 2 : this.params.covarianceType === 'diag' ? k * d : k;
     return cov + k * d + k - 1;
   }
 

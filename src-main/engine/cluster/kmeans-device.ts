@@ -117,13 +117,7 @@ export class DeviceRows {
  * `rawRows`: the left-hand rows will be x itself, not x − μ; the bias then absorbs the centering
  * (+ 2 μ·(c − μ)).
  */
-export function packCenters(
-  centerSets: Float64Array[],
-  k: number,
-  d: number,
-  mean: Float64Array,
-  rawRows = false,
-): ProductRhs {
+export function packCenters(centerSets: Float64Array[], k: number, d: number, mean: Float64Array, rawRows = false): ProductRhs {
   const K = centerSets.length * k;
   const B = new Float32Array(d * K);
   const bias = new Float32Array(K);
@@ -170,7 +164,13 @@ let gatherBuffer = new Float32Array(0);
  * Scores of the given rows of X (raw, not centred: `bias` must come from packCenters(…, rawRows = true)):
  * float32 [rows.length × K], computed on the device in pieces of at most `pieceRows` rows.
  */
-export async function scoreRawRows(X: Matrix, rows: Int32Array, { B, bias }: ProductRhs, K: number, pieceRows: number): Promise<Float32Array> {
+export async function scoreRawRows(
+  X: Matrix,
+  rows: Int32Array,
+  { B, bias }: ProductRhs,
+  K: number,
+  pieceRows: number,
+): Promise<Float32Array> {
   const { cols: d, data } = X;
   const out = new Float32Array(rows.length * K);
   const bT = tf.tensor2d(B, [d, K]);
@@ -220,7 +220,12 @@ export async function forEachDeviceChunk(
 }
 
 /** Calls `fn` for every row of chunked products [rows × K]: its global index, its chunk and the row offset in it. */
-export function forEachRow(chunks: Float32Array[], starts: number[], K: number, fn: (i: number, row: Float32Array, off: number) => void): void {
+export function forEachRow(
+  chunks: Float32Array[],
+  starts: number[],
+  K: number,
+  fn: (i: number, row: Float32Array, off: number) => void,
+): void {
   for (let c = 0; c < chunks.length; c++) {
     const arr = chunks[c];
     const rows = arr.length / K;

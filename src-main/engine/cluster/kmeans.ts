@@ -66,7 +66,13 @@ export interface KMeansParams {
 
 /** The kmeans task's defaults (scikit-learn's, but k = 10), from the parameter schema. */
 const KM = taskDefaults('kmeans');
-export const KMEANS_DEFAULTS: Readonly<KMeansParams> = Object.freeze({ k: KM.k, nInit: KM.nInit, maxIter: KM.maxIter, tol: KM.tol, seed: KM.seed });
+export const KMEANS_DEFAULTS: Readonly<KMeansParams> = Object.freeze({
+  k: KM.k,
+  nInit: KM.nInit,
+  maxIter: KM.maxIter,
+  tol: KM.tol,
+  seed: KM.seed,
+});
 
 export interface KMeansProgress {
   phase: 'kmeans';
@@ -293,7 +299,10 @@ interface RestartPlan {
  * right-hand sides) grows with the batch, not with nInit. Restart m draws from the m-th child generator whatever
  * its batch, so the batching does not change the result. Only the best restart so far is kept.
  */
-async function runRestarts(ctx: LockstepContext & { nTrials: number }, plan: RestartPlan): Promise<{ best: Restart; outcomes: KMeansInitResult[] }> {
+async function runRestarts(
+  ctx: LockstepContext & { nTrials: number },
+  plan: RestartPlan,
+): Promise<{ best: Restart; outcomes: KMeansInitResult[] }> {
   const { X, k, maxIter, pruning, signal } = ctx;
   const { rows: n, cols: d } = X;
   const { runs, batchSize, initCenters, progress, stats } = plan;
@@ -375,7 +384,18 @@ export class KMeans {
     stats.uploadMs = performance.now() - tFit;
     const progress = new FitProgress(onProgress, runs, maxIter);
     const ctx = {
-      X, dev, mean, k, nTrials, maxIter, tolAbs, pruning, chunkRows, stats, signal, emit: progress.emit,
+      X,
+      dev,
+      mean,
+      k,
+      nTrials,
+      maxIter,
+      tolAbs,
+      pruning,
+      chunkRows,
+      stats,
+      signal,
+      emit: progress.emit,
       totalNorm: dev.norms.reduce((a, b) => a + b, 0),
       // Widening of the Elkan bounds for the float32 rounding of the products.
       bounds: { data: X.data, d, k, norms: dev.norms, epsSq: 1e-5 * (3 * dev.maxNorm + 2 * mean.reduce((a, v) => a + v * v, 0)) },

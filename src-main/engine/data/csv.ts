@@ -88,7 +88,9 @@ export class CsvImageParser {
     if (this.cell === Cell.Extra) return;
     if (this.cell === Cell.Empty) this.fail(`${this.where()}: empty cell`);
     if (this.cell === Cell.Bad) {
-      this.fail(`${this.where()}: ${JSON.stringify(this.badText.trim())} is not an integer in 0..${this.col === 0 ? NUM_CLASSES - 1 : 255}`);
+      this.fail(
+        `${this.where()}: ${JSON.stringify(this.badText.trim())} is not an integer in 0..${this.col === 0 ? NUM_CLASSES - 1 : 255}`,
+      );
     }
     const v = this.value;
     if (this.col === 0) {
@@ -156,7 +158,7 @@ export class CsvImageParser {
             if (this.line === Line.First) this.line = Line.Data;
           } else if (!isBlank(c)) {
             this.lineHasContent = true;
-            if (this.line === Line.First && this.col === 0 && ((c | 32) >= 97 && (c | 32) <= 122)) {
+            if (this.line === Line.First && this.col === 0 && (c | 32) >= 97 && (c | 32) <= 122) {
               // a first line starting with a letter is a header (e.g. "label,pixel1,…"): only its column count matters
               this.line = Line.Header;
             } else {

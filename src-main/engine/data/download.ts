@@ -15,7 +15,10 @@ export const FASHION_MNIST_BASE_URL = 'https://fashion-mnist.s3.eu-central-1.ama
  * Tried in order for each file until one delivers it: HTTPS first, then the address in Zalando's README (plain
  * HTTP; the SHA-256 check still guards the content). Not verified from the build machines, which have no network.
  */
-export const FASHION_MNIST_MIRRORS: readonly string[] = [FASHION_MNIST_BASE_URL, 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'];
+export const FASHION_MNIST_MIRRORS: readonly string[] = [
+  FASHION_MNIST_BASE_URL,
+  'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/',
+];
 
 /** The files downloaded, in order (gzipped). */
 export const DOWNLOAD_FILES: readonly string[] = [
@@ -210,12 +213,9 @@ async function saveBody(t: Transfer, body: ReadableStream<Uint8Array>, total: nu
       } catch (err) {
         if (signal?.aborted) throw err;
         const of = total === undefined ? '' : ` of ${total}`;
-        throw new DownloadError(
-          `download interrupted after ${received}${of} bytes (${describeError(err)})`,
-          finalPath,
-          url,
-          { cause: err },
-        );
+        throw new DownloadError(`download interrupted after ${received}${of} bytes (${describeError(err)})`, finalPath, url, {
+          cause: err,
+        });
       }
       if (chunk.done) break;
       received += chunk.value.length;
@@ -315,7 +315,13 @@ function checkedBaseUrl(base: string): string {
 }
 
 /** The first mirror that delivers a verified file wins; when none does, the first mirror's error is thrown. */
-async function downloadFromMirrors(file: string, mirrors: string[], finalPath: string, index: number, options: DownloadOptions): Promise<DownloadedFile> {
+async function downloadFromMirrors(
+  file: string,
+  mirrors: string[],
+  finalPath: string,
+  index: number,
+  options: DownloadOptions,
+): Promise<DownloadedFile> {
   let firstError: unknown;
   for (const base of mirrors) {
     try {

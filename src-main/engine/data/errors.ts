@@ -9,7 +9,10 @@ export class DataError extends Error {
   readonly problem: string;
 
   constructor(problem: string, file?: string, options?: { cause?: unknown; message?: string }) {
-    super(options?.message ?? (file ? `${file}: ${problem}` : problem), options?.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      options?.message ?? (file ? `${file}: ${problem}` : problem),
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'DataError';
     this.file = file;
     this.problem = problem;

@@ -68,13 +68,13 @@ export function parseIdxLabels(buf: Uint8Array, file: string): Uint8Array {
   const count = u32(buf, 4);
   const expected = 8 + count;
   if (buf.length < expected) {
-    throw new DataError(
-      `truncated IDX labels file: the header announces ${count} labels but the file holds ${buf.length - 8}`,
-      file,
-    );
+    throw new DataError(`truncated IDX labels file: the header announces ${count} labels but the file holds ${buf.length - 8}`, file);
   }
   if (buf.length > expected) {
-    throw new DataError(`IDX labels file has ${buf.length - expected} unexpected bytes after the ${count} labels the header announces`, file);
+    throw new DataError(
+      `IDX labels file has ${buf.length - expected} unexpected bytes after the ${count} labels the header announces`,
+      file,
+    );
   }
   const labels = buf.subarray(8, expected);
   for (let i = 0; i < count; i++) {

@@ -40,6 +40,15 @@ export {
   type DownloadResult,
   type DownloadedFile,
 } from './download';
-export { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IMAGE_HEIGHT, IMAGE_WIDTH, NUM_CLASSES, parseIdxImages, parseIdxLabels, type RawImages } from './idx';
+export {
+  IDX_IMAGES_MAGIC,
+  IDX_LABELS_MAGIC,
+  IMAGE_HEIGHT,
+  IMAGE_WIDTH,
+  NUM_CLASSES,
+  parseIdxImages,
+  parseIdxLabels,
+  type RawImages,
+} from './idx';
 export { CSV_COLUMNS, CsvImageParser, parseCsvImages, parseCsvImagesAsync, type RawLabelledImages } from './csv';
 export { checksumKey, readDataFile, sha256Hex, type DataFileContent } from './io';

@@ -44,10 +44,13 @@ export async function readDataFile(path: string, opts: { gzip?: 'auto' | boolean
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const problem =
-      code === 'ENOENT' ? 'file not found'
-      : code === 'EACCES' || code === 'EPERM' ? 'cannot read the file (permission denied)'
-      : code === 'EISDIR' ? 'is a folder, not a file'
-      : `cannot read the file (${(err as Error).message})`;
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'cannot read the file (permission denied)'
+          : code === 'EISDIR'
+            ? 'is a folder, not a file'
+            : `cannot read the file (${(err as Error).message})`;
     throw new DataError(problem, path, { cause: err });
   }
   if (raw.length === 0) throw new DataError('file is empty', path);

@@ -52,7 +52,12 @@ export function dataDirCandidates(opts: LocateOptions = {}): DataDirCandidate[] 
   if (fromEnv) out.push({ dir: resolve(fromEnv), source: 'env', explicit: true, label: `$${DATA_DIR_ENV}` });
   out.push({ dir: resolve(defaultDataDir(env)), source: 'app', explicit: false, label: "the app's data folder" });
   for (const d of opts.systemDirs ?? [DEBIAN_DATA_DIR]) {
-    out.push({ dir: resolve(d), source: 'system', explicit: false, label: d === DEBIAN_DATA_DIR ? 'Debian package dataset-fashion-mnist' : 'system folder' });
+    out.push({
+      dir: resolve(d),
+      source: 'system',
+      explicit: false,
+      label: d === DEBIAN_DATA_DIR ? 'Debian package dataset-fashion-mnist' : 'system folder',
+    });
   }
   return out;
 }
@@ -114,7 +119,7 @@ export function howToGetData(env?: NodeJS.ProcessEnv): string {
   return [
     'To get the data, do one of:',
     `  - run \`clusterbench data download\` (downloads the four IDX files, ~30 MB, into ${defaultDataDir(env)})`,
-    '  - install Debian\'s package: `sudo apt-get install dataset-fashion-mnist` (files in /usr/share/datasets/fashion-mnist)',
+    "  - install Debian's package: `sudo apt-get install dataset-fashion-mnist` (files in /usr/share/datasets/fashion-mnist)",
     `  - pass --data DIR (or set ${DATA_DIR_ENV}=DIR) for a folder holding the IDX files`,
     `    (${Object.values(IDX_FILES).join(', ')}; gzipped .gz or not)`,
     `    or Kaggle's CSV files (${Object.values(CSV_FILES).join(', ')}).`,
@@ -151,8 +156,5 @@ export async function locateFashionMnist(opts: LocateOptions = {}): Promise<Loca
     places.push({ dir: c.dir, source: c.label, problem: r.problem ?? 'unusable' });
   }
   const lines = places.map((p) => (p.dir ? `  - ${p.dir} (${p.source}): ${p.problem}` : `  - ${p.source}: ${p.problem}`));
-  throw new DataNotFoundError(
-    `Fashion-MNIST data not found. Looked in:\n${lines.join('\n')}\n${howToGetData(env)}`,
-    places,
-  );
+  throw new DataNotFoundError(`Fashion-MNIST data not found. Looked in:\n${lines.join('\n')}\n${howToGetData(env)}`, places);
 }

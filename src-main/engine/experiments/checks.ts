@@ -13,8 +13,13 @@ import { encoderArchitecture, type PipelineSpec } from './spec';
 /** Facts about the data a run saw, stored with it so runs can be compared and reused safely. */
 export function describeDataset(data: FashionMnist): DatasetInfo {
   return {
-    name: data.info.name, dir: data.info.dir, format: data.info.format, checksums: data.info.checksums,
-    fitSize: data.train.count, evalSize: data.test.count, pixelStats: pixelStats(data.train),
+    name: data.info.name,
+    dir: data.info.dir,
+    format: data.info.format,
+    checksums: data.info.checksums,
+    fitSize: data.train.count,
+    evalSize: data.test.count,
+    pixelStats: pixelStats(data.train),
   };
 }
 
@@ -24,9 +29,11 @@ export function describeDataset(data: FashionMnist): DatasetInfo {
  */
 export function encoderProblem(run: RunRecord, dir: string): string | null {
   const recorded = run.artifacts.autoencoderSha256;
-  if (!recorded) return `run #${run.id} has no recorded checksum for its encoder (it predates checksums, or its files could not be shown to be this history's); train a new one`;
+  if (!recorded)
+    return `run #${run.id} has no recorded checksum for its encoder (it predates checksums, or its files could not be shown to be this history's); train a new one`;
   if (!existsSync(dir)) return `run #${run.id}'s encoder files are missing (${dir})`;
-  if (folderSha256(dir) !== recorded) return `run #${run.id}'s encoder files in ${dir} do not match the checksum recorded with it: they were changed or replaced`;
+  if (folderSha256(dir) !== recorded)
+    return `run #${run.id}'s encoder files in ${dir} do not match the checksum recorded with it: they were changed or replaced`;
   return null;
 }
 
@@ -39,7 +46,8 @@ function reusableEncoderRun(store: RunStore, id: number, wanted: string | undefi
   if (!earlier) return reject('no such run');
   if (earlier.status !== 'completed') reject(`run #${earlier.id} is ${earlier.status}`);
   if (!earlier.artifacts.autoencoder) reject(`run #${earlier.id} (${earlier.task}) has no trained autoencoder`);
-  if (earlier.artifacts.architecture !== wanted) reject(`run #${earlier.id} used architecture '${earlier.artifacts.architecture}', not '${wanted}'${hint}`);
+  if (earlier.artifacts.architecture !== wanted)
+    reject(`run #${earlier.id} used architecture '${earlier.artifacts.architecture}', not '${wanted}'${hint}`);
   const problem = encoderProblem(earlier, earlier.artifacts.autoencoder);
   if (problem) reject(problem);
   return earlier;
@@ -47,7 +55,11 @@ function reusableEncoderRun(store: RunStore, id: number, wanted: string | undefi
 
 /** The schema's names of UMAP's parameters, for its issues. */
 const UMAP_PARAM_NAMES: Partial<Record<keyof UmapParams, string>> = {
-  nNeighbors: 'umapNeighbors', minDist: 'umapMinDist', nComponents: 'umapComponents', nEpochs: 'umapEpochs', init: 'umapInit',
+  nNeighbors: 'umapNeighbors',
+  minDist: 'umapMinDist',
+  nComponents: 'umapComponents',
+  nEpochs: 'umapEpochs',
+  init: 'umapInit',
 };
 
 /** Checks a spec against the loaded data and the history; returns the run whose encoder is reused, if any. */
@@ -55,15 +67,20 @@ export function checkAgainstData(spec: PipelineSpec, data: FashionMnist, store: 
   const transductive = spec.protocol === 'transductive';
   const fitRows = transductive ? data.train.count + data.test.count : data.train.count;
   const issues: ParamIssue[] = [];
-  if (spec.k > fitRows) issues.push({ param: 'k', message: `${spec.k} clusters for only ${fitRows} ${transductive ? 'images to fit on' : 'training images'}` });
+  if (spec.k > fitRows)
+    issues.push({ param: 'k', message: `${spec.k} clusters for only ${fitRows} ${transductive ? 'images to fit on' : 'training images'}` });
   if (spec.umap) {
-    for (const issue of umapParamIssues(spec.umap, fitRows)) issues.push({ param: UMAP_PARAM_NAMES[issue.param] ?? issue.param, message: issue.message });
+    for (const issue of umapParamIssues(spec.umap, fitRows))
+      issues.push({ param: UMAP_PARAM_NAMES[issue.param] ?? issue.param, message: issue.message });
   }
   const { encoder } = spec;
   if (encoder.kind !== 'none' && encoder.reuse === undefined) {
     const trainCount = fitRows - Math.floor(fitRows * encoder.training.valSplit);
     if (encoder.training.batchSize > trainCount) {
-      issues.push({ param: 'batchSize', message: `${encoder.training.batchSize} is larger than the ${trainCount} training images left after the validation split` });
+      issues.push({
+        param: 'batchSize',
+        message: `${encoder.training.batchSize} is larger than the ${trainCount} training images left after the validation split`,
+      });
     }
   }
   if (issues.length) throw new ParamError(issues);

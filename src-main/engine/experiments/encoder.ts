@@ -4,9 +4,22 @@
  * encoded exactly these images).
  */
 import { join } from 'node:path';
-import { buildConvAutoencoder, encode, loadAutoencoder, saveAutoencoder, trainAutoencoder, type ConvAutoencoder } from '../models/convAutoencoder';
 import {
-  buildDenseAutoencoder, denseArchitectureId, encodeDense, loadDenseAutoencoder, saveDenseAutoencoder, trainDenseAutoencoder, type DenseAutoencoder,
+  buildConvAutoencoder,
+  encode,
+  loadAutoencoder,
+  saveAutoencoder,
+  trainAutoencoder,
+  type ConvAutoencoder,
+} from '../models/convAutoencoder';
+import {
+  buildDenseAutoencoder,
+  denseArchitectureId,
+  encodeDense,
+  loadDenseAutoencoder,
+  saveDenseAutoencoder,
+  trainDenseAutoencoder,
+  type DenseAutoencoder,
 } from '../models/denseAutoencoder';
 import type { TrainOptions, TrainResult } from '../models/trainer';
 import { checksumsOf } from '../store/index';
@@ -37,7 +50,10 @@ function concatImages(a: ImageSet, b: ImageSet): ImageSet {
   labels.set(b.labels.subarray(0, b.count), a.count);
   return {
     images: concatRows(a.images.subarray(0, a.count * PIXELS), b.images.subarray(0, b.count * PIXELS)),
-    labels, count: a.count + b.count, height: a.height, width: a.width,
+    labels,
+    count: a.count + b.count,
+    height: a.height,
+    width: a.width,
   };
 }
 
@@ -50,11 +66,28 @@ function trainingCallbacks(ctx: StageContext, epochs: number): TrainOptions {
     onBatch: (e) => {
       const done = (e.epoch - 1 + e.batch / e.batches) / epochs;
       const elapsed = (performance.now() - started) / 1000;
-      onProgress?.({ phase: 'train', fraction: done, epoch: e.epoch, epochs, batch: e.batch, batches: e.batches, imagesPerSec: e.imagesPerSec, etaSeconds: done > 0 ? (elapsed / done) * (1 - done) : undefined });
+      onProgress?.({
+        phase: 'train',
+        fraction: done,
+        epoch: e.epoch,
+        epochs,
+        batch: e.batch,
+        batches: e.batches,
+        imagesPerSec: e.imagesPerSec,
+        etaSeconds: done > 0 ? (elapsed / done) * (1 - done) : undefined,
+      });
     },
     onEpoch: (e) => {
       store.appendLoss(run.id, { epoch: e.epoch, trainLoss: e.trainLoss, valLoss: e.valLoss });
-      onProgress?.({ phase: 'epoch', fraction: e.epoch / epochs, epoch: e.epoch, epochs, trainLoss: e.trainLoss, valLoss: e.valLoss, imagesPerSec: e.imagesPerSec });
+      onProgress?.({
+        phase: 'epoch',
+        fraction: e.epoch / epochs,
+        epoch: e.epoch,
+        epochs,
+        trainLoss: e.trainLoss,
+        valLoss: e.valLoss,
+        imagesPerSec: e.imagesPerSec,
+      });
     },
   };
 }
@@ -112,7 +145,12 @@ async function loadEncoder(encoder: Exclude<EncoderSpec, { kind: 'none' }>, mode
 }
 
 /** Trains a new autoencoder on the images the protocol allows (transductive: the test images too, never their labels). */
-async function trainEncoder(encoder: Exclude<EncoderSpec, { kind: 'none' }>, ctx: StageContext, transductive: boolean, metrics: Record<string, number>): Promise<Autoencoder> {
+async function trainEncoder(
+  encoder: Exclude<EncoderSpec, { kind: 'none' }>,
+  ctx: StageContext,
+  transductive: boolean,
+  metrics: Record<string, number>,
+): Promise<Autoencoder> {
   const { data, onProgress, timings } = ctx;
   const start = performance.now();
   const callbacks = trainingCallbacks(ctx, encoder.training.epochs);
@@ -136,7 +174,10 @@ async function trainEncoder(encoder: Exclude<EncoderSpec, { kind: 'none' }>, ctx
 async function encodeImages(ae: Autoencoder, ctx: StageContext): Promise<Codes> {
   const { data, signal } = ctx;
   if (ae.kind === 'conv') return { train: await encode(ae.model.encoder, data.train), test: await encode(ae.model.encoder, data.test) };
-  return { train: await encodeDense(ae.model, imagesAsMatrix(data.train), 1024, signal), test: await encodeDense(ae.model, imagesAsMatrix(data.test), 1024, signal) };
+  return {
+    train: await encodeDense(ae.model, imagesAsMatrix(data.train), 1024, signal),
+    test: await encodeDense(ae.model, imagesAsMatrix(data.test), 1024, signal),
+  };
 }
 
 /** Writes the codes into the run's folder and records them with their checksums. */
@@ -148,9 +189,20 @@ async function storeCodes(ctx: StageContext, codes: Codes): Promise<void> {
 }
 
 /** The features of the training and test images: pixels, or the codes of a trained or reused autoencoder. */
-export async function featureStage(encoder: EncoderSpec, reused: RunRecord | undefined, transductive: boolean, ctx: StageContext, metrics: Record<string, number>): Promise<Features> {
+export async function featureStage(
+  encoder: EncoderSpec,
+  reused: RunRecord | undefined,
+  transductive: boolean,
+  ctx: StageContext,
+  metrics: Record<string, number>,
+): Promise<Features> {
   const { data, store, run, signal, timings, onProgress } = ctx;
-  if (encoder.kind === 'none') return { train: data.train.images.subarray(0, data.train.count * PIXELS), test: data.test.images.subarray(0, data.test.count * PIXELS), cols: PIXELS };
+  if (encoder.kind === 'none')
+    return {
+      train: data.train.images.subarray(0, data.train.count * PIXELS),
+      test: data.test.images.subarray(0, data.test.count * PIXELS),
+      cols: PIXELS,
+    };
   const cols = featureCols(encoder);
   const modelDir = join(ctx.dir, 'autoencoder');
   let ae: Autoencoder | undefined;
@@ -163,7 +215,12 @@ export async function featureStage(encoder: EncoderSpec, reused: RunRecord | und
       else await saveDenseAutoencoder(ae.model, modelDir);
     }
     if (ae) metrics.encoderParams = ae.model.autoencoder.countParams();
-    store.setArtifacts(run.id, { autoencoder: modelDir, architecture: encoderArchitecture(encoder)!, codeSize: String(cols), ...checksumsOf({ autoencoder: modelDir }) });
+    store.setArtifacts(run.id, {
+      autoencoder: modelDir,
+      architecture: encoderArchitecture(encoder)!,
+      codeSize: String(cols),
+      ...checksumsOf({ autoencoder: modelDir }),
+    });
     throwIfAborted(signal);
     if (!codes) {
       onProgress?.({ phase: 'encode', message: 'Encoding images' });

@@ -5,10 +5,30 @@
  * bundles it.
  */
 import { z } from 'zod';
-import { PARAM_NAMES, specOf, TASKS, UMAP_COMPONENTS_MAX, type ParamName, type ParamTable, type ParamValues, type TaskName } from './paramTable';
+import {
+  PARAM_NAMES,
+  specOf,
+  TASKS,
+  UMAP_COMPONENTS_MAX,
+  type ParamName,
+  type ParamTable,
+  type ParamValues,
+  type TaskName,
+} from './paramTable';
 
 export {
-  AE_LOSSES, BACKENDS, CLUSTERERS, COVARIANCES, ENCODERS, MAP2D_METHODS, N2D_DEFAULT_EPOCHS, PARAM_NAMES, PARAMS, PROTOCOLS, TASKS, UMAP_INITS,
+  AE_LOSSES,
+  BACKENDS,
+  CLUSTERERS,
+  COVARIANCES,
+  ENCODERS,
+  MAP2D_METHODS,
+  N2D_DEFAULT_EPOCHS,
+  PARAM_NAMES,
+  PARAMS,
+  PROTOCOLS,
+  TASKS,
+  UMAP_INITS,
   specOf,
 } from './paramTable';
 export type { ParamName, ParamSection, ParamSpec, ParamValues, TaskName } from './paramTable';
@@ -56,12 +76,20 @@ export const pipelineTaskSchema = taskSchema('pipeline');
 export const n2dTaskSchema = taskSchema('n2d');
 
 const TASK_SCHEMAS = {
-  kmeans: kmeansTaskSchema, 'ae-kmeans': aeKmeansTaskSchema, 'ae-gmm': aeGmmTaskSchema, n2d: n2dTaskSchema, pipeline: pipelineTaskSchema,
+  kmeans: kmeansTaskSchema,
+  'ae-kmeans': aeKmeansTaskSchema,
+  'ae-gmm': aeGmmTaskSchema,
+  n2d: n2dTaskSchema,
+  pipeline: pipelineTaskSchema,
 } satisfies Record<TaskName, z.ZodType>;
 
-export const experimentSchema = z.discriminatedUnion('task', [kmeansTaskSchema, aeKmeansTaskSchema, aeGmmTaskSchema, pipelineTaskSchema, n2dTaskSchema], {
-  error: (issue) => (issue.code === 'invalid_union' ? `unknown task (expected one of: ${TASKS.join(', ')})` : undefined),
-});
+export const experimentSchema = z.discriminatedUnion(
+  'task',
+  [kmeansTaskSchema, aeKmeansTaskSchema, aeGmmTaskSchema, pipelineTaskSchema, n2dTaskSchema],
+  {
+    error: (issue) => (issue.code === 'invalid_union' ? `unknown task (expected one of: ${TASKS.join(', ')})` : undefined),
+  },
+);
 
 export type KmeansTaskParams = z.infer<typeof kmeansTaskSchema>;
 export type AeKmeansTaskParams = z.infer<typeof aeKmeansTaskSchema>;
@@ -114,7 +142,8 @@ function crossParamIssues(params: ExperimentParams): ParamIssue[] {
     issues.push({ param: 'testLimit', message: `must be ≥ k (${params.k}): fewer test images than clusters cannot be evaluated` });
   }
   if (params.task === 'pipeline' || params.task === 'n2d') {
-    if (params.encoder === 'none' && params.reuseEncoder !== undefined) issues.push({ param: 'reuseEncoder', message: 'there is no encoder to reuse with encoder none' });
+    if (params.encoder === 'none' && params.reuseEncoder !== undefined)
+      issues.push({ param: 'reuseEncoder', message: 'there is no encoder to reuse with encoder none' });
     if (params.umap && params.umapComponents === null && params.k > UMAP_COMPONENTS_MAX) {
       issues.push({ param: 'umapComponents', message: `defaults to k (${params.k}), above its maximum ${UMAP_COMPONENTS_MAX}: set it` });
     }
@@ -127,7 +156,8 @@ type Checked = { ok: true; params: ExperimentParams } | { ok: false; issues: Par
 /** Validates experiment parameters against the schema, then against each other; fills in defaults. */
 export function checkExperimentParams(input: unknown): Checked {
   const result = experimentSchema.safeParse(input);
-  if (!result.success) return { ok: false, issues: result.error.issues.map((issue) => ({ param: String(issue.path[0] ?? ''), message: issue.message })) };
+  if (!result.success)
+    return { ok: false, issues: result.error.issues.map((issue) => ({ param: String(issue.path[0] ?? ''), message: issue.message })) };
   const issues = crossParamIssues(result.data);
   return issues.length ? { ok: false, issues } : { ok: true, params: result.data };
 }

@@ -62,7 +62,15 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
       alive.beat();
       onProgress?.(event);
     };
-    const stageContext: StageContext = { run, dir: runArtifactsDir(store.path, run.id), data, store, onProgress: beatingProgress, signal, timings };
+    const stageContext: StageContext = {
+      run,
+      dir: runArtifactsDir(store.path, run.id),
+      data,
+      store,
+      onProgress: beatingProgress,
+      signal,
+      timings,
+    };
     const result = await runPipeline(spec, reused, stageContext);
     timings.totalMs = performance.now() - started;
     const { imagesPerSec: calibrated, threads } = activeBackendInfo() ?? {};
@@ -96,7 +104,9 @@ async function runPipeline(spec: PipelineSpec, reused: RunRecord | undefined, ct
   const testFeatures: Matrix = { data: features.test, rows: nTest, cols };
   // transductive (N2D): the unsupervised stages see the test images too, never their labels
   let stageInput: FitAndEval = {
-    fit: transductive ? { data: concatRows(features.train, features.test), rows: nTrain + nTest, cols } : { data: features.train, rows: nTrain, cols },
+    fit: transductive
+      ? { data: concatRows(features.train, features.test), rows: nTrain + nTest, cols }
+      : { data: features.train, rows: nTrain, cols },
     evalSet: testFeatures,
   };
   metrics.fitRows = stageInput.fit.rows;

@@ -19,7 +19,16 @@ export type EncoderSpec =
 
 export type ClustererSpec =
   | { kind: 'kmeans'; k: number; nInit: number; maxIter: number; tol: number; seed: number }
-  | { kind: 'gmm'; k: number; covariance: 'full' | 'diag' | 'spherical'; regCovar: number; maxIter: number; tol: number; nInit: number; seed: number };
+  | {
+      kind: 'gmm';
+      k: number;
+      covariance: 'full' | 'diag' | 'spherical';
+      regCovar: number;
+      maxIter: number;
+      tol: number;
+      nInit: number;
+      seed: number;
+    };
 
 export interface PipelineSpec {
   k: number;
@@ -44,11 +53,23 @@ const trainingOf = (p: AutoencoderTrainParams): AutoencoderTrainParams => ({
 });
 
 const kmeansOf = (p: { k: number; nInit: number; maxIter: number; tol: number; seed: number }): ClustererSpec => ({
-  kind: 'kmeans', k: p.k, nInit: p.nInit, maxIter: p.maxIter, tol: p.tol, seed: p.seed,
+  kind: 'kmeans',
+  k: p.k,
+  nInit: p.nInit,
+  maxIter: p.maxIter,
+  tol: p.tol,
+  seed: p.seed,
 });
 
 const gmmOf = (p: Extract<ExperimentParams, { task: 'ae-gmm' }> | PipelineTaskParams): ClustererSpec => ({
-  kind: 'gmm', k: p.k, covariance: p.covariance, regCovar: p.regCovar, maxIter: p.gmmMaxIter, tol: p.gmmTol, nInit: p.gmmNInit, seed: p.seed,
+  kind: 'gmm',
+  k: p.k,
+  covariance: p.covariance,
+  regCovar: p.regCovar,
+  maxIter: p.gmmMaxIter,
+  tol: p.gmmTol,
+  nInit: p.gmmNInit,
+  seed: p.seed,
 });
 
 function pipelineEncoder(p: PipelineTaskParams): EncoderSpec {
@@ -75,7 +96,14 @@ export function pipelineSpecOf(params: ExperimentParams): PipelineSpec {
         protocol: params.protocol,
         encoder: pipelineEncoder(params),
         umap: params.umap
-          ? { nNeighbors: params.umapNeighbors, minDist: params.umapMinDist, nComponents: params.umapComponents ?? params.k, nEpochs: params.umapEpochs, init: params.umapInit, seed: params.seed }
+          ? {
+              nNeighbors: params.umapNeighbors,
+              minDist: params.umapMinDist,
+              nComponents: params.umapComponents ?? params.k,
+              nEpochs: params.umapEpochs,
+              init: params.umapInit,
+              seed: params.seed,
+            }
           : null,
         clusterer: params.cluster === 'gmm' ? gmmOf(params) : kmeansOf(params),
         map2d: params.map2d,

@@ -19,7 +19,13 @@ export interface FitAndEval {
  * Embeds the features with UMAP: fitted on `fit`; the test images' coordinates are their rows of that embedding
  * when they were fitted on (transductive), else UMAP's transform of them.
  */
-export async function embeddingStage(umapParams: Partial<UmapParams>, spec: PipelineSpec, features: FitAndEval, ctx: StageContext, metrics: Record<string, number>): Promise<FitAndEval> {
+export async function embeddingStage(
+  umapParams: Partial<UmapParams>,
+  spec: PipelineSpec,
+  features: FitAndEval,
+  ctx: StageContext,
+  metrics: Record<string, number>,
+): Promise<FitAndEval> {
   const { onProgress, signal, timings, store, run } = ctx;
   const transductive = spec.protocol === 'transductive';
   const { fit } = features;
@@ -36,7 +42,12 @@ export async function embeddingStage(umapParams: Partial<UmapParams>, spec: Pipe
     : { data: await umap.transform(features.evalSet, { signal, onProgress: forward }), rows: nTest, cols: dim };
   timings.umapMs = performance.now() - start;
   const info = umap.info!;
-  Object.assign(timings, { umapKnnMs: info.timings.knnMs, umapGraphMs: info.timings.graphMs, umapInitMs: info.timings.initMs, umapOptimizeMs: info.timings.optimizeMs });
+  Object.assign(timings, {
+    umapKnnMs: info.timings.knnMs,
+    umapGraphMs: info.timings.graphMs,
+    umapInitMs: info.timings.initMs,
+    umapOptimizeMs: info.timings.optimizeMs,
+  });
   Object.assign(metrics, { umapComponents: dim, umapEpochs: info.nEpochs, umapEdges: info.edges });
   if (info.initFallback) metrics.umapInitFallback = 1;
   const file = join(ctx.dir, 'embedding-eval.f32');
@@ -51,7 +62,15 @@ type Clusterer = KMeans | GaussianMixture;
 function makeClusterer(spec: ClustererSpec): Clusterer {
   return spec.kind === 'kmeans'
     ? new KMeans({ k: spec.k, nInit: spec.nInit, maxIter: spec.maxIter, tol: spec.tol, seed: spec.seed })
-    : new GaussianMixture({ k: spec.k, covarianceType: spec.covariance, regCovar: spec.regCovar, maxIter: spec.maxIter, tol: spec.tol, nInit: spec.nInit, seed: spec.seed });
+    : new GaussianMixture({
+        k: spec.k,
+        covarianceType: spec.covariance,
+        regCovar: spec.regCovar,
+        maxIter: spec.maxIter,
+        tol: spec.tol,
+        nInit: spec.nInit,
+        seed: spec.seed,
+      });
 }
 
 /** What each clusterer reports about its fit (and, for the mixture, the test images' likelihood). */
@@ -67,7 +86,11 @@ async function clustererMetrics(model: Clusterer, features: FitAndEval): Promise
 }
 
 /** Fits the clusterer on the fit rows and assigns the test images. */
-export async function clusterStage(spec: ClustererSpec, features: FitAndEval, ctx: StageContext): Promise<{ assignments: Int32Array; metrics: Record<string, number> }> {
+export async function clusterStage(
+  spec: ClustererSpec,
+  features: FitAndEval,
+  ctx: StageContext,
+): Promise<{ assignments: Int32Array; metrics: Record<string, number> }> {
   const { onProgress, signal, timings } = ctx;
   const start = performance.now();
   const model = makeClusterer(spec);

@@ -48,7 +48,8 @@ export function exactNeighbours(reference: Matrix, k: number, opts: KnnOptions =
 
 function checkMatrix(X: Matrix, what: string): void {
   if (!(X.data instanceof Float32Array)) throw new TypeError(`${what}.data must be a Float32Array`);
-  if (!Number.isInteger(X.rows) || !Number.isInteger(X.cols) || X.rows < 1 || X.cols < 1) throw new RangeError(`${what} must have rows ≥ 1 and cols ≥ 1, got ${X.rows} × ${X.cols}`);
+  if (!Number.isInteger(X.rows) || !Number.isInteger(X.cols) || X.rows < 1 || X.cols < 1)
+    throw new RangeError(`${what} must have rows ≥ 1 and cols ≥ 1, got ${X.rows} × ${X.cols}`);
   if (X.data.length < X.rows * X.cols) throw new RangeError(`${what}.data has ${X.data.length} values, fewer than ${X.rows} × ${X.cols}`);
 }
 

@@ -140,19 +140,21 @@ function leadingEigen(C: Float64Array, d: number, m: number, seed: number): { va
   const H = new Float64Array(p * p);
   const CV = new Float64Array(d * p);
   for (let r = 0; r < d; r++) for (let k = 0; k < d; k++) for (let j = 0; j < p; j++) CV[r * p + j] += C[r * d + k] * V[k * p + j];
-  for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) {
-    let s = 0;
-    for (let r = 0; r < d; r++) s += V[r * p + a] * CV[r * p + b];
-    H[a * p + b] = s;
-  }
+  for (let a = 0; a < p; a++)
+    for (let b = 0; b < p; b++) {
+      let s = 0;
+      for (let r = 0; r < d; r++) s += V[r * p + a] * CV[r * p + b];
+      H[a * p + b] = s;
+    }
   const small = symmetricEigen(H, p);
   const values = small.values.slice(0, m);
   const vectors = new Float64Array(d * m);
-  for (let r = 0; r < d; r++) for (let j = 0; j < m; j++) {
-    let s = 0;
-    for (let a = 0; a < p; a++) s += V[r * p + a] * small.vectors[a * p + j];
-    vectors[r * m + j] = s;
-  }
+  for (let r = 0; r < d; r++)
+    for (let j = 0; j < m; j++) {
+      let s = 0;
+      for (let a = 0; a < p; a++) s += V[r * p + a] * small.vectors[a * p + j];
+      vectors[r * m + j] = s;
+    }
   return { values, vectors };
 }
 
@@ -162,7 +164,8 @@ function leadingEigen(C: Float64Array, d: number, m: number, seed: number): { va
  */
 export async function pca(X: Matrix, nComponents: number, seed = 0, opts: PcaOptions = {}): Promise<PcaResult> {
   const { rows: n, cols: d, data } = X;
-  if (!Number.isInteger(nComponents) || nComponents < 1 || nComponents > d) throw new RangeError(`nComponents must be an integer in [1, ${d}], got ${nComponents}`);
+  if (!Number.isInteger(nComponents) || nComponents < 1 || nComponents > d)
+    throw new RangeError(`nComponents must be an integer in [1, ${d}], got ${nComponents}`);
   if (n < 1) throw new RangeError('PCA needs at least one row');
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let f = 0; f < d; f++) mean[f] += data[i * d + f];

@@ -72,7 +72,13 @@ function shiftedProduct(rows: Int32Array, cols: Int32Array, values: Float64Array
 }
 
 /** Leading non-trivial eigenvectors of D^−½·A·D^−½ (umap-learn's spectral layout), by orthogonal iteration. */
-async function spectralLayout(graph: FuzzyGraph, dim: number, rng: Rng, signal?: AbortSignal, iterations = 150): Promise<Float64Array | null> {
+async function spectralLayout(
+  graph: FuzzyGraph,
+  dim: number,
+  rng: Rng,
+  signal?: AbortSignal,
+  iterations = 150,
+): Promise<Float64Array | null> {
   const { n, rows, cols, weights } = graph;
   const p = dim + 1;
   if (n <= p) return null;

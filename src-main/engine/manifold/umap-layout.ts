@@ -83,7 +83,21 @@ interface LayoutState {
  * arrays, so that V8 optimises it as a whole (the async driver around it only yields between epochs).
  */
 function layoutEpoch(st: LayoutState, n: number, alpha: number): void {
-  const { headEmb, tailEmb, head, tail, epochsPerSample, epochOfNextSample, epochsPerNegativeSample, epochOfNextNegativeSample, nTail, dim, a, b, moveOther } = st;
+  const {
+    headEmb,
+    tailEmb,
+    head,
+    tail,
+    epochsPerSample,
+    epochOfNextSample,
+    epochsPerNegativeSample,
+    epochOfNextNegativeSample,
+    nTail,
+    dim,
+    a,
+    b,
+    moveOther,
+  } = st;
   const m = head.length;
   const twoAB = 2 * a * b;
   const twoGammaB = 2 * b; // repulsion strength γ = 1

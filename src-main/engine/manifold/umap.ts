@@ -91,28 +91,37 @@ export function umapParamIssues(p: Partial<UmapParams>, points?: number): UmapIs
   const issues: UmapIssue[] = [];
   const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
   if (p.nNeighbors !== undefined) {
-    if (!isInt(p.nNeighbors) || p.nNeighbors < 2) issues.push({ param: 'nNeighbors', message: `must be an integer ≥ 2, got ${p.nNeighbors}` });
-    else if (points !== undefined && p.nNeighbors >= points) issues.push({ param: 'nNeighbors', message: `${p.nNeighbors} neighbours need more than ${p.nNeighbors} points, got ${points}` });
+    if (!isInt(p.nNeighbors) || p.nNeighbors < 2)
+      issues.push({ param: 'nNeighbors', message: `must be an integer ≥ 2, got ${p.nNeighbors}` });
+    else if (points !== undefined && p.nNeighbors >= points)
+      issues.push({ param: 'nNeighbors', message: `${p.nNeighbors} neighbours need more than ${p.nNeighbors} points, got ${points}` });
   }
   const spreadOk = p.spread === undefined || (typeof p.spread === 'number' && Number.isFinite(p.spread) && p.spread > 0);
   if (!spreadOk) issues.push({ param: 'spread', message: `must be a number > 0, got ${p.spread}` });
   if (p.minDist !== undefined) {
-    if (!(typeof p.minDist === 'number' && Number.isFinite(p.minDist) && p.minDist >= 0)) issues.push({ param: 'minDist', message: `must be a number ≥ 0, got ${p.minDist}` });
-    else if (spreadOk && p.minDist > (p.spread ?? 1)) issues.push({ param: 'minDist', message: `must not exceed the spread (${p.spread ?? 1}), got ${p.minDist}` });
+    if (!(typeof p.minDist === 'number' && Number.isFinite(p.minDist) && p.minDist >= 0))
+      issues.push({ param: 'minDist', message: `must be a number ≥ 0, got ${p.minDist}` });
+    else if (spreadOk && p.minDist > (p.spread ?? 1))
+      issues.push({ param: 'minDist', message: `must not exceed the spread (${p.spread ?? 1}), got ${p.minDist}` });
   }
   if (p.nComponents !== undefined) {
-    if (!isInt(p.nComponents) || p.nComponents < 1) issues.push({ param: 'nComponents', message: `must be an integer ≥ 1, got ${p.nComponents}` });
-    else if (points !== undefined && p.nComponents >= points) issues.push({ param: 'nComponents', message: `must be below the number of points (${points}), got ${p.nComponents}` });
+    if (!isInt(p.nComponents) || p.nComponents < 1)
+      issues.push({ param: 'nComponents', message: `must be an integer ≥ 1, got ${p.nComponents}` });
+    else if (points !== undefined && p.nComponents >= points)
+      issues.push({ param: 'nComponents', message: `must be below the number of points (${points}), got ${p.nComponents}` });
   }
   if (p.nEpochs !== undefined && p.nEpochs !== null && (!isInt(p.nEpochs) || p.nEpochs < 1)) {
     issues.push({ param: 'nEpochs', message: `must be an integer ≥ 1 (or null for the default), got ${p.nEpochs}` });
   }
-  if (p.metric !== undefined && p.metric !== 'euclidean') issues.push({ param: 'metric', message: `only 'euclidean' is supported, got '${String(p.metric)}'` });
-  if (p.init !== undefined && !['spectral', 'pca', 'random'].includes(p.init)) issues.push({ param: 'init', message: `must be spectral, pca or random, got '${String(p.init)}'` });
+  if (p.metric !== undefined && p.metric !== 'euclidean')
+    issues.push({ param: 'metric', message: `only 'euclidean' is supported, got '${String(p.metric)}'` });
+  if (p.init !== undefined && !['spectral', 'pca', 'random'].includes(p.init))
+    issues.push({ param: 'init', message: `must be spectral, pca or random, got '${String(p.init)}'` });
   if (p.negativeSampleRate !== undefined && (!isInt(p.negativeSampleRate) || p.negativeSampleRate < 0)) {
     issues.push({ param: 'negativeSampleRate', message: `must be an integer ≥ 0, got ${p.negativeSampleRate}` });
   }
-  if (p.seed !== undefined && !(typeof p.seed === 'number' && Number.isSafeInteger(p.seed))) issues.push({ param: 'seed', message: `must be an integer, got ${p.seed}` });
+  if (p.seed !== undefined && !(typeof p.seed === 'number' && Number.isSafeInteger(p.seed)))
+    issues.push({ param: 'seed', message: `must be an integer, got ${p.seed}` });
   return issues;
 }
 
@@ -209,8 +218,19 @@ export class Umap {
     const { a, b } = this.ab();
     progress('optimize', 0.3, { epoch: 0, epochs: nEpochs });
     await optimizeLayout({
-      headEmb: embedding, tailEmb: embedding, nTail: n, dim, edges, nEpochs, a, b, initialAlpha: 1,
-      negativeSampleRate: p.negativeSampleRate, moveOther: true, rng, signal,
+      headEmb: embedding,
+      tailEmb: embedding,
+      nTail: n,
+      dim,
+      edges,
+      nEpochs,
+      a,
+      b,
+      initialAlpha: 1,
+      negativeSampleRate: p.negativeSampleRate,
+      moveOther: true,
+      rng,
+      signal,
       onEpoch: (e) => {
         if (e % 5 === 0 || e === nEpochs) progress('optimize', 0.3 + 0.7 * (e / nEpochs), { epoch: e, epochs: nEpochs });
       },
@@ -237,7 +257,9 @@ export class Umap {
     const rng = new Rng(p.seed + 7919 * ++this.transforms);
     onProgress?.({ phase: 'umap', stage: 'transform', fraction: 0, message: `Placing ${Y.rows} new points` });
     const knn = await exactNeighbours(X, p.nNeighbors, {
-      queries: Y, signal, onProgress: (done, total) => onProgress?.({ phase: 'umap', stage: 'transform', fraction: 0.3 * (done / total) }),
+      queries: Y,
+      signal,
+      onProgress: (done, total) => onProgress?.({ phase: 'umap', stage: 'transform', fraction: 0.3 * (done / total) }),
     });
     const { sigmas, rhos } = smoothKnnDist(knn, 0);
     const vals = memberships(knn, sigmas, rhos, true);
@@ -260,10 +282,22 @@ export class Umap {
     const edges = edgesFor(heads, knn.indices, vals, nEpochs);
     const { a, b } = this.ab();
     await optimizeLayout({
-      headEmb: out, tailEmb: embedding.slice(), nTail: X.rows, dim, edges, nEpochs, a, b, initialAlpha: 0.25,
-      negativeSampleRate: p.negativeSampleRate, moveOther: false, rng, signal,
+      headEmb: out,
+      tailEmb: embedding.slice(),
+      nTail: X.rows,
+      dim,
+      edges,
+      nEpochs,
+      a,
+      b,
+      initialAlpha: 0.25,
+      negativeSampleRate: p.negativeSampleRate,
+      moveOther: false,
+      rng,
+      signal,
       onEpoch: (e) => {
-        if (e % 5 === 0 || e === nEpochs) onProgress?.({ phase: 'umap', stage: 'transform', fraction: 0.3 + 0.7 * (e / nEpochs), epoch: e, epochs: nEpochs });
+        if (e % 5 === 0 || e === nEpochs)
+          onProgress?.({ phase: 'umap', stage: 'transform', fraction: 0.3 + 0.7 * (e / nEpochs), epoch: e, epochs: nEpochs });
       },
     });
     return out;

@@ -80,11 +80,7 @@ const ratio = (num: number, den: number): number => (den === 0 ? 0 : num / den);
  * are false negatives of their true class and false positives of none, and no "-1" row is added.
  * Averages carry the total support, as sklearn's do.
  */
-export function classificationReportFromContingency(
-  table: number[][],
-  mapping: number[],
-  classNames?: string[],
-): ClassificationReport {
+export function classificationReportFromContingency(table: number[][], mapping: number[], classNames?: string[]): ClassificationReport {
   const nClasses = table[0]?.length ?? 0;
   const tp = new Array<number>(nClasses).fill(0);
   const predicted = new Array<number>(nClasses).fill(0);
@@ -115,8 +111,16 @@ export function classificationReportFromContingency(
     });
   }
   const total = support.reduce((a, b) => a + b, 0);
-  const mean = (f: (r: ClassReport) => number) => ratio(perClass.reduce((s, r) => s + f(r), 0), nClasses);
-  const weighted = (f: (r: ClassReport) => number) => ratio(perClass.reduce((s, r) => s + f(r) * r.support, 0), total);
+  const mean = (f: (r: ClassReport) => number) =>
+    ratio(
+      perClass.reduce((s, r) => s + f(r), 0),
+      nClasses,
+    );
+  const weighted = (f: (r: ClassReport) => number) =>
+    ratio(
+      perClass.reduce((s, r) => s + f(r) * r.support, 0),
+      total,
+    );
   return {
     perClass,
     macroAvg: { precision: mean((r) => r.precision), recall: mean((r) => r.recall), f1: mean((r) => r.f1), support: total },

@@ -69,11 +69,7 @@ function maxLabel(labels: Labels): number {
  * (the study's `acc()`). Clusters and labels must be non-negative integers; k and the class count default to
  * the largest value + 1. Pass `mapping` to score a fixed mapping instead of the optimal one.
  */
-export function accuracy(
-  pred: Labels,
-  truth: Labels,
-  opts: { k?: number; nClasses?: number; mapping?: number[] } = {},
-): number {
+export function accuracy(pred: Labels, truth: Labels, opts: { k?: number; nClasses?: number; mapping?: number[] } = {}): number {
   if (pred.length === 0 && truth.length === 0) return 0;
   const k = opts.k ?? Math.max(maxLabel(pred) + 1, opts.mapping?.length ?? 0, 1);
   const nClasses = opts.nClasses ?? Math.max(maxLabel(truth) + 1, 1);

@@ -195,7 +195,13 @@ function evaluateLoss(ae: tf.LayersModel, data: Float32Array, count: number, bat
 // ---------------------------------------------------------------------------------------------------------------
 // Inference
 
-async function runBatched(model: tf.LayersModel, images: ImageSet, outSize: number, batchSize: number, indices?: number[]): Promise<Float32Array> {
+async function runBatched(
+  model: tf.LayersModel,
+  images: ImageSet,
+  outSize: number,
+  batchSize: number,
+  indices?: number[],
+): Promise<Float32Array> {
   checkImages(images);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
   const n = indices ? indices.length : images.count;

@@ -44,7 +44,12 @@ export interface DenseAutoencoderConfig {
 
 const N2D = taskDefaults('n2d');
 /** N2D's autoencoder for Fashion-MNIST: 784-500-500-2000-10, MSE (the n2d task's defaults). */
-export const N2D_AE_CONFIG: Readonly<DenseAutoencoderConfig> = Object.freeze({ inputSize: 784, layers: N2D.layers, codeSize: N2D.codeSize, loss: N2D.loss });
+export const N2D_AE_CONFIG: Readonly<DenseAutoencoderConfig> = Object.freeze({
+  inputSize: 784,
+  layers: N2D.layers,
+  codeSize: N2D.codeSize,
+  loss: N2D.loss,
+});
 
 export const DENSE_AE_ARCHITECTURE_PREFIX = 'dense-ae-v1';
 const CODE_LAYER = 'code';
@@ -102,7 +107,13 @@ export function buildDenseAutoencoder(config: Partial<DenseAutoencoderConfig> = 
   if (!Number.isFinite(seed)) throw new RangeError(`seed must be a finite number, got ${seed}`);
   const rng = new Rng(seed);
   const dense = (units: number, activation: 'relu' | 'linear' | 'sigmoid', name: string) =>
-    tf.layers.dense({ name, units, activation, kernelInitializer: tf.initializers.glorotUniform({ seed: rng.nextSeed() }), biasInitializer: 'zeros' });
+    tf.layers.dense({
+      name,
+      units,
+      activation,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: rng.nextSeed() }),
+      biasInitializer: 'zeros',
+    });
 
   const input = tf.input({ shape: [cfg.inputSize], name: 'input' });
   let x: tf.SymbolicTensor = input;
@@ -131,7 +142,8 @@ function denseSteps(ae: tf.LayersModel): DenseStep[] {
     if (weights.length === 0) continue;
     if (weights.length !== 2) throw new Error(`unexpected layer ${layer.name} with ${weights.length} weights in a dense autoencoder`);
     const activation = (layer.getConfig().activation as string | undefined) ?? 'linear';
-    if (activation !== 'relu' && activation !== 'linear' && activation !== 'sigmoid') throw new Error(`unexpected activation ${activation} in ${layer.name}`);
+    if (activation !== 'relu' && activation !== 'linear' && activation !== 'sigmoid')
+      throw new Error(`unexpected activation ${activation} in ${layer.name}`);
     steps.push({ kernel: weights[0].read() as tf.Variable, bias: weights[1].read() as tf.Variable, activation });
   }
   return steps;
@@ -194,7 +206,8 @@ export function denseReconstructionLoss(model: DenseAutoencoder, x: tf.Tensor2D)
 
 function checkData(data: Matrix, inputSize: number): void {
   if (data.cols !== inputSize) throw new RangeError(`the autoencoder takes ${inputSize} values per row, got ${data.cols}`);
-  if (data.data.length < data.rows * data.cols) throw new RangeError(`buffer holds ${data.data.length} values, fewer than ${data.rows} × ${data.cols}`);
+  if (data.data.length < data.rows * data.cols)
+    throw new RangeError(`buffer holds ${data.data.length} values, fewer than ${data.rows} × ${data.cols}`);
 }
 
 /** Rows `order[from..to)` (or from..to when order is null) of a row-major matrix, as a [n, cols] tensor. */
@@ -211,7 +224,12 @@ function batchTensor(data: Float32Array, cols: number, order: Int32Array | null,
  * aborted (checked between batches). With `patience`, training stops once the monitored loss (validation, or
  * training without a validation split) has not improved for `patience` epochs, and the best weights are restored.
  */
-export async function trainDenseAutoencoder(model: DenseAutoencoder, data: Matrix, params: AutoencoderTrainParams, opts: DenseTrainOptions = {}): Promise<TrainResult> {
+export async function trainDenseAutoencoder(
+  model: DenseAutoencoder,
+  data: Matrix,
+  params: AutoencoderTrainParams,
+  opts: DenseTrainOptions = {},
+): Promise<TrainResult> {
   checkTrainParams(params);
   checkData(data, model.config.inputSize);
   throwIfAborted(opts.signal);
@@ -225,7 +243,10 @@ export async function trainDenseAutoencoder(model: DenseAutoencoder, data: Matri
       vars: steps.flatMap((s) => [s.kernel, s.bias]),
       batch: (order, from, to) => batchTensor(split.train, cols, order, from, to),
       loss: (x) => lossFromPreActivation(lossKind, x, forwardPreActivation(steps, x)),
-      validationLoss: split.valRows > 0 ? (signal) => evaluateDenseLoss(model, { data: split.val, rows: split.valRows, cols }, params.batchSize, signal) : undefined,
+      validationLoss:
+        split.valRows > 0
+          ? (signal) => evaluateDenseLoss(model, { data: split.val, rows: split.valRows, cols }, params.batchSize, signal)
+          : undefined,
     },
     params,
     opts,
@@ -250,7 +271,14 @@ export async function evaluateDenseLoss(model: DenseAutoencoder, data: Matrix, b
 // ---------------------------------------------------------------------------------------------------------------
 // Inference
 
-async function predictRows(model: tf.LayersModel, data: Matrix, outSize: number, batchSize: number, signal?: AbortSignal, indices?: number[]): Promise<Float32Array> {
+async function predictRows(
+  model: tf.LayersModel,
+  data: Matrix,
+  outSize: number,
+  batchSize: number,
+  signal?: AbortSignal,
+  indices?: number[],
+): Promise<Float32Array> {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
   const order = indices ? Int32Array.from(indices) : null;
   if (order) for (const i of order) if (!(i >= 0 && i < data.rows)) throw new RangeError(`row index ${i} out of range 0..${data.rows - 1}`);
@@ -287,7 +315,13 @@ export async function reconstructDense(model: DenseAutoencoder, data: Matrix, in
 /** Saves the autoencoder (tfjs format: `model.json` + `weights.bin`) into `dir`, with its architecture id. */
 export async function saveDenseAutoencoder(model: DenseAutoencoder, dir: string): Promise<void> {
   await model.autoencoder.save(
-    saveModelArtifacts(dir, { architecture: model.architecture, codeSize: model.codeSize, layers: model.config.layers, loss: model.config.loss, params: model.autoencoder.countParams() }),
+    saveModelArtifacts(dir, {
+      architecture: model.architecture,
+      codeSize: model.codeSize,
+      layers: model.config.layers,
+      loss: model.config.loss,
+      params: model.autoencoder.countParams(),
+    }),
   );
 }
 

@@ -91,7 +91,8 @@ export function checkTrainParams(p: AutoencoderTrainParams): void {
   if (!Number.isInteger(p.batchSize) || p.batchSize < 1) bad('batchSize', p.batchSize, 'must be an integer ≥ 1');
   if (!(p.learningRate > 0) || !Number.isFinite(p.learningRate)) bad('learningRate', p.learningRate, 'must be a finite number > 0');
   if (!(p.valSplit >= 0 && p.valSplit < 1)) bad('valSplit', p.valSplit, 'must be in [0, 1)');
-  if (p.patience !== null && (!Number.isInteger(p.patience) || p.patience < 0)) bad('patience', p.patience, 'must be null or an integer ≥ 0');
+  if (p.patience !== null && (!Number.isInteger(p.patience) || p.patience < 0))
+    bad('patience', p.patience, 'must be null or an integer ≥ 0');
   if (!Number.isFinite(p.seed)) bad('seed', p.seed, 'must be a finite number');
 }
 
@@ -149,7 +150,12 @@ class DeviceLossSum {
  * Mean loss over `rows` rows taken `batchSize` at a time, where `batchLoss(from, to)` is the mean over rows
  * from..to (its intermediate tensors are disposed). Summed on the device and read once; checks `signal` per batch.
  */
-export async function meanLossInBatches(rows: number, batchSize: number, batchLoss: (from: number, to: number) => tf.Scalar, signal?: AbortSignal): Promise<number> {
+export async function meanLossInBatches(
+  rows: number,
+  batchSize: number,
+  batchLoss: (from: number, to: number) => tf.Scalar,
+  signal?: AbortSignal,
+): Promise<number> {
   const sum = new DeviceLossSum();
   try {
     for (let from = 0; from < rows; from += batchSize) {
@@ -173,7 +179,11 @@ export async function meanLossInBatches(rows: number, batchSize: number, batchLo
  * batches). With `patience`, training stops when the monitored loss (validation, or training without a validation
  * loss) has not improved for `patience` epochs and the best weights are restored.
  */
-export async function runTrainingLoop<Batch extends tf.Tensor>(task: TrainingTask<Batch>, params: AutoencoderTrainParams, opts: TrainLoopOptions = {}): Promise<TrainResult> {
+export async function runTrainingLoop<Batch extends tf.Tensor>(
+  task: TrainingTask<Batch>,
+  params: AutoencoderTrainParams,
+  opts: TrainLoopOptions = {},
+): Promise<TrainResult> {
   const rng = new Rng(params.seed);
   const optimizer = tf.train.adam(params.learningRate, 0.9, 0.999, 1e-7);
   const earlyStopping = params.patience === null ? null : new EarlyStopping(params.patience, task.vars);

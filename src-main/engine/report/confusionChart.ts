@@ -295,9 +295,7 @@ export interface ExportOptions extends RenderSize, PngOptions {
 export async function exportConfusion(run: RunRecord, outFile: string, opts: ExportOptions = {}): Promise<void> {
   const ext = extname(outFile).toLowerCase();
   if (ext !== '.svg' && ext !== '.png') {
-    throw new Error(
-      `Cannot export a confusion matrix to "${outFile}": unsupported extension "${ext || '(none)'}" — use .svg or .png`,
-    );
+    throw new Error(`Cannot export a confusion matrix to "${outFile}": unsupported extension "${ext || '(none)'}" — use .svg or .png`);
   }
   const ev = run.evaluation;
   if (!ev) {

@@ -22,7 +22,11 @@ const SLACK_MS = 2000;
  * their checksums recorded (`record`). A folder that cannot be shown to be ours is left where it is, with one line
  * saying why in the returned notices; its run keeps its paths, and its encoder is not reused (no checksum).
  */
-export function relocateLegacyArtifacts(dbPath: string, runs: LegacyRun[], record: (id: number, artifacts: Record<string, string>) => void): string[] {
+export function relocateLegacyArtifacts(
+  dbPath: string,
+  runs: LegacyRun[],
+  record: (id: number, artifacts: Record<string, string>) => void,
+): string[] {
   const notices: string[] = [];
   for (const run of runs) {
     const from = legacyRunArtifactsDir(dbPath, run.id);
@@ -59,7 +63,8 @@ const ranDuring = (run: { startedAt: string; endedAt: string }, times: number[])
 /** Why `folder` may not be this run's, or null when it is. */
 function whyNotOurs(dbPath: string, run: LegacyRun, folder: string): string | null {
   const times = modifiedTimes(folder);
-  if (times.some((t) => t > Date.parse(run.endedAt) + SLACK_MS)) return `its files changed after run ${run.id} ended, so they may be another history's`;
+  if (times.some((t) => t > Date.parse(run.endedAt) + SLACK_MS))
+    return `its files changed after run ${run.id} ended, so they may be another history's`;
   if (!ranDuring(run, times)) return `its files are older than run ${run.id}, so they may be another history's`;
   const rival = otherHistories(dbPath).find((other) => mayOwn(other, run.id, folder, times));
   return rival ? `run ${run.id} of ${rival} ran at the same time and may have written it` : null;
@@ -99,8 +104,7 @@ function mayOwn(other: string, id: number, folder: string, times: number[]): boo
     try {
       if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'").get()) return false;
       const row = db.prepare('SELECT started_at, ended_at, artifacts FROM runs WHERE id = ?').get(id) as
-        | { started_at: string; ended_at: string | null; artifacts: string }
-        | undefined;
+        { started_at: string; ended_at: string | null; artifacts: string } | undefined;
       if (!row || !row.artifacts.includes(JSON.stringify(folder + sep).slice(1, -1))) return false;
       return ranDuring({ startedAt: row.started_at, endedAt: row.ended_at ?? new Date().toISOString() }, times);
     } finally {

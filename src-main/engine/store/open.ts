@@ -82,7 +82,12 @@ export function openForWriting<T>(path: string, options: OpenSettings, create: (
  * Opens an existing history read-only (`reason`: why), then `create`s the store with the reason it is read-only
  * (noting changes a snapshot cannot show).
  */
-export function openForReading<T>(path: string, options: OpenSettings, reason: string, create: (db: Database.Database, readOnlyReason: string) => T): T {
+export function openForReading<T>(
+  path: string,
+  options: OpenSettings,
+  reason: string,
+  create: (db: Database.Database, readOnlyReason: string) => T,
+): T {
   let opened: ReturnType<typeof openReadOnly>;
   try {
     opened = openReadOnly(path, options.busyTimeoutMs ?? 5000);
@@ -119,7 +124,9 @@ function checkBeforeWriting(db: Database.Database, path: string): void {
   if (version > SCHEMA_VERSION) throw futureVersion(path, version);
   const appId = db.pragma('application_id', { simple: true }) as number;
   // Reading sqlite_master also detects damaged files whose header alone still looks valid.
-  const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").get() as { n: number };
+  const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").get() as {
+    n: number;
+  };
   if ((appId !== 0 && appId !== APPLICATION_ID) || (version === 0 && tables.n > 0)) {
     throw new StoreError('FOREIGN_DATABASE', `${path} is an SQLite database that does not belong to Clusterbench; refusing to modify it`);
   }

@@ -31,7 +31,8 @@ export interface LossRow {
 }
 
 /** The columns of a run record; all exist since schema 1, so read-only opens of older histories can read them. */
-export const RUN_COLUMNS = 'id, task, params, seed, dataset, backend, status, error, started_at, ended_at, metrics, evaluation, timings, artifacts';
+export const RUN_COLUMNS =
+  'id, task, params, seed, dataset, backend, status, error, started_at, ended_at, metrics, evaluation, timings, artifacts';
 
 /** Statements compiled on first use: a read-only open of an older schema never compiles writes it could not run. */
 function lazyStatements<K extends string>(conn: () => Database.Database, sql: Record<K, string>): Record<K, Database.Statement> {

@@ -17,7 +17,6 @@ export { HEARTBEAT_INTERVAL_MS, INTERRUPTED, isProcessAlive, STALE_AFTER_MS } fr
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
 export const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'running'];
 
-
 export interface RunStoreOptions {
   /** How long a statement waits for another connection's write lock (default 5000 ms). */
   busyTimeoutMs?: number;
@@ -39,7 +38,6 @@ export interface ListRunsFilter {
   /** By start time; default 'newest'. */
   order?: 'newest' | 'oldest';
 }
-
 
 function checkId(id: number): number {
   if (!Number.isSafeInteger(id) || id <= 0) throw new StoreError('INVALID', `invalid run id: ${String(id)}`);
@@ -111,7 +109,9 @@ export class RunStore {
 
   static open(file: string = defaultDbPath(), options: RunStoreOptions = {}): RunStore {
     const path = resolve(file);
-    const access = options.readOnly ? { readOnly: true as const, reason: 'it was opened read-only' } : historyAccess(path, options.canWrite);
+    const access = options.readOnly
+      ? { readOnly: true as const, reason: 'it was opened read-only' }
+      : historyAccess(path, options.canWrite);
     return access.readOnly
       ? openForReading(path, options, access.reason, (db, reason) => new RunStore(path, db, options, reason))
       : openForWriting(path, options, (db) => new RunStore(path, db, options, null));
@@ -124,7 +124,8 @@ export class RunStore {
 
   /** Throws the one-line READ_ONLY error when this store cannot write (before long work that would end in a write). */
   assertWritable(): void {
-    if (this.readOnlyReason !== null) throw new StoreError('READ_ONLY', `the run history ${this.path} is read-only: ${this.readOnlyReason}`);
+    if (this.readOnlyReason !== null)
+      throw new StoreError('READ_ONLY', `the run history ${this.path} is read-only: ${this.readOnlyReason}`);
   }
 
   /** Runs `fn` in a write-locked (IMMEDIATE) transaction. */
@@ -151,7 +152,8 @@ export class RunStore {
 
   createRun(run: NewRun, options: { status?: 'running' | 'queued' } = {}): RunRecord {
     const status = options.status ?? 'running';
-    if (status !== 'running' && status !== 'queued') throw new StoreError('INVALID', `a new run must be 'running' or 'queued', not '${String(status)}'`);
+    if (status !== 'running' && status !== 'queued')
+      throw new StoreError('INVALID', `a new run must be 'running' or 'queued', not '${String(status)}'`);
     const row = {
       task: checkString(run.task, 'task'),
       params: encodeJson(run.params ?? {}, 'params'),
@@ -175,13 +177,9 @@ export class RunStore {
       const status = this.statusOf(id);
       if (status === 'running') return;
       if (status !== 'queued') throw new StoreError('RUN_ENDED', `run ${id} is already ${status}; it cannot start`);
-      this.conn.prepare("UPDATE runs SET status = 'running', started_at = ?, owner_pid = ?, owner_host = ?, heartbeat_at = ? WHERE id = ?").run(
-        new Date().toISOString(),
-        process.pid,
-        this.host,
-        this.now(),
-        id,
-      );
+      this.conn
+        .prepare("UPDATE runs SET status = 'running', started_at = ?, owner_pid = ?, owner_host = ?, heartbeat_at = ? WHERE id = ?")
+        .run(new Date().toISOString(), process.pid, this.host, this.now(), id);
     });
   }
 
@@ -208,7 +206,8 @@ export class RunStore {
     if (loss.valLoss !== null && typeof loss.valLoss !== 'number') throw new StoreError('INVALID', 'valLoss must be a number or null');
     this.write(() => {
       const status = this.statusOf(id);
-      if (status !== 'running' && status !== 'queued') throw new StoreError('RUN_ENDED', `run ${id} is already ${status}; cannot append losses`);
+      if (status !== 'running' && status !== 'queued')
+        throw new StoreError('RUN_ENDED', `run ${id} is already ${status}; cannot append losses`);
       this.stmts.upsertLoss.run(id, epoch, encodeReal(loss.trainLoss), loss.valLoss === null ? null : encodeReal(loss.valLoss));
     });
   }
@@ -240,7 +239,8 @@ export class RunStore {
     if (!result || typeof result !== 'object') throw new StoreError('INVALID', 'completeRun needs a result');
     if (!(result.assignments instanceof Int32Array)) throw new StoreError('INVALID', 'result.assignments must be an Int32Array');
     if (result.metrics == null || typeof result.metrics !== 'object') throw new StoreError('INVALID', 'result.metrics must be an object');
-    if (result.evaluation == null || typeof result.evaluation !== 'object') throw new StoreError('INVALID', 'result.evaluation must be an object');
+    if (result.evaluation == null || typeof result.evaluation !== 'object')
+      throw new StoreError('INVALID', 'result.evaluation must be an object');
     if (result.artifacts !== undefined) checkRecordOfStrings(result.artifacts, 'result.artifacts');
     const metrics = encodeJson(result.metrics, 'metrics');
     const evaluation = encodeJson(result.evaluation, 'evaluation');
@@ -350,9 +350,17 @@ export class RunStore {
   /** Moves this history's old-layout artifact folders into its own (see legacy-artifacts.ts); returns what it left. */
   private relocateLegacyArtifacts(): string[] {
     const legacyRoot = join(dirname(this.path), 'artifacts', 'run-');
-    const rows = this.stmts.legacyRuns.all(JSON.stringify(legacyRoot).slice(1, -1)) as { id: number; started_at: string; ended_at: string | null; artifacts: string }[];
+    const rows = this.stmts.legacyRuns.all(JSON.stringify(legacyRoot).slice(1, -1)) as {
+      id: number;
+      started_at: string;
+      ended_at: string | null;
+      artifacts: string;
+    }[];
     const runs: LegacyRun[] = rows.map((r) => ({
-      id: r.id, startedAt: r.started_at, endedAt: r.ended_at ?? r.started_at, artifacts: decodeJson<Record<string, string>>(r.artifacts),
+      id: r.id,
+      startedAt: r.started_at,
+      endedAt: r.ended_at ?? r.started_at,
+      artifacts: decodeJson<Record<string, string>>(r.artifacts),
     }));
     return relocateLegacyArtifacts(this.path, runs, (id, artifacts) => this.setArtifacts(id, artifacts));
   }

@@ -56,7 +56,10 @@ function defaultWorker(): { url: URL; workerData?: EngineWorkerData } {
     if (existsSync(fileURLToPath(js))) return { url: js };
   }
   // Running from TypeScript sources (CLI via tsx, tests): boot the worker through tsx.
-  return { url: new URL('./tsWorkerBoot.mjs', import.meta.url), workerData: { tsEntry: new URL('./engineWorker.ts', import.meta.url).href } };
+  return {
+    url: new URL('./tsWorkerBoot.mjs', import.meta.url),
+    workerData: { tsEntry: new URL('./engineWorker.ts', import.meta.url).href },
+  };
 }
 
 /**
@@ -142,7 +145,8 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
     worker.on('error', (err) => this.onWorkerLost(err));
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = undefined;
-      if (code !== 0 && (this.current || this.calls.size > 0)) this.onWorkerLost(new Error(`The engine worker stopped unexpectedly (exit code ${code})`));
+      if (code !== 0 && (this.current || this.calls.size > 0))
+        this.onWorkerLost(new Error(`The engine worker stopped unexpectedly (exit code ${code})`));
     });
     this.worker = worker;
     return worker;

@@ -7,7 +7,17 @@
  * Screens import `{ api, transport, saveExportedFile }` from here and never look at the transport.
  * Failed calls reject with a `ClusterbenchError` carrying the contract's `code`, `message` and `issues`.
  */
-import type { ClusterbenchApi, ContractError, EventName, Events, ExportedFile, Operation, Reply, RequestOf, Responses } from '../../../src-main/contract/index';
+import type {
+  ClusterbenchApi,
+  ContractError,
+  EventName,
+  Events,
+  ExportedFile,
+  Operation,
+  Reply,
+  RequestOf,
+  Responses,
+} from '../../../src-main/contract/index';
 import { OPERATION_NAMES } from '../../../src-main/contract/names';
 
 declare global {
@@ -46,7 +56,11 @@ function toClusterbenchError(err: unknown): unknown {
   }
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && typeof message === 'string') {
-    return new ClusterbenchError({ code: code as ContractError['code'], message, issues: (err as { issues?: ContractError['issues'] }).issues });
+    return new ClusterbenchError({
+      code: code as ContractError['code'],
+      message,
+      issues: (err as { issues?: ContractError['issues'] }).issues,
+    });
   }
   return err;
 }
@@ -189,7 +203,10 @@ class WebSocketBridge {
     this.pending.delete(message.id);
     const reply = message.reply;
     if (reply && reply.ok) pending.resolve(reply.value);
-    else pending.reject(new ClusterbenchError(reply?.error ?? message.error ?? { code: 'failed', message: 'Malformed reply from the server' }));
+    else
+      pending.reject(
+        new ClusterbenchError(reply?.error ?? message.error ?? { code: 'failed', message: 'Malformed reply from the server' }),
+      );
   }
 
   call(op: Operation, payload: unknown): Promise<unknown> {

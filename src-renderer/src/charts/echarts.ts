@@ -1,15 +1,21 @@
 // ECharts, imported modularly: only the charts, components and renderers the workbench uses.
 import * as echarts from 'echarts/core';
 import { BarChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts';
-import {
-  GridComponent, LegendComponent, TitleComponent, TooltipComponent, VisualMapComponent,
-} from 'echarts/components';
+import { GridComponent, LegendComponent, TitleComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
 import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 
 echarts.use([
-  LineChart, BarChart, HeatmapChart, ScatterChart,
-  GridComponent, TooltipComponent, LegendComponent, TitleComponent, VisualMapComponent,
-  CanvasRenderer, SVGRenderer,
+  LineChart,
+  BarChart,
+  HeatmapChart,
+  ScatterChart,
+  GridComponent,
+  TooltipComponent,
+  LegendComponent,
+  TitleComponent,
+  VisualMapComponent,
+  CanvasRenderer,
+  SVGRenderer,
 ]);
 
 export { echarts };

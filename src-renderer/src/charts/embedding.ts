@@ -3,7 +3,18 @@ import type { EChartsOption } from './echarts';
 import { axisStyle, baseOption, textColors, titleBlock, type ChartCtx } from './theme';
 
 /** Ten distinguishable colours (one per Fashion-MNIST class / cluster), per theme. */
-export const CATEGORY_LIGHT = ['#2d6bd8', '#e07a2f', '#2a9a62', '#d3434f', '#7257d1', '#8c5a3c', '#d45fb0', '#6e7783', '#a89321', '#1fa3b8'];
+export const CATEGORY_LIGHT = [
+  '#2d6bd8',
+  '#e07a2f',
+  '#2a9a62',
+  '#d3434f',
+  '#7257d1',
+  '#8c5a3c',
+  '#d45fb0',
+  '#6e7783',
+  '#a89321',
+  '#1fa3b8',
+];
 export const CATEGORY_DARK = ['#5c98f5', '#f0a05f', '#52c48a', '#f06b73', '#9d86f0', '#c08a66', '#f08fd0', '#a3acb8', '#d6c35a', '#4fd0e2'];
 
 export type EmbeddingColor = 'cluster' | 'label';
@@ -48,17 +59,18 @@ export function embeddingOption(input: EmbeddingChartInput, ctx: ChartCtx): ECha
     ...baseOption(ctx),
     color: colors,
     ...(t.title ? { title: t.title } : {}),
-    tooltip: input.tooltip && !ctx.exporting
-      ? {
-          trigger: 'item',
-          enterable: false,
-          confine: true,
-          formatter: (p: unknown, ticket: string, callback: (ticket: string, html: string) => void) => {
-            const v = (p as { data?: [number, number, number] }).data;
-            return v ? input.tooltip!(v[2], ticket, callback) : '';
-          },
-        }
-      : undefined,
+    tooltip:
+      input.tooltip && !ctx.exporting
+        ? {
+            trigger: 'item',
+            enterable: false,
+            confine: true,
+            formatter: (p: unknown, ticket: string, callback: (ticket: string, html: string) => void) => {
+              const v = (p as { data?: [number, number, number] }).data;
+              return v ? input.tooltip!(v[2], ticket, callback) : '';
+            },
+          }
+        : undefined,
     legend: {
       type: 'scroll',
       orient: 'vertical',
@@ -71,8 +83,22 @@ export function embeddingOption(input: EmbeddingChartInput, ctx: ChartCtx): ECha
       data: names.filter((_, g) => data[g].length > 0),
     },
     grid: { left: 44, right: 160, top: t.top + 16, bottom: 36 },
-    xAxis: { type: 'value', scale: true, ...axis, axisLine: { ...(axis.axisLine as object), onZero: false }, splitLine: { show: false }, axisLabel: { ...(axis.axisLabel as object), showMaxLabel: false, showMinLabel: false } },
-    yAxis: { type: 'value', scale: true, ...axis, axisLine: { ...(axis.axisLine as object), onZero: false }, splitLine: { show: false }, axisLabel: { ...(axis.axisLabel as object), showMaxLabel: false, showMinLabel: false } },
+    xAxis: {
+      type: 'value',
+      scale: true,
+      ...axis,
+      axisLine: { ...(axis.axisLine as object), onZero: false },
+      splitLine: { show: false },
+      axisLabel: { ...(axis.axisLabel as object), showMaxLabel: false, showMinLabel: false },
+    },
+    yAxis: {
+      type: 'value',
+      scale: true,
+      ...axis,
+      axisLine: { ...(axis.axisLine as object), onZero: false },
+      splitLine: { show: false },
+      axisLabel: { ...(axis.axisLabel as object), showMaxLabel: false, showMinLabel: false },
+    },
     series: data.map((d, g) => ({
       name: names[g],
       type: 'scatter',

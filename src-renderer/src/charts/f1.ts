@@ -8,11 +8,27 @@ export function f1Option(classNames: string[], runs: { name: string; f1: number[
   return {
     ...baseOption(ctx),
     ...(t.title ? { title: t.title } : {}),
-    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v: unknown) => (typeof v === 'number' ? v.toFixed(3) : String(v)) },
+    tooltip: {
+      trigger: 'axis',
+      axisPointer: { type: 'shadow' },
+      valueFormatter: (v: unknown) => (typeof v === 'number' ? v.toFixed(3) : String(v)),
+    },
     legend: { top: t.top + 4, textStyle: { color: textColors(ctx).muted } },
     grid: { left: 56, right: 20, top: t.top + 42, bottom: 70 },
-    xAxis: { type: 'category', data: classNames, ...axis, splitLine: { show: false }, axisLabel: { ...(axis.axisLabel as object), rotate: 30, interval: 0 } },
+    xAxis: {
+      type: 'category',
+      data: classNames,
+      ...axis,
+      splitLine: { show: false },
+      axisLabel: { ...(axis.axisLabel as object), rotate: 30, interval: 0 },
+    },
     yAxis: { type: 'value', name: 'F1', nameLocation: 'middle', nameGap: 38, min: 0, max: 1, ...axis },
-    series: runs.map((r) => ({ name: r.name, type: 'bar', data: r.f1.map((v) => Number(v.toFixed(4))), barMaxWidth: 22, ...(r.color ? { itemStyle: { color: r.color } } : {}) })),
+    series: runs.map((r) => ({
+      name: r.name,
+      type: 'bar',
+      data: r.f1.map((v) => Number(v.toFixed(4))),
+      barMaxWidth: 22,
+      ...(r.color ? { itemStyle: { color: r.color } } : {}),
+    })),
   };
 }

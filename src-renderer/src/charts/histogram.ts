@@ -39,7 +39,10 @@ export function histogramOption(counts: number[], ctx: ChartCtx & { normalized: 
       nameGap: 56,
       min: ctx.log ? 1 : 0,
       ...axis,
-      axisLabel: { ...(axis.axisLabel as object), formatter: (v: number) => (v >= 1e6 ? `${v / 1e6}M` : v >= 1e3 ? `${v / 1e3}k` : String(v)) },
+      axisLabel: {
+        ...(axis.axisLabel as object),
+        formatter: (v: number) => (v >= 1e6 ? `${v / 1e6}M` : v >= 1e3 ? `${v / 1e3}k` : String(v)),
+      },
     },
     series: [
       {

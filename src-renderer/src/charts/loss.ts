@@ -57,9 +57,21 @@ export function lossOption(runs: LossSeries[], ctx: ChartCtx & { totalEpochs?: n
       max: maxEpoch <= 1 ? 2 : maxEpoch,
       minInterval: 1,
       ...axisStyle(ctx),
-      axisLabel: { ...(axisStyle(ctx).axisLabel as object), formatter: (v: number) => (Number.isInteger(v) && v >= 1 && v <= maxEpoch ? String(v) : '') },
+      axisLabel: {
+        ...(axisStyle(ctx).axisLabel as object),
+        formatter: (v: number) => (Number.isInteger(v) && v >= 1 && v <= maxEpoch ? String(v) : ''),
+      },
     },
-    yAxis: { type: 'value', name: 'Loss (binary cross-entropy)', nameLocation: 'middle', nameGap: 50, scale: true, boundaryGap: ['10%', '10%'], ...axisStyle(ctx), axisLabel: { ...(axisStyle(ctx).axisLabel as object), formatter: (v: number) => (v < 0.01 ? v.toExponential(1) : v.toFixed(3)) } },
+    yAxis: {
+      type: 'value',
+      name: 'Loss (binary cross-entropy)',
+      nameLocation: 'middle',
+      nameGap: 50,
+      scale: true,
+      boundaryGap: ['10%', '10%'],
+      ...axisStyle(ctx),
+      axisLabel: { ...(axisStyle(ctx).axisLabel as object), formatter: (v: number) => (v < 0.01 ? v.toExponential(1) : v.toFixed(3)) },
+    },
     series,
   };
 }

@@ -11,13 +11,15 @@ export function errorInfo(err: unknown): ErrorInfo {
   if (typeof err === 'string') return { message: err, issues: [] };
   const e = err as { code?: unknown; message?: unknown; issues?: unknown; error?: unknown; cause?: unknown };
   const inner = (e.error && typeof e.error === 'object' ? e.error : e.cause && typeof e.cause === 'object' ? e.cause : undefined) as
-    | { code?: unknown; message?: unknown; issues?: unknown }
-    | undefined;
+    { code?: unknown; message?: unknown; issues?: unknown } | undefined;
   const code = typeof e.code === 'string' ? e.code : typeof inner?.code === 'string' ? inner.code : undefined;
   const rawIssues = Array.isArray(e.issues) ? e.issues : Array.isArray(inner?.issues) ? inner.issues : [];
   const issues = rawIssues
     .filter((i): i is { param?: unknown; message?: unknown } => !!i && typeof i === 'object')
-    .map((i) => ({ param: typeof i.param === 'string' ? i.param : '', message: typeof i.message === 'string' ? i.message : String(i.message) }));
+    .map((i) => ({
+      param: typeof i.param === 'string' ? i.param : '',
+      message: typeof i.message === 'string' ? i.message : String(i.message),
+    }));
   const message = typeof e.message === 'string' && e.message ? e.message : typeof inner?.message === 'string' ? inner.message : String(err);
   return { code, message, issues };
 }

@@ -2,8 +2,22 @@
 // runs.start, all read from the engine's parameter schema (src-main/engine/experiments/paramTable.ts): a
 // parameter added there gets its form field, default, range check and messages here.
 import {
-  checkExperimentParams, isParamUsed, isPipelineTask, PARAM_NAMES, paramChoices, paramDefault, paramKind, paramRange, paramValueText, specOf, TASKS,
-  taskParamNames, taskTakes, type ParamName, type ParamSection, type TaskName,
+  checkExperimentParams,
+  isParamUsed,
+  isPipelineTask,
+  PARAM_NAMES,
+  paramChoices,
+  paramDefault,
+  paramKind,
+  paramRange,
+  paramValueText,
+  specOf,
+  TASKS,
+  taskParamNames,
+  taskTakes,
+  type ParamName,
+  type ParamSection,
+  type TaskName,
 } from '../../../src-main/engine/experiments/params';
 
 export type Task = TaskName;
@@ -131,7 +145,12 @@ function readField(field: FieldName, text: string, task: Task): Read {
     case 'number':
       return { value: Number(t) };
     case 'list':
-      return { value: t.split(/[,\s]+/).filter((p) => p !== '').map(Number) };
+      return {
+        value: t
+          .split(/[,\s]+/)
+          .filter((p) => p !== '')
+          .map(Number),
+      };
     case 'switch':
       return { value: t === 'true' ? true : t === 'false' ? false : t };
     default:

@@ -1,4 +1,11 @@
-import { isAutoencoderTask, isPipelineTask, PARAM_NAMES, specOf, type ParamName, type TaskName } from '../../../src-main/engine/experiments/params';
+import {
+  isAutoencoderTask,
+  isPipelineTask,
+  PARAM_NAMES,
+  specOf,
+  type ParamName,
+  type TaskName,
+} from '../../../src-main/engine/experiments/params';
 
 // Which tasks train an autoencoder or are pipelines, and which parameters a run used: from the parameter schema.
 export { effectiveParams, isAutoencoderTask, isParamUsed, isPipelineTask } from '../../../src-main/engine/experiments/params';
@@ -81,7 +88,10 @@ export function bytes(n: number | null | undefined): string {
 }
 
 /** Labels of the experiment parameters, as the UI and the exports name them (from the parameter schema). */
-export const PARAM_LABELS: Record<string, string> = { task: 'Task', ...Object.fromEntries(PARAM_NAMES.map((name) => [name, specOf(name).label])) };
+export const PARAM_LABELS: Record<string, string> = {
+  task: 'Task',
+  ...Object.fromEntries(PARAM_NAMES.map((name) => [name, specOf(name).label])),
+};
 
 export function paramLabel(key: string): string {
   return PARAM_LABELS[key] ?? key;

@@ -64,5 +64,18 @@ export const useDatasetStore = defineStore('dataset', () => {
     }
   }
 
-  return { summary, loading, error, samples, samplesLoading, samplesError, downloading, downloadError, progress, load, loadSamples, download };
+  return {
+    summary,
+    loading,
+    error,
+    samples,
+    samplesLoading,
+    samplesError,
+    downloading,
+    downloadError,
+    progress,
+    load,
+    loadSamples,
+    download,
+  };
 });

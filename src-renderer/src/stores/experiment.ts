@@ -1,7 +1,18 @@
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
 import { api } from '../api';
-import { defaultValues, isFieldName, presetFor, TASK_OPTIONS, validate, valuesForTask, valuesFromParams, type FieldName, type FormValues, type Task } from '../lib/experiment';
+import {
+  defaultValues,
+  isFieldName,
+  presetFor,
+  TASK_OPTIONS,
+  validate,
+  valuesForTask,
+  valuesFromParams,
+  type FieldName,
+  type FormValues,
+  type Task,
+} from '../lib/experiment';
 import { errorInfo } from '../lib/errors';
 import { useJobsStore } from './jobs';
 
@@ -141,5 +152,21 @@ export const useExperimentStore = defineStore('experiment', () => {
     }
   }
 
-  return { values, serverIssues, submitError, submitting, validation, prefilledFrom, errorFor, touch, clearIssue, applyPreset, setTask, reset, prefill, prefillWithIssues, submit };
+  return {
+    values,
+    serverIssues,
+    submitError,
+    submitting,
+    validation,
+    prefilledFrom,
+    errorFor,
+    touch,
+    clearIssue,
+    applyPreset,
+    setTask,
+    reset,
+    prefill,
+    prefillWithIssues,
+    submit,
+  };
 });

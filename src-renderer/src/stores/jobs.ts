@@ -76,7 +76,8 @@ export function phaseDetail(p: ProgressInfo | undefined): string {
   const parts: string[] = [];
   const init = num(p.init);
   const nInit = num(p.nInit);
-  if ((p.phase === 'kmeans' || p.phase === 'gmm') && init !== undefined) parts.push(nInit ? `init ${init + 1}/${nInit}` : `init ${init + 1}`);
+  if ((p.phase === 'kmeans' || p.phase === 'gmm') && init !== undefined)
+    parts.push(nInit ? `init ${init + 1}/${nInit}` : `init ${init + 1}`);
   const iter = num(p.iter);
   if (iter !== undefined) parts.push(`iteration ${iter}`);
   const epoch = num(p.epoch);
@@ -196,7 +197,9 @@ export const useJobsStore = defineStore('jobs', () => {
       job.summary = summary;
       job.endedAt = Date.now();
       runs.upsert(summary);
-      toasts.success(`Run #${runId} (${taskShort(summary.task)}) finished${summary.accuracy !== null ? ` — accuracy ${(summary.accuracy * 100).toFixed(2)}%` : ''}`);
+      toasts.success(
+        `Run #${runId} (${taskShort(summary.task)}) finished${summary.accuracy !== null ? ` — accuracy ${(summary.accuracy * 100).toFixed(2)}%` : ''}`,
+      );
     });
     api.on('job.failed', ({ jobId, runId, error: message, issues }) => {
       const job = upsert({ jobId, runId, state: 'failed' });
@@ -219,9 +222,12 @@ export const useJobsStore = defineStore('jobs', () => {
       // Losses of a run that was already training when this window opened.
       for (const job of jobs.value) {
         if (job.state === 'running' && job.runId !== undefined && job.losses.length === 0) {
-          runs.get(job.runId, true).then((r) => {
-            if (job.losses.length === 0 && r.losses?.length) job.losses = [...r.losses];
-          }, () => undefined);
+          runs.get(job.runId, true).then(
+            (r) => {
+              if (job.losses.length === 0 && r.losses?.length) job.losses = [...r.losses];
+            },
+            () => undefined,
+          );
         }
       }
       if (jobs.value.some((j) => j.state === 'running' || j.state === 'queued')) ensureClock();

@@ -70,7 +70,23 @@ export const useRunsStore = defineStore('runs', () => {
   /** Completed runs with a trained conv autoencoder (the study's tasks). */
   const encoderRuns = computed(() => list.value.filter((r) => (r.task === 'ae-kmeans' || r.task === 'ae-gmm') && r.status === 'completed'));
   /** Completed pipeline / N2D runs that trained an autoencoder (reusable by a pipeline of the same architecture). */
-  const pipelineEncoderRuns = computed(() => list.value.filter((r) => ['pipeline', 'n2d'].includes(r.task) && r.params.encoder !== 'none' && r.status === 'completed'));
+  const pipelineEncoderRuns = computed(() =>
+    list.value.filter((r) => ['pipeline', 'n2d'].includes(r.task) && r.params.encoder !== 'none' && r.status === 'completed'),
+  );
 
-  return { list, loaded, loading, error, history, refresh, ensureLoaded, get, remove, upsert, invalidate, encoderRuns, pipelineEncoderRuns };
+  return {
+    list,
+    loaded,
+    loading,
+    error,
+    history,
+    refresh,
+    ensureLoaded,
+    get,
+    remove,
+    upsert,
+    invalidate,
+    encoderRuns,
+    pipelineEncoderRuns,
+  };
 });

@@ -10,7 +10,19 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ConvBackpropAttrs } from './convFilterGrad';
-import { checkChannelsLast, free, heap, kernel, offsetOf, run, view, type KernelArgs, type Pad, type TensorInfo, type WasmBackendLike } from './support';
+import {
+  checkChannelsLast,
+  free,
+  heap,
+  kernel,
+  offsetOf,
+  run,
+  view,
+  type KernelArgs,
+  type Pad,
+  type TensorInfo,
+  type WasmBackendLike,
+} from './support';
 
 // -------------------------------------------------------------------------------------------------------------
 // Conv2D / FusedConv2D with one or two output channels
@@ -22,7 +34,12 @@ import { checkChannelsLast, free, heap, kernel, offsetOf, run, view, type Kernel
  */
 function narrowConv2d(args: KernelArgs, fused: boolean): TensorInfo | null {
   const backend = args.backend as WasmBackendLike;
-  const { x, filter, bias, preluActivationWeights } = args.inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+  const { x, filter, bias, preluActivationWeights } = args.inputs as {
+    x: TensorInfo;
+    filter: TensorInfo;
+    bias?: TensorInfo;
+    preluActivationWeights?: TensorInfo;
+  };
   const attrs = args.attrs as unknown as {
     strides: number | [number, number];
     pad: Pad;
@@ -53,7 +70,12 @@ function narrowConv2d(args: KernelArgs, fused: boolean): TensorInfo | null {
   const pl = info.padInfo.left;
   const T = FH * FW * Co;
   const f = run('Transpose', backend, { x: filter }, { perm: [2, 0, 1, 3] }); // [Ci, FH, FW, Co]
-  const z = run('BatchMatMul', backend, { a: view(x, [1, B * H * W, Ci]), b: view(f, [1, Ci, T]) }, { transposeA: false, transposeB: false });
+  const z = run(
+    'BatchMatMul',
+    backend,
+    { a: view(x, [1, B * H * W, Ci]), b: view(f, [1, Ci, T]) },
+    { transposeA: false, transposeB: false },
+  );
   free(backend, f);
   const out = backend.makeOutput([B, OH, OW, Co], 'float32');
   const mem = heap(backend);
@@ -106,7 +128,8 @@ export function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
   const attrs = args.attrs as unknown as BackpropInputAttrs;
   checkChannelsLast('Conv2DBackpropInput', attrs.dataFormat);
-  if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || dy.shape.length !== 4) return kernel('Conv2DBackpropInput')(args as KernelArgs) as TensorInfo;
+  if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || dy.shape.length !== 4)
+    return kernel('Conv2DBackpropInput')(args as KernelArgs) as TensorInfo;
   const info = tf.backend_util.computeConv2DInfo(
     attrs.inputShape,
     filter.shape as [number, number, number, number],
@@ -129,12 +152,22 @@ export function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   const rev = run('Reverse', backend, { x: filter }, { dims: [0, 1] });
   const f = run('Transpose', backend, { x: rev }, { perm: [0, 1, 3, 2] });
   free(backend, rev);
-  const out = run('Conv2D', backend, { x: dy, filter: f }, {
-    strides: 1,
-    pad: [[0, 0], [qt, qb], [ql, qr], [0, 0]],
-    dataFormat: 'NHWC',
-    dilations: 1,
-  });
+  const out = run(
+    'Conv2D',
+    backend,
+    { x: dy, filter: f },
+    {
+      strides: 1,
+      pad: [
+        [0, 0],
+        [qt, qb],
+        [ql, qr],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+      dilations: 1,
+    },
+  );
   free(backend, f);
   return out;
 }

@@ -129,12 +129,22 @@ function filterGradDyInput(backend: WasmBackendLike, x: TensorInfo, dy: TensorIn
     free(backend, dyT, xT);
     return filterGradXInput(backend, x, dy, d);
   }
-  const r = run('Conv2D', backend, { x: dyT, filter: xT }, {
-    strides: 1,
-    pad: [[0, 0], [qt, qbot], [ql, qright], [0, 0]],
-    dataFormat: 'NHWC',
-    dilations: 1,
-  }); // [Co, FH, FW, Ci], flipped
+  const r = run(
+    'Conv2D',
+    backend,
+    { x: dyT, filter: xT },
+    {
+      strides: 1,
+      pad: [
+        [0, 0],
+        [qt, qbot],
+        [ql, qright],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+      dilations: 1,
+    },
+  ); // [Co, FH, FW, Ci], flipped
   free(backend, dyT, xT);
   const rev = run('Reverse', backend, { x: r }, { dims: [1, 2] });
   free(backend, r);
@@ -144,8 +154,21 @@ function filterGradDyInput(backend: WasmBackendLike, x: TensorInfo, dy: TensorIn
 }
 
 interface FilterDims {
-  B: number; H: number; W: number; Ci: number; OH: number; OW: number; Co: number; FH: number; FW: number;
-  SH: number; SW: number; pt: number; pl: number; pb: number; pr: number;
+  B: number;
+  H: number;
+  W: number;
+  Ci: number;
+  OH: number;
+  OW: number;
+  Co: number;
+  FH: number;
+  FW: number;
+  SH: number;
+  SW: number;
+  pt: number;
+  pl: number;
+  pb: number;
+  pr: number;
 }
 
 /** conv(xᵀ[Ci,H,W,B], dyᵀ[OH,OW,B,Co], dilation = stride) = dW as [Ci, FH, FW, Co]. */
@@ -156,12 +179,22 @@ function filterGradXInput(backend: WasmBackendLike, x: TensorInfo, dy: TensorInf
   // output rows a = 0..FH−1 need input rows up to a + (OH−1)·SH − pt ≤ H − 1 + pbot
   const pbot = Math.max(0, FH - 1 + (OH - 1) * SH - pt - (H - 1));
   const pright = Math.max(0, FW - 1 + (OW - 1) * SW - pl - (W - 1));
-  let r = run('Conv2D', backend, { x: xT, filter: dyT }, {
-    strides: 1,
-    pad: [[0, 0], [pt, pbot], [pl, pright], [0, 0]],
-    dataFormat: 'NHWC',
-    dilations: [SH, SW],
-  }); // [Ci, ≥FH, ≥FW, Co]
+  let r = run(
+    'Conv2D',
+    backend,
+    { x: xT, filter: dyT },
+    {
+      strides: 1,
+      pad: [
+        [0, 0],
+        [pt, pbot],
+        [pl, pright],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+      dilations: [SH, SW],
+    },
+  ); // [Ci, ≥FH, ≥FW, Co]
   free(backend, xT, dyT);
   if (r.shape[1] !== FH || r.shape[2] !== FW) {
     const cropped = run('Slice', backend, { x: r }, { begin: [0, 0, 0, 0], size: [Ci, FH, FW, Co] });
@@ -193,8 +226,12 @@ function filterGradOuter(backend: WasmBackendLike, kernels: SimdKernels, x: Tens
   const dyBase = offsetOf(backend, dy) * 4;
   const accBase = accOff * 4;
   // byte strides of x and dy (NHWC)
-  const xB = H * W * Ci * 4, xR = W * Ci * 4, xC = Ci * 4;
-  const dB = OH * OW * Co * 4, dR = OW * Co * 4, dC = Co * 4;
+  const xB = H * W * Ci * 4,
+    xR = W * Ci * 4,
+    xC = Ci * 4;
+  const dB = OH * OW * Co * 4,
+    dR = OW * Co * 4,
+    dC = Co * 4;
   const perImage = (vecIsDy ? OH * OW * Co : H * W * Ci) * 4;
   const chunk = Math.max(1, Math.floor(OUTER_CHUNK_BYTES / perImage));
   for (let b0 = 0; b0 < B; b0 += chunk) {

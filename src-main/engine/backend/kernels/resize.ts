@@ -31,8 +31,18 @@ function nearestSources(inSize: number, outSize: number, alignCorners: boolean, 
 
 /** The exact adjoint of the forward resize: every dy pixel is added to the input pixel it was copied from. */
 function resizeNearestAdjoint(
-  dy: Float32Array, dyOff: number, dx: Float32Array, dxOff: number,
-  B: number, H: number, W: number, C: number, OH: number, OW: number, rows: Int32Array, cols: Int32Array,
+  dy: Float32Array,
+  dyOff: number,
+  dx: Float32Array,
+  dxOff: number,
+  B: number,
+  H: number,
+  W: number,
+  C: number,
+  OH: number,
+  OW: number,
+  rows: Int32Array,
+  cols: Int32Array,
 ): void {
   dx.fill(0, dxOff, dxOff + B * H * W * C);
   let g = dyOff;
@@ -83,7 +93,11 @@ export function resizeNearestNeighborGrad(args: KernelArgs): TensorInfo {
 export function resizeNearestNeighbor(args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { images } = args.inputs as { images: TensorInfo };
-  const { alignCorners = false, halfPixelCenters = false, size } = args.attrs as unknown as {
+  const {
+    alignCorners = false,
+    halfPixelCenters = false,
+    size,
+  } = args.attrs as unknown as {
     alignCorners?: boolean;
     halfPixelCenters?: boolean;
     size: [number, number];
@@ -118,6 +132,20 @@ export function cpuResizeNearestNeighborGrad(args: KernelArgs): TensorInfo {
   const [, OH, OW] = dy.shape;
   const dyValues = backend.data.get(dy.dataId).values;
   const out = new Float32Array(B * H * W * C);
-  if (out.length > 0) resizeNearestAdjoint(dyValues, 0, out, 0, B, H, W, C, OH, OW, nearestSources(H, OH, alignCorners, halfPixelCenters), nearestSources(W, OW, alignCorners, halfPixelCenters));
+  if (out.length > 0)
+    resizeNearestAdjoint(
+      dyValues,
+      0,
+      out,
+      0,
+      B,
+      H,
+      W,
+      C,
+      OH,
+      OW,
+      nearestSources(H, OH, alignCorners, halfPixelCenters),
+      nearestSources(W, OW, alignCorners, halfPixelCenters),
+    );
   return backend.makeTensorInfo(images.shape, 'float32', out);
 }

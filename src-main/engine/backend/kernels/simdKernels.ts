@@ -54,7 +54,14 @@ function backendMemory(backend: WasmBackendLike): WebAssembly.Memory {
   throw new Error(`${SIMD_MODULE_NAME} cannot be loaded: the wasm backend's memory was not found`);
 }
 
-const EXPORTS = [...Array.from({ length: OUTER_MAX_VECTORS }, (_, i) => `outer${i + 1}`), 'maxPoolGrad', 'maxPool2x2Grad', 'upGrad', 'upFwd', 'sumRows'];
+const EXPORTS = [
+  ...Array.from({ length: OUTER_MAX_VECTORS }, (_, i) => `outer${i + 1}`),
+  'maxPoolGrad',
+  'maxPool2x2Grad',
+  'upGrad',
+  'upFwd',
+  'sumRows',
+];
 
 /** Compiles the module's bytes; failing, throws an error naming the module. */
 export function compileSimdModule(bytes: BufferSource, variant: Variant): WebAssembly.Module {

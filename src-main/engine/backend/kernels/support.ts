@@ -31,7 +31,12 @@ export function kernel(name: string): KernelFunc {
 }
 
 /** Runs the original kernel `name` on the backend. */
-export function run(name: string, backend: WasmBackendLike, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown> = {}): TensorInfo {
+export function run(
+  name: string,
+  backend: WasmBackendLike,
+  inputs: Record<string, TensorInfo>,
+  attrs: Record<string, unknown> = {},
+): TensorInfo {
   return kernel(name)({ inputs, backend: backend as unknown as tf.KernelBackend, attrs: attrs as tf.NamedAttrMap }) as TensorInfo;
 }
 

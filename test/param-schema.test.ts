@@ -261,9 +261,10 @@ describe('every parameter reaches the New-experiment form', () => {
 
 describe('every parameter reaches the engine', () => {
   it('the runner reads every parameter', () => {
-    // A parameter the schema accepts but the runner never reads would be silently ignored.
-    const runner = readFileSync(join(__dirname, '../src-main/engine/experiments/run.ts'), 'utf8');
-    for (const name of PARAM_NAMES) expect(runner, name).toMatch(new RegExp(`params\\.${name}\\b`));
+    // A parameter the schema accepts but the runner never reads would be silently ignored. The runner reads the
+    // parameters in run.ts (data, backend) and spec.ts (what each task's parameters mean for the pipeline's stages).
+    const runner = ['run.ts', 'spec.ts'].map((f) => readFileSync(join(__dirname, '../src-main/engine/experiments', f), 'utf8')).join('\n');
+    for (const name of PARAM_NAMES) expect(runner, name).toMatch(new RegExp(`\\b(params|p)\\.${name}\\b`));
   });
 
   it('--reg-covar 1e-5 (and the other GMM flags) reach the GaussianMixture', async () => {

@@ -2,6 +2,9 @@ import { resolve } from 'node:path';
 import { defineConfig, externalizeDepsPlugin } from 'electron-vite';
 import vue from '@vitejs/plugin-vue';
 
+/** The contract between UI and engine, imported as `@contract` by the renderer and the preload. */
+export const contractAlias = { '@contract': resolve(__dirname, 'src-main/contract') };
+
 export default defineConfig({
   main: {
     plugins: [externalizeDepsPlugin()],
@@ -21,6 +24,7 @@ export default defineConfig({
   },
   preload: {
     plugins: [externalizeDepsPlugin()],
+    resolve: { alias: contractAlias },
     // Sandboxed preload scripts must be CommonJS.
     build: {
       rollupOptions: {
@@ -32,6 +36,7 @@ export default defineConfig({
   renderer: {
     root: resolve(__dirname, 'src-renderer'),
     build: { minify: true, rollupOptions: { input: { index: resolve(__dirname, 'src-renderer/index.html') } } },
+    resolve: { alias: contractAlias },
     plugins: [vue()],
   },
 });

@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { contractAlias } from './electron.vite.config';
 
 // Tests skipped for a missing prerequisite are logged here (test/helpers/prereqs.ts) and summed up in one
 // line at the end of the run (test/helpers/skip-summary.ts). Set before the test processes fork.
@@ -37,6 +38,7 @@ const UNIT = [
 ];
 
 export default defineConfig({
+  resolve: { alias: contractAlias },
   test: {
     environment: 'node',
     testTimeout: 120_000,

@@ -5,8 +5,8 @@
  * dependency-free names module (bundled in) and types.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import type { ClusterbenchApi, ContractError, Operation, Reply } from '../src-main/contract/index';
-import { EVENT_NAMES, IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL, OPERATION_NAMES } from '../src-main/contract/names';
+import type { ClusterbenchApi, ContractError, Operation, Reply } from '@contract';
+import { EVENT_NAMES, IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL, OPERATION_NAMES } from '@contract/names';
 
 /**
  * A failed call rejects with an Error carrying `code`, `message` and `issues`. contextBridge copies only an

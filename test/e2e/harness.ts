@@ -30,6 +30,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import WebSocket from 'ws';
 import type { Events, Operation, Reply, RequestOf } from '../../src-main/contract/index';
 import { startWebServer, type WebServer } from '../../src-main/web/server';
+import { contractAlias } from '../../electron.vite.config';
 import { repoRoot } from '../helpers/cli';
 import { CHROMIUM_PATH, skipUnless } from '../helpers/prereqs';
 
@@ -111,6 +112,7 @@ function bundleApiModule(): Promise<string> {
         configFile: false,
         logLevel: 'silent',
         root: dir,
+        resolve: { alias: contractAlias },
         build: { write: false, minify: false, lib: { entry, formats: ['es'], fileName: 'api' } },
       });
       const outputs = (Array.isArray(out) ? out : [out]) as { output: { type: string; code?: string }[] }[];

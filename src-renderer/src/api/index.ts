@@ -7,18 +7,8 @@
  * Screens import `{ api, transport, saveExportedFile }` from here and never look at the transport.
  * Failed calls reject with a `ClusterbenchError` carrying the contract's `code`, `message` and `issues`.
  */
-import type {
-  ClusterbenchApi,
-  ContractError,
-  EventName,
-  Events,
-  ExportedFile,
-  Operation,
-  Reply,
-  RequestOf,
-  Responses,
-} from '../../../src-main/contract/index';
-import { OPERATION_NAMES } from '../../../src-main/contract/names';
+import type { ClusterbenchApi, ContractError, EventName, Events, ExportedFile, Operation, Reply, RequestOf, Responses } from '@contract';
+import { OPERATION_NAMES } from '@contract/names';
 
 declare global {
   interface Window {

@@ -1,4 +1,4 @@
-import type { RunEmbedding } from '../../../src-main/contract/index';
+import type { RunEmbedding } from '@contract';
 import type { EChartsOption } from './echarts';
 import { axisStyle, baseOption, textColors, titleBlock, type ChartCtx } from './theme';
 

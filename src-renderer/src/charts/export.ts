@@ -1,6 +1,6 @@
 // Chart export: renders the chart's option, with a title, on an offscreen ECharts instance (canvas for PNG,
 // svg renderer for SVG) in the light theme, and saves the bytes through the api.
-import type { ExportedFile } from '../../../src-main/contract/index';
+import type { ExportedFile } from '@contract';
 import { saveExportedFile } from '../api';
 import { echarts, type EChartsOption } from './echarts';
 import type { ChartCtx } from './theme';

@@ -1,4 +1,4 @@
-import type { EpochLoss } from '../../../src-main/contract/index';
+import type { EpochLoss } from '@contract';
 import type { EChartsOption } from './echarts';
 import { axisStyle, baseOption, palette, textColors, titleBlock, type ChartCtx } from './theme';
 

@@ -18,7 +18,7 @@ import {
   type ParamName,
   type ParamSection,
   type TaskName,
-} from '../../../src-main/engine/experiments/params';
+} from '@contract/params';
 
 export type Task = TaskName;
 export const TASK_OPTIONS: readonly Task[] = TASKS;

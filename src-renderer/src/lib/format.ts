@@ -1,14 +1,7 @@
-import {
-  isAutoencoderTask,
-  isPipelineTask,
-  PARAM_NAMES,
-  specOf,
-  type ParamName,
-  type TaskName,
-} from '../../../src-main/engine/experiments/params';
+import { isAutoencoderTask, isPipelineTask, PARAM_NAMES, specOf, type ParamName, type TaskName } from '@contract/params';
 
 // Which tasks train an autoencoder or are pipelines, and which parameters a run used: from the parameter schema.
-export { effectiveParams, isAutoencoderTask, isParamUsed, isPipelineTask } from '../../../src-main/engine/experiments/params';
+export { effectiveParams, isAutoencoderTask, isParamUsed, isPipelineTask } from '@contract/params';
 
 export const TASK_LABELS: Record<TaskName, string> = {
   kmeans: 'k-means on pixels',

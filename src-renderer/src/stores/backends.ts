@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { api } from '../api';
-import type { BackendInfo } from '../../../src-main/contract/index';
+import type { BackendInfo } from '@contract';
 import { errorMessage } from '../lib/errors';
 
 const STORAGE_KEY = 'clusterbench.backends.v1';

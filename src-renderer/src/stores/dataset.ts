@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { api } from '../api';
-import type { DatasetSummary, Events, ImageBatch } from '../../../src-main/contract/index';
+import type { DatasetSummary, Events, ImageBatch } from '@contract';
 import { errorMessage } from '../lib/errors';
 
 export const useDatasetStore = defineStore('dataset', () => {

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { api } from '../api';
-import type { EpochLoss, JobInfo, ProgressInfo, RunSummary } from '../../../src-main/contract/index';
+import type { EpochLoss, JobInfo, ProgressInfo, RunSummary } from '@contract';
 import { errorMessage } from '../lib/errors';
 import { taskShort } from '../lib/format';
 import { useRunsStore } from './runs';

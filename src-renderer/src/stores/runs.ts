@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { api } from '../api';
-import type { HistoryInfo, RunRecord, RunSummary } from '../../../src-main/contract/index';
+import type { HistoryInfo, RunRecord, RunSummary } from '@contract';
 import { errorMessage } from '../lib/errors';
 
 /** The run history (summaries) and a cache of full run records. */

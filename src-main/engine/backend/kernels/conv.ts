@@ -9,20 +9,8 @@
  * (Conv2DBackpropFilter, which the backend lacks: convFilterGrad.ts.)
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ConvBackpropAttrs } from './convFilterGrad';
-import {
-  checkChannelsLast,
-  free,
-  heap,
-  kernel,
-  offsetOf,
-  run,
-  view,
-  type KernelArgs,
-  type Pad,
-  type TensorInfo,
-  type WasmBackendLike,
-} from './support';
+import { backpropConvInfo, checkChannelsLast, free, heap, kernel, offsetOf, paddedConv2d, run, view } from './support';
+import type { ConvBackpropAttrs, KernelArgs, Pad, TensorInfo, WasmBackendLike } from './support';
 
 // -------------------------------------------------------------------------------------------------------------
 // Conv2D / FusedConv2D with one or two output channels
@@ -130,16 +118,7 @@ export function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   checkChannelsLast('Conv2DBackpropInput', attrs.dataFormat);
   if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || dy.shape.length !== 4)
     return kernel('Conv2DBackpropInput')(args as KernelArgs) as TensorInfo;
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = backpropConvInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs);
   const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW, filterHeight: FH, filterWidth: FW } = info;
   const qt = FH - 1 - info.padInfo.top;
   const ql = FW - 1 - info.padInfo.left;
@@ -152,22 +131,7 @@ export function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   const rev = run('Reverse', backend, { x: filter }, { dims: [0, 1] });
   const f = run('Transpose', backend, { x: rev }, { perm: [0, 1, 3, 2] });
   free(backend, rev);
-  const out = run(
-    'Conv2D',
-    backend,
-    { x: dy, filter: f },
-    {
-      strides: 1,
-      pad: [
-        [0, 0],
-        [qt, qb],
-        [ql, qr],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-      dilations: 1,
-    },
-  );
+  const out = paddedConv2d(backend, dy, f, [qt, qb], [ql, qr]);
   free(backend, f);
   return out;
 }

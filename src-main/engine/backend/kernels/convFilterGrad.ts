@@ -10,29 +10,9 @@
  * - "dy as input" and "im2col" (stride 1): alternative formulations, kept for tests and benchmarks; im2col
  *   is the choice for tiny input depths when the SIMD loops are turned off.
  */
-import * as tf from '@tensorflow/tfjs';
 import { simdKernels, OUTER_MAX_VECTORS, type SimdKernels } from './simdKernels';
-import {
-  checkChannelsLast,
-  checkFloat,
-  free,
-  heap,
-  offsetOf,
-  run,
-  view,
-  type KernelArgs,
-  type Pad,
-  type TensorInfo,
-  type WasmBackendLike,
-} from './support';
-
-/** Attributes common to Conv2DBackpropFilter and Conv2DBackpropInput. */
-export interface ConvBackpropAttrs {
-  strides: number | [number, number];
-  pad: Pad;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
+import { backpropConvInfo, checkChannelsLast, checkFloat, free, heap, offsetOf, paddedConv2d, run, view } from './support';
+import type { ConvBackpropAttrs, KernelArgs, TensorInfo, WasmBackendLike } from './support';
 
 interface BackpropFilterAttrs extends ConvBackpropAttrs {
   filterShape: [number, number, number, number];
@@ -56,16 +36,7 @@ export function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   if (x.shape.length !== 4 || dy.shape.length !== 4) {
     throw new Error(`Conv2DBackpropFilter on wasm needs rank-4 x and dy, got shapes [${x.shape}] and [${dy.shape}]`);
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = backpropConvInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs);
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outHeight: OH, outWidth: OW, outChannels: Co } = info;
   const { filterHeight: FH, filterWidth: FW, strideHeight: SH, strideWidth: SW } = info;
   if (dy.shape[0] !== B || dy.shape[1] !== OH || dy.shape[2] !== OW || dy.shape[3] !== Co) {
@@ -129,22 +100,7 @@ function filterGradDyInput(backend: WasmBackendLike, x: TensorInfo, dy: TensorIn
     free(backend, dyT, xT);
     return filterGradXInput(backend, x, dy, d);
   }
-  const r = run(
-    'Conv2D',
-    backend,
-    { x: dyT, filter: xT },
-    {
-      strides: 1,
-      pad: [
-        [0, 0],
-        [qt, qbot],
-        [ql, qright],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-      dilations: 1,
-    },
-  ); // [Co, FH, FW, Ci], flipped
+  const r = paddedConv2d(backend, dyT, xT, [qt, qbot], [ql, qright]); // [Co, FH, FW, Ci], flipped
   free(backend, dyT, xT);
   const rev = run('Reverse', backend, { x: r }, { dims: [1, 2] });
   free(backend, r);
@@ -179,22 +135,7 @@ function filterGradXInput(backend: WasmBackendLike, x: TensorInfo, dy: TensorInf
   // output rows a = 0..FH−1 need input rows up to a + (OH−1)·SH − pt ≤ H − 1 + pbot
   const pbot = Math.max(0, FH - 1 + (OH - 1) * SH - pt - (H - 1));
   const pright = Math.max(0, FW - 1 + (OW - 1) * SW - pl - (W - 1));
-  let r = run(
-    'Conv2D',
-    backend,
-    { x: xT, filter: dyT },
-    {
-      strides: 1,
-      pad: [
-        [0, 0],
-        [pt, pbot],
-        [pl, pright],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-      dilations: [SH, SW],
-    },
-  ); // [Ci, ≥FH, ≥FW, Co]
+  let r = paddedConv2d(backend, xT, dyT, [pt, pbot], [pl, pright], [SH, SW]); // [Ci, ≥FH, ≥FW, Co]
   free(backend, xT, dyT);
   if (r.shape[1] !== FH || r.shape[2] !== FW) {
     const cropped = run('Slice', backend, { x: r }, { begin: [0, 0, 0, 0], size: [Ci, FH, FW, Co] });

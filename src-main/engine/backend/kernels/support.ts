@@ -66,6 +66,44 @@ export function checkFloat(name: string, ...infos: TensorInfo[]): void {
   }
 }
 
+/** Attributes common to Conv2DBackpropFilter and Conv2DBackpropInput. */
+export interface ConvBackpropAttrs {
+  strides: number | [number, number];
+  pad: Pad;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** The forward convolution's geometry behind a backprop kernel (no dilation, channels last). */
+export function backpropConvInfo(
+  inputShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: ConvBackpropAttrs,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+}
+
+/** The original Conv2D at stride 1 (NHWC) with explicit [top, bottom] and [left, right] padding. */
+export function paddedConv2d(
+  backend: WasmBackendLike,
+  x: TensorInfo,
+  filter: TensorInfo,
+  padRows: [number, number],
+  padCols: [number, number],
+  dilations: number | [number, number] = 1,
+): TensorInfo {
+  return run('Conv2D', backend, { x, filter }, { strides: 1, pad: [[0, 0], padRows, padCols, [0, 0]], dataFormat: 'NHWC', dilations });
+}
+
 export function checkChannelsLast(name: string, dataFormat: unknown): void {
   if (dataFormat != null && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
     throw new Error(`${name} on wasm supports dataFormat 'NHWC' only, got '${String(dataFormat)}'`);

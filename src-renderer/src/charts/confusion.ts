@@ -1,5 +1,5 @@
 import type { EChartsOption } from './echarts';
-import { axisStyle, baseOption, HEAT_DARK, HEAT_LIGHT, textColors, titleBlock, type ChartCtx } from './theme';
+import { axisStyle, HEAT_DARK, HEAT_LIGHT, optionFrame, textColors, titleBlock, type ChartCtx } from './theme';
 
 /** Confusion matrix heatmap: rows true label (top to bottom), columns predicted (mapped) label. */
 export function confusionOption(
@@ -31,8 +31,7 @@ export function confusionOption(
   const fmt = (v: number) => (ctx.normalize ? (v === 0 ? '0' : `${Math.round(v * 100)}`) : String(v));
   const axis = axisStyle(ctx);
   return {
-    ...baseOption(ctx),
-    ...(t.title ? { title: t.title } : {}),
+    ...optionFrame(ctx, t),
     tooltip: {
       position: 'top',
       formatter: (p: { value: number[] }) => {

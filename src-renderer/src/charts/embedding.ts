@@ -1,6 +1,6 @@
 import type { RunEmbedding } from '@contract';
 import type { EChartsOption } from './echarts';
-import { axisStyle, baseOption, textColors, titleBlock, type ChartCtx } from './theme';
+import { axisStyle, optionFrame, textColors, titleBlock, type ChartCtx } from './theme';
 
 /** Ten distinguishable colours (one per Fashion-MNIST class / cluster), per theme. */
 export const CATEGORY_LIGHT = [
@@ -46,6 +46,15 @@ export function embeddingOption(input: EmbeddingChartInput, ctx: ChartCtx): ECha
   const t = titleBlock(ctx);
   const c = textColors(ctx);
   const axis = axisStyle(ctx);
+  /** Both coordinates alike: no zero line, no grid, no end labels (the map's scale means little). */
+  const coordinateAxis = () => ({
+    type: 'value' as const,
+    scale: true,
+    ...axis,
+    axisLine: { ...(axis.axisLine as object), onZero: false },
+    splitLine: { show: false },
+    axisLabel: { ...(axis.axisLabel as object), showMaxLabel: false, showMinLabel: false },
+  });
   const groups = colorBy === 'cluster' ? e.clusters : e.labels;
   const count = Math.max(colorBy === 'label' ? input.classNames.length : input.mapping.length, ...groups.map((g) => g + 1), 0);
   const data: [number, number, number][][] = Array.from({ length: count }, () => []);
@@ -56,9 +65,8 @@ export function embeddingOption(input: EmbeddingChartInput, ctx: ChartCtx): ECha
   const colors = ctx.dark ? CATEGORY_DARK : CATEGORY_LIGHT;
   const names = data.map((_, g) => groupName(input, g));
   return {
-    ...baseOption(ctx),
+    ...optionFrame(ctx, t),
     color: colors,
-    ...(t.title ? { title: t.title } : {}),
     tooltip:
       input.tooltip && !ctx.exporting
         ? {
@@ -83,22 +91,8 @@ export function embeddingOption(input: EmbeddingChartInput, ctx: ChartCtx): ECha
       data: names.filter((_, g) => data[g].length > 0),
     },
     grid: { left: 44, right: 160, top: t.top + 16, bottom: 36 },
-    xAxis: {
-      type: 'value',
-      scale: true,
-      ...axis,
-      axisLine: { ...(axis.axisLine as object), onZero: false },
-      splitLine: { show: false },
-      axisLabel: { ...(axis.axisLabel as object), showMaxLabel: false, showMinLabel: false },
-    },
-    yAxis: {
-      type: 'value',
-      scale: true,
-      ...axis,
-      axisLine: { ...(axis.axisLine as object), onZero: false },
-      splitLine: { show: false },
-      axisLabel: { ...(axis.axisLabel as object), showMaxLabel: false, showMinLabel: false },
-    },
+    xAxis: coordinateAxis(),
+    yAxis: coordinateAxis(),
     series: data.map((d, g) => ({
       name: names[g],
       type: 'scatter',

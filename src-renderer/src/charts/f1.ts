@@ -1,16 +1,14 @@
 import type { EChartsOption } from './echarts';
-import { axisStyle, baseOption, textColors, titleBlock, type ChartCtx } from './theme';
+import { axisStyle, barTooltip, optionFrame, textColors, titleBlock, type ChartCtx } from './theme';
 
 /** Per-class F1 bars, one series per run. */
 export function f1Option(classNames: string[], runs: { name: string; f1: number[]; color?: string }[], ctx: ChartCtx): EChartsOption {
   const t = titleBlock(ctx);
   const axis = axisStyle(ctx);
   return {
-    ...baseOption(ctx),
-    ...(t.title ? { title: t.title } : {}),
+    ...optionFrame(ctx, t),
     tooltip: {
-      trigger: 'axis',
-      axisPointer: { type: 'shadow' },
+      ...barTooltip,
       valueFormatter: (v: unknown) => (typeof v === 'number' ? v.toFixed(3) : String(v)),
     },
     legend: { top: t.top + 4, textStyle: { color: textColors(ctx).muted } },

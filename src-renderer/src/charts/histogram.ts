@@ -1,5 +1,5 @@
 import type { EChartsOption } from './echarts';
-import { axisStyle, baseOption, palette, titleBlock, type ChartCtx } from './theme';
+import { axisStyle, barTooltip, optionFrame, palette, titleBlock, type ChartCtx } from './theme';
 
 /** Pixel-value histogram: 256 raw bins (0–255) or 20 normalised bins over [0, 1]. */
 export function histogramOption(counts: number[], ctx: ChartCtx & { normalized: boolean; log?: boolean }): EChartsOption {
@@ -11,11 +11,9 @@ export function histogramOption(counts: number[], ctx: ChartCtx & { normalized: 
   const total = counts.reduce((a, b) => a + b, 0) || 1;
   const axis = axisStyle(ctx);
   return {
-    ...baseOption(ctx),
-    ...(t.title ? { title: t.title } : {}),
+    ...optionFrame(ctx, t),
     tooltip: {
-      trigger: 'axis',
-      axisPointer: { type: 'shadow' },
+      ...barTooltip,
       formatter: (ps: { dataIndex: number }[]) => {
         const i = ps[0]?.dataIndex ?? 0;
         return `${ctx.normalized ? 'Value' : 'Pixel'} ${labels[i]}<br/><b>${counts[i].toLocaleString('en-US')}</b> pixels (${((counts[i] / total) * 100).toFixed(2)}%)`;

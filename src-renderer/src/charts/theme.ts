@@ -50,6 +50,14 @@ export function baseOption(ctx: ChartCtx): Record<string, unknown> {
   };
 }
 
+/** What every option starts with: the shared look and, when exporting, the title block. */
+export function optionFrame(ctx: ChartCtx, t: ReturnType<typeof titleBlock>): Record<string, unknown> {
+  return { ...baseOption(ctx), ...(t.title ? { title: t.title } : {}) };
+}
+
+/** Bar charts' tooltip: one box per category, the category shaded. */
+export const barTooltip = { trigger: 'axis', axisPointer: { type: 'shadow' } } as const;
+
 export function axisStyle(ctx: ChartCtx): Record<string, unknown> {
   const c = textColors(ctx);
   return {

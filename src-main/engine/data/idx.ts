@@ -27,15 +27,32 @@ function magicProblem(found: number, expected: number, what: string): string {
   return `wrong magic number ${found} (${hex(found)}), expected ${expected} (${hex(expected)}) for an IDX ${what} file${hint}`;
 }
 
+/** What both IDX files check first: not empty, a whole header, and the expected magic number. */
+function checkHeader(buf: Uint8Array, file: string, headerBytes: number, magic: number, what: 'images' | 'labels'): void {
+  if (buf.length === 0) throw new DataError('file is empty', file);
+  if (buf.length < headerBytes) {
+    throw new DataError(`truncated IDX ${what} file: ${buf.length} bytes, shorter than the ${headerBytes}-byte header`, file);
+  }
+  const found = u32(buf, 0);
+  if (found !== magic) throw new DataError(magicProblem(found, magic, what), file);
+}
+
+/** No bytes after the `count` items (`expected` bytes with the header) that the header announces. */
+function checkNoTrailingBytes(buf: Uint8Array, file: string, expected: number, count: number, what: 'images' | 'labels'): void {
+  if (buf.length > expected) {
+    throw new DataError(
+      `IDX ${what} file has ${buf.length - expected} unexpected bytes after the ${count} ${what} the header announces`,
+      file,
+    );
+  }
+}
+
 /**
  * Parses an IDX3 image file (already decompressed). Checks the magic number, the 28×28 size and the length;
  * the returned pixels are a view into `buf` (no copy).
  */
 export function parseIdxImages(buf: Uint8Array, file: string): RawImages {
-  if (buf.length === 0) throw new DataError('file is empty', file);
-  if (buf.length < 16) throw new DataError(`truncated IDX images file: ${buf.length} bytes, shorter than the 16-byte header`, file);
-  const magic = u32(buf, 0);
-  if (magic !== IDX_IMAGES_MAGIC) throw new DataError(magicProblem(magic, IDX_IMAGES_MAGIC, 'images'), file);
+  checkHeader(buf, file, 16, IDX_IMAGES_MAGIC, 'images');
   const count = u32(buf, 4);
   const height = u32(buf, 8);
   const width = u32(buf, 12);
@@ -50,32 +67,19 @@ export function parseIdxImages(buf: Uint8Array, file: string): RawImages {
       file,
     );
   }
-  if (buf.length > expected) {
-    throw new DataError(
-      `IDX images file has ${buf.length - expected} unexpected bytes after the ${count} images the header announces`,
-      file,
-    );
-  }
+  checkNoTrailingBytes(buf, file, expected, count, 'images');
   return { pixels: buf.subarray(16, expected), count, height, width };
 }
 
 /** Parses an IDX1 label file (already decompressed). Checks the magic number, the length and that labels are 0..9. */
 export function parseIdxLabels(buf: Uint8Array, file: string): Uint8Array {
-  if (buf.length === 0) throw new DataError('file is empty', file);
-  if (buf.length < 8) throw new DataError(`truncated IDX labels file: ${buf.length} bytes, shorter than the 8-byte header`, file);
-  const magic = u32(buf, 0);
-  if (magic !== IDX_LABELS_MAGIC) throw new DataError(magicProblem(magic, IDX_LABELS_MAGIC, 'labels'), file);
+  checkHeader(buf, file, 8, IDX_LABELS_MAGIC, 'labels');
   const count = u32(buf, 4);
   const expected = 8 + count;
   if (buf.length < expected) {
     throw new DataError(`truncated IDX labels file: the header announces ${count} labels but the file holds ${buf.length - 8}`, file);
   }
-  if (buf.length > expected) {
-    throw new DataError(
-      `IDX labels file has ${buf.length - expected} unexpected bytes after the ${count} labels the header announces`,
-      file,
-    );
-  }
+  checkNoTrailingBytes(buf, file, expected, count, 'labels');
   const labels = buf.subarray(8, expected);
   for (let i = 0; i < count; i++) {
     if (labels[i] >= NUM_CLASSES) {

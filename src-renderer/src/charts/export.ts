@@ -44,6 +44,22 @@ export async function exportChart(req: ExportRequest): Promise<void> {
   await saveExportedFile(renderExport(req));
 }
 
+/** What one page's figures are exported under: its subject (a run, a comparison) and a file-name stem. */
+export interface FigureSubject {
+  title: string;
+  subtitle?: string;
+  fileBase: string;
+}
+
+/** A chart card's export props for one figure of a subject: titled "<figure> — <subject>", saved as <stem>-<key>. */
+export function figureExport(
+  subject: FigureSubject,
+  figure: string,
+  key: string,
+): { exportTitle: string; exportSubtitle?: string; fileBase: string } {
+  return { exportTitle: `${figure} — ${subject.title}`, exportSubtitle: subject.subtitle, fileBase: `${subject.fileBase}-${key}` };
+}
+
 /** Safe file-name fragment. */
 export function slug(text: string): string {
   return text

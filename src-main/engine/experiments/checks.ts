@@ -45,10 +45,11 @@ function reusableEncoderRun(store: RunStore, id: number, wanted: string | undefi
   };
   if (!earlier) return reject('no such run');
   if (earlier.status !== 'completed') reject(`run #${earlier.id} is ${earlier.status}`);
-  if (!earlier.artifacts.autoencoder) reject(`run #${earlier.id} (${earlier.task}) has no trained autoencoder`);
+  const encoderDir = earlier.artifacts.autoencoder;
+  if (!encoderDir) return reject(`run #${earlier.id} (${earlier.task}) has no trained autoencoder`);
   if (earlier.artifacts.architecture !== wanted)
     reject(`run #${earlier.id} used architecture '${earlier.artifacts.architecture}', not '${wanted}'${hint}`);
-  const problem = encoderProblem(earlier, earlier.artifacts.autoencoder);
+  const problem = encoderProblem(earlier, encoderDir);
   if (problem) reject(problem);
   return earlier;
 }

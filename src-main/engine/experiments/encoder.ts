@@ -122,7 +122,9 @@ type Codes = Omit<Features, 'cols'>;
 async function adoptReusedEncoder(reused: RunRecord, ctx: StageContext, modelDir: string, cols: number): Promise<Codes | undefined> {
   const { run, data, store, onProgress } = ctx;
   onProgress?.({ phase: 'reuse', message: `Loading the encoder of run #${reused.id}` });
-  await copyArtifact(reused.artifacts.autoencoder, modelDir);
+  const from = reused.artifacts.autoencoder;
+  if (!from) throw new Error(`run #${reused.id} has no trained autoencoder`); // checked before the run began
+  await copyArtifact(from, modelDir);
   const problem = encoderProblem(reused, modelDir);
   if (problem) throw new Error(problem);
   const { codesFit, codesEval } = reused.artifacts;

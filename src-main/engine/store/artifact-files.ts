@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { sha256Hex } from '../data/io';
+import type { RunArtifacts } from './types';
 
 /**
  * Where a run history keeps its runs' files (trained weights, codes, maps): a folder named after the database
@@ -51,8 +52,8 @@ export function fileSha256(file: string): string {
  * The checksums recorded with a run for the files another run may reuse (its autoencoder folder, its codes), keyed
  * `<artifact>Sha256`: a reused file must still match them. Only artifacts present in `artifacts` and on disk count.
  */
-export function checksumsOf(artifacts: Record<string, string>): Record<string, string> {
-  const sums: Record<string, string> = {};
+export function checksumsOf(artifacts: RunArtifacts): RunArtifacts {
+  const sums: RunArtifacts = {};
   const { autoencoder, codesFit, codesEval } = artifacts;
   if (autoencoder && existsSync(autoencoder)) sums.autoencoderSha256 = folderSha256(autoencoder);
   if (codesFit && existsSync(codesFit)) sums.codesFitSha256 = fileSha256(codesFit);

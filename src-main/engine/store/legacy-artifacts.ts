@@ -3,13 +3,14 @@ import { dirname, join, sep } from 'node:path';
 import { artifactsRoot, checksumsOf, filesUnder, legacyRunArtifactsDir, runArtifactsDir } from './artifact-files';
 import { openSqlite } from './driver';
 import { APPLICATION_ID } from './migrations';
+import type { RunArtifacts } from './types';
 
 /** An ended run whose recorded files are in the old layout, `<folder of the db>/artifacts/run-<id>`. */
 export interface LegacyRun {
   id: number;
   startedAt: string;
   endedAt: string;
-  artifacts: Record<string, string>;
+  artifacts: RunArtifacts;
 }
 
 /** How far a file's modification time may stray outside its run's recorded start and end (clocks, file systems). */
@@ -25,13 +26,13 @@ const SLACK_MS = 2000;
 export function relocateLegacyArtifacts(
   dbPath: string,
   runs: LegacyRun[],
-  record: (id: number, artifacts: Record<string, string>) => void,
+  record: (id: number, artifacts: RunArtifacts) => void,
 ): string[] {
   const notices: string[] = [];
   for (const run of runs) {
     const from = legacyRunArtifactsDir(dbPath, run.id);
     const to = runArtifactsDir(dbPath, run.id);
-    if (!Object.values(run.artifacts).some((path) => path.startsWith(from + sep))) continue;
+    if (!Object.values(run.artifacts).some((path) => path?.startsWith(from + sep))) continue;
     if (existsSync(from)) {
       const doubt = existsSync(to) ? `${to} already exists` : whyNotOurs(dbPath, run, from);
       if (doubt) {
@@ -47,10 +48,10 @@ export function relocateLegacyArtifacts(
   return notices;
 }
 
-function movedArtifacts(artifacts: Record<string, string>, from: string, to: string): Record<string, string> {
+function movedArtifacts(artifacts: RunArtifacts, from: string, to: string): RunArtifacts {
   const moved: Record<string, string> = {};
   for (const [key, path] of Object.entries(artifacts)) {
-    if (path.startsWith(from + sep)) moved[key] = to + path.slice(from.length);
+    if (path?.startsWith(from + sep)) moved[key] = to + path.slice(from.length);
   }
   return { ...moved, ...checksumsOf(moved) };
 }

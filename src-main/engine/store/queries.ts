@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { EvaluationReport } from '../metrics/types';
 import { decodeJson, decodeJsonOrNull, decodeReal } from './codec';
-import type { DatasetInfo, EpochLoss, RunRecord, RunResult, RunStatus, TaskName } from './types';
+import type { DatasetInfo, EpochLoss, RunArtifacts, RunRecord, RunResult, RunStatus, TaskName } from './types';
 
 export interface RunRow {
   id: number;
@@ -92,7 +92,7 @@ export function toRecord(row: RunRow, lossRows: LossRow[]): RunRecord {
     metrics: decodeJsonOrNull<RunResult['metrics']>(row.metrics),
     evaluation: decodeJsonOrNull<EvaluationReport>(row.evaluation),
     timings: decodeJsonOrNull<Record<string, number>>(row.timings),
-    artifacts: decodeJson<Record<string, string>>(row.artifacts),
+    artifacts: decodeJson<RunArtifacts>(row.artifacts),
     losses,
   };
 }

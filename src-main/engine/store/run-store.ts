@@ -10,7 +10,7 @@ import { historyAccess, type WritableCheck } from './location';
 import { userVersion } from './migrations';
 import { openForReading, openForWriting } from './open';
 import { RUN_COLUMNS, runStatements, toRecord, type LossRow, type RunRow } from './queries';
-import type { EpochLoss, NewRun, RunRecord, RunResult, RunStatus, TaskName } from './types';
+import type { EpochLoss, NewRun, RunArtifacts, RunRecord, RunResult, RunStatus, TaskName } from './types';
 
 export { HEARTBEAT_INTERVAL_MS, INTERRUPTED, isProcessAlive, STALE_AFTER_MS } from './liveness';
 
@@ -222,7 +222,7 @@ export class RunStore {
   }
 
   /** Merges `artifacts` (name → path) into the run's artifacts; allowed on ended runs too (figures made later). */
-  setArtifacts(id: number, artifacts: Record<string, string>): void {
+  setArtifacts(id: number, artifacts: RunArtifacts): void {
     checkId(id);
     checkRecordOfStrings(artifacts, 'artifacts');
     this.write(() => {
@@ -360,7 +360,7 @@ export class RunStore {
       id: r.id,
       startedAt: r.started_at,
       endedAt: r.ended_at ?? r.started_at,
-      artifacts: decodeJson<Record<string, string>>(r.artifacts),
+      artifacts: decodeJson<RunArtifacts>(r.artifacts),
     }));
     return relocateLegacyArtifacts(this.path, runs, (id, artifacts) => this.setArtifacts(id, artifacts));
   }

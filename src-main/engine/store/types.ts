@@ -33,13 +33,44 @@ export interface NewRun {
   dataset?: DatasetInfo;
 }
 
+/**
+ * What a run leaves besides its row, by name: files in its artifact folder and facts about them, stored as one
+ * JSON object of strings. Every name the engine writes is listed here.
+ */
+export type RunArtifacts = {
+  /** The trained or adopted autoencoder's folder, its architecture id, its code width, the sha256 of its files. */
+  autoencoder?: string;
+  architecture?: string;
+  codeSize?: string;
+  autoencoderSha256?: string;
+  /** What the encoder was fitted on: the training images, or training and test images (transductive). */
+  encoderFitOn?: 'train' | 'train+test';
+  /** Codes of the fit and eval images (float32, row-major) and the sha256 of each file. */
+  codesFit?: string;
+  codesEval?: string;
+  codesFitSha256?: string;
+  codesEvalSha256?: string;
+  /** Ids of the runs whose encoder (and codes) this run took over. */
+  reusedEncoderFrom?: string;
+  reusedCodesFrom?: string;
+  protocol?: 'inductive' | 'transductive';
+  /** The UMAP embedding of the eval images and its width. */
+  embeddingEval?: string;
+  embeddingDims?: string;
+  /** The 2-D map of the eval images the UI shows, and how it was made. */
+  map2dEval?: string;
+  map2dMethod?: 'umap' | 'pca';
+  /** Other files recorded with a run later (a figure, a report): the store takes any name → path. */
+  [other: string]: string | undefined;
+};
+
 export interface RunResult {
   metrics: { accuracy: number; nmi: number; ari: number; inertia?: number; logLikelihood?: number; [k: string]: number | undefined };
   evaluation: EvaluationReport;
   /** Cluster index of every eval image, in eval-set order. */
   assignments: Int32Array;
   timings: Record<string, number>;
-  artifacts?: Record<string, string>;
+  artifacts?: RunArtifacts;
 }
 
 export interface RunRecord {
@@ -56,7 +87,7 @@ export interface RunRecord {
   metrics: RunResult['metrics'] | null;
   evaluation: EvaluationReport | null;
   timings: Record<string, number> | null;
-  artifacts: Record<string, string>;
+  artifacts: RunArtifacts;
   losses: EpochLoss[];
   /** Loaded only by getRun(id, { withAssignments: true }). */
   assignments?: Int32Array | null;

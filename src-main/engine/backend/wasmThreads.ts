@@ -30,7 +30,8 @@ export const WASM_THREADS_ENV = 'CLUSTERBENCH_WASM_THREADS';
 const BACKEND = 'wasm';
 /** tfjs-backend-wasm's own priority for 'wasm'. */
 const WASM_PRIORITY = 2;
-const require = createRequire(import.meta.url);
+// (not named `require`: bundled into one chunk with other modules, that name is taken)
+const requirePackage = createRequire(import.meta.url);
 /** tfjs-backend-wasm's factory (registered when the package was imported): the single-threaded build. */
 const tfjsWasmFactory = tf.findBackendFactory(BACKEND);
 /** Thread count of the registered 'wasm' factory (tfjs's own: 1). */
@@ -119,10 +120,10 @@ async function startThreadedBackend(threads: number): Promise<tf.KernelBackend> 
 
 /** The threaded SIMD module, its pthread workers started from files in `dir`. */
 function instantiateThreadedModule(dir: string): Promise<EmscriptenModule> {
-  const factoryModule = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js') as ModuleFactory | { default: ModuleFactory };
+  const factoryModule = requirePackage('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js') as ModuleFactory | { default: ModuleFactory };
   const factory = typeof factoryModule === 'function' ? factoryModule : factoryModule.default;
-  const { wasmWorkerContents } = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as { wasmWorkerContents: string };
-  const binary = readFileSync(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm'));
+  const { wasmWorkerContents } = requirePackage('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as { wasmWorkerContents: string };
+  const binary = readFileSync(requirePackage.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm'));
 
   const mainScript = join(dir, 'module.cjs');
   const workerScript = join(dir, 'pthread-worker.cjs');

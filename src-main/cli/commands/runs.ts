@@ -1,8 +1,21 @@
 import type { Command } from 'commander';
+import type { RunRecord, RunStore } from '../../engine/store/index';
 import { removeRunArtifacts } from '../../engine/experiments/artifacts';
 import { printJson, withStore } from '../context';
 import { compareTable, runReport, runsTable } from '../format';
 import { CliError, idArg, numberArg } from '../args';
+
+/** The result as JSON (--json), else as the text `format` makes of it. */
+function print<T>(json: boolean | undefined, value: T, format: (value: T) => string): void {
+  if (json) printJson(value);
+  else process.stdout.write(`${format(value)}\n`);
+}
+
+function getRun(store: RunStore, id: number): RunRecord {
+  const run = store.getRun(id);
+  if (!run) throw new CliError(`No run #${id} in ${store.path}`);
+  return run;
+}
 
 export function registerRunsCommands(program: Command): void {
   const runs = program.command('runs').description('the run history');
@@ -17,8 +30,7 @@ export function registerRunsCommands(program: Command): void {
     .action((opts, command: Command) =>
       withStore(command, (store) => {
         const list = store.listRuns({ task: opts.task, status: opts.status, limit: opts.limit });
-        if (opts.json) printJson(list);
-        else process.stdout.write(`${runsTable(list)}\n`);
+        print(opts.json, list, runsTable);
       }),
     );
 
@@ -29,10 +41,7 @@ export function registerRunsCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((id: number, opts, command: Command) =>
       withStore(command, (store) => {
-        const run = store.getRun(id);
-        if (!run) throw new CliError(`No run #${id} in ${store.path}`);
-        if (opts.json) printJson(run);
-        else process.stdout.write(`${runReport(run)}\n`);
+        print(opts.json, getRun(store, id), runReport);
       }),
     );
 
@@ -45,13 +54,11 @@ export function registerRunsCommands(program: Command): void {
       withStore(command, (store) => {
         const parsed = ids.map(idArg);
         if (parsed.length < 2) throw new CliError('compare needs at least two run ids');
-        const list = parsed.map((id) => {
-          const run = store.getRun(id);
-          if (!run) throw new CliError(`No run #${id} in ${store.path}`);
-          return run;
-        });
-        if (opts.json) printJson(list);
-        else process.stdout.write(`${compareTable(list)}\n`);
+        print(
+          opts.json,
+          parsed.map((id) => getRun(store, id)),
+          compareTable,
+        );
       }),
     );
 

@@ -30,6 +30,17 @@ export function confusionOption(
   const compact = ctx.compact ?? false;
   const fmt = (v: number) => (ctx.normalize ? (v === 0 ? '0' : `${Math.round(v * 100)}`) : String(v));
   const axis = axisStyle(ctx);
+  /** Both axes list the classes, every label shown; their names only on the full-size chart. */
+  const classAxis = (name: string, nameGap: number, labelRotate: number) => ({
+    type: 'category' as const,
+    data: classNames,
+    name: compact ? '' : name,
+    nameLocation: 'middle' as const,
+    nameGap,
+    ...axis,
+    splitLine: { show: false },
+    axisLabel: { ...(axis.axisLabel as object), rotate: labelRotate, interval: 0, fontSize: compact ? 9.5 : 11.5 },
+  });
   return {
     ...optionFrame(ctx, t),
     tooltip: {
@@ -41,28 +52,8 @@ export function confusionOption(
       },
     },
     grid: { left: compact ? 78 : 104, right: compact ? 12 : 78, top: t.top + (compact ? 8 : 16), bottom: compact ? 66 : 86 },
-    xAxis: {
-      type: 'category',
-      data: classNames,
-      name: compact ? '' : 'Predicted label',
-      nameLocation: 'middle',
-      nameGap: 66,
-      ...axis,
-      splitLine: { show: false },
-      axisLabel: { ...(axis.axisLabel as object), rotate: 40, interval: 0, fontSize: compact ? 9.5 : 11.5 },
-      splitArea: { show: false },
-    },
-    yAxis: {
-      type: 'category',
-      data: classNames,
-      inverse: true,
-      name: compact ? '' : 'True label',
-      nameLocation: 'middle',
-      nameGap: 90,
-      ...axis,
-      splitLine: { show: false },
-      axisLabel: { ...(axis.axisLabel as object), interval: 0, fontSize: compact ? 9.5 : 11.5 },
-    },
+    xAxis: { ...classAxis('Predicted label', 66, 40), splitArea: { show: false } },
+    yAxis: { ...classAxis('True label', 90, 0), inverse: true },
     visualMap: {
       min: 0,
       max: max || 1,

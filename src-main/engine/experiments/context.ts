@@ -22,9 +22,5 @@ export class CancelledError extends Error {
   }
 }
 
-export function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new CancelledError();
-}
-
 export const isAbort = (err: unknown, signal?: AbortSignal): boolean =>
   err instanceof CancelledError || (err as Error)?.name === 'AbortError' || signal?.aborted === true;

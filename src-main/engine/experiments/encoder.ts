@@ -27,7 +27,8 @@ import type { DatasetInfo, RunRecord } from '../store/types';
 import { imagesAsMatrix, type ImageSet } from '../types';
 import { copyArtifact, readMatrixFile, writeMatrixFile } from './artifacts';
 import { describeDataset, encoderProblem } from './checks';
-import { throwIfAborted, type StageContext } from './context';
+import { throwIfAborted } from '../abort';
+import type { StageContext } from './context';
 import { encoderArchitecture, featureCols, PIXELS, type EncoderSpec } from './spec';
 
 /** Codes (or pixels) of the training and test images, row-major, `cols` wide. */

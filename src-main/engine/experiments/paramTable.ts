@@ -109,7 +109,8 @@ const gmmClusterer = (p: ParamValues): boolean => p.cluster !== 'kmeans';
 
 /**
  * The table. Its order is the order of a run's stored parameters (and of the CLI help): keep new parameters
- * next to their component.
+ * next to their component. Entries alike in shape (schema, tasks, section, label, help…) are data, one per
+ * parameter, and stay apart on purpose.
  */
 export const PARAMS = {
   k: param({

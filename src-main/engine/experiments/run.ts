@@ -10,7 +10,8 @@ import type { RunRecord, RunResult } from '../store/types';
 import type { Matrix, ProgressFn } from '../types';
 import { removeRunArtifacts, runArtifactsDir } from './artifacts';
 import { checkAgainstData, describeDataset } from './checks';
-import { CancelledError, isAbort, throwIfAborted, type StageContext } from './context';
+import { throwIfAborted } from '../abort';
+import { CancelledError, isAbort, type StageContext } from './context';
 import { concatRows, featureStage } from './encoder';
 import { evalSetIssue, evalSetWarning, ParamError, parseExperimentParams } from './params';
 import { pipelineSpecOf, type PipelineSpec } from './spec';
@@ -46,7 +47,7 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
   const evalIssue = evalSetIssue(params.k, data.test.count);
   if (evalIssue) throw new ParamError([evalIssue]);
   const reused = checkAgainstData(spec, data, store);
-  throwIfAborted(signal);
+  if (signal?.aborted) throw new CancelledError(); // no run exists yet: nothing to mark
   const evalWarning = evalSetWarning(params.k, data.test.count);
   if (evalWarning) onProgress?.({ phase: 'warning', message: evalWarning });
 

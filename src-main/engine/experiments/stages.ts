@@ -6,7 +6,8 @@ import { pca } from '../manifold/pca';
 import { Umap, type UmapParams, type UmapProgressEvent } from '../manifold/umap';
 import type { Matrix } from '../types';
 import { writeMatrixFile } from './artifacts';
-import { throwIfAborted, type StageContext } from './context';
+import { throwIfAborted } from '../abort';
+import type { StageContext } from './context';
 import type { ClustererSpec, PipelineSpec } from './spec';
 
 /** The features the clusterer fits on, and those of the test images it assigns. */

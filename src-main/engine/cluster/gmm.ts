@@ -46,6 +46,7 @@ export interface GaussianMixtureParams {
   initParams: 'kmeans' | 'random';
 }
 
+// (Alike in shape to the k-means and autoencoder defaults, but each is its own estimator's settings: they stay apart.)
 /** The GMM settings of the parameter schema (scikit-learn's defaults); k = 1 as in scikit-learn. */
 const GM = taskDefaults('ae-gmm');
 export const DEFAULT_GMM_PARAMS: Readonly<GaussianMixtureParams> = Object.freeze({

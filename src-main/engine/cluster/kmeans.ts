@@ -64,6 +64,7 @@ export interface KMeansParams {
   seed: number;
 }
 
+// (Alike in shape to the GMM and autoencoder defaults, but each is its own estimator's settings: they stay apart.)
 /** The kmeans task's defaults (scikit-learn's, but k = 10), from the parameter schema. */
 const KM = taskDefaults('kmeans');
 export const KMEANS_DEFAULTS: Readonly<KMeansParams> = Object.freeze({

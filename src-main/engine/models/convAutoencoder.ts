@@ -26,6 +26,7 @@ export const CONV_AE_PARAMS = 12_785;
 /** Name of the Flatten layer whose output is the 128-d code. */
 const CODE_LAYER = 'code';
 
+// (Alike in shape to the clusterers' defaults, but these are the training's own settings: they stay apart.)
 /** The study's training settings: the ae-kmeans / ae-gmm defaults of the parameter schema. */
 const AE = taskDefaults('ae-kmeans');
 export const DEFAULT_AE_TRAIN_PARAMS: Readonly<AutoencoderTrainParams> = Object.freeze({

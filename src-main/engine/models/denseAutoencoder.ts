@@ -43,6 +43,7 @@ export interface DenseAutoencoderConfig {
 }
 
 const N2D = taskDefaults('n2d');
+// (Alike in shape to the clusterers' defaults, but this is the architecture's own: they stay apart.)
 /** N2D's autoencoder for Fashion-MNIST: 784-500-500-2000-10, MSE (the n2d task's defaults). */
 export const N2D_AE_CONFIG: Readonly<DenseAutoencoderConfig> = Object.freeze({
   inputSize: 784,

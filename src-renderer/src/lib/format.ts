@@ -35,6 +35,11 @@ export function fixed(value: number | null | undefined, digits = 3): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits);
 }
 
+/** Pixel values after normalisation, as the Data page and a run's details show them. */
+export function pixelStatsText(stats: { min: number; max: number; mean: number }): string {
+  return `min ${fixed(stats.min, 3)} · max ${fixed(stats.max, 3)} · mean ${fixed(stats.mean, 4)}`;
+}
+
 export function int(value: number | null | undefined): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '—' : Math.round(value).toLocaleString('en-US');
 }

@@ -123,7 +123,7 @@ export async function benchN2dCodes(args: string[]): Promise<void> {
     const seed = o.umapSeed ?? Number(/-s(\d+)-/.exec(basename(file))?.[1] ?? 0);
     const started = performance.now();
     const umap = new Umap({ nNeighbors: o.umapNeighbors, minDist: 0, nComponents: 10, nEpochs: o.umapEpochs, init: 'spectral', seed });
-    const embedding = await umap.fit(matrix);
+    const embedding = await umap.fitTransform(matrix);
     const umapSeconds = (performance.now() - started) / 1000;
     if (o.saveEmbedding) {
       mkdirSync(o.saveEmbedding, { recursive: true });

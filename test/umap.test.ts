@@ -119,7 +119,7 @@ describe('Umap on real images', () => {
   it('UMAP of 2,000 test images separates the classes better than the raw pixels (k-means NMI)', async () => {
     const umap = new Umap({ nNeighbors: 20, minDist: 0, nComponents: 10, nEpochs: 200, seed: 0 });
     const stages = new Set<string>();
-    const embedding = await umap.fit(pixels, { onProgress: (e) => stages.add(e.stage) });
+    const embedding = await umap.fitTransform(pixels, { onProgress: (e) => stages.add(e.stage) });
     expect(embedding).toHaveLength(2000 * 10);
     expect(embedding.every(Number.isFinite)).toBe(true);
     expect([...stages]).toEqual(['knn', 'graph', 'init', 'optimize']);
@@ -133,7 +133,7 @@ describe('Umap on real images', () => {
   it('is reproducible for a seed, and the seed matters', async () => {
     const X = rows(pixels, 0, 400);
     const fit = (seed: number, init: 'spectral' | 'random' | 'pca' = 'spectral') =>
-      new Umap({ nNeighbors: 10, nComponents: 3, nEpochs: 60, seed, init }).fit(X);
+      new Umap({ nNeighbors: 10, nComponents: 3, nEpochs: 60, seed, init }).fitTransform(X);
     const a = await fit(1);
     expect(Array.from(await fit(1))).toEqual(Array.from(a));
     expect(Array.from(await fit(2))).not.toEqual(Array.from(a));
@@ -148,7 +148,7 @@ describe('Umap on real images', () => {
     const train = rows(pixels, 0, 1500);
     const test = rows(pixels, 1500, 500);
     const umap = new Umap({ nNeighbors: 15, minDist: 0, nComponents: 5, nEpochs: 150, seed: 0 });
-    const fitted = await umap.fit(train);
+    const fitted = await umap.fitTransform(train);
     const placed = await umap.transform(test);
     expect(placed).toHaveLength(500 * 5);
     // 1-nearest fitted point in the embedding: its label should usually be right (chance 0.1)
@@ -165,6 +165,15 @@ describe('Umap on real images', () => {
     }
     expect(correct / 500).toBeGreaterThan(0.6);
     await expect(new Umap().transform(test)).rejects.toThrow(/fitted model/);
+  });
+
+  it('fit returns the estimator with its embedding, the same as fitTransform gives', async () => {
+    const X = randomMatrix(120, 4, 3);
+    const params = { nNeighbors: 10, nComponents: 2, nEpochs: 30, seed: 5 };
+    const umap = new Umap(params);
+    expect(() => umap.embedding).toThrow('UMAP is not fitted');
+    expect(await umap.fit(X)).toBe(umap);
+    expect(umap.embedding).toEqual(await new Umap(params).fitTransform(X));
   });
 
   it('stops on abort', async () => {

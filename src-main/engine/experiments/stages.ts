@@ -37,7 +37,7 @@ export async function embeddingStage(
   const dim = umap.params.nComponents;
   onProgress?.({ phase: 'umap', fraction: 0, message: `UMAP of ${fit.rows} points to ${dim} dimensions (${spec.protocol})` });
   const forward = (e: UmapProgressEvent) => onProgress?.({ ...e, phase: 'umap' });
-  const embedding = await umap.fit(fit, { signal, onProgress: forward });
+  const embedding = await umap.fitTransform(fit, { signal, onProgress: forward });
   const evalSet: Matrix = transductive
     ? { data: embedding.subarray(nTrain * dim, (nTrain + nTest) * dim), rows: nTest, cols: dim }
     : { data: await umap.transform(features.evalSet, { signal, onProgress: forward }), rows: nTest, cols: dim };
@@ -116,7 +116,7 @@ export async function map2dStage(method: PipelineSpec['map2d'], seed: number, fe
   let used: 'umap' | 'pca';
   if (method === 'umap' && features.rows > 3) {
     const umap = new Umap({ nNeighbors: Math.min(15, features.rows - 1), minDist: 0.1, nComponents: 2, seed, init: 'spectral' });
-    points = await umap.fit(features, { signal: ctx.signal, onProgress: (e) => ctx.onProgress?.({ ...e, phase: 'map' }) });
+    points = await umap.fitTransform(features, { signal: ctx.signal, onProgress: (e) => ctx.onProgress?.({ ...e, phase: 'map' }) });
     used = 'umap';
   } else {
     points = (await pca(features, Math.min(2, features.cols), seed)).projection;

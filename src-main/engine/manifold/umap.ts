@@ -160,7 +160,10 @@ export interface UmapFitInfo {
   timings: { knnMs: number; graphMs: number; initMs: number; optimizeMs: number };
 }
 
-/** A UMAP embedding, fitted once (`fit`), then usable to place new points (`transform`). */
+/**
+ * A UMAP embedding in scikit-learn's shape: `fit` (→ this, the embedding in `embedding`) or `fitTransform`
+ * (→ the embedding), then `transform` places new points.
+ */
 export class Umap {
   readonly params: UmapParams;
   private fitted: { data: Matrix; embedding: Float32Array } | undefined;
@@ -179,8 +182,20 @@ export class Umap {
     return findABParams(this.params.spread, this.params.minDist);
   }
 
+  /** Fits the embedding of the rows of X; it is then in `embedding`. */
+  async fit(X: Matrix, opts: UmapRunOptions = {}): Promise<this> {
+    await this.fitTransform(X, opts);
+    return this;
+  }
+
+  /** The fitted embedding: a row-major `rows × nComponents` matrix. */
+  get embedding(): Float32Array {
+    if (!this.fitted) throw new Error('UMAP is not fitted: call fit first');
+    return this.fitted.embedding;
+  }
+
   /** Embeds the rows of X: a row-major `X.rows × nComponents` matrix. */
-  async fit(X: Matrix, opts: UmapRunOptions = {}): Promise<Float32Array> {
+  async fitTransform(X: Matrix, opts: UmapRunOptions = {}): Promise<Float32Array> {
     const { signal, onProgress } = opts;
     const issues = umapParamIssues(this.params, X.rows);
     if (issues.length) throw new UmapParamError(issues);

@@ -6,7 +6,7 @@ import { Rng } from '../src-main/engine/cluster/rng';
 import { loadFashionMnist } from '../src-main/engine/data/index';
 import { nmi } from '../src-main/engine/metrics/index';
 import { exactNeighbours, kdTreeNeighbours, nearestNeighbours } from '../src-main/engine/manifold/knn';
-import { pca } from '../src-main/engine/manifold/pca';
+import { Pca, pca } from '../src-main/engine/manifold/pca';
 import { Umap, UmapParamError, fuzzySimplicialSet, smoothKnnDist, umapParamIssues } from '../src-main/engine/manifold/umap';
 import type { Matrix } from '../src-main/engine/types';
 
@@ -187,6 +187,16 @@ describe('Umap on real images', () => {
 });
 
 describe('pca', () => {
+  it('Pca: fit, transform and fitTransform agree with pca()', async () => {
+    const X = randomMatrix(300, 6, 11);
+    const reference = await pca(X, 2, 0);
+    const model = await new Pca({ nComponents: 2 }).fit(X);
+    expect(model.result.projection).toEqual(reference.projection);
+    expect(model.transform(X)).toEqual(reference.projection);
+    expect(await new Pca({ nComponents: 2 }).fitTransform(X)).toEqual(reference.projection);
+    expect(() => new Pca({ nComponents: 2 }).result).toThrow('PCA is not fitted');
+  });
+
   it('recovers the principal axes of a stretched cloud, narrow and wide', async () => {
     for (const d of [3, 100]) {
       const X = randomMatrix(2000, d, 7);

@@ -15,7 +15,7 @@ import type {
 import { probeBackends } from '../engine/backend/index';
 import { removeRunArtifacts } from '../engine/experiments/artifacts';
 import { downloadFashionMnist, FASHION_MNIST_CLASSES, loadFashionMnist, pixelStats, type FashionMnist } from '../engine/data/index';
-import { pca, projectRows } from '../engine/manifold/pca';
+import { Pca } from '../engine/manifold/pca';
 import { defaultDataDir } from '../engine/paths';
 import { confusionTitleForRun, renderConfusionSvg, svgToPng } from '../engine/report/index';
 import { RunStore } from '../engine/store/index';
@@ -118,9 +118,9 @@ async function project2d(data: Float32Array, rows: number, cols: number, fitRows
     }
     fit = { data: sample, rows: fitRows, cols };
   }
-  const model = await pca(fit, Math.min(2, cols), 0, { device: false });
-  const projected = projectRows({ data, rows, cols }, model.mean, model.components, model.nComponents);
-  if (model.nComponents === 2) return projected;
+  const model = await new Pca({ nComponents: Math.min(2, cols), device: false }).fit(fit);
+  const projected = model.transform({ data, rows, cols });
+  if (model.params.nComponents === 2) return projected;
   // a single column: the map's y is 0
   const out = new Float32Array(rows * 2);
   for (let i = 0; i < rows; i++) out[2 * i] = projected[i];

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { GaussianMixture, type GmmProgressEvent } from '../cluster/gmm';
 import { KMeans, type KMeansProgress } from '../cluster/kmeans';
-import { pca } from '../manifold/pca';
+import { Pca } from '../manifold/pca';
 import { Umap, type UmapParams, type UmapProgressEvent } from '../manifold/umap';
 import type { Matrix } from '../types';
 import { writeMatrixFile } from './artifacts';
@@ -119,7 +119,7 @@ export async function map2dStage(method: PipelineSpec['map2d'], seed: number, fe
     points = await umap.fitTransform(features, { signal: ctx.signal, onProgress: (e) => ctx.onProgress?.({ ...e, phase: 'map' }) });
     used = 'umap';
   } else {
-    points = (await pca(features, Math.min(2, features.cols), seed)).projection;
+    points = await new Pca({ nComponents: Math.min(2, features.cols), seed }).fitTransform(features);
     used = 'pca';
   }
   ctx.timings.mapMs = performance.now() - start;

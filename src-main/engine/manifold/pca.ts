@@ -192,3 +192,32 @@ export async function pca(X: Matrix, nComponents: number, seed = 0, opts: PcaOpt
   const projection = projectRows(X, mean, components, m);
   return { projection, components, mean, variances: Float64Array.from(values, (v) => Math.max(0, v)), nComponents: m };
 }
+
+/** PCA in scikit-learn's shape: `fit` (→ this), `transform` new rows, or `fitTransform`; parameters as data. */
+export class Pca {
+  private fitted: PcaResult | undefined;
+
+  constructor(readonly params: { nComponents: number; seed?: number } & PcaOptions) {}
+
+  async fit(X: Matrix): Promise<this> {
+    const { nComponents, seed = 0, ...opts } = this.params;
+    this.fitted = await pca(X, nComponents, seed, opts);
+    return this;
+  }
+
+  /** The fit's components, mean, variances and its projection of the rows it was fitted on. */
+  get result(): PcaResult {
+    if (!this.fitted) throw new Error('PCA is not fitted: call fit first');
+    return this.fitted;
+  }
+
+  /** The rows of X on the fitted components (rows × nComponents). */
+  transform(X: Matrix): Float32Array {
+    const { mean, components, nComponents } = this.result;
+    return projectRows(X, mean, components, nComponents);
+  }
+
+  async fitTransform(X: Matrix): Promise<Float32Array> {
+    return (await this.fit(X)).result.projection;
+  }
+}

@@ -1,5 +1,6 @@
-import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { writeFileAtomic } from '../files';
 import { runArtifactsDir } from '../store/artifact-files';
 
 // Each run's files (trained weights, codes) live in its database's own artifacts folder.
@@ -11,10 +12,7 @@ export async function removeRunArtifacts(dbPath: string, runId: number): Promise
 
 /** Writes a float32 matrix as raw little-endian bytes, atomically. */
 export async function writeMatrixFile(file: string, data: Float32Array): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  await rename(tmp, file);
+  await writeFileAtomic(file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 }
 
 export async function readMatrixFile(file: string, rows: number, cols: number): Promise<Float32Array> {

@@ -3,9 +3,10 @@
  * tfjs layout, `model.json` (topology + weights manifest) next to `weights.bin`. Each file is written to a
  * temporary name and renamed, weights first, so a reader never sees a half-written model.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic } from '../files';
 
 type ModelArtifacts = tf.io.ModelArtifacts;
 type SaveResult = tf.io.SaveResult;
@@ -13,17 +14,6 @@ type ModelJSON = tf.io.ModelJSON;
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
-
-async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now().toString(36)}`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
 
 function weightBytes(data: ModelArtifacts['weightData']): Uint8Array {
   if (data == null) return new Uint8Array(0);
@@ -48,8 +38,8 @@ export function saveModelArtifacts(dir: string, metadata: Record<string, unknown
       };
       if (artifacts.trainingConfig) json.trainingConfig = artifacts.trainingConfig;
       const text = JSON.stringify(json);
-      await writeAtomic(join(dir, WEIGHTS_BIN), weights);
-      await writeAtomic(join(dir, MODEL_JSON), text);
+      await writeFileAtomic(join(dir, WEIGHTS_BIN), weights);
+      await writeFileAtomic(join(dir, MODEL_JSON), text);
       return {
         modelArtifactsInfo: {
           dateSaved: new Date(),

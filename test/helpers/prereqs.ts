@@ -10,6 +10,7 @@ import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEBIAN_DATA_DIR } from '../../src-main/engine/data/locate';
 import { repoRoot } from './cli';
+import { slurmPresent } from './slurm';
 
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 export const CHROMIUM_PATH = process.env.CLUSTERBENCH_CHROMIUM ?? '/usr/bin/chromium';
@@ -43,6 +44,11 @@ export const PREREQS = {
     what: `Chromium at ${CHROMIUM_PATH}`,
     install: 'apt-get install chromium, or set CLUSTERBENCH_CHROMIUM',
     present: () => existsSync(CHROMIUM_PATH),
+  },
+  slurm: {
+    what: 'Slurm (slurmctld, slurmd, sbatch, squeue) and munge, with root to start their daemons',
+    install: 'apt-get install slurm-wlm munge, and run the tests as root (as CI does)',
+    present: slurmPresent,
   },
   builtApp: {
     what: 'the built app (out/main, out/preload, out/renderer)',

@@ -31,6 +31,7 @@ const UNIT = [
   'test/renderer-api.test.ts',
   'test/store.test.ts',
   'test/store-reliability.test.ts',
+  'test/sweep-plan.test.ts',
   'test/wasm-kernel-build.test.ts',
   'test/wasm-kernel-load.test.ts',
   'test/wasm-kernels.test.ts',

@@ -52,6 +52,9 @@ function makeRun(overrides: Partial<RunRecord> = {}): RunRecord {
     timings: {},
     artifacts: {},
     losses: [],
+    uid: null,
+    sweepId: null,
+    sweepChild: null,
     ...overrides,
   };
 }

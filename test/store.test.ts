@@ -374,6 +374,49 @@ describe('schema and files', () => {
     r2.close();
   });
 
+  it('migrates a v3 database to v4 (sweeps): keeps its runs, gives each a distinct uid, links nothing', () => {
+    const file = dbFile();
+    mkdirSync(resolve(file, '..'), { recursive: true });
+    const r = raw(file);
+    expect(migrate(r, 3)).toEqual([1, 2, 3]);
+    const ins = r.prepare(
+      `INSERT INTO runs (task, params, seed, backend, status, started_at, ended_at, metrics)
+       VALUES ('kmeans', '{"k":10}', ?, 'cpu', 'completed', '2024-01-01T00:00:00.000Z', '2024-01-01T00:01:00.000Z', '{"accuracy":0.5,"nmi":0.4,"ari":0.3}')`,
+    );
+    const ids = [0, 1, 2].map((seed) => Number(ins.run(seed).lastInsertRowid));
+    r.close();
+
+    const s = openStore(file);
+    expect(s.schemaVersion).toBe(4);
+    const runs = ids.map((id) => s.getRun(id)!);
+    expect(runs.map((run) => [run.seed, run.status, run.metrics?.accuracy, run.sweepId, run.sweepChild])).toEqual([
+      [0, 'completed', 0.5, null, null],
+      [1, 'completed', 0.5, null, null],
+      [2, 'completed', 0.5, null, null],
+    ]);
+    for (const run of runs) expect(run.uid).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(runs.map((run) => run.uid)).size).toBe(3);
+    expect(s.listSweeps()).toEqual([]);
+    // uids stay unique: a second row with the same uid is refused by the database
+    const r2 = raw(file);
+    expect(() => r2.prepare('UPDATE runs SET uid = ? WHERE id = ?').run(runs[0].uid, ids[1])).toThrow(/UNIQUE/);
+    r2.close();
+  });
+
+  it('reads a v3 history opened read-only, without the sweep columns', () => {
+    const file = dbFile();
+    mkdirSync(resolve(file, '..'), { recursive: true });
+    const r = raw(file);
+    migrate(r, 3);
+    r.prepare(
+      `INSERT INTO runs (task, params, seed, backend, status, started_at) VALUES ('kmeans', '{}', 0, 'cpu', 'failed', '2024-01-01T00:00:00.000Z')`,
+    ).run();
+    r.close();
+    const s = openStore(file, { readOnly: true });
+    expect(s.listRuns()).toMatchObject([{ task: 'kmeans', uid: null, sweepId: null, sweepChild: null }]);
+    expect(s.listSweeps()).toEqual([]);
+  });
+
   it('refuses a database from a newer version without modifying it', () => {
     const file = join(root, 'future.sqlite');
     const r = raw(file);
@@ -494,5 +537,56 @@ describe('processes and concurrency', () => {
     expect(reader.getRun(id)!.backend).toBe('x');
     expect(impatient.createRun(newRun()).status).toBe('running');
     snap.close();
+  });
+});
+
+describe('sweeps', () => {
+  const sweep = {
+    task: 'kmeans' as const,
+    base: { task: 'kmeans', k: 10 },
+    grid: [['k', [5, 10]]] as [string, unknown[]][],
+    seeds: [0, 1],
+  };
+
+  it('creates, lists, updates and reads a sweep; runs link to it by sweep id and child index', () => {
+    const s = openStore(dbFile());
+    const created = s.createSweep({ ...sweep, name: 'k sweep' });
+    expect(created).toMatchObject({ ...sweep, name: 'k sweep', status: 'queued', endedAt: null });
+    expect(created.uid).toMatch(/^[0-9a-f]{32}$/);
+    const a = s.createRun(newRun({ sweep: { sweepId: created.id, child: 1 } }));
+    const b = s.createRun(newRun({ sweep: { sweepId: created.id, child: 0 } }));
+    const own = s.createRun(newRun());
+    expect([a.sweepId, a.sweepChild, own.sweepId, own.sweepChild]).toEqual([created.id, 1, null, null]);
+    expect(a.uid).not.toBe(b.uid);
+    expect(s.sweepRuns(created.id).map((r) => r.id)).toEqual([b.id, a.id]);
+    s.setSweepStatus(created.id, 'running');
+    expect(s.getSweep(created.id)).toMatchObject({ status: 'running', endedAt: null });
+    s.setSweepStatus(created.id, 'partial');
+    expect(s.getSweep(created.id)!.endedAt).not.toBeNull();
+    expect(s.getSweepByUid(created.uid)!.id).toBe(created.id);
+    const second = s.createSweep(sweep);
+    expect(s.listSweeps().map((x) => x.id)).toEqual([second.id, created.id]);
+    expectStoreError(() => s.setSweepStatus(999, 'running'), 'NOT_FOUND');
+    expectStoreError(() => s.createRun(newRun({ sweep: { sweepId: 999, child: 0 } })), 'INVALID');
+  });
+
+  it('deletes a sweep with its runs, or keeps the runs unlinked; refuses while a child is running', () => {
+    const s = openStore(dbFile());
+    const one = s.createSweep(sweep);
+    const done = s.createRun(newRun({ sweep: { sweepId: one.id, child: 0 } })).id;
+    s.completeRun(done, result());
+    const live = s.createRun(newRun({ sweep: { sweepId: one.id, child: 1 } })).id;
+    expectStoreError(() => s.deleteSweep(one.id), 'RUN_ACTIVE', /sweep \d+ is still running/);
+    s.failRun(live, 'boom');
+    expect(s.deleteSweep(one.id)).toEqual([done, live]);
+    expect(s.getSweep(one.id)).toBeUndefined();
+    expect(s.getRun(done)).toBeUndefined();
+
+    const two = s.createSweep(sweep);
+    const kept = s.createRun(newRun({ sweep: { sweepId: two.id, child: 0 } })).id;
+    s.failRun(kept, 'x');
+    expect(s.deleteSweep(two.id, { deleteRuns: false })).toEqual([]);
+    expect(s.getRun(kept)).toMatchObject({ sweepId: null, status: 'failed' });
+    expect(s.deleteSweep(two.id)).toBeNull();
   });
 });

@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import type { EvaluationReport } from '../engine/metrics/types';
-import type { DatasetInfo, EpochLoss, RunRecord, RunStatus, TaskName } from '../engine/store/types';
+import type { MeanSd, SweepRow } from '../engine/experiments/sweepSummary';
+import type { DatasetInfo, EpochLoss, RunRecord, RunStatus, SweepStatus, TaskName } from '../engine/store/types';
 import { EVENT_NAMES, OPERATION_NAMES, type EventNameLiteral, type OperationName } from './names';
 
 export { EVENT_NAMES, OPERATION_NAMES, IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from './names';
@@ -14,7 +15,16 @@ export { EVENT_NAMES, OPERATION_NAMES, IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } fro
 export { TASKS } from '../engine/experiments/paramTable';
 
 const runId = z.number().int().positive();
+const sweepId = z.number().int().positive();
 const split = z.enum(['train', 'test']);
+
+/** A sweep: the base experiment (like runs.start), its seeds and the grid of parameter values (names as in params). */
+const sweepRequest = z.object({
+  params: z.record(z.string(), z.unknown()),
+  seeds: z.array(z.number().int().min(0)).min(1).max(1000),
+  grid: z.array(z.tuple([z.string().min(1), z.array(z.unknown())])).default([]),
+  maxRuns: z.number().int().positive().optional(),
+});
 
 /** Request schemas, one per operation. */
 export const requests = {
@@ -61,6 +71,19 @@ export const requests = {
     data: z.string(),
     encoding: z.enum(['utf8', 'base64']),
   }),
+  /** How many runs a sweep makes and about how long it takes, before starting it; invalid → 'invalid-params'. */
+  'sweeps.plan': sweepRequest,
+  'sweeps.start': sweepRequest,
+  'sweeps.list': z.object({}),
+  'sweeps.get': z.object({ id: sweepId }),
+  'sweeps.cancel': z.object({ id: sweepId }),
+  /** Runs the children that are pending, failed or cancelled; completed ones are kept. */
+  'sweeps.resume': z.object({ id: sweepId }),
+  /** Refuses a running sweep; deleteRuns false keeps the children as runs of their own. */
+  'sweeps.delete': z.object({ id: sweepId, deleteRuns: z.boolean().default(true) }),
+  'sweeps.compare': z.object({ ids: z.array(sweepId).min(1).max(4) }),
+  /** The summary rows (mean ± sd per combination) as CSV, the same as `sweeps export`. */
+  'export.sweepCsv': z.object({ id: sweepId }),
 } as const satisfies Record<OperationName, z.ZodType>;
 
 export type Operation = keyof typeof requests;
@@ -170,6 +193,54 @@ export interface ExportedFile {
   data: string;
 }
 
+export type { MeanSd, SweepRow, SweepStatus };
+
+/** A sweep in lists: its state and progress, and its best combination so far. */
+export interface SweepSummary {
+  id: number;
+  uid: string;
+  name: string | null;
+  task: TaskName;
+  status: SweepStatus;
+  createdAt: string;
+  endedAt: string | null;
+  /** The grid's parameter names (+ 'seed' when there is more than one seed). */
+  varied: string[];
+  /** Planned runs. */
+  runs: number;
+  completed: number;
+  failed: number;
+  running: number;
+  pending: number;
+  best: { accuracyMean: number; accuracySd: number | null; values: Record<string, unknown> } | null;
+}
+
+/** One child of a sweep: its grid values and seed, and its latest run ('pending' while it has none). */
+export interface SweepChild {
+  index: number;
+  values: Record<string, unknown>;
+  state: 'pending' | RunStatus;
+  run: RunSummary | null;
+}
+
+export interface SweepDetail extends SweepSummary {
+  base: Record<string, unknown>;
+  grid: [string, unknown[]][];
+  seeds: number[];
+  children: SweepChild[];
+  rows: SweepRow[];
+  /** The completed children's row-normalised confusion matrices, averaged. */
+  confusionMean: { classNames: string[]; matrix: number[][] } | null;
+}
+
+export interface SweepPlanInfo {
+  runs: number;
+  combinations: number;
+  /** About how long the sweep takes, from the history's runs like it; null when it has none (estimateFrom says why). */
+  estimateMs: number | null;
+  estimateFrom: string;
+}
+
 /** Response types, one per operation. */
 export interface Responses {
   'runs.start': { jobId: string };
@@ -198,6 +269,15 @@ export interface Responses {
   'export.runJson': ExportedFile;
   'export.historyCsv': ExportedFile;
   'files.save': { saved: boolean; path?: string };
+  'sweeps.plan': SweepPlanInfo;
+  'sweeps.start': { sweepId: number };
+  'sweeps.list': SweepSummary[];
+  'sweeps.get': SweepDetail;
+  'sweeps.cancel': { cancelled: boolean };
+  'sweeps.resume': { resumed: boolean };
+  'sweeps.delete': { deleted: boolean };
+  'sweeps.compare': SweepDetail[];
+  'export.sweepCsv': ExportedFile;
 }
 
 /** Events pushed from the engine to every UI. */
@@ -210,6 +290,8 @@ export interface Events {
   'job.failed': { jobId: string; runId?: number; error: string; issues?: { param: string; message: string }[] };
   'job.cancelled': { jobId: string; runId?: number };
   'dataset.downloadProgress': { file: string; receivedBytes: number; totalBytes?: number; fileIndex: number; fileCount: number };
+  /** After every child's start and end, and on every change of the sweep's state. */
+  'sweep.updated': SweepSummary;
 }
 export type EventName = keyof Events;
 export const EVENTS: EventName[] = [...EVENT_NAMES];

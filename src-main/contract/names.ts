@@ -23,6 +23,15 @@ export const OPERATION_NAMES = [
   'export.runJson',
   'export.historyCsv',
   'files.save',
+  'sweeps.plan',
+  'sweeps.start',
+  'sweeps.list',
+  'sweeps.get',
+  'sweeps.cancel',
+  'sweeps.resume',
+  'sweeps.delete',
+  'sweeps.compare',
+  'export.sweepCsv',
 ] as const;
 export type OperationName = (typeof OPERATION_NAMES)[number];
 
@@ -35,6 +44,7 @@ export const EVENT_NAMES = [
   'job.failed',
   'job.cancelled',
   'dataset.downloadProgress',
+  'sweep.updated',
 ] as const;
 export type EventNameLiteral = (typeof EVENT_NAMES)[number];
 

@@ -77,6 +77,32 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'sweeps: a sweep and its child runs; a uid on every run (for imports across histories)',
+    up(db) {
+      db.exec(`
+        CREATE TABLE sweeps (
+          id          INTEGER PRIMARY KEY AUTOINCREMENT,
+          uid         TEXT    NOT NULL UNIQUE,
+          name        TEXT,
+          task        TEXT    NOT NULL,
+          base        TEXT    NOT NULL CHECK (json_valid(base)),
+          grid        TEXT    NOT NULL CHECK (json_valid(grid)),
+          seeds       TEXT    NOT NULL CHECK (json_valid(seeds)),
+          status      TEXT    NOT NULL CHECK (status IN ('queued', 'running', 'completed', 'partial', 'failed', 'cancelled')),
+          created_at  TEXT    NOT NULL,
+          ended_at    TEXT
+        );
+        ALTER TABLE runs ADD COLUMN uid TEXT;
+        ALTER TABLE runs ADD COLUMN sweep_id INTEGER REFERENCES sweeps (id) ON DELETE SET NULL;
+        ALTER TABLE runs ADD COLUMN sweep_child INTEGER;
+        UPDATE runs SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
+        CREATE UNIQUE INDEX runs_uid ON runs (uid);
+        CREATE INDEX runs_sweep ON runs (sweep_id, sweep_child);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -22,6 +22,9 @@ export interface RunRow {
   evaluation: string | null;
   timings: string | null;
   artifacts: string;
+  uid: string | null;
+  sweep_id: number | null;
+  sweep_child: number | null;
 }
 
 export interface LossRow {
@@ -30,9 +33,18 @@ export interface LossRow {
   val_loss: unknown;
 }
 
-/** The columns of a run record; all exist since schema 1, so read-only opens of older histories can read them. */
-export const RUN_COLUMNS =
+const BASE_COLUMNS =
   'id, task, params, seed, dataset, backend, status, error, started_at, ended_at, metrics, evaluation, timings, artifacts';
+
+/** The schema that added runs.uid, sweep_id and sweep_child. */
+export const SWEEPS_SCHEMA = 4;
+
+/** The columns of a run record at a schema version: read-only opens of older histories read NULL for the newer ones. */
+export function runColumns(schemaVersion: number): string {
+  return schemaVersion >= SWEEPS_SCHEMA
+    ? `${BASE_COLUMNS}, uid, sweep_id, sweep_child`
+    : `${BASE_COLUMNS}, NULL AS uid, NULL AS sweep_id, NULL AS sweep_child`;
+}
 
 /** Statements compiled on first use: a read-only open of an older schema never compiles writes it could not run. */
 function lazyStatements<K extends string>(conn: () => Database.Database, sql: Record<K, string>): Record<K, Database.Statement> {
@@ -45,11 +57,12 @@ function lazyStatements<K extends string>(conn: () => Database.Database, sql: Re
 }
 
 /** The store's statements by name (see the top of this file). */
-export function runStatements(conn: () => Database.Database) {
+export function runStatements(conn: () => Database.Database, columns: string) {
   return lazyStatements(conn, {
-    insertRun: `INSERT INTO runs (task, params, seed, dataset, backend, status, started_at, artifacts, owner_pid, owner_host, heartbeat_at)
-       VALUES (@task, @params, @seed, @dataset, @backend, @status, @startedAt, '{}', @pid, @host, @heartbeat)`,
-    getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`,
+    insertRun: `INSERT INTO runs (task, params, seed, dataset, backend, status, started_at, artifacts, owner_pid, owner_host, heartbeat_at,
+         uid, sweep_id, sweep_child)
+       VALUES (@task, @params, @seed, @dataset, @backend, @status, @startedAt, '{}', @pid, @host, @heartbeat, @uid, @sweepId, @sweepChild)`,
+    getRun: `SELECT ${columns} FROM runs WHERE id = ?`,
     getStatus: 'SELECT status FROM runs WHERE id = ?',
     getArtifacts: 'SELECT artifacts FROM runs WHERE id = ?',
     getLosses: 'SELECT epoch, train_loss, val_loss FROM run_losses WHERE run_id = ? ORDER BY epoch',
@@ -94,5 +107,8 @@ export function toRecord(row: RunRow, lossRows: LossRow[]): RunRecord {
     timings: decodeJsonOrNull<Record<string, number>>(row.timings),
     artifacts: decodeJson<RunArtifacts>(row.artifacts),
     losses,
+    uid: row.uid,
+    sweepId: row.sweep_id,
+    sweepChild: row.sweep_child,
   };
 }

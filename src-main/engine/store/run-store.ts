@@ -9,8 +9,20 @@ import { beatEvery, HEARTBEAT_INTERVAL_MS, INTERRUPTED, isStale, type OwnerRow }
 import { historyAccess, type WritableCheck } from './location';
 import { userVersion } from './migrations';
 import { openForReading, openForWriting } from './open';
-import { RUN_COLUMNS, runStatements, toRecord, type LossRow, type RunRow } from './queries';
-import type { EpochLoss, NewRun, RunArtifacts, RunRecord, RunResult, RunStatus, TaskName } from './types';
+import { runColumns, runStatements, SWEEPS_SCHEMA, toRecord, type LossRow, type RunRow } from './queries';
+import { FINAL_SWEEP_STATUSES, newUid, SWEEP_STATUSES, sweepStatements, toSweepRecord, type SweepRow } from './sweep-queries';
+import type {
+  EpochLoss,
+  NewRun,
+  NewSweep,
+  RunArtifacts,
+  RunRecord,
+  RunResult,
+  RunStatus,
+  SweepRecord,
+  SweepStatus,
+  TaskName,
+} from './types';
 
 export { HEARTBEAT_INTERVAL_MS, INTERRUPTED, isProcessAlive, STALE_AFTER_MS } from './liveness';
 
@@ -91,13 +103,18 @@ export class RunStore {
   private readonly host = hostname();
   private readonly now: () => number;
   private readonly stmts: ReturnType<typeof runStatements>;
+  private readonly sweepSql: ReturnType<typeof sweepStatements>;
+  /** The run columns this history has (NULL for the sweep columns of a read-only pre-sweep history). */
+  private readonly columns: string;
 
   private constructor(path: string, db: Database.Database, options: RunStoreOptions, readOnlyReason: string | null) {
     this.path = path;
     this.db = db;
     this.now = options.now ?? Date.now;
     this.readOnlyReason = readOnlyReason;
-    this.stmts = runStatements(() => this.conn);
+    this.columns = runColumns(userVersion(db));
+    this.stmts = runStatements(() => this.conn, this.columns);
+    this.sweepSql = sweepStatements(() => this.conn);
     const writable = readOnlyReason === null;
     this.recoveredRunIds = writable && (options.recoverStale ?? true) ? this.recoverStaleRuns() : [];
     this.notices = writable ? this.relocateLegacyArtifacts() : [];
@@ -165,8 +182,15 @@ export class RunStore {
       pid: process.pid,
       host: this.host,
       heartbeat: this.now(),
+      uid: run.uid === undefined ? newUid() : checkString(run.uid, 'uid'),
+      sweepId: run.sweep ? checkId(run.sweep.sweepId) : null,
+      sweepChild: run.sweep ? checkFiniteInt(run.sweep.child, 'sweep child') : null,
     };
-    const id = this.write(() => Number(this.stmts.insertRun.run(row).lastInsertRowid));
+    const id = this.write(() => {
+      if (row.sweepId !== null && !this.sweepSql('get').get(row.sweepId))
+        throw new StoreError('INVALID', `sweep ${row.sweepId} does not exist in ${this.path}`);
+      return Number(this.stmts.insertRun.run(row).lastInsertRowid);
+    });
     return this.getRun(id)!;
   }
 
@@ -304,7 +328,7 @@ export class RunStore {
     const order = filter.order ?? 'newest';
     if (order !== 'newest' && order !== 'oldest') throw new StoreError('INVALID', `order must be 'newest' or 'oldest'`);
     const dir = order === 'newest' ? 'DESC' : 'ASC';
-    let sql = `SELECT ${RUN_COLUMNS} FROM runs${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at ${dir}, id ${dir}`;
+    let sql = `SELECT ${this.columns} FROM runs${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at ${dir}, id ${dir}`;
     if (filter.limit !== undefined || filter.offset !== undefined) {
       const limit = filter.limit ?? -1;
       const offset = filter.offset ?? 0;
@@ -329,6 +353,88 @@ export class RunStore {
         throw new StoreError('RUN_ACTIVE', `run ${id} is still ${run.status}: cancel it first`);
       }
       return this.stmts.deleteRun.run(id).changes > 0;
+    });
+  }
+
+  // ---- Sweeps (schema 4): a planned set of runs; its children are ordinary runs linked by sweep_id / sweep_child.
+
+  createSweep(sweep: NewSweep): SweepRecord {
+    const status = sweep.status ?? 'queued';
+    if (!SWEEP_STATUSES.includes(status)) throw new StoreError('INVALID', `unknown sweep status '${String(status)}'`);
+    const row = {
+      uid: sweep.uid === undefined ? newUid() : checkString(sweep.uid, 'uid'),
+      name: sweep.name ?? null,
+      task: checkString(sweep.task, 'task'),
+      base: encodeJson(sweep.base, 'base'),
+      grid: encodeJson(sweep.grid, 'grid'),
+      seeds: encodeJson(sweep.seeds, 'seeds'),
+      status,
+      createdAt: new Date().toISOString(),
+    };
+    const id = this.write(() => Number(this.sweepSql('insert').run(row).lastInsertRowid));
+    return this.getSweep(id)!;
+  }
+
+  getSweep(id: number): SweepRecord | undefined {
+    checkId(id);
+    if (this.schemaVersion < SWEEPS_SCHEMA) return undefined;
+    const row = this.sweepSql('get').get(id) as SweepRow | undefined;
+    return row && toSweepRecord(row);
+  }
+
+  getSweepByUid(uid: string): SweepRecord | undefined {
+    if (this.schemaVersion < SWEEPS_SCHEMA) return undefined;
+    const row = this.sweepSql('getByUid').get(uid) as SweepRow | undefined;
+    return row && toSweepRecord(row);
+  }
+
+  /** Every sweep, newest first (none in a read-only history older than sweeps). */
+  listSweeps(): SweepRecord[] {
+    if (this.schemaVersion < SWEEPS_SCHEMA) return [];
+    return (this.sweepSql('list').all() as SweepRow[]).map(toSweepRecord);
+  }
+
+  /** Sets a sweep's state; a final state records its end time, an active one clears it (a resumed sweep). */
+  setSweepStatus(id: number, status: SweepStatus): void {
+    checkId(id);
+    if (!SWEEP_STATUSES.includes(status)) throw new StoreError('INVALID', `unknown sweep status '${String(status)}'`);
+    const endedAt = FINAL_SWEEP_STATUSES.includes(status) ? new Date().toISOString() : null;
+    this.write(() => {
+      if (this.sweepSql('setStatus').run({ id, status, endedAt }).changes === 0)
+        throw new StoreError('NOT_FOUND', `sweep ${id} does not exist in ${this.path}`);
+    });
+  }
+
+  /** A sweep's child runs (with their losses), by child index, older runs of a child first. */
+  sweepRuns(id: number): RunRecord[] {
+    checkId(id);
+    if (this.schemaVersion < SWEEPS_SCHEMA) return [];
+    return this.read(() =>
+      (this.conn.prepare(`SELECT ${this.columns} FROM runs WHERE sweep_id = ? ORDER BY sweep_child, id`).all(id) as RunRow[]).map((r) =>
+        this.toRecord(r),
+      ),
+    );
+  }
+
+  /**
+   * Deletes a sweep and (unless `deleteRuns` is false, which keeps them as runs of their own) its child runs. Refuses
+   * (RUN_ACTIVE) while one of its runs is active with a live owner. Returns the ids of the runs deleted (their files
+   * are the caller's to remove), or null when there was no such sweep.
+   */
+  deleteSweep(id: number, options: { deleteRuns?: boolean } = {}): number[] | null {
+    checkId(id);
+    return this.write(() => {
+      if (!this.sweepSql('get').get(id)) return null;
+      const runIds = (this.sweepSql('childRunIds').all(id) as { id: number }[]).map((r) => r.id);
+      for (const runId of runIds) {
+        const run = this.stmts.owner.get(runId) as OwnerRow;
+        if (ACTIVE_STATUSES.includes(run.status) && !this.isStale(run))
+          throw new StoreError('RUN_ACTIVE', `sweep ${id} is still running (run ${runId} is ${run.status}): cancel it first`);
+      }
+      const deleteRuns = options.deleteRuns ?? true;
+      if (deleteRuns) for (const runId of runIds) this.stmts.deleteRun.run(runId);
+      this.sweepSql('remove').run(id); // kept runs lose their link (ON DELETE SET NULL)
+      return deleteRuns ? runIds : [];
     });
   }
 

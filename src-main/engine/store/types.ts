@@ -31,6 +31,46 @@ export interface NewRun {
   seed: number;
   backend: string;
   dataset?: DatasetInfo;
+  /** Identifies the run across histories (imports); a fresh random one when absent. */
+  uid?: string;
+  /** The sweep this run is a child of. */
+  sweep?: SweepLink;
+}
+
+/** A run's place in a sweep: the sweep's id and the child's index in the sweep's plan. */
+export interface SweepLink {
+  sweepId: number;
+  child: number;
+}
+
+export type SweepStatus = 'queued' | 'running' | 'completed' | 'partial' | 'failed' | 'cancelled';
+
+/** A sweep's varied parameters, in order: [[paramName, [values…]], …]; [] for a seeds-only sweep. */
+export type SweepGrid = [string, unknown[]][];
+
+export interface NewSweep {
+  /** Identifies the sweep across histories; a fresh random one when absent. */
+  uid?: string;
+  name?: string | null;
+  task: TaskName;
+  /** The base experiment's parameters: the task and every parameter, seed excluded. */
+  base: Record<string, unknown>;
+  grid: SweepGrid;
+  seeds: number[];
+  status?: SweepStatus;
+}
+
+export interface SweepRecord {
+  id: number;
+  uid: string;
+  name: string | null;
+  task: TaskName;
+  base: Record<string, unknown>;
+  grid: SweepGrid;
+  seeds: number[];
+  status: SweepStatus;
+  createdAt: string;
+  endedAt: string | null;
 }
 
 /**
@@ -89,6 +129,11 @@ export interface RunRecord {
   timings: Record<string, number> | null;
   artifacts: RunArtifacts;
   losses: EpochLoss[];
+  /** Random hex id, the same in every history the run is imported into (null only in read-only pre-sweep histories). */
+  uid: string | null;
+  /** The sweep it is a child of, and its index in the sweep's plan; null for a run of its own. */
+  sweepId: number | null;
+  sweepChild: number | null;
   /** Loaded only by getRun(id, { withAssignments: true }). */
   assignments?: Int32Array | null;
 }

@@ -1,0 +1,91 @@
+/**
+ * A sweep read as a whole: one row per parameter combination with the mean ± sample sd (n − 1) of accuracy, NMI,
+ * ARI and time over its completed children, the best row (highest mean accuracy) marked, and the children's
+ * row-normalised confusion matrices averaged. Pure: the renderer may use it too.
+ */
+import type { RunStatus } from '../store/types';
+
+export interface MeanSd {
+  mean: number | null;
+  /** Sample standard deviation (n − 1); null with fewer than two values. */
+  sd: number | null;
+}
+
+export interface SweepRow {
+  /** The combination's grid values (the seed is what varies within a row). */
+  values: Record<string, unknown>;
+  /** Completed children in the row. */
+  n: number;
+  accuracy: MeanSd;
+  nmi: MeanSd;
+  ari: MeanSd;
+  totalMs: MeanSd;
+  best: boolean;
+}
+
+/** What the summary needs of one child. */
+export interface ChildOutcome {
+  combination: number;
+  state: 'pending' | RunStatus;
+  accuracy: number | null;
+  nmi: number | null;
+  ari: number | null;
+  totalMs: number | null;
+  confusion?: number[][] | null;
+}
+
+export function meanSd(values: readonly number[]): MeanSd {
+  const n = values.length;
+  if (n === 0) return { mean: null, sd: null };
+  const mean = values.reduce((s, v) => s + v, 0) / n;
+  if (n < 2) return { mean, sd: null };
+  const ss = values.reduce((s, v) => s + (v - mean) ** 2, 0);
+  return { mean, sd: Math.sqrt(ss / (n - 1)) };
+}
+
+type Metric = 'accuracy' | 'nmi' | 'ari' | 'totalMs';
+
+const completedValues = (children: readonly ChildOutcome[], metric: Metric): number[] =>
+  children.flatMap((c) => {
+    const value = c[metric];
+    return c.state === 'completed' && typeof value === 'number' ? [value] : [];
+  });
+
+/**
+ * One row per combination (`combinations[i]`: its grid values), in plan order; `best` marks the row with the highest
+ * mean accuracy (the first of equals), none when nothing completed.
+ */
+export function sweepRows(combinations: readonly Record<string, unknown>[], children: readonly ChildOutcome[]): SweepRow[] {
+  const rows = combinations.map((values, i) => {
+    const inRow = children.filter((c) => c.combination === i);
+    return {
+      values,
+      n: inRow.filter((c) => c.state === 'completed').length,
+      accuracy: meanSd(completedValues(inRow, 'accuracy')),
+      nmi: meanSd(completedValues(inRow, 'nmi')),
+      ari: meanSd(completedValues(inRow, 'ari')),
+      totalMs: meanSd(completedValues(inRow, 'totalMs')),
+      best: false,
+    };
+  });
+  let best: SweepRow | undefined;
+  for (const row of rows) if (row.accuracy.mean !== null && (!best || row.accuracy.mean > best.accuracy.mean!)) best = row;
+  if (best) best.best = true;
+  return rows;
+}
+
+/** The row-normalised (each true class sums to 1) confusion matrices of the completed children, averaged; null when none. */
+export function confusionMean(children: readonly ChildOutcome[]): number[][] | null {
+  const all = children.flatMap((c) => (c.state === 'completed' && c.confusion ? [c.confusion] : []));
+  if (all.length === 0) return null;
+  const size = all[0].length;
+  const matrices = all.filter((m) => m.length === size);
+  const sum = Array.from({ length: size }, () => new Array<number>(size).fill(0));
+  for (const m of matrices) {
+    m.forEach((row, i) => {
+      const total = row.reduce((s, v) => s + v, 0);
+      if (total > 0) row.forEach((v, j) => (sum[i][j] += v / total));
+    });
+  }
+  return sum.map((row) => row.map((v) => v / matrices.length));
+}

@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import { encoderKey, gridCombinations, planOfStored, planSweep, sweepRunCount, SweepPlanError } from '../src-main/engine/experiments/sweep';
+import { confusionMean, meanSd, sweepRows, type ChildOutcome } from '../src-main/engine/experiments/sweepSummary';
+
+function refusal(request: Parameters<typeof planSweep>[0]): string {
+  try {
+    planSweep(request);
+  } catch (err) {
+    expect(err).toBeInstanceOf(SweepPlanError);
+    const message = (err as Error).message;
+    expect(message).not.toContain('\n');
+    return message;
+  }
+  throw new Error('expected the plan to be refused');
+}
+
+describe('sweep plan', () => {
+  it('expands grid × seeds in order, seed innermost, every child validated with defaults filled', () => {
+    const plan = planSweep({
+      params: { task: 'ae-gmm', epochs: 1, trainLimit: 500 },
+      grid: [
+        ['k', [5, 10]],
+        ['covariance', ['full', 'diag']],
+      ],
+      seeds: [0, 1, 2],
+    });
+    expect(plan.runs).toBe(12);
+    expect(plan.combinations).toBe(4);
+    expect(plan.children.map((c) => c.values)).toEqual(
+      [5, 10].flatMap((k) => ['full', 'diag'].flatMap((covariance) => [0, 1, 2].map((seed) => ({ k, covariance, seed })))),
+    );
+    plan.children.forEach((child, i) => {
+      expect(child.index).toBe(i);
+      expect(child.combination).toBe(Math.floor(i / 3));
+      expect(child.params).toMatchObject({ task: 'ae-gmm', epochs: 1, trainLimit: 500, batchSize: 128, seed: [0, 1, 2][i % 3] });
+    });
+    expect(plan.base).not.toHaveProperty('seed');
+    expect(plan.base).toMatchObject({ task: 'ae-gmm', epochs: 1, k: 5, covariance: 'full' });
+    // a stored sweep plans the same children again
+    expect(planOfStored({ base: plan.base, grid: plan.grid, seeds: plan.seeds }).children).toEqual(plan.children);
+  });
+
+  it('a seeds-only sweep is one combination; the params seed is replaced by the seeds', () => {
+    const plan = planSweep({ params: { task: 'kmeans', seed: 9, nInit: 1 }, seeds: [0, 1, 2] });
+    expect([plan.runs, plan.combinations]).toEqual([3, 1]);
+    expect(plan.children.map((c) => c.params.seed)).toEqual([0, 1, 2]);
+    expect(plan.children.map((c) => c.values)).toEqual([{ seed: 0 }, { seed: 1 }, { seed: 2 }]);
+  });
+
+  it('refuses bad input in one line naming the problem', () => {
+    const base = { task: 'kmeans' };
+    expect(refusal({ params: base, seeds: [0], grid: [['k', []]] })).toBe("grid: 'k' has no values");
+    expect(refusal({ params: base, seeds: [0], grid: [['kay', [2]]] })).toBe("grid: unknown parameter 'kay'");
+    expect(refusal({ params: base, seeds: [0], grid: [['epochs', [1]]] })).toBe("grid: task kmeans does not take the parameter 'epochs'");
+    expect(refusal({ params: base, seeds: [0], grid: [['k', [5, 1]]] })).toBe('k: must be ≥ 2 (grid k=1)');
+    expect(refusal({ params: base, seeds: [0], grid: [['k', ['many']]] })).toMatch(/^k: .*number.* \(grid k=many\)$/);
+    expect(refusal({ params: base, seeds: [0], grid: [['seed', [1, 2]]] })).toMatch(/^grid: seed cannot be in the grid/);
+    expect(
+      refusal({
+        params: base,
+        seeds: [0],
+        grid: [
+          ['k', [2, 3]],
+          ['k', [4]],
+        ],
+      }),
+    ).toBe("grid: 'k' is listed twice");
+    expect(refusal({ params: base, seeds: [0], grid: [['k', [2, 2]]] })).toBe("grid: 'k' lists the value 2 twice");
+    expect(refusal({ params: base, seeds: [] })).toBe('seeds: give at least one seed');
+    expect(refusal({ params: base, seeds: [0, -1] })).toBe('seeds: -1 must be ≥ 0');
+    expect(refusal({ params: base, seeds: [1, 1] })).toBe('seeds: 1 is listed twice');
+    expect(refusal({ params: { task: 'nope' }, seeds: [0] })).toBe("unknown task 'nope'");
+    expect(refusal({ params: { task: 'kmeans', nInit: 0 }, seeds: [0] })).toBe('nInit: must be ≥ 1');
+    const big = {
+      params: base,
+      seeds: [0, 1, 2, 3, 4],
+      grid: [['k', Array.from({ length: 101 }, (_, i) => i + 2)]] as [string, unknown[]][],
+    };
+    expect(refusal(big)).toBe('the sweep has 505 runs, more than the limit of 500 (raise it with --max-runs / maxRuns)');
+    expect(planSweep({ ...big, maxRuns: 505 }).runs).toBe(505);
+    expect(refusal({ ...big, maxRuns: 10 })).toMatch(/505 runs, more than the limit of 10/);
+  });
+
+  it('counts runs and combinations without expanding', () => {
+    expect(
+      sweepRunCount(
+        [
+          ['k', [1, 2, 3]],
+          ['tol', [1, 2]],
+        ],
+        4,
+      ),
+    ).toBe(24);
+    expect(sweepRunCount([], 3)).toBe(3);
+    expect(
+      gridCombinations([
+        ['a', [1, 2]],
+        ['b', ['x', 'y']],
+      ]),
+    ).toEqual([
+      { a: 1, b: 'x' },
+      { a: 1, b: 'y' },
+      { a: 2, b: 'x' },
+      { a: 2, b: 'y' },
+    ]);
+  });
+
+  it('encoder key: the same for a clustering grid, different for training settings, seed or limits; none without an encoder', () => {
+    const plan = planSweep({
+      params: { task: 'pipeline', epochs: 1 },
+      grid: [
+        ['cluster', ['kmeans', 'gmm']],
+        ['k', [5, 10]],
+      ],
+      seeds: [0, 1],
+    });
+    const keys = plan.children.map((c) => encoderKey(c.params));
+    expect(new Set(keys).size).toBe(2); // one per seed
+    expect(keys[0]).toBe(keys[2]);
+    expect(keys[0]).not.toBe(keys[1]);
+    const key = (over: Record<string, unknown>) =>
+      encoderKey(planSweep({ params: { task: 'ae-kmeans', ...over }, seeds: [0] }).children[0].params);
+    expect(key({ k: 5 })).toBe(key({ k: 20 }));
+    for (const changed of [
+      { epochs: 2 },
+      { learningRate: 0.1 },
+      { trainLimit: 100 },
+      { testLimit: 100 },
+      { backend: 'cpu' },
+      { batchSize: 64 },
+    ])
+      expect(key(changed)).not.toBe(key({}));
+    expect(key({ reuseEncoder: 3 })).toBeNull();
+    expect(encoderKey(planSweep({ params: { task: 'kmeans' }, seeds: [0] }).children[0].params)).toBeNull();
+    expect(encoderKey(planSweep({ params: { task: 'pipeline', encoder: 'none' }, seeds: [0] }).children[0].params)).toBeNull();
+    // the dense encoder's own settings count, the conv encoder has none of them
+    expect(encoderKey(planSweep({ params: { task: 'pipeline', codeSize: 5 }, seeds: [0] }).children[0].params)).not.toBe(
+      encoderKey(planSweep({ params: { task: 'pipeline', codeSize: 6 }, seeds: [0] }).children[0].params),
+    );
+  });
+});
+
+describe('sweep summary', () => {
+  it('mean and sample sd (n − 1), null sd below two values', () => {
+    expect(meanSd([])).toEqual({ mean: null, sd: null });
+    expect(meanSd([0.5])).toEqual({ mean: 0.5, sd: null });
+    const { mean, sd } = meanSd([0.48, 0.55, 0.58]);
+    expect(mean).toBeCloseTo(0.536666667, 9);
+    // numpy: np.std([0.48, 0.55, 0.58], ddof=1)
+    expect(sd).toBeCloseTo(0.0513160144, 9);
+  });
+
+  it('one row per combination over completed children only; best = highest mean accuracy', () => {
+    const child = (combination: number, state: ChildOutcome['state'], accuracy: number | null): ChildOutcome => ({
+      combination,
+      state,
+      accuracy,
+      nmi: accuracy === null ? null : accuracy / 2,
+      ari: accuracy === null ? null : accuracy / 4,
+      totalMs: accuracy === null ? null : 1000,
+    });
+    const rows = sweepRows(
+      [{ k: 5 }, { k: 10 }, { k: 20 }],
+      [
+        child(0, 'completed', 0.4),
+        child(0, 'completed', 0.6),
+        child(1, 'completed', 0.7),
+        child(1, 'failed', null),
+        child(2, 'pending', null),
+      ],
+    );
+    expect(rows.map((r) => [r.values, r.n, r.accuracy.mean, r.best])).toEqual([
+      [{ k: 5 }, 2, 0.5, false],
+      [{ k: 10 }, 1, 0.7, true],
+      [{ k: 20 }, 0, null, false],
+    ]);
+    expect(rows[0].accuracy.sd).toBeCloseTo(Math.SQRT2 * 0.1, 12);
+    expect(rows[0].nmi.mean).toBeCloseTo(0.25, 12);
+    expect(rows[1].totalMs).toEqual({ mean: 1000, sd: null });
+  });
+
+  it('averages row-normalised confusion matrices of completed children', () => {
+    const base = { combination: 0, accuracy: 1, nmi: 1, ari: 1, totalMs: 1 };
+    const mean = confusionMean([
+      {
+        ...base,
+        state: 'completed',
+        confusion: [
+          [3, 1],
+          [0, 2],
+        ],
+      },
+      {
+        ...base,
+        state: 'completed',
+        confusion: [
+          [1, 1],
+          [2, 2],
+        ],
+      },
+      {
+        ...base,
+        state: 'failed',
+        confusion: [
+          [9, 9],
+          [9, 9],
+        ],
+      },
+    ]);
+    expect(mean).toEqual([
+      [(0.75 + 0.5) / 2, (0.25 + 0.5) / 2],
+      [(0 + 0.5) / 2, (1 + 0.5) / 2],
+    ]);
+    expect(confusionMean([{ ...base, state: 'pending' }])).toBeNull();
+  });
+});

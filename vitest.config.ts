@@ -29,6 +29,7 @@ const UNIT = [
   'test/params.test.ts',
   'test/prereqs.test.ts',
   'test/renderer-api.test.ts',
+  'test/runs-import.test.ts',
   'test/store.test.ts',
   'test/store-reliability.test.ts',
   'test/sweep-plan.test.ts',

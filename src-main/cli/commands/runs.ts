@@ -4,6 +4,7 @@ import { removeRunArtifacts } from '../../engine/experiments/artifacts';
 import { printJson, withStore } from '../context';
 import { compareTable, runReport, runsTable } from '../format';
 import { CliError, idArg, numberArg } from '../args';
+import { registerRunsImportCommand } from './import';
 
 /** The result as JSON (--json), else as the text `format` makes of it. */
 function print<T>(json: boolean | undefined, value: T, format: (value: T) => string): void {
@@ -73,4 +74,6 @@ export function registerRunsCommands(program: Command): void {
         process.stdout.write(`Deleted run #${id}\n`);
       }),
     );
+
+  registerRunsImportCommand(runs);
 }

@@ -1,0 +1,265 @@
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APPLICATION_ID, migrate, RunStore, runArtifactsDir, SCHEMA_VERSION } from '../src-main/engine/store';
+import { importRunDatabase, openImportTarget, settledStatus, type ImportResult } from '../src-main/engine/store/import';
+import { rewritePath } from '../src-main/engine/store/import-artifacts';
+import type { NewRun, RunResult } from '../src-main/engine/store/types';
+
+let root: string;
+let n = 0;
+const dbFile = () => join(root, `h${++n}`, 'runs.sqlite');
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'cb-import-'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const run = (over: Partial<NewRun> = {}): NewRun => ({
+  task: 'kmeans',
+  params: { task: 'kmeans', k: 10, seed: 0 },
+  seed: 0,
+  backend: 'cpu',
+  ...over,
+});
+
+const result = (accuracy: number, artifacts: RunResult['artifacts'] = {}): RunResult => ({
+  metrics: { accuracy, nmi: 0.5, ari: 0.4 },
+  evaluation: { accuracy } as unknown as RunResult['evaluation'],
+  assignments: Int32Array.from([0, 1, 2]),
+  timings: { totalMs: 10 },
+  artifacts,
+});
+
+const SWEEP = { uid: 'a'.repeat(32), name: 'seeds', task: 'kmeans' as const, base: { task: 'kmeans', k: 10 }, grid: [], seeds: [0, 1, 2] };
+
+/** Imports `file` into `dest`, through the same calls as `runs import`. */
+function importInto(dest: string, file: string): ImportResult {
+  const db = openImportTarget(dest);
+  try {
+    return importRunDatabase(db, dest, file);
+  } finally {
+    db.close();
+  }
+}
+
+function refusal(dest: string, file: string): string {
+  try {
+    importInto(dest, file);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected the import to be refused');
+}
+
+function withStore<T>(file: string, fn: (s: RunStore) => T): T {
+  const s = RunStore.open(file);
+  try {
+    return fn(s);
+  } finally {
+    s.close();
+  }
+}
+
+/**
+ * A child's history as a Slurm task leaves it: the sweep (same uid), child `child` completed, and — for the encoder
+ * case — a run that trained an "encoder" (files in its folder) and one that reused it.
+ */
+function childHistory(child: number, withEncoderPair = false): string {
+  const file = dbFile();
+  withStore(file, (s) => {
+    const sweep = s.createSweep(SWEEP);
+    const r = s.createRun(run({ seed: child, sweep: { sweepId: sweep.id, child } }));
+    s.completeRun(r.id, result(0.5 + child / 10));
+    if (!withEncoderPair) return;
+    const trained = s.createRun(run({ task: 'ae-kmeans', params: { task: 'ae-kmeans', seed: 0 } }));
+    const dir = runArtifactsDir(file, trained.id);
+    mkdirSync(join(dir, 'autoencoder'), { recursive: true });
+    writeFileSync(join(dir, 'autoencoder', 'weights.bin'), 'weights');
+    writeFileSync(join(dir, 'codes-fit.f32'), 'codes');
+    s.completeRun(trained.id, result(0.6, { autoencoder: join(dir, 'autoencoder'), codesFit: join(dir, 'codes-fit.f32'), codeSize: '10' }));
+    const reuser = s.createRun(run({ task: 'ae-gmm', params: { task: 'ae-gmm', seed: 0, reuseEncoder: trained.id } }));
+    const own = runArtifactsDir(file, reuser.id);
+    mkdirSync(join(own, 'autoencoder'), { recursive: true });
+    writeFileSync(join(own, 'autoencoder', 'weights.bin'), 'weights');
+    s.completeRun(
+      reuser.id,
+      result(0.62, {
+        autoencoder: join(own, 'autoencoder'),
+        reusedEncoderFrom: String(trained.id),
+        reusedCodesFrom: String(trained.id),
+        codesFit: join(dir, 'codes-fit.f32'),
+      }),
+    );
+  });
+  return file;
+}
+
+describe('runs import: merging', () => {
+  it('joins the emitted sweep by uid, settles it when every child is in, and keeps the children linked', () => {
+    const dest = dbFile();
+    const sweepId = withStore(dest, (s) => {
+      s.completeRun(s.createRun(run()).id, result(0.1)); // an unrelated run: the imported ids differ from the file's
+      return s.createSweep(SWEEP).id; // recorded when the array was emitted
+    });
+    const first = importInto(dest, childHistory(0));
+    expect(first.runIds).toEqual([2]);
+    expect(first.sweeps).toEqual([{ id: sweepId, uid: SWEEP.uid, name: 'seeds', joined: true, status: 'queued', runs: 1 }]);
+    importInto(dest, childHistory(1));
+    const last = importInto(dest, childHistory(2));
+    expect(last.sweeps[0].status).toBe('completed');
+    withStore(dest, (s) => {
+      const children = s.sweepRuns(sweepId);
+      expect(children.map((r) => [r.sweepChild, r.status, r.metrics?.accuracy])).toEqual([
+        [0, 'completed', 0.5],
+        [1, 'completed', 0.6],
+        [2, 'completed', 0.7],
+      ]);
+      expect(s.getSweep(sweepId)?.status).toBe('completed');
+      expect(s.getSweep(sweepId)?.endedAt).not.toBeNull();
+      expect(s.getRun(children[0].id, { withAssignments: true })?.assignments).toEqual(Int32Array.from([0, 1, 2]));
+    });
+  });
+
+  it('creates a sweep the history does not have, and copies run files under the new ids with paths and encoder references remapped', () => {
+    const dest = dbFile();
+    withStore(dest, (s) => [1, 2, 3].forEach(() => s.completeRun(s.createRun(run()).id, result(0.1))));
+    const source = childHistory(1, true); // runs 1 (sweep child), 2 (trained encoder), 3 (reused 2's)
+    const imported = importInto(dest, source);
+    expect(imported.runIds).toEqual([4, 5, 6]);
+    expect(imported.sweeps).toMatchObject([{ uid: SWEEP.uid, joined: false, status: 'queued', runs: 1 }]);
+    withStore(dest, (s) => {
+      expect(s.getSweepByUid(SWEEP.uid)?.name).toBe('seeds');
+      const trained = s.getRun(5)!;
+      const reuser = s.getRun(6)!;
+      expect(trained.artifacts.autoencoder).toBe(join(runArtifactsDir(dest, 5), 'autoencoder'));
+      expect(readFileSync(join(trained.artifacts.autoencoder!, 'weights.bin'), 'utf8')).toBe('weights');
+      expect(readFileSync(trained.artifacts.codesFit!, 'utf8')).toBe('codes');
+      expect(reuser.params.reuseEncoder).toBe(5);
+      expect(reuser.artifacts).toMatchObject({
+        reusedEncoderFrom: '5',
+        reusedCodesFrom: '5',
+        codesFit: join(runArtifactsDir(dest, 5), 'codes-fit.f32'),
+      });
+      expect(existsSync(join(runArtifactsDir(dest, 6), 'autoencoder', 'weights.bin'))).toBe(true);
+    });
+    expect(existsSync(runArtifactsDir(source, 2))).toBe(true); // copied, not moved
+  });
+
+  it('reads what is still in the other history’s WAL (its writer still open)', () => {
+    const source = dbFile();
+    const writer = RunStore.open(source);
+    try {
+      writer.completeRun(writer.createRun(run()).id, result(0.42));
+      expect(existsSync(`${source}-wal`)).toBe(true);
+      const dest = dbFile();
+      expect(importInto(dest, source).runIds).toEqual([1]);
+      withStore(dest, (s) => expect(s.getRun(1)?.metrics?.accuracy).toBe(0.42));
+    } finally {
+      writer.close();
+    }
+  });
+
+  it('migrates an older file in memory, never touching it, and recognises it when it comes again', () => {
+    const old = dbFile();
+    mkdirSync(join(old, '..'), { recursive: true });
+    const raw = new Database(old);
+    migrate(raw, 3);
+    raw
+      .prepare(
+        `INSERT INTO runs (task, params, seed, backend, status, started_at, ended_at, metrics, artifacts) VALUES ('kmeans', '{"k":10}', 0, 'cpu', 'completed', '2026-01-01T00:00:00Z', '2026-01-01T00:01:00Z', '{"accuracy":0.5,"nmi":0.1,"ari":0.1}', '{}')`,
+      )
+      .run();
+    raw.close();
+    const before = createHash('sha256').update(readFileSync(old)).digest('hex');
+    const dest = dbFile();
+    expect(importInto(dest, old).runIds).toEqual([1]);
+    expect(createHash('sha256').update(readFileSync(old)).digest('hex')).toBe(before);
+    expect(refusal(dest, old)).toMatch(/its run 1 \(uid [0-9a-f]{32}\) is already in this history as run 1; nothing was imported/);
+  });
+});
+
+describe('runs import: refusals change nothing', () => {
+  const count = (file: string) => withStore(file, (s) => s.listRuns().length);
+
+  it('a run already imported: the whole file, naming the run', () => {
+    const dest = dbFile();
+    const source = childHistory(0, true);
+    importInto(dest, source);
+    const uid = withStore(source, (s) => s.getRun(1)!.uid);
+    expect(refusal(dest, source)).toBe(
+      `${source}: its run 1 (uid ${uid}) is already in this history as run 1; nothing was imported from this file`,
+    );
+    expect(count(dest)).toBe(3);
+  });
+
+  it('a file that is not a Clusterbench database, or not a database at all', () => {
+    const dest = dbFile();
+    const foreign = join(root, 'foreign.sqlite');
+    const db = new Database(foreign);
+    db.exec('CREATE TABLE notes (body TEXT)');
+    db.close();
+    expect(refusal(dest, foreign)).toBe(`${foreign}: not a Clusterbench run database (its SQLite application id is not Clusterbench’s)`);
+    const text = join(root, 'notes.txt');
+    writeFileSync(text, 'hello '.repeat(200));
+    expect(refusal(dest, text)).toBe(`${text}: not an SQLite database, so not a Clusterbench run history`);
+  });
+
+  it('a newer schema, saying both versions', () => {
+    const dest = dbFile();
+    const newer = join(root, 'newer.sqlite');
+    const db = new Database(newer);
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(refusal(dest, newer)).toBe(
+      `${newer}: schema version ${SCHEMA_VERSION + 1}, newer than this Clusterbench's ${SCHEMA_VERSION}: import it with a newer Clusterbench`,
+    );
+  });
+
+  it('a missing file, and the history itself', () => {
+    const dest = dbFile();
+    withStore(dest, () => undefined);
+    expect(refusal(dest, join(root, 'nowhere.sqlite'))).toBe(`${join(root, 'nowhere.sqlite')}: no such file`);
+    expect(refusal(dest, dest)).toBe(`${dest}: this is the history being imported into`);
+  });
+
+  it('a run still running there (live owner); a dead owner’s run comes in as failed (interrupted)', () => {
+    const dest = dbFile();
+    const source = dbFile();
+    const id = withStore(source, (s) => s.createRun(run()).id); // this process: alive
+    expect(refusal(dest, source)).toMatch(
+      new RegExp(`run ${id} \\(uid [0-9a-f]+\\) is still running there: import the file once it has ended`),
+    );
+    const raw = new Database(source);
+    raw.prepare('UPDATE runs SET heartbeat_at = 0').run();
+    raw.close();
+    importInto(dest, source);
+    withStore(dest, (s) => expect(s.getRun(1)).toMatchObject({ status: 'failed', error: 'interrupted' }));
+    withStore(source, (s) => expect(s.getRun(id)?.status).toBe('failed')); // (its own open recovers it too)
+  });
+});
+
+describe('runs import: pieces', () => {
+  it('rewrites paths into a run folder by their shape, wherever the other history was', () => {
+    const ids = new Map([[3, 9]]);
+    expect(rewritePath('/cluster/scratch/results/child-0.sqlite.artifacts/run-3/autoencoder/w.bin', ids, '/home/u/runs.sqlite')).toBe(
+      '/home/u/runs.sqlite.artifacts/run-9/autoencoder/w.bin',
+    );
+    expect(rewritePath('/old/artifacts/run-3', ids, '/h/runs.sqlite')).toBe('/h/runs.sqlite.artifacts/run-9');
+    expect(rewritePath('/x/child.sqlite.artifacts/run-4/a', ids, '/h/runs.sqlite')).toBe('/x/child.sqlite.artifacts/run-4/a');
+    expect(rewritePath('/x/run-3/a', ids, '/h/runs.sqlite')).toBe('/x/run-3/a');
+  });
+
+  it('settles a sweep only when every planned child has ended', () => {
+    expect(settledStatus(3, ['completed', 'completed'])).toBeNull();
+    expect(settledStatus(2, ['completed', 'running'])).toBeNull();
+    expect(settledStatus(2, ['completed', 'completed'])).toBe('completed');
+    expect(settledStatus(2, ['completed', 'failed'])).toBe('partial');
+    expect(settledStatus(2, ['failed', 'cancelled'])).toBe('failed');
+    expect(settledStatus(1, ['cancelled'])).toBe('cancelled');
+  });
+});

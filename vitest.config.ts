@@ -30,6 +30,7 @@ const UNIT = [
   'test/prereqs.test.ts',
   'test/renderer-api.test.ts',
   'test/runs-import.test.ts',
+  'test/slurm-emit.test.ts',
   'test/store.test.ts',
   'test/store-reliability.test.ts',
   'test/sweep-plan.test.ts',

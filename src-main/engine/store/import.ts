@@ -171,7 +171,8 @@ function mergeSweeps(dest: Database.Database, src: Database.Database, file: stri
         `${file}: its sweep ${sweep.uid} has other parameters than the sweep ${here.id} of the same uid here`,
       );
     }
-    const id = here ? here.id : Number(insert.run(sweep).lastInsertRowid);
+    // A new sweep starts queued: its status follows from its children here (refreshSweepStatus), not from the file.
+    const id = here ? here.id : Number(insert.run({ ...sweep, status: 'queued', ended_at: null }).lastInsertRowid);
     out.set(sweep.id, { id, uid: sweep.uid, name: sweep.name, joined: here !== undefined });
   }
   return out;

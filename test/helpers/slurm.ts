@@ -26,8 +26,8 @@ export interface LocalSlurm {
   dir: string;
   /** SLURM_CONF for sbatch / squeue / scontrol. */
   env: NodeJS.ProcessEnv;
-  /** Submits a batch script; returns the job id. */
-  sbatch(script: string, args?: string[]): string;
+  /** Submits a batch script (its tasks get this process's environment plus `env`); returns the job id. */
+  sbatch(script: string, args?: string[], env?: NodeJS.ProcessEnv): string;
   /** Waits until the job (every task of an array) has left the queue; throws after `timeoutMs`. */
   waitForJob(jobId: string, timeoutMs: number): Promise<void>;
   /** The last lines of the daemons' logs, for a failure message. */
@@ -149,8 +149,8 @@ export async function startLocalSlurm(): Promise<LocalSlurm> {
   return {
     dir,
     env,
-    sbatch(script, args = []) {
-      const id = run('sbatch', ['--parsable', ...args, script], env)
+    sbatch(script, args = [], jobEnv = {}) {
+      const id = run('sbatch', ['--parsable', ...args, script], { ...jobEnv, ...env })
         .trim()
         .split(';')[0];
       jobs.push(id);

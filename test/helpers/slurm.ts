@@ -18,7 +18,10 @@ export const SLURM_COMMANDS = ['sbatch', 'squeue', 'sinfo', 'scancel', 'scontrol
 
 /** Whether this machine can run the cluster: the daemons and commands are installed, and this process is root. */
 export function slurmPresent(): boolean {
-  const commands = SLURM_COMMANDS.every((c) => spawnSync(c, ['--version'], { stdio: 'ignore', timeout: 10_000 }).status === 0);
+  // (`sbatch --version` needs a configuration already, so only whether each command is on PATH is asked.)
+  const commands = SLURM_COMMANDS.every(
+    (c) => spawnSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore', timeout: 10_000 }).status === 0,
+  );
   return commands && SLURM_DAEMONS.every((d) => existsSync(d)) && process.getuid?.() === 0;
 }
 

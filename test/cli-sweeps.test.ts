@@ -1,12 +1,34 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SweepDetail } from '../src-main/contract/index';
 import type { RunRecord } from '../src-main/engine/store/types';
-import { runCli, tempHome } from './helpers/cli';
+import { repoRoot, runCli, tempHome, type CliResult } from './helpers/cli';
 import { skipUnless } from './helpers/prereqs';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+/** The CLI, interrupted (Ctrl-C) once its stdout matches `when`. */
+function runCliInterrupted(args: string[], env: NodeJS.ProcessEnv, when: RegExp): Promise<CliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/bin.ts', ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (!sent && when.test(stdout)) sent = child.kill('SIGINT');
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
 
 // Sweeps through the CLI, as the issue's "done when" runs them (on smaller data).
 describe.skipIf(skipUnless('fashionMnist'))('sweeps from the CLI', () => {
@@ -69,6 +91,29 @@ describe.skipIf(skipUnless('fashionMnist'))('sweeps from the CLI', () => {
     expect(del.stdout.trim()).toBe(`Deleted sweep #${sweep.id} and its 2 runs`);
     const runs = JSON.parse((await cli('runs', 'list', '--json')).stdout) as RunRecord[];
     expect(runs.map((r) => r.sweepId)).toEqual([1, 1, 1]);
+  });
+
+  it('Ctrl-C cancels the sweep (exit 130); sweeps resume runs only the children that did not complete', async () => {
+    const small = ['--train-limit', '1000', '--test-limit', '300', '--backend', 'wasm', '--n-init', '1'];
+    const env2 = { CLUSTERBENCH_HOME: tempHome() };
+    const out = await runCliInterrupted(['run', '--task', 'kmeans', '--seeds', '5,6,7', ...small], env2, /^child 1\/3 /m);
+    expect(out.code).toBe(130);
+    expect(out.stderr).toContain('clusterbench: sweep #1 cancelled; continue it with: clusterbench sweeps resume 1');
+    const stopped = JSON.parse((await runCli(['sweeps', 'show', '1', '--json'], env2)).stdout) as { sweep: SweepDetail };
+    expect(stopped.sweep.status).toBe('cancelled');
+    expect(stopped.sweep.children[0].state).toBe('completed');
+    expect(stopped.sweep.completed).toBeLessThan(3);
+    const firstRun = stopped.sweep.children[0].run!.id;
+    const resumed = await runCli(['sweeps', 'resume', '1', '--json'], env2);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const { sweep } = JSON.parse(resumed.stdout) as { sweep: SweepDetail };
+    expect(sweep.status).toBe('completed');
+    expect(sweep.children[0].run!.id).toBe(firstRun);
+    expect(sweep.children.map((c) => [c.state, c.run?.params.seed])).toEqual([
+      ['completed', 5],
+      ['completed', 6],
+      ['completed', 7],
+    ]);
   });
 
   it('refuses bad input in one line, exit code 1, running nothing', async () => {

@@ -194,7 +194,14 @@ export class SweepRunner {
     }
     const { job, result } = submitted;
     active.jobId = job.jobId;
-    const onCreated = (created: typeof job) => created === job && this.update(id);
+    const onCreated = (created: typeof job) => {
+      if (created !== job) return;
+      try {
+        this.update(id);
+      } catch {
+        // only a progress update: the child runs on, and the next update says where it stands
+      }
+    };
     host.on('created', onCreated);
     let run: RunRecord | null;
     try {

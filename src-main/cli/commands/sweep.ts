@@ -1,15 +1,17 @@
 import { Option, type Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import type { SweepRequest } from '../../engine/experiments/sweep';
+import { planSweep, type SweepRequest } from '../../engine/experiments/sweep';
 import { removeRunArtifacts } from '../../engine/experiments/artifacts';
 import { paramKind, TASKS } from '../../engine/experiments/params';
 import type { RunStore } from '../../engine/store/index';
 import { sweepCsv, sweepDetail, sweepSummary } from '../../service/sweepViews';
 import { CliError, idArg, numberArg } from '../args';
-import { printJson, withStore } from '../context';
+import { globals, printJson, withStore } from '../context';
 import { addParamOptions, paramNamed, parseParamValue } from '../paramOptions';
 import { driveSweep, seedsArg } from '../sweepDriver';
 import { sweepReport, sweepsTable } from '../sweepFormat';
+import { addSlurmEmitOptions, emitFolder, emitReport, emitSweep, type EmitFlags } from '../slurm/options';
+import { registerRunChildCommand } from './run-child';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -74,6 +76,7 @@ function registerSweepCommand(program: Command): void {
     .option('--max-runs <n>', 'refuse sweeps of more runs than this (default 500)', numberArg)
     .option('--name <text>', 'a name for the sweep');
   const readParams = addParamOptions(sweep);
+  addSlurmEmitOptions(sweep);
   sweep.option('--json', 'print exactly one JSON object on stdout: { sweep }').action(async (opts, command: Command) => {
     const params: Record<string, unknown> = { task: opts.task, ...readParams(opts) };
     const seeds = seedsOf(opts, [typeof params.seed === 'number' ? params.seed : 0]);
@@ -85,7 +88,18 @@ function registerSweepCommand(program: Command): void {
       maxRuns: opts.maxRuns,
       name: opts.name,
     };
+    const emitDir = emitFolder(opts);
+    if (emitDir !== undefined) return emitAsSlurm(command, request, emitDir, opts);
     await driveSweep(command, { request }, opts.json);
+  });
+}
+
+/** `sweep … --emit slurm DIR`: the sweep is recorded (queued) and written as a Slurm job array instead of run here. */
+function emitAsSlurm(command: Command, request: SweepRequest & { name?: string }, dir: string, flags: EmitFlags) {
+  const plan = planSweep(request);
+  return withStore(command, (store) => {
+    const { sweep, script } = emitSweep(store, plan, request.name ?? null, dir, flags, globals(command).data);
+    process.stdout.write(`${emitReport(sweep, plan, script, dir)}\n`);
   });
 }
 
@@ -145,4 +159,5 @@ export function registerSweepCommands(program: Command): void {
         process.stdout.write(`Wrote ${opts.out}\n`);
       }),
     );
+  registerRunChildCommand(sweeps);
 }

@@ -121,7 +121,13 @@ export async function startLocalSlurm(): Promise<LocalSlurm> {
   const jobs: string[] = [];
   const logs = () => ['munged.log', 'slurmctld.log', 'slurmd.log'].map((f) => `--- ${f}\n${tail(join(dir, f))}`).join('\n');
   const stop = async () => {
-    if (jobs.length > 0) spawnSync('scancel', jobs, { env: { ...process.env, ...env }, timeout: 10_000 });
+    if (jobs.length > 0) {
+      // Cancelled jobs' processes are ended by slurmd, so it must still be up until the queue is empty.
+      const slurmEnv = { ...process.env, ...env };
+      spawnSync('scancel', jobs, { env: slurmEnv, timeout: 10_000 });
+      for (let i = 0; i < 30 && spawnSync('squeue', ['-h'], { env: slurmEnv, encoding: 'utf8', timeout: 10_000 }).stdout?.trim(); i++)
+        await sleep(500);
+    }
     await stopDaemons(dir);
     rmSync(dir, { recursive: true, force: true });
   };

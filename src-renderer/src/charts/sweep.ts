@@ -213,7 +213,7 @@ export function sweepParallelOption(children: SweepChild[], varied: string[], ct
       itemHeight: 160,
       precision: 1,
       text: ['acc. %', ''],
-      inRange: { color: ctx.dark ? HEAT_DARK.slice(1) : HEAT_LIGHT.slice(1) },
+      inRange: { color: ctx.dark ? HEAT_DARK.slice(2) : HEAT_LIGHT.slice(1) },
       textStyle: { color: c.muted },
     },
     series: [

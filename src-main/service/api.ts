@@ -16,6 +16,9 @@ import { parseExperimentParams } from '../engine/experiments/params';
 import type { RunRecord } from '../engine/store/types';
 import { EngineHost, type Job } from './worker/host';
 import { summarize } from './summarize';
+import { handleSweepOperation, isSweepOperation } from './sweepOps';
+import { SweepRunner } from './sweepRunner';
+import { summaryOf } from './sweepViews';
 
 export interface EngineApiOptions {
   dbPath?: string;
@@ -45,6 +48,7 @@ const jobInfo = (job: Job): JobInfo => ({
 function toContractError(err: unknown): ContractError {
   const e = err as Error & { issues?: { param: string; message: string }[] };
   if (e?.name === 'ParamError') return { code: 'invalid-params', message: e.message, issues: e.issues };
+  if (e?.name === 'SweepPlanError') return { code: 'invalid-params', message: e.message };
   if (e?.name === 'NotFoundError') return { code: 'not-found', message: e.message };
   if (e?.name === 'QueueFullError') return { code: 'queue-full', message: e.message };
   return { code: 'failed', message: e?.message ?? String(err) };
@@ -56,6 +60,11 @@ export function createEngineApi(options: EngineApiOptions = {}): EngineApi {
   const emit = <E extends EventName>(event: E, payload: Events[E]): void => {
     for (const listener of listeners) listener(event, payload);
   };
+  const sweeps = new SweepRunner({
+    host,
+    dbPath: options.dbPath,
+    onUpdate: (detail) => emit('sweep.updated', summaryOf(detail)),
+  });
 
   host.on('queued', (job) => emit('job.queued', jobInfo(job)));
   host.on('created', (job, run) => emit('job.started', { ...jobInfo(job), runId: run.id }));
@@ -88,6 +97,7 @@ export function createEngineApi(options: EngineApiOptions = {}): EngineApi {
   });
 
   async function run<O extends Operation>(op: O, req: ParsedRequestOf<O>): Promise<Responses[O]> {
+    if (isSweepOperation(op)) return handleSweepOperation(sweeps, op, req as never) as Promise<Responses[O]>;
     switch (op) {
       case 'runs.start': {
         const params = parseExperimentParams((req as ParsedRequestOf<'runs.start'>).params);
@@ -119,6 +129,10 @@ export function createEngineApi(options: EngineApiOptions = {}): EngineApi {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    close: () => host.close(),
+    async close() {
+      const stopping = sweeps.cancelAll(); // each sweep records 'cancelled' (resumable) as its child ends
+      await host.close();
+      await stopping;
+    },
   };
 }

@@ -22,6 +22,7 @@ import { RunStore } from '../engine/store/index';
 import type { RunRecord } from '../engine/store/types';
 import type { ImageSet } from '../engine/types';
 
+import { csvCell } from './csv';
 import { summarize } from './summarize';
 
 export class NotFoundError extends Error {
@@ -74,11 +75,6 @@ function shuffled(values: number[], seed: number): number[] {
     [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
-}
-
-function csvCell(value: unknown): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 function safeName(text: string): string {

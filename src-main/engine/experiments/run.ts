@@ -6,7 +6,7 @@ import { activeBackendInfo, initBackend } from '../backend/index';
 import { FASHION_MNIST_CLASSES, loadFashionMnist } from '../data/index';
 import { evaluate } from '../metrics/index';
 import type { RunStore } from '../store/index';
-import type { RunRecord, RunResult } from '../store/types';
+import type { RunRecord, RunResult, SweepLink } from '../store/types';
 import type { Matrix, ProgressFn } from '../types';
 import { removeRunArtifacts, runArtifactsDir } from './artifacts';
 import { checkAgainstData, describeDataset } from './checks';
@@ -25,6 +25,8 @@ export interface RunContext {
   dataDir?: string;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
+  /** The sweep this run is a child of: its row is created linked to it. */
+  sweep?: SweepLink;
   /** Called once the run row exists, so callers can show or cancel it by id. */
   onRunCreated?: (run: RunRecord) => void;
 }
@@ -53,7 +55,14 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
 
   onProgress?.({ phase: 'backend', message: `Starting the ${params.backend} backend` });
   const backend = await initBackend(params.backend);
-  const run = store.createRun({ task: params.task, params: { ...params }, seed: params.seed, backend, dataset: describeDataset(data) });
+  const run = store.createRun({
+    task: params.task,
+    params: { ...params },
+    seed: params.seed,
+    backend,
+    dataset: describeDataset(data),
+    sweep: ctx.sweep,
+  });
   ctx.onRunCreated?.(run);
   // Beats so that other processes (on any host) see the run is alive; progress beats too, for loops that block timers.
   const alive = store.keepAlive(run.id);

@@ -21,6 +21,7 @@ async function start(msg: Extract<HostMessage, { type: 'start' }>): Promise<void
     const run = await runExperiment(msg.params, {
       store,
       dataDir: msg.dataDir,
+      sweep: msg.sweep,
       signal: controller.signal,
       onRunCreated: (created) => send({ type: 'created', jobId: msg.jobId, run: created }),
       onProgress: (event) => send({ type: 'progress', jobId: msg.jobId, event }),

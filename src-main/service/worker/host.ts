@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RunStore } from '../../engine/store/index';
-import type { RunRecord } from '../../engine/store/types';
+import type { RunRecord, SweepLink } from '../../engine/store/types';
 import type { ProgressEvent } from '../../engine/types';
 import { deserializeError, type EngineWorkerData, type HostMessage, type WorkerMessage } from './protocol';
 
@@ -12,6 +12,8 @@ export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 export interface Job {
   jobId: string;
   params: unknown;
+  /** Set when the job runs a sweep's child. */
+  sweep?: SweepLink;
   state: JobState;
   runId?: number;
   lastProgress?: ProgressEvent;
@@ -83,12 +85,13 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
 
   /**
    * Queues an experiment. The promise settles when its run completes, fails or is cancelled. Throws a
-   * {@link QueueFullError} when {@link MAX_QUEUED_JOBS} runs are already waiting.
+   * {@link QueueFullError} when {@link MAX_QUEUED_JOBS} runs are already waiting. `options.sweep` links the run to a
+   * sweep's child.
    */
-  submit(params: unknown): { job: Job; result: Promise<RunRecord> } {
+  submit(params: unknown, options: { sweep?: SweepLink } = {}): { job: Job; result: Promise<RunRecord> } {
     if (this.closed) throw new Error('The engine has been shut down');
     if (this.queue.length >= MAX_QUEUED_JOBS) throw new QueueFullError();
-    const job: Job = { jobId: `job-${this.nextId++}`, params, state: 'queued' };
+    const job: Job = { jobId: `job-${this.nextId++}`, params, state: 'queued', ...(options.sweep ? { sweep: options.sweep } : {}) };
     const result = new Promise<RunRecord>((resolve, reject) => this.waiters.set(job.jobId, { resolve, reject }));
     // Callers that follow the events instead of awaiting the promise must not get unhandled rejections.
     result.catch(() => undefined);
@@ -162,7 +165,14 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
     job.state = 'running';
     const waiter = this.waiters.get(job.jobId)!;
     this.current = { job, ...waiter };
-    this.post({ type: 'start', jobId: job.jobId, params: job.params, dbPath: this.options.dbPath, dataDir: this.options.dataDir });
+    this.post({
+      type: 'start',
+      jobId: job.jobId,
+      params: job.params,
+      dbPath: this.options.dbPath,
+      dataDir: this.options.dataDir,
+      sweep: job.sweep,
+    });
   }
 
   private onMessage(msg: WorkerMessage): void {

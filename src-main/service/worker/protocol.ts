@@ -1,4 +1,4 @@
-import type { RunRecord } from '../../engine/store/types';
+import type { RunRecord, SweepLink } from '../../engine/store/types';
 import type { ProgressEvent } from '../../engine/types';
 
 /** The engine worker's workerData. */
@@ -11,7 +11,8 @@ export interface EngineWorkerData {
 
 /** What the host sends to the engine worker. */
 export type HostMessage =
-  | { type: 'start'; jobId: string; params: unknown; dbPath?: string; dataDir?: string }
+  /** `sweep`: the run is that sweep's child (its row is linked when created). */
+  | { type: 'start'; jobId: string; params: unknown; dbPath?: string; dataDir?: string; sweep?: SweepLink }
   | { type: 'cancel'; jobId: string }
   /** A read-side request (run details, images, exports…), answered between training steps. */
   | { type: 'call'; callId: number; op: string; request: unknown; dbPath?: string; dataDir?: string };

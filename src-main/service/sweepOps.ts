@@ -1,0 +1,122 @@
+/**
+ * The contract's sweep operations (sweeps.*, export.sweepCsv), answered on the service side: they drive the sweep
+ * runner, whose sweeps live in this process, and read the history directly (a few small queries).
+ */
+import type { ExportedFile, ParsedRequestOf, Responses, SweepPlanInfo } from '../contract/index';
+import { removeRunArtifacts } from '../engine/experiments/artifacts';
+import { encoderKey, planSweep, type SweepPlan } from '../engine/experiments/sweep';
+import type { RunStore } from '../engine/store/index';
+import type { RunRecord } from '../engine/store/types';
+import { SweepRunner } from './sweepRunner';
+import { sweepCsv, sweepSummary } from './sweepViews';
+
+export type SweepOperation =
+  | 'sweeps.plan'
+  | 'sweeps.start'
+  | 'sweeps.list'
+  | 'sweeps.get'
+  | 'sweeps.cancel'
+  | 'sweeps.resume'
+  | 'sweeps.delete'
+  | 'sweeps.compare'
+  | 'export.sweepCsv';
+
+export const isSweepOperation = (op: string): op is SweepOperation => op.startsWith('sweeps.') || op === 'export.sweepCsv';
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** What decides how long a run takes, for the estimate: the task, the data limits and the epochs. */
+const sizeKey = (p: Record<string, unknown>) => JSON.stringify([p.task, p.trainLimit ?? null, p.testLimit ?? null, p.epochs ?? null]);
+
+const describeSize = (p: Record<string, unknown>) =>
+  `${String(p.task)} run with ${p.trainLimit ?? 'all'} training / ${p.testLimit ?? 'all'} test images${p.epochs !== undefined ? ` and ${String(p.epochs)} epochs` : ''}`;
+
+/**
+ * About how long a sweep takes: for each child, the median total time of the completed runs in the history that
+ * trained their own encoder with the same task, limits and epochs; children that will reuse an encoder save the
+ * median training time of those runs. Null (and why) when one kind of child has no such run.
+ */
+export function estimateSweep(plan: SweepPlan, history: readonly RunRecord[]): Pick<SweepPlanInfo, 'estimateMs' | 'estimateFrom'> {
+  const similar = new Map<string, RunRecord[]>();
+  for (const run of history)
+    if (run.status === 'completed' && run.timings?.totalMs !== undefined && !run.artifacts.reusedEncoderFrom)
+      similar.set(sizeKey(run.params), [...(similar.get(sizeKey(run.params)) ?? []), run]);
+  const trained = new Set<string>();
+  let total = 0;
+  let used = 0;
+  for (const child of plan.children) {
+    const params = child.params as unknown as Record<string, unknown>;
+    const runs = similar.get(sizeKey(params));
+    if (!runs) return { estimateMs: null, estimateFrom: `no completed ${describeSize(params)} in the history` };
+    used += runs.length;
+    total += median(runs.map((r) => r.timings!.totalMs));
+    const key = encoderKey(child.params);
+    if (key && trained.has(key)) total -= median(runs.map((r) => r.timings!.trainMs ?? 0));
+    if (key) trained.add(key);
+  }
+  const kinds = new Set(plan.children.map((c) => sizeKey(c.params as unknown as Record<string, unknown>))).size;
+  const saved = plan.children.length - trained.size;
+  return {
+    estimateMs: total,
+    estimateFrom:
+      `the median time of completed runs like each child in the history (${kinds === 1 ? `${used / plan.children.length} runs` : `${kinds} kinds of run`})` +
+      (trained.size > 0 && saved > 0 ? `, ${saved} encoder trainings saved by reuse` : ''),
+  };
+}
+
+function planInfo(req: ParsedRequestOf<'sweeps.plan'>, store: RunStore): SweepPlanInfo {
+  const plan = planSweep(req);
+  const history = store.listRuns({ task: plan.task, status: 'completed' });
+  return { runs: plan.runs, combinations: plan.combinations, ...estimateSweep(plan, history) };
+}
+
+async function deleteSweep(runner: SweepRunner, req: ParsedRequestOf<'sweeps.delete'>): Promise<Responses['sweeps.delete']> {
+  if (runner.isRunning(req.id)) throw new Error(`sweep #${req.id} is running: cancel it first`);
+  const { path, runIds } = runner.withStore((store) => ({
+    path: store.path,
+    runIds: store.deleteSweep(req.id, { deleteRuns: req.deleteRuns }),
+  }));
+  for (const id of runIds ?? []) await removeRunArtifacts(path, id);
+  return { deleted: runIds !== null };
+}
+
+function csvFile(runner: SweepRunner, id: number): ExportedFile {
+  return { suggestedName: `clusterbench-sweep-${id}.csv`, mime: 'text/csv', encoding: 'utf8', data: sweepCsv(runner.detail(id)) };
+}
+
+/** Answers one sweep operation. */
+export async function handleSweepOperation<O extends SweepOperation>(
+  runner: SweepRunner,
+  op: O,
+  request: ParsedRequestOf<O>,
+): Promise<Responses[O]> {
+  const req = request as never;
+  const answer = async (): Promise<Responses[SweepOperation]> => {
+    switch (op) {
+      case 'sweeps.plan':
+        return runner.withStore((store) => planInfo(req, store));
+      case 'sweeps.start':
+        return { sweepId: runner.start(req).sweepId };
+      case 'sweeps.list':
+        return runner.withStore((store) => store.listSweeps().map((s) => sweepSummary(s, store.sweepRuns(s.id))));
+      case 'sweeps.get':
+        return runner.detail((req as ParsedRequestOf<'sweeps.get'>).id);
+      case 'sweeps.cancel':
+        return { cancelled: runner.cancel((req as ParsedRequestOf<'sweeps.cancel'>).id) };
+      case 'sweeps.resume':
+        return { resumed: runner.resume((req as ParsedRequestOf<'sweeps.resume'>).id) !== null };
+      case 'sweeps.delete':
+        return deleteSweep(runner, req);
+      case 'sweeps.compare':
+        return (req as ParsedRequestOf<'sweeps.compare'>).ids.map((id) => runner.detail(id));
+      case 'export.sweepCsv':
+        return csvFile(runner, (req as ParsedRequestOf<'export.sweepCsv'>).id);
+    }
+    throw new Error(`not a sweep operation: ${String(op)}`);
+  };
+  return (await answer()) as Responses[O];
+}

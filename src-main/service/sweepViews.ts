@@ -1,0 +1,96 @@
+/**
+ * A stored sweep as the contract shows it: its children (planned, each with its latest run), its progress, the
+ * summary rows (mean ± sd per combination) and the averaged confusion matrix; and the rows as CSV.
+ */
+import type { SweepChild, SweepDetail, SweepSummary } from '../contract/index';
+import { gridCombinations, planOfStored } from '../engine/experiments/sweep';
+import { confusionMean, sweepRows, type ChildOutcome } from '../engine/experiments/sweepSummary';
+import type { RunRecord, SweepRecord } from '../engine/store/types';
+import { csvCell } from './csv';
+import { summarize } from './summarize';
+
+/** The latest run of each child index (runs come ordered by child, then id). */
+export function latestRuns(runs: readonly RunRecord[]): Map<number, RunRecord> {
+  const latest = new Map<number, RunRecord>();
+  for (const run of runs) if (run.sweepChild !== null) latest.set(run.sweepChild, run);
+  return latest;
+}
+
+/** A sweep's detail from its record and its child runs (store.sweepRuns). */
+export function sweepDetail(sweep: SweepRecord, runs: readonly RunRecord[]): SweepDetail {
+  const plan = planOfStored(sweep);
+  const latest = latestRuns(runs);
+  const children: SweepChild[] = plan.children.map((child) => {
+    const run = latest.get(child.index);
+    return { index: child.index, values: child.values, state: run?.status ?? 'pending', run: run ? summarize(run) : null };
+  });
+  const outcomes: ChildOutcome[] = plan.children.map((child) => {
+    const run = latest.get(child.index);
+    return {
+      combination: child.combination,
+      state: run?.status ?? 'pending',
+      accuracy: run?.metrics?.accuracy ?? null,
+      nmi: run?.metrics?.nmi ?? null,
+      ari: run?.metrics?.ari ?? null,
+      totalMs: run?.timings?.totalMs ?? null,
+      confusion: run?.status === 'completed' ? (run.evaluation?.confusion ?? null) : null,
+    };
+  });
+  const rows = sweepRows(gridCombinations(sweep.grid), outcomes);
+  const matrix = confusionMean(outcomes);
+  const classNames = [...latest.values()].find((r) => r.status === 'completed' && r.evaluation)?.evaluation?.classNames ?? [];
+  const count = (state: SweepChild['state']) => children.filter((c) => c.state === state).length;
+  const bestRow = rows.find((r) => r.best);
+  return {
+    id: sweep.id,
+    uid: sweep.uid,
+    name: sweep.name,
+    task: sweep.task,
+    status: sweep.status,
+    createdAt: sweep.createdAt,
+    endedAt: sweep.endedAt,
+    varied: [...sweep.grid.map(([name]) => name), ...(sweep.seeds.length > 1 ? ['seed'] : [])],
+    runs: plan.runs,
+    completed: count('completed'),
+    failed: count('failed') + count('cancelled'),
+    running: count('running') + count('queued'),
+    pending: count('pending'),
+    best: bestRow ? { accuracyMean: bestRow.accuracy.mean!, accuracySd: bestRow.accuracy.sd, values: bestRow.values } : null,
+    base: sweep.base,
+    grid: sweep.grid,
+    seeds: sweep.seeds,
+    children,
+    rows,
+    confusionMean: matrix ? { classNames, matrix } : null,
+  };
+}
+
+/** A detail's list entry (without the children, rows and matrix). */
+export function summaryOf(detail: SweepDetail): SweepSummary {
+  const { base: _b, grid: _g, seeds: _s, children: _c, rows: _r, confusionMean: _m, ...summary } = detail;
+  return summary;
+}
+
+/** The list entry of a sweep. */
+export const sweepSummary = (sweep: SweepRecord, runs: readonly RunRecord[]): SweepSummary => summaryOf(sweepDetail(sweep, runs));
+
+/** The summary rows as CSV: the varied values, n, mean and sd of each metric, time in seconds, the best row marked. */
+export function sweepCsv(detail: SweepDetail): string {
+  const names = detail.grid.map(([name]) => name);
+  const metrics = ['accuracy', 'nmi', 'ari'] as const;
+  const header = [...names, 'n', ...metrics.flatMap((m) => [`${m}_mean`, `${m}_sd`]), 'seconds_mean', 'seconds_sd', 'best'];
+  const seconds = (ms: number | null) => (ms === null ? null : ms / 1000);
+  const lines = detail.rows.map((row) =>
+    [
+      ...names.map((name) => row.values[name]),
+      row.n,
+      ...metrics.flatMap((m) => [row[m].mean, row[m].sd]),
+      seconds(row.totalMs.mean),
+      seconds(row.totalMs.sd),
+      row.best ? 'best' : '',
+    ]
+      .map((v) => csvCell(Array.isArray(v) ? v.join(' ') : v))
+      .join(','),
+  );
+  return [header.join(','), ...lines].join('\n') + '\n';
+}

@@ -190,7 +190,7 @@ export function sweepParallelOption(children: SweepChild[], varied: string[], ct
     tooltip: { trigger: 'item' },
     parallel: {
       left: 70,
-      right: 90,
+      right: 120,
       top: t.top + 36,
       bottom: 30,
       parallelAxisDefault: {

@@ -223,4 +223,54 @@ describe.skipIf(e2eSkipReason)('sweeps in the workbench UI (web mode, Chromium, 
       await app.close();
     }
   }, 400_000);
+
+  it('a failed child leaves the sweep partial, shown with its error; cancel and resume from the Sweeps view', async () => {
+    const app = await startApp({ viewport: { width: 1440, height: 900 } });
+    const { page } = app;
+    try {
+      await page.locator(tid('view-new')).waitFor();
+      // k = 600 passes the plan (all 10,000 test images) but not the run: more clusters than the 500 fit images.
+      const partial = await value(
+        app.api('sweeps.start', { params: { task: 'kmeans', trainLimit: 500, nInit: 1 }, seeds: [0], grid: [['k', [4, 600]]] }),
+      );
+      await goto(page, `#/sweeps/${partial.sweepId}`);
+      await expect.poll(() => page.innerText(tid('sweep-status')), { timeout: 120_000 }).toBe('partial');
+      const failed = page.locator(`${tid('sweep-child-1')}[data-state="failed"]`);
+      await failed.waitFor();
+      const detail = await value(app.api('sweeps.get', { id: partial.sweepId }));
+      expect(detail.children[1].run!.error).toMatch(/k/);
+      expect(await failed.innerText()).toContain(detail.children[1].run!.error!);
+      expect(await page.innerText(`${tid('sweep-summary-row-1')} ${tid('summary-n')}`)).toBe('0');
+      expect(await page.innerText(`${tid('sweep-summary-row-1')} ${tid('summary-accuracy')}`)).toBe('—');
+      expect(await page.getAttribute(tid('sweep-summary-row-0'), 'data-best')).toBe('true');
+      expect(await page.locator(tid('resume-sweep')).count()).toBe(1);
+      await shot(app, 'page-partial');
+
+      // A longer sweep: cancelled on the Sweeps view once a child is done, then resumed to the end.
+      const long = await value(
+        app.api('sweeps.start', { params: { task: 'kmeans', trainLimit: 3000, testLimit: 500, nInit: 2 }, seeds: [0, 1, 2, 3, 4, 5] }),
+      );
+      await goto(page, '#/sweeps');
+      const row = page.locator(tid(`sweep-row-${long.sweepId}`));
+      await expect.poll(() => row.locator(tid('sweep-progress')).getAttribute('data-completed'), { timeout: 120_000 }).not.toBe('0');
+      await page.click(tid(`cancel-sweep-${long.sweepId}`));
+      await row.and(page.locator('[data-status="cancelled"]')).waitFor({ timeout: 60_000 });
+      const cancelled = await value(app.api('sweeps.get', { id: long.sweepId }));
+      expect(cancelled.completed).toBeGreaterThan(0);
+      expect(cancelled.completed).toBeLessThan(6);
+      await shot(app, 'list-cancelled');
+      await page.click(tid(`resume-sweep-${long.sweepId}`));
+      await row.and(page.locator('[data-status="completed"]')).waitFor({ timeout: 300_000 });
+      await expect.poll(() => row.locator(tid('sweep-progress-text')).innerText()).toBe('6/6 completed');
+      // The children completed before the cancel were kept, not run again.
+      const done = await value(app.api('sweeps.get', { id: long.sweepId }));
+      const keptIds = cancelled.children.filter((c) => c.state === 'completed').map((c) => c.run!.id);
+      for (const runId of keptIds) expect(done.children.some((c) => c.run?.id === runId)).toBe(true);
+
+      expect(app.pageErrors).toEqual([]);
+      expect(app.consoleErrors).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  }, 400_000);
 });

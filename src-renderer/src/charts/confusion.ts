@@ -51,7 +51,9 @@ export function confusionOption(
       formatter: (p: { value: number[] }) => {
         const [c, r, , count] = p.value;
         const share = rowSums[r] ? ((count / rowSums[r]) * 100).toFixed(1) : '0';
-        const cell = ctx.averageOf ? `${share}% of the row (mean of ${ctx.averageOf} runs)` : `${count} images (${share}% of the row)`;
+        const cell = ctx.averageOf
+          ? `${share}% of the row (mean of ${ctx.averageOf} run${ctx.averageOf === 1 ? '' : 's'})`
+          : `${count} images (${share}% of the row)`;
         return `True <b>${classNames[r]}</b><br/>Predicted <b>${classNames[c]}</b><br/>${cell}`;
       },
     },

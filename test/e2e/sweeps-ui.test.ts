@@ -258,14 +258,17 @@ describe.skipIf(e2eSkipReason)('sweeps in the workbench UI (web mode, Chromium, 
       const cancelled = await value(app.api('sweeps.get', { id: long.sweepId }));
       expect(cancelled.completed).toBeGreaterThan(0);
       expect(cancelled.completed).toBeLessThan(6);
+      // The bar shows the completed share of the six children.
+      const [done, bar] = await Promise.all([row.locator('.seg.completed').boundingBox(), row.locator('.bar').boundingBox()]);
+      expect(done!.width / bar!.width).toBeCloseTo(cancelled.completed / 6, 1);
       await shot(app, 'list-cancelled');
       await page.click(tid(`resume-sweep-${long.sweepId}`));
       await row.and(page.locator('[data-status="completed"]')).waitFor({ timeout: 300_000 });
       await expect.poll(() => row.locator(tid('sweep-progress-text')).innerText()).toBe('6/6 completed');
       // The children completed before the cancel were kept, not run again.
-      const done = await value(app.api('sweeps.get', { id: long.sweepId }));
+      const resumed = await value(app.api('sweeps.get', { id: long.sweepId }));
       const keptIds = cancelled.children.filter((c) => c.state === 'completed').map((c) => c.run!.id);
-      for (const runId of keptIds) expect(done.children.some((c) => c.run?.id === runId)).toBe(true);
+      for (const runId of keptIds) expect(resumed.children.some((c) => c.run?.id === runId)).toBe(true);
 
       expect(app.pageErrors).toEqual([]);
       expect(app.consoleErrors).toEqual([]);

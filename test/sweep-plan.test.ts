@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { encoderKey, gridCombinations, planOfStored, planSweep, sweepRunCount, SweepPlanError } from '../src-main/engine/experiments/sweep';
 import { confusionMean, meanSd, sweepRows, type ChildOutcome } from '../src-main/engine/experiments/sweepSummary';
+import type { RunRecord } from '../src-main/engine/store/types';
+import { estimateSweep } from '../src-main/service/sweepOps';
 
 function refusal(request: Parameters<typeof planSweep>[0]): string {
   try {
@@ -212,5 +214,37 @@ describe('sweep summary', () => {
       [(0 + 0.5) / 2, (1 + 0.5) / 2],
     ]);
     expect(confusionMean([{ ...base, state: 'pending' }])).toBeNull();
+  });
+});
+
+describe('sweep time estimate', () => {
+  const run = (id: number, params: Record<string, unknown>, totalMs: number, trainMs?: number, reusedEncoderFrom?: string) =>
+    ({
+      id,
+      status: 'completed',
+      params,
+      timings: { totalMs, ...(trainMs === undefined ? {} : { trainMs }) },
+      artifacts: reusedEncoderFrom ? { reusedEncoderFrom } : {},
+    }) as unknown as RunRecord;
+
+  it('median time of like runs × runs, less the training of children that reuse an encoder', () => {
+    const plan = planSweep({ params: { task: 'ae-kmeans', epochs: 2, trainLimit: 500 }, grid: [['k', [5, 10, 20]]], seeds: [0, 1] });
+    const like = { task: 'ae-kmeans', epochs: 2, trainLimit: 500 };
+    const history = [
+      run(1, like, 1000, 800),
+      run(2, like, 3000, 2000),
+      run(3, like, 2000, 1400),
+      run(4, like, 50, undefined, '1'), // reused an encoder: not a measure of a full run
+      run(5, { ...like, epochs: 3 }, 9000, 8000),
+    ];
+    // 6 children at the median 2000 ms; 4 of them reuse one of the 2 encoders and save the median 1400 ms
+    expect(estimateSweep(plan, history)).toEqual({
+      estimateMs: 6 * 2000 - 4 * 1400,
+      estimateFrom: 'the median time of 3 completed runs like these in the history, less 4 encoder trainings saved by reuse',
+    });
+    expect(estimateSweep(plan, history.slice(3))).toEqual({
+      estimateMs: null,
+      estimateFrom: 'no completed ae-kmeans run with 500 training / all test images and 2 epochs in the history',
+    });
   });
 });

@@ -140,4 +140,15 @@ describe.skipIf(skipUnless('fashionMnist'))('sweep runner', () => {
     expect(runs[0].id).toBe(first);
     expect(later.resume(sweepId)).toBeNull(); // nothing left to run
   });
+
+  it('cancel marks a sweep left running by a process that is gone; not one that ended or does not exist', () => {
+    const store = RunStore.open(dbPath);
+    const left = store.createSweep({ task: 'kmeans', base: { task: 'kmeans' }, grid: [], seeds: [0], status: 'running' });
+    const ended = store.createSweep({ task: 'kmeans', base: { task: 'kmeans' }, grid: [], seeds: [0], status: 'completed' });
+    store.close();
+    expect(runner.cancel(left.id)).toBe(true);
+    expect(runner.detail(left.id).status).toBe('cancelled');
+    expect(runner.cancel(ended.id)).toBe(false);
+    expect(() => runner.cancel(9999)).toThrow(/No sweep #9999/);
+  });
 });

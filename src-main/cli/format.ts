@@ -5,7 +5,7 @@ import type { RunRecord } from '../engine/store/types';
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 const f2 = (x: number): string => x.toFixed(2);
 
-function table(rows: string[][], align: ('l' | 'r')[] = []): string {
+export function table(rows: string[][], align: ('l' | 'r')[] = []): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows
     .map((r) =>

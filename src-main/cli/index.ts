@@ -7,6 +7,7 @@ import { registerDataCommands } from './commands/data';
 import { registerExportCommands } from './commands/export';
 import { registerRunCommand } from './commands/run';
 import { registerRunsCommands } from './commands/runs';
+import { registerSweepCommands } from './commands/sweep';
 import { registerWebCommand } from './commands/web';
 import { paramFlag } from './paramOptions';
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerRunCommand(program);
   registerRunsCommands(program);
+  registerSweepCommands(program);
   registerExportCommands(program);
   registerDataCommands(program);
   registerBackendsCommand(program);
@@ -52,6 +54,7 @@ function addHelpHints(command: Command, path = command.name()): void {
 function explain(err: unknown): string {
   // ParamErrors may come back from the engine worker as plain errors that keep their name and issues.
   const issues = (err as ParamError)?.issues;
+  if ((err as Error)?.name === 'SweepPlanError') return (err as Error).message;
   if ((err as Error)?.name === 'ParamError' && issues) {
     const flag = (param: string) => (PARAM_NAMES.includes(param as ParamName) ? `--${paramFlag(param as ParamName)}` : param);
     return `Invalid parameters: ${issues.map((i) => (i.param ? `${flag(i.param)} ${i.message}` : i.message)).join('; ')}`;

@@ -67,6 +67,29 @@ function flagsOf(name: ParamName): ParamFlag[] {
   return flags;
 }
 
+/** The parameter a name stands for: its flag (without dashes, aliases too) or its own name; undefined when none. */
+export function paramNamed(text: string): ParamName | undefined {
+  return PARAM_NAMES.find((name) => text === name || text === paramFlag(name) || text === specOf(name).cli?.alias);
+}
+
+const SWITCH_VALUES: Record<string, boolean> = { on: true, true: true, yes: true, off: false, false: false, no: false };
+
+/** A value for a parameter written as its flag takes it ("10", "1e-3", "full", "500,500,2000"; switches: on / off). */
+export function parseParamValue(name: ParamName, text: string): unknown {
+  const kind = paramKind(name);
+  if (kind === 'switch') {
+    const value = SWITCH_VALUES[text.trim().toLowerCase()];
+    if (value === undefined) throw new InvalidArgumentError(`expected on or off, got "${text}"`);
+    return value;
+  }
+  if (kind === 'choice') {
+    const choices = paramChoices(name);
+    if (!choices.includes(text)) throw new InvalidArgumentError(`"${text}" is not one of: ${choices.join(', ')}`);
+    return text;
+  }
+  return (PARSERS[kind] ?? ((v: string) => v))(text);
+}
+
 /** Every parameter flag, in the table's order. */
 export const paramFlags = (): ParamFlag[] => PARAM_NAMES.flatMap(flagsOf);
 

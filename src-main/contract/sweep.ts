@@ -1,5 +1,14 @@
 /**
- * A sweep's plan (the run count of a grid × seeds, the limits), shared with the UI, which counts the runs of the
- * sweep being edited with it. Pure: it bundles into the renderer.
+ * A sweep's plan, shared with the UI: the run count and the one-line refusal of a grid before anything is sent
+ * (engine/experiments/sweep.ts). Pure zod: it bundles into the renderer.
  */
-export { DEFAULT_MAX_RUNS, gridCombinations, MAX_SEEDS, sweepRunCount } from '../engine/experiments/sweep';
+export {
+  DEFAULT_MAX_RUNS,
+  MAX_SEEDS,
+  SweepPlanError,
+  gridCombinations,
+  planSweep,
+  sweepRunCount,
+  encoderKey,
+} from '../engine/experiments/sweep';
+export type { SweepChildPlan, SweepPlan, SweepRequest } from '../engine/experiments/sweep';

@@ -48,6 +48,7 @@ export function estimateSweep(plan: SweepPlan, history: readonly RunRecord[]): P
   const trained = new Set<string>();
   let total = 0;
   let used = 0;
+  let saved = 0;
   for (const child of plan.children) {
     const params = child.params as unknown as Record<string, unknown>;
     const runs = similar.get(sizeKey(params));
@@ -55,16 +56,20 @@ export function estimateSweep(plan: SweepPlan, history: readonly RunRecord[]): P
     used += runs.length;
     total += median(runs.map((r) => r.timings!.totalMs));
     const key = encoderKey(child.params);
-    if (key && trained.has(key)) total -= median(runs.map((r) => r.timings!.trainMs ?? 0));
+    if (key && trained.has(key)) {
+      total -= median(runs.map((r) => r.timings!.trainMs ?? 0));
+      saved++;
+    }
     if (key) trained.add(key);
   }
   const kinds = new Set(plan.children.map((c) => sizeKey(c.params as unknown as Record<string, unknown>))).size;
-  const saved = plan.children.length - trained.size;
+  const from =
+    kinds === 1
+      ? `the median time of ${used / plan.children.length} completed runs like these`
+      : `the median times of completed runs like each child`;
   return {
     estimateMs: total,
-    estimateFrom:
-      `the median time of completed runs like each child in the history (${kinds === 1 ? `${used / plan.children.length} runs` : `${kinds} kinds of run`})` +
-      (trained.size > 0 && saved > 0 ? `, ${saved} encoder trainings saved by reuse` : ''),
+    estimateFrom: `${from} in the history${saved > 0 ? `, less ${saved} encoder trainings saved by reuse` : ''}`,
   };
 }
 

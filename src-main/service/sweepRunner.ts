@@ -93,13 +93,27 @@ export class SweepRunner {
     return this.launch(id);
   }
 
-  /** Cancels a sweep run here: the running child is cancelled, the sweep ends 'cancelled'. */
+  /**
+   * Cancels a sweep: one run here has its running child cancelled and ends 'cancelled'; one left 'running' by a
+   * process that is gone (none of its runs active) is marked 'cancelled'. False for a sweep that is not running.
+   */
   cancel(id: number): boolean {
     const active = this.active.get(id);
-    if (!active) return false;
+    if (!active) return this.cancelOrphan(id);
     active.cancelled = true;
     if (active.jobId) this.options.host.cancel(active.jobId);
     return true;
+  }
+
+  private cancelOrphan(id: number): boolean {
+    const orphan = this.withStore((store) => {
+      const sweep = store.getSweep(id);
+      if (!sweep) throw new SweepNotFoundError(`No sweep #${id} in ${store.path}`);
+      if (sweep.status !== 'running' && sweep.status !== 'queued') return false;
+      return !store.sweepRuns(id).some((run) => run.status === 'running' || run.status === 'queued');
+    }, true);
+    if (orphan) this.setStatus(id, 'cancelled');
+    return orphan;
   }
 
   /** Cancels every sweep run here and waits until each has recorded its state. */
@@ -180,7 +194,14 @@ export class SweepRunner {
     }
     const { job, result } = submitted;
     active.jobId = job.jobId;
-    const onCreated = (created: typeof job) => created === job && this.update(id);
+    const onCreated = (created: typeof job) => {
+      if (created !== job) return;
+      try {
+        this.update(id);
+      } catch {
+        // only a progress update: the child runs on, and the next update says where it stands
+      }
+    };
     host.on('created', onCreated);
     let run: RunRecord | null;
     try {

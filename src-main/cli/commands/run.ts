@@ -6,6 +6,8 @@ import { globals, printJson } from '../context';
 import { lossTable, runReport } from '../format';
 import { addParamOptions } from '../paramOptions';
 import { createProgressReporter } from '../progress';
+import { seedsArg } from '../sweepDriver';
+import { runSeedsSweep } from './sweep';
 
 /** The one JSON object `run --json` prints. */
 export function runSummaryJson(run: RunRecord) {
@@ -34,9 +36,11 @@ export function registerRunCommand(program: Command): void {
     .description('run an experiment: fit on the training images, evaluate on the test images, store the run')
     .addOption(new Option('--task <task>', 'experiment').choices([...TASKS]).makeOptionMandatory());
   const readParams = addParamOptions(runCommand);
+  runCommand.option('--seeds <list>', 'run once per seed, e.g. 0,1,2 (a sweep): prints each run and the mean ± sd', seedsArg);
   runCommand.option('--json', 'print exactly one JSON object on stdout').action(async (opts, command: Command) => {
     const { json, task } = opts as Record<string, unknown>;
     const params = { task, ...readParams(opts) };
+    if (opts.seeds) return runSeedsSweep(command, params, opts);
     parseExperimentParams(params); // reject bad parameters before starting anything
     const { db, data, wasmThreads } = globals(command);
     const progress = createProgressReporter();

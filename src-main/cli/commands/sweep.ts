@@ -1,0 +1,148 @@
+import { Option, type Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import type { SweepRequest } from '../../engine/experiments/sweep';
+import { removeRunArtifacts } from '../../engine/experiments/artifacts';
+import { paramKind, TASKS } from '../../engine/experiments/params';
+import type { RunStore } from '../../engine/store/index';
+import { sweepCsv, sweepDetail, sweepSummary } from '../../service/sweepViews';
+import { CliError, idArg, numberArg } from '../args';
+import { printJson, withStore } from '../context';
+import { addParamOptions, paramNamed, parseParamValue } from '../paramOptions';
+import { driveSweep, seedsArg } from '../sweepDriver';
+import { sweepReport, sweepsTable } from '../sweepFormat';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/**
+ * "--grid lr=0.01,0.001" → ['learningRate', [0.01, 0.001]]: the name is the flag's or the parameter's, each value is
+ * parsed as that flag parses it; a list parameter's values are separated by ';' ("layers=500,500,2000;256,256").
+ */
+export function gridArg(text: string): [string, unknown[]] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new CliError(`--grid: expected NAME=VALUE,VALUE… such as k=5,10, got "${text}"`);
+  const name = text.slice(0, eq).trim().replace(/^--/, '');
+  if (name === 'seed' || name === 'seeds') throw new CliError('--grid: seed cannot be in the grid: list the seeds with --seeds');
+  const param = paramNamed(name);
+  if (!param) throw new CliError(`--grid: unknown parameter '${name}'`);
+  const list = text.slice(eq + 1);
+  if (list.trim() === '') throw new CliError(`--grid: '${name}' has no values`);
+  const texts = list.split(paramKind(param) === 'list' ? ';' : ',').map((v) => v.trim());
+  return [
+    param,
+    texts.map((value) => {
+      try {
+        return parseParamValue(param, value);
+      } catch (err) {
+        throw new CliError(`--grid ${name}: ${(err as Error).message}`);
+      }
+    }),
+  ];
+}
+
+function seedsOf(opts: { seeds?: number[]; seed?: number }, fallback: number[]): number[] {
+  if (opts.seeds && opts.seed !== undefined) throw new CliError('--seed and --seeds cannot be used together: --seeds lists every seed');
+  return opts.seeds ?? fallback;
+}
+
+/** `run … --seeds 0,1,2`: a sweep over seeds. */
+export async function runSeedsSweep(
+  command: Command,
+  params: Record<string, unknown>,
+  opts: { seeds?: number[]; seed?: number; json?: boolean },
+) {
+  const request: SweepRequest = { params, seeds: seedsOf(opts, []) };
+  await driveSweep(command, { request }, opts.json);
+}
+
+function getDetail(store: RunStore, id: number) {
+  const sweep = store.getSweep(id);
+  if (!sweep) throw new CliError(`No sweep #${id} in ${store.path}`);
+  return sweepDetail(sweep, store.sweepRuns(id));
+}
+
+function registerSweepCommand(program: Command): void {
+  const sweep = program
+    .command('sweep')
+    .description('run an experiment over a grid of parameter values and seeds; prints mean ± sd per combination')
+    .addOption(new Option('--task <task>', 'experiment').choices([...TASKS]).makeOptionMandatory())
+    .option(
+      '--grid <name=values>',
+      'a parameter and its values, e.g. k=5,10 or lr=0.01,0.001 (repeat for more; lists: layers=500,2000;256)',
+      collect,
+    )
+    .option('--seeds <list>', 'seeds, e.g. 0,1,2 (default: --seed, else 0)', seedsArg)
+    .option('--max-runs <n>', 'refuse sweeps of more runs than this (default 500)', numberArg)
+    .option('--name <text>', 'a name for the sweep');
+  const readParams = addParamOptions(sweep);
+  sweep.option('--json', 'print exactly one JSON object on stdout: { sweep }').action(async (opts, command: Command) => {
+    const params: Record<string, unknown> = { task: opts.task, ...readParams(opts) };
+    const seeds = seedsOf(opts, [typeof params.seed === 'number' ? params.seed : 0]);
+    if (!opts.grid?.length) throw new CliError('sweep needs at least one --grid NAME=VALUE,VALUE… (for seeds only: run --seeds)');
+    const request: SweepRequest & { name?: string } = {
+      params,
+      seeds,
+      grid: (opts.grid as string[]).map(gridArg),
+      maxRuns: opts.maxRuns,
+      name: opts.name,
+    };
+    await driveSweep(command, { request }, opts.json);
+  });
+}
+
+export function registerSweepCommands(program: Command): void {
+  registerSweepCommand(program);
+  const sweeps = program.command('sweeps').description('the sweeps in the history');
+  sweeps
+    .command('list')
+    .description('list sweeps, newest first')
+    .option('--json', 'print JSON')
+    .action((opts, command: Command) =>
+      withStore(command, (store) => {
+        const list = store.listSweeps().map((s) => sweepSummary(s, store.sweepRuns(s.id)));
+        if (opts.json) printJson(list);
+        else process.stdout.write(`${sweepsTable(list)}\n`);
+      }),
+    );
+  sweeps
+    .command('show')
+    .description('one sweep: its children and the mean ± sd (and n) of accuracy, NMI, ARI and time per combination')
+    .argument('<id>', 'sweep id', idArg)
+    .option('--json', 'print JSON: { sweep }')
+    .action((id: number, opts, command: Command) =>
+      withStore(command, (store) => {
+        const detail = getDetail(store, id);
+        if (opts.json) printJson({ sweep: detail });
+        else process.stdout.write(`${sweepReport(detail)}\n`);
+      }),
+    );
+  sweeps
+    .command('resume')
+    .description('run the children of a sweep that are pending, failed or cancelled (completed ones are kept)')
+    .argument('<id>', 'sweep id', idArg)
+    .option('--json', 'print exactly one JSON object on stdout: { sweep }')
+    .action((id: number, opts, command: Command) => driveSweep(command, { resume: id }, opts.json));
+  sweeps
+    .command('delete')
+    .description('delete a sweep and its runs')
+    .argument('<id>', 'sweep id', idArg)
+    .option('--keep-runs', 'keep its runs, as runs of their own')
+    .action((id: number, opts, command: Command) =>
+      withStore(command, async (store) => {
+        const runIds = store.deleteSweep(id, { deleteRuns: !opts.keepRuns });
+        if (runIds === null) throw new CliError(`No sweep #${id} in ${store.path}`);
+        for (const runId of runIds) await removeRunArtifacts(store.path, runId);
+        process.stdout.write(`Deleted sweep #${id}${opts.keepRuns ? ' (its runs kept)' : ` and its ${runIds.length} runs`}\n`);
+      }),
+    );
+  sweeps
+    .command('export')
+    .description("a sweep's summary rows (mean ± sd per combination) as CSV")
+    .argument('<id>', 'sweep id', idArg)
+    .requiredOption('--out <file>', 'output file (.csv)')
+    .action((id: number, opts: { out: string }, command: Command) =>
+      withStore(command, async (store) => {
+        await writeFile(opts.out, sweepCsv(getDetail(store, id)));
+        process.stdout.write(`Wrote ${opts.out}\n`);
+      }),
+    );
+}

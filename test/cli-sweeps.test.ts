@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { SweepDetail } from '../src-main/contract/index';
+import type { RunRecord } from '../src-main/engine/store/types';
+import { repoRoot, runCli, tempHome, type CliResult } from './helpers/cli';
+import { skipUnless } from './helpers/prereqs';
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+/** The CLI, interrupted (Ctrl-C) once its stdout matches `when`. */
+function runCliInterrupted(args: string[], env: NodeJS.ProcessEnv, when: RegExp): Promise<CliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/bin.ts', ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (!sent && when.test(stdout)) sent = child.kill('SIGINT');
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+// Sweeps through the CLI, as the issue's "done when" runs them (on smaller data).
+describe.skipIf(skipUnless('fashionMnist'))('sweeps from the CLI', () => {
+  const home = tempHome();
+  const env = { CLUSTERBENCH_HOME: home };
+  const cli = (...args: string[]) => runCli(args, env);
+
+  it('run --seeds 0,1,2: three runs, each printed, then their mean ± sd', async () => {
+    const out = await cli('run', '--task', 'kmeans', '--seeds', '0,1,2', '--train-limit', '2000', '--test-limit', '500');
+    expect(out.code, out.stderr).toBe(0);
+    const runs = JSON.parse((await cli('runs', 'list', '--json')).stdout) as RunRecord[];
+    expect(runs.map((r) => [r.seed, r.sweepId, r.sweepChild, r.status])).toEqual([
+      [2, 1, 2, 'completed'],
+      [1, 1, 1, 'completed'],
+      [0, 1, 0, 'completed'],
+    ]);
+    for (const run of runs)
+      expect(out.stdout).toContain(
+        `seed=${run.seed} · run #${run.id} · accuracy ${pct(run.metrics!.accuracy)} · NMI ${run.metrics!.nmi.toFixed(3)}`,
+      );
+    const acc = runs.map((r) => r.metrics!.accuracy);
+    const mean = acc.reduce((s, a) => s + a, 0) / 3;
+    const sd = Math.sqrt(acc.reduce((s, a) => s + (a - mean) ** 2, 0) / 2);
+    expect(out.stdout).toMatch(new RegExp(`\\*\\s+3\\s+${pct(mean)} ± ${pct(sd)}\\s`));
+    expect(out.stdout).toContain('Sweep #1 · kmeans · completed · 3/3 runs completed');
+  });
+
+  it('sweeps list / show / show --json / export / resume on a completed sweep', async () => {
+    const list = await cli('sweeps', 'list');
+    expect(list.stdout).toMatch(/^\s*1\s+kmeans\s+completed\s+3\/3\s+0\s+seed\s+\d/m);
+    const show = await cli('sweeps', 'show', '1');
+    expect(show.stdout).toContain('Varied: seed ∈ {0, 1, 2}');
+    expect(show.stdout.match(/^child \d\/3 seed=\d · run #\d+ · accuracy/gm)).toHaveLength(3);
+    const { sweep } = JSON.parse((await cli('sweeps', 'show', '1', '--json')).stdout) as { sweep: SweepDetail };
+    expect(sweep).toMatchObject({ id: 1, status: 'completed', runs: 3, completed: 3, seeds: [0, 1, 2], grid: [] });
+    expect(sweep.rows).toHaveLength(1);
+    const file = join(home, 'sweep.csv');
+    expect((await cli('sweeps', 'export', '1', '--out', file)).code).toBe(0);
+    const [header, row] = readFileSync(file, 'utf8').trim().split('\n');
+    expect(header).toBe('n,accuracy_mean,accuracy_sd,nmi_mean,nmi_sd,ari_mean,ari_sd,seconds_mean,seconds_sd,best');
+    expect(Number(row.split(',')[1])).toBeCloseTo(sweep.rows[0].accuracy.mean!, 12);
+    const resume = await cli('sweeps', 'resume', '1');
+    expect([resume.code, resume.stdout.trim()]).toEqual([0, 'Sweep #1: every child has completed; nothing to resume']);
+  });
+
+  it('sweep --grid by flag name and by parameter name, --json; sweeps delete removes it and its runs', async () => {
+    const small = ['--train-limit', '1000', '--test-limit', '300', '--backend', 'wasm'];
+    const out = await cli('sweep', '--task', 'kmeans', '--grid', 'n-init=1,2', '--grid', 'maxIter=50', '--seed', '4', ...small, '--json');
+    expect(out.code, out.stderr).toBe(0);
+    const { sweep } = JSON.parse(out.stdout) as { sweep: SweepDetail };
+    expect(sweep.grid).toEqual([
+      ['nInit', [1, 2]],
+      ['maxIter', [50]],
+    ]);
+    expect(sweep.children.map((c) => [c.values, c.run?.params.seed])).toEqual([
+      [{ nInit: 1, maxIter: 50, seed: 4 }, 4],
+      [{ nInit: 2, maxIter: 50, seed: 4 }, 4],
+    ]);
+    const del = await cli('sweeps', 'delete', String(sweep.id));
+    expect(del.stdout.trim()).toBe(`Deleted sweep #${sweep.id} and its 2 runs`);
+    const runs = JSON.parse((await cli('runs', 'list', '--json')).stdout) as RunRecord[];
+    expect(runs.map((r) => r.sweepId)).toEqual([1, 1, 1]);
+  });
+
+  it('Ctrl-C cancels the sweep (exit 130); sweeps resume runs only the children that did not complete', async () => {
+    const small = ['--train-limit', '1000', '--test-limit', '300', '--backend', 'wasm', '--n-init', '1'];
+    const env2 = { CLUSTERBENCH_HOME: tempHome() };
+    const out = await runCliInterrupted(['run', '--task', 'kmeans', '--seeds', '5,6,7', ...small], env2, /^child 1\/3 /m);
+    expect(out.code).toBe(130);
+    expect(out.stderr).toContain('clusterbench: sweep #1 cancelled; continue it with: clusterbench sweeps resume 1');
+    const stopped = JSON.parse((await runCli(['sweeps', 'show', '1', '--json'], env2)).stdout) as { sweep: SweepDetail };
+    expect(stopped.sweep.status).toBe('cancelled');
+    expect(stopped.sweep.children[0].state).toBe('completed');
+    expect(stopped.sweep.completed).toBeLessThan(3);
+    const firstRun = stopped.sweep.children[0].run!.id;
+    const resumed = await runCli(['sweeps', 'resume', '1', '--json'], env2);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const { sweep } = JSON.parse(resumed.stdout) as { sweep: SweepDetail };
+    expect(sweep.status).toBe('completed');
+    expect(sweep.children[0].run!.id).toBe(firstRun);
+    expect(sweep.children.map((c) => [c.state, c.run?.params.seed])).toEqual([
+      ['completed', 5],
+      ['completed', 6],
+      ['completed', 7],
+    ]);
+  });
+
+  it('refuses bad input in one line, exit code 1, running nothing', async () => {
+    const refusals: [string[], string][] = [
+      [['sweep', '--task', 'kmeans', '--grid', 'k='], "clusterbench: --grid: 'k' has no values"],
+      [['sweep', '--task', 'kmeans'], 'clusterbench: sweep needs at least one --grid NAME=VALUE,VALUE… (for seeds only: run --seeds)'],
+      [['sweep', '--task', 'kmeans', '--grid', 'kay=2,3'], "clusterbench: --grid: unknown parameter 'kay'"],
+      [['sweep', '--task', 'kmeans', '--grid', 'epochs=1,2'], "clusterbench: grid: task kmeans does not take the parameter 'epochs'"],
+      [['sweep', '--task', 'kmeans', '--grid', 'k=1,5'], 'clusterbench: k: must be ≥ 2 (grid k=1)'],
+      [
+        ['sweep', '--task', 'ae-gmm', '--grid', 'covariance=full,round'],
+        'clusterbench: --grid covariance: "round" is not one of: full, diag, spherical',
+      ],
+      [
+        ['sweep', '--task', 'kmeans', '--grid', 'seed=1,2'],
+        'clusterbench: --grid: seed cannot be in the grid: list the seeds with --seeds',
+      ],
+      [
+        ['sweep', '--task', 'kmeans', '--grid', 'k=2,3,4,5,6', '--seeds', '0,1,2', '--max-runs', '10'],
+        'clusterbench: the sweep has 15 runs, more than the limit of 10 (raise it with --max-runs / maxRuns)',
+      ],
+      [
+        ['sweep', '--task', 'kmeans', '--grid', 'k=2,3', '--seeds', '0,1', '--seed', '3'],
+        'clusterbench: --seed and --seeds cannot be used together: --seeds lists every seed',
+      ],
+      [
+        ['run', '--task', 'kmeans', '--seed', '1', '--seeds', '0,1'],
+        'clusterbench: --seed and --seeds cannot be used together: --seeds lists every seed',
+      ],
+      [['run', '--task', 'kmeans', '--seeds', '0,0'], 'clusterbench: seeds: 0 is listed twice'],
+    ];
+    const fresh = { CLUSTERBENCH_HOME: tempHome() };
+    for (const [args, message] of refusals) {
+      const out = await runCli(args, fresh);
+      expect([out.code, out.stderr.trim(), out.stdout], args.join(' ')).toEqual([1, message, '']);
+    }
+    expect(JSON.parse((await runCli(['sweeps', 'list', '--json'], fresh)).stdout)).toEqual([]);
+    expect(JSON.parse((await runCli(['runs', 'list', '--json'], fresh)).stdout)).toEqual([]);
+  });
+});

@@ -194,9 +194,14 @@ describe.skipIf(e2eSkipReason)('sweeps in the workbench UI (web mode, Chromium, 
       await page.locator(tid('metrics')).waitFor();
       expect(await page.innerText(tid('run-sweep-link'))).toBe(`sweep #${id}`);
 
-      // --- Compare: a run next to the sweep, whose rows read mean ± sd
+      // --- Compare: a run and the sweep picked together, the sweep's rows reading mean ± sd
       const runId = detail.children[0].run!.id;
-      await goto(page, `#/compare/${runId},s${id}`);
+      await goto(page, '#/compare');
+      await page.locator(tid('compare-picker')).waitFor();
+      await page.check(tid(`compare-pick-${runId}`));
+      await page.check(tid(`compare-pick-sweep-${id}`));
+      await page.click(tid('compare-go'));
+      await page.waitForURL(new RegExp(`#/compare/${runId},s${id}$`));
       await page.locator(tid('compare-sweep-table')).waitFor();
       for (const [i, r] of detail.rows.entries()) {
         expect(await page.innerText(`${tid(`compare-sweep-${id}-row-${i}`)} ${tid('compare-accuracy')}`)).toBe(accText(r.accuracy));

@@ -3,6 +3,9 @@ import { encoderKey, gridCombinations, planOfStored, planSweep, sweepRunCount, S
 import { confusionMean, meanSd, sweepRows, type ChildOutcome } from '../src-main/engine/experiments/sweepSummary';
 import type { RunRecord } from '../src-main/engine/store/types';
 import { estimateSweep } from '../src-main/service/sweepOps';
+import { gridArg } from '../src-main/cli/commands/sweep';
+import { paramFlag, paramNamed } from '../src-main/cli/paramOptions';
+import { PARAM_NAMES } from '../src-main/engine/experiments/params';
 
 function refusal(request: Parameters<typeof planSweep>[0]): string {
   try {
@@ -246,5 +249,27 @@ describe('sweep time estimate', () => {
       estimateMs: null,
       estimateFrom: 'no completed ae-kmeans run with 500 training / all test images and 2 epochs in the history',
     });
+  });
+});
+
+describe('--grid on the CLI', () => {
+  it('takes every parameter by its flag name and by its own name', () => {
+    for (const name of PARAM_NAMES) {
+      expect(paramNamed(name), name).toBe(name);
+      expect(paramNamed(paramFlag(name)), name).toBe(name);
+    }
+    expect(paramNamed('umap-protocol')).toBe('protocol');
+    expect(paramNamed('nope')).toBeUndefined();
+  });
+
+  it('parses values as the flag does: numbers, choices, switches, lists separated by ;', () => {
+    expect(gridArg('lr=0.01, 1e-3')).toEqual(['learningRate', [0.01, 0.001]]);
+    expect(gridArg('learningRate=0.5')).toEqual(['learningRate', [0.5]]);
+    expect(gridArg('--covariance=full,diag')).toEqual(['covariance', ['full', 'diag']]);
+    expect(gridArg('umap=on,off')).toEqual(['umap', [true, false]]);
+    expect(gridArg('layers=500,500,2000;256')).toEqual(['layers', [[500, 500, 2000], [256]]]);
+    expect(() => gridArg('k=5,ten')).toThrow('--grid k: expected a number, got "ten"');
+    expect(() => gridArg('umap=maybe')).toThrow('--grid umap: expected on or off, got "maybe"');
+    expect(() => gridArg('k')).toThrow('--grid: expected NAME=VALUE,VALUE… such as k=5,10, got "k"');
   });
 });

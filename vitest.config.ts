@@ -34,6 +34,7 @@ const UNIT = [
   'test/store.test.ts',
   'test/store-reliability.test.ts',
   'test/sweep-plan.test.ts',
+  'test/sweep-ui.test.ts',
   'test/wasm-kernel-build.test.ts',
   'test/wasm-kernel-load.test.ts',
   'test/wasm-kernels.test.ts',

@@ -1,11 +1,14 @@
 import type { EChartsOption } from './echarts';
 import { axisStyle, HEAT_DARK, HEAT_LIGHT, optionFrame, textColors, titleBlock, type ChartCtx } from './theme';
 
-/** Confusion matrix heatmap: rows true label (top to bottom), columns predicted (mapped) label. */
+/**
+ * Confusion matrix heatmap: rows true label (top to bottom), columns predicted (mapped) label. `averageOf`: the
+ * cells are row shares averaged over that many runs (a sweep's children), not counts.
+ */
 export function confusionOption(
   confusion: number[][],
   classNames: string[],
-  ctx: ChartCtx & { normalize?: boolean; compact?: boolean },
+  ctx: ChartCtx & { normalize?: boolean; compact?: boolean; averageOf?: number },
 ): EChartsOption {
   const t = titleBlock(ctx);
   const n = classNames.length;
@@ -48,7 +51,10 @@ export function confusionOption(
       formatter: (p: { value: number[] }) => {
         const [c, r, , count] = p.value;
         const share = rowSums[r] ? ((count / rowSums[r]) * 100).toFixed(1) : '0';
-        return `True <b>${classNames[r]}</b><br/>Predicted <b>${classNames[c]}</b><br/>${count} images (${share}% of the row)`;
+        const cell = ctx.averageOf
+          ? `${share}% of the row (mean of ${ctx.averageOf} run${ctx.averageOf === 1 ? '' : 's'})`
+          : `${count} images (${share}% of the row)`;
+        return `True <b>${classNames[r]}</b><br/>Predicted <b>${classNames[c]}</b><br/>${cell}`;
       },
     },
     grid: { left: compact ? 78 : 104, right: compact ? 12 : 78, top: t.top + (compact ? 8 : 16), bottom: compact ? 66 : 86 },

@@ -1,7 +1,14 @@
 // ECharts, imported modularly: only the charts, components and renderers the workbench uses.
 import * as echarts from 'echarts/core';
-import { BarChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts';
-import { GridComponent, LegendComponent, TitleComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
+import { BarChart, CustomChart, HeatmapChart, LineChart, ParallelChart, ScatterChart } from 'echarts/charts';
+import {
+  GridComponent,
+  LegendComponent,
+  ParallelComponent,
+  TitleComponent,
+  TooltipComponent,
+  VisualMapComponent,
+} from 'echarts/components';
 import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 
 echarts.use([
@@ -9,7 +16,10 @@ echarts.use([
   BarChart,
   HeatmapChart,
   ScatterChart,
+  CustomChart,
+  ParallelChart,
   GridComponent,
+  ParallelComponent,
   TooltipComponent,
   LegendComponent,
   TitleComponent,

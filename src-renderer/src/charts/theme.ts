@@ -45,7 +45,8 @@ export function baseOption(ctx: ChartCtx): Record<string, unknown> {
   return {
     backgroundColor: ctx.exporting ? (ctx.dark ? '#1a1e25' : '#ffffff') : 'transparent',
     color: palette(ctx),
-    textStyle: { fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Arial, sans-serif', color: c.text },
+    // Single quotes in the font list: ECharts writes it unescaped into an SVG export's style="…" attribute.
+    textStyle: { fontFamily: "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', Arial, sans-serif", color: c.text },
     animation: !ctx.exporting,
   };
 }

@@ -130,10 +130,10 @@ export const isListField = (field: FieldName): boolean => paramKind(field) === '
 
 // ---- Validation: the text of a field read as its value, then the schema's own checks.
 
-type Read = { value: unknown } | { error: string };
+export type Read = { value: unknown } | { error: string };
 
 /** A field's text as a value for the schema: numbers (NaN for "abc": the schema says "must be a number"), lists… */
-function readField(field: FieldName, text: string, task: Task): Read {
+export function readField(field: FieldName, text: string, task: Task): Read {
   const t = text.trim();
   if (t === '') {
     // Empty: null where null is a setting (patience off), absent where absent is (all images), else required.

@@ -27,6 +27,9 @@ export function taskShort(task: TaskName | string): string {
   return TASK_SHORT[task as TaskName] ?? task;
 }
 
+/** "1 run", "4 runs". */
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export function pct(value: number | null | undefined, digits = 2): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '—' : `${(value * 100).toFixed(digits)}%`;
 }

@@ -1,8 +1,9 @@
 // A small hash router: the whole app state that deserves a URL lives in `location.hash`, e.g.
-// #/new, #/live/job-3, #/runs, #/runs/12?tab=images, #/compare/3,4, #/data.
+// #/new, #/live/job-3, #/runs, #/runs/12?tab=images, #/sweeps, #/sweeps/2, #/compare/3,4 (sweeps as s2: #/compare/3,s2),
+// #/data.
 import { computed, ref } from 'vue';
 
-export type RouteName = 'new' | 'live' | 'runs' | 'run' | 'compare' | 'data';
+export type RouteName = 'new' | 'live' | 'runs' | 'run' | 'sweeps' | 'sweep' | 'compare' | 'data';
 
 export interface Route {
   name: RouteName;
@@ -24,6 +25,8 @@ function parse(hash: string): Route {
       return { name: 'live', params, query };
     case 'runs':
       return params.length ? { name: 'run', params, query } : { name: 'runs', params, query };
+    case 'sweeps':
+      return params.length ? { name: 'sweep', params, query } : { name: 'sweeps', params, query };
     case 'compare':
       return { name: 'compare', params, query };
     case 'data':

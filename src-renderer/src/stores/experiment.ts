@@ -116,6 +116,11 @@ export const useExperimentStore = defineStore('experiment', () => {
     prefilledFrom.value = runId;
   }
 
+  /** Shows every field's error, as a start attempt does (a sweep's start goes through its own store). */
+  function attempt(): void {
+    attempted.value = true;
+  }
+
   function setTask(task: Task): void {
     values.value = valuesForTask(values.value, task);
   }
@@ -163,6 +168,7 @@ export const useExperimentStore = defineStore('experiment', () => {
     touch,
     clearIssue,
     applyPreset,
+    attempt,
     setTask,
     reset,
     prefill,

@@ -119,7 +119,7 @@ describe.skipIf(skipUnless('fashionMnist'))('sweeps from the CLI', () => {
   it('refuses bad input in one line, exit code 1, running nothing', async () => {
     const refusals: [string[], string][] = [
       [['sweep', '--task', 'kmeans', '--grid', 'k='], "clusterbench: --grid: 'k' has no values"],
-      [['sweep', '--task', 'kmeans'], 'clusterbench: sweep needs at least one --grid NAME=VALUE,VALUE… (for seeds only: run --seeds)'],
+      [['sweep', '--task', 'kmeans', '--seeds', '3'], 'clusterbench: sweep needs a --grid NAME=VALUE,VALUE… or two or more --seeds'],
       [['sweep', '--task', 'kmeans', '--grid', 'kay=2,3'], "clusterbench: --grid: unknown parameter 'kay'"],
       [['sweep', '--task', 'kmeans', '--grid', 'epochs=1,2'], "clusterbench: grid: task kmeans does not take the parameter 'epochs'"],
       [['sweep', '--task', 'kmeans', '--grid', 'k=1,5'], 'clusterbench: k: must be ≥ 2 (grid k=1)'],

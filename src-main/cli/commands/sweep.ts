@@ -80,11 +80,12 @@ function registerSweepCommand(program: Command): void {
   sweep.option('--json', 'print exactly one JSON object on stdout: { sweep }').action(async (opts, command: Command) => {
     const params: Record<string, unknown> = { task: opts.task, ...readParams(opts) };
     const seeds = seedsOf(opts, [typeof params.seed === 'number' ? params.seed : 0]);
-    if (!opts.grid?.length) throw new CliError('sweep needs at least one --grid NAME=VALUE,VALUE… (for seeds only: run --seeds)');
+    // A sweep of one run is a run: ask for something to vary (a seeds-only sweep can also be emitted for Slurm).
+    if (!opts.grid?.length && seeds.length < 2) throw new CliError('sweep needs a --grid NAME=VALUE,VALUE… or two or more --seeds');
     const request: SweepRequest & { name?: string } = {
       params,
       seeds,
-      grid: (opts.grid as string[]).map(gridArg),
+      grid: ((opts.grid ?? []) as string[]).map(gridArg),
       maxRuns: opts.maxRuns,
       name: opts.name,
     };

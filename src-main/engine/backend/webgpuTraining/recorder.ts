@@ -1,0 +1,249 @@
+/// <reference types="@webgpu/types" />
+/**
+ * The fused training step of a {@link Network}: every buffer, pipeline and bind group is made once, in the
+ * constructor; a step is then one writeBuffer of the batch, one of the 16-byte step uniform, one command encoder
+ * with one compute pass holding the fixed sequence of dispatches (forward, loss, backward, one Adam over the flat
+ * weights), and one submit. The batch's loss is added to a sum on the device, read once per epoch.
+ *
+ * Dispatches per step: one per convolution and pool forward, two for the loss, per convolution one weight-gradient
+ * kernel plus one relu-gradient kernel (not the output layer, whose gradient comes with the loss) and one input-
+ * gradient kernel (not the first layer, whose input is the image), and one Adam.
+ */
+import { createFloatBuffer, readFloats } from './device';
+import {
+  adamKernel,
+  bceLossGradKernel,
+  convForwardKernel,
+  convInputGradKernel,
+  convWeightGradKernel,
+  lossAccumulateKernel,
+  LOSS_GROUPS,
+  maxPoolKernel,
+  reluGradKernel,
+  weightGradGroups,
+  WORKGROUP,
+} from './kernels';
+import { outputSize, type Network, type PoolLayer } from './network';
+
+/** tfjs's Adam defaults as the trainer sets them (β1 0.9, β2 0.999 are written into the Adam kernel). */
+const BETA1 = Math.fround(0.9);
+const BETA2 = Math.fround(0.999);
+/** A dispatch's x dimension stays under the device limit; grid-stride kernels cover the rest. */
+const MAX_GROUPS = 65_535;
+
+interface Dispatch {
+  label: string;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  /** Workgroups for a batch of `rows` rows. */
+  groups(rows: number): number;
+}
+
+/** Workgroups for a grid-stride kernel over `perRow` values per row. */
+const elementwise =
+  (perRow: number) =>
+  (rows: number): number =>
+    Math.min(MAX_GROUPS, Math.ceil((rows * perRow) / WORKGROUP));
+
+export class FusedStep {
+  readonly dispatchesPerStep: number;
+  /** Named buffers, for tests that check each kernel's output. */
+  readonly buffers = new Map<string, GPUBuffer>();
+  private readonly dispatches: Dispatch[] = [];
+  private readonly uniform: GPUBuffer;
+  private readonly staging: GPUBuffer;
+  private readonly stepValues = new DataView(new ArrayBuffer(16));
+  private accBeta1 = BETA1;
+  private accBeta2 = BETA2;
+  private readonly inputSize: number;
+  private reading: Promise<void> = Promise.resolve();
+
+  /** Builds the step, throwing a one-line error when the device rejects a kernel, pipeline or buffer. */
+  static async create(device: GPUDevice, network: Network, maxRows: number, learningRate: number, epsilon = 1e-7): Promise<FusedStep> {
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    let step: FusedStep | undefined;
+    let thrown: unknown;
+    try {
+      step = new FusedStep(device, network, maxRows, learningRate, epsilon);
+    } catch (err) {
+      thrown = err;
+    }
+    const errors = [await device.popErrorScope(), await device.popErrorScope()].filter((e) => e !== null);
+    if (step && !thrown && errors.length === 0) return step;
+    step?.dispose();
+    if (thrown) throw thrown;
+    throw new Error(`the fused WebGPU training step could not be built: ${errors[0]!.message.split('\n')[0]}`);
+  }
+
+  private constructor(
+    private readonly device: GPUDevice,
+    readonly network: Network,
+    readonly maxRows: number,
+    private readonly learningRate: number,
+    epsilon = 1e-7,
+  ) {
+    const { input, paramCount } = network;
+    this.inputSize = input.height * input.width * input.channels;
+    const buffer = (name: string, floats: number): GPUBuffer => {
+      const b = createFloatBuffer(device, `fused ${name}`, floats);
+      this.buffers.set(name, b);
+      return b;
+    };
+    this.uniform = device.createBuffer({ label: 'fused step', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    buffer('params', paramCount);
+    buffer('grads', paramCount);
+    buffer('moments', 2 * paramCount);
+    buffer('batch', maxRows * this.inputSize);
+    buffer('partials', LOSS_GROUPS);
+    buffer('epochLoss', 1);
+    network.layers.forEach((l, i) => {
+      buffer(`act${i}`, maxRows * outputSize(l));
+      if (l.kind === 'conv') buffer(`dz${i}`, maxRows * outputSize(l));
+      if (l.kind === 'conv' && i > 0) buffer(`dIn${i}`, maxRows * l.inH * l.inW * l.cin);
+    });
+    this.staging = device.createBuffer({
+      label: 'fused readback',
+      size: Math.max(16, paramCount * 4),
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    this.recordForward();
+    this.recordLoss();
+    this.recordBackward();
+    this.add('adam', adamKernel(paramCount, epsilon), ['params', 'grads', 'moments'], elementwise(paramCount));
+    this.dispatchesPerStep = this.dispatches.length;
+  }
+
+  private get(name: string): GPUBuffer {
+    const b = this.buffers.get(name);
+    if (!b) throw new Error(`fused step: no buffer ${name}`);
+    return b;
+  }
+
+  /** A pipeline and its bind group: binding 0 is the step uniform, then `bindings` in order. */
+  private add(label: string, code: string, bindings: string[], groups: (rows: number) => number): void {
+    const module = this.device.createShaderModule({ label, code });
+    const pipeline = this.device.createComputePipeline({ label, layout: 'auto', compute: { module, entryPoint: 'main' } });
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniform } }];
+    bindings.forEach((name, i) => entries.push({ binding: i + 1, resource: { buffer: this.get(name) } }));
+    const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
+    this.dispatches.push({ label, pipeline, bindGroup, groups });
+  }
+
+  /** The buffer a layer reads: the previous layer's output, or the batch. */
+  private inputOf(i: number): string {
+    return i === 0 ? 'batch' : `act${i - 1}`;
+  }
+
+  private recordForward(): void {
+    this.network.layers.forEach((l, i) => {
+      const code = l.kind === 'conv' ? convForwardKernel(l) : maxPoolKernel(l);
+      const name = l.kind === 'conv' ? `${l.name} forward` : `pool${i} forward`;
+      this.add(name, code, [this.inputOf(i), ...(l.kind === 'conv' ? ['params'] : []), `act${i}`], elementwise(outputSize(l)));
+    });
+  }
+
+  private recordLoss(): void {
+    const last = this.network.layers.length - 1;
+    this.add('bce loss+grad', bceLossGradKernel(this.inputSize), ['batch', `act${last}`, `dz${last}`, 'partials'], () => LOSS_GROUPS);
+    this.add('loss sum', lossAccumulateKernel(this.inputSize), ['partials', 'epochLoss'], () => 1);
+  }
+
+  private recordBackward(): void {
+    const layers = this.network.layers;
+    for (let i = layers.length - 1; i >= 0; i--) {
+      const l = layers[i];
+      if (l.kind !== 'conv') continue;
+      if (i !== layers.length - 1) {
+        // the gradient of this layer's output: from the next convolution, or through the pool between them
+        const pool = layers[i + 1].kind === 'pool' ? (layers[i + 1] as PoolLayer) : undefined;
+        const from = `dIn${pool ? i + 2 : i + 1}`;
+        this.add(`${l.name} relu grad`, reluGradKernel(l, pool), [`act${i}`, from, `dz${i}`], elementwise(outputSize(l)));
+      }
+      this.add(`${l.name} weight grad`, convWeightGradKernel(l), [this.inputOf(i), `dz${i}`, 'grads'], () => weightGradGroups(l));
+      if (i > 0) {
+        this.add(`${l.name} input grad`, convInputGradKernel(l), [`dz${i}`, 'params', `dIn${i}`], elementwise(l.inH * l.inW * l.cin));
+      }
+    }
+  }
+
+  /** Queues one training step on `rows` images (`rows × inputSize` values of `batch`). */
+  step(batch: Float32Array, rows: number): void {
+    if (!(rows >= 1 && rows <= this.maxRows)) throw new RangeError(`fused step: ${rows} rows, expected 1..${this.maxRows}`);
+    const { queue } = this.device;
+    queue.writeBuffer(this.get('batch'), 0, batch.buffer, batch.byteOffset, rows * this.inputSize * 4);
+    // tfjs's Adam: 1 − β^t in float32, β^t then multiplied by β in float32 for the next step
+    const v = this.stepValues;
+    v.setUint32(0, rows, true);
+    v.setFloat32(4, this.learningRate, true);
+    v.setFloat32(8, Math.fround(1 - this.accBeta1), true);
+    v.setFloat32(12, Math.fround(1 - this.accBeta2), true);
+    this.accBeta1 = Math.fround(this.accBeta1 * BETA1);
+    this.accBeta2 = Math.fround(this.accBeta2 * BETA2);
+    queue.writeBuffer(this.uniform, 0, v.buffer);
+    const encoder = this.device.createCommandEncoder({ label: 'fused training step' });
+    const pass = encoder.beginComputePass({ label: 'fused training step' });
+    for (const d of this.dispatches) {
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.groups(rows));
+    }
+    pass.end();
+    queue.submit([encoder.finish()]);
+  }
+
+  /** Waits until the device has run every step queued so far. */
+  drained(): Promise<void> {
+    return this.device.queue.onSubmittedWorkDone();
+  }
+
+  /** Σ over the steps since the last reset of (batch mean loss × rows): one readback. */
+  async lossSum(): Promise<number> {
+    return (await this.read('epochLoss', 1))[0];
+  }
+
+  resetLossSum(): void {
+    this.device.queue.writeBuffer(this.get('epochLoss'), 0, new Float32Array(4));
+  }
+
+  readParams(): Promise<Float32Array> {
+    return this.read('params', this.network.paramCount);
+  }
+
+  writeParams(values: Float32Array): void {
+    if (values.length !== this.network.paramCount)
+      throw new RangeError(`fused step: ${values.length} weights, expected ${this.network.paramCount}`);
+    this.device.queue.writeBuffer(this.get('params'), 0, values.buffer, values.byteOffset, values.byteLength);
+  }
+
+  /** The first `floats` values of a named buffer (tests; training reads only the loss and the weights). */
+  read(name: string, floats: number): Promise<Float32Array> {
+    // one read at a time through the staging buffer: a second mapAsync on a mapping buffer fails
+    const result = this.reading.then(() => this.readNow(name, floats));
+    this.reading = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  private async readNow(name: string, floats: number): Promise<Float32Array> {
+    const source = this.get(name);
+    if (floats * 4 <= this.staging.size) return readFloats(this.device, source, this.staging, floats);
+    const staging = this.device.createBuffer({
+      size: Math.ceil(floats / 4) * 16,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    try {
+      return await readFloats(this.device, source, staging, floats);
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  dispose(): void {
+    for (const b of this.buffers.values()) b.destroy();
+    this.uniform.destroy();
+    this.staging.destroy();
+  }
+}

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countGpuWork } from '../bench/gpuCounters';
 import { initBackend, probeBackends, shutdownBackends, tf } from '../src-main/engine/backend/index';
 import { fusedAutoencoderTrainer, fusedTrainingEnabled } from '../src-main/engine/backend/webgpuTraining/index';
-import { planNetwork, type ConvLayer, type Layer } from '../src-main/engine/backend/webgpuTraining/network';
+import { planNetwork, type ConvLayer, type Network, type PoolLayer } from '../src-main/engine/backend/webgpuTraining/network';
 import { FusedStep } from '../src-main/engine/backend/webgpuTraining/recorder';
 import { networkOf, readWeights } from '../src-main/engine/backend/webgpuTraining/tfjsModel';
 import { binaryCrossEntropy, buildConvAutoencoder, trainAutoencoder } from '../src-main/engine/models/convAutoencoder';
-import { buildDenseAutoencoder } from '../src-main/engine/models/denseAutoencoder';
+import { buildDenseAutoencoder, denseReconstructionLoss, trainDenseAutoencoder } from '../src-main/engine/models/denseAutoencoder';
 import { Rng } from '../src-main/engine/cluster/rng';
 import { registerCpuTrainingKernelFixes } from '../src-main/engine/backend/wasmKernels';
 import { recordSkip } from './helpers/prereqs';
@@ -16,6 +16,14 @@ import { recordSkip } from './helpers/prereqs';
 // whatever adapter Dawn finds (Mesa's llvmpipe on GPU-less machines: slow, so tiny images and batches).
 
 afterAll(() => shutdownBackends());
+
+/** The layers of a convolutional network (the tests' own networks have no Dense layer). */
+function imageLayers(net: Network): (ConvLayer | PoolLayer)[] {
+  return net.layers.map((l) => {
+    if (l.kind === 'dense') throw new Error('a Dense layer in a convolutional network');
+    return l;
+  });
+}
 
 function randoms(n: number, seed: number, lo = 0, hi = 1): Float32Array {
   const rng = new Rng(seed);
@@ -42,7 +50,7 @@ describe('fused WebGPU training: network plan (no device)', () => {
     const net = networkOf(buildConvAutoencoder(1).autoencoder);
     if (typeof net === 'string') throw new Error(net);
     expect(net.paramCount).toBe(12_785);
-    expect(net.layers.map((l) => (l.kind === 'conv' ? `${l.name}${l.up ? '^' : ''}:${l.outH}` : `pool:${l.outH}`))).toEqual([
+    expect(imageLayers(net).map((l) => (l.kind === 'conv' ? `${l.name}${l.up ? '^' : ''}:${l.outH}` : `pool:${l.outH}`))).toEqual([
       'enc_conv1:28',
       'pool:14',
       'enc_conv2:14',
@@ -54,7 +62,15 @@ describe('fused WebGPU training: network plan (no device)', () => {
       'dec_conv3^:14',
       'dec_out^:28',
     ]);
-    expect(networkOf(buildDenseAutoencoder({ inputSize: 16, layers: [8], codeSize: 2 }, 1).autoencoder)).toBe('not a single image input');
+    const dense = networkOf(buildDenseAutoencoder({ inputSize: 16, layers: [8], codeSize: 2 }, 1).autoencoder);
+    expect(typeof dense !== 'string' && dense.layers.map((l) => l.kind === 'dense' && `${l.inSize}→${l.outSize} ${l.act}`)).toEqual([
+      '16→8 relu',
+      '8→2 linear',
+      '2→8 relu',
+      '8→16 linear',
+    ]);
+    const fiveByFive = tf.sequential({ layers: [tf.layers.conv2d({ filters: 1, kernelSize: 5, padding: 'same', inputShape: [8, 8, 1] })] });
+    expect(networkOf(fiveByFive)).toMatch(/not a 3×3 stride-1 convolution$/);
     expect(() => planNetwork({ height: 4, width: 4, channels: 1 }, [{ kind: 'pool', padding: 'valid' }])).toThrow(
       'a max-pool must follow a convolution',
     );
@@ -118,8 +134,9 @@ describe('fused WebGPU training on the device', () => {
   it('computes every kernel as the cpu backend does: conv, pool, up-sampling, relu, loss, their gradients, Adam', async (ctx) => {
     if (!device) return ctx.skip(skipReason);
     const model = tinyModel();
-    const net = networkOf(model);
-    if (typeof net === 'string') throw new Error(net);
+    const plan = networkOf(model);
+    if (typeof plan === 'string') throw new Error(plan);
+    const net = { ...plan, layers: imageLayers(plan) };
     const rows = 3;
     const lr = 0.01;
     const step = await FusedStep.create(device, net, 4, lr);
@@ -130,7 +147,12 @@ describe('fused WebGPU training on the device', () => {
       const batch = randoms(rows * 72, 5);
       step.step(batch, rows);
 
-      const shapeOf = (l: Layer, n = rows): [number, number, number, number] => [n, l.outH, l.outW, l.kind === 'conv' ? l.cout : l.c];
+      const shapeOf = (l: ConvLayer | PoolLayer, n = rows): [number, number, number, number] => [
+        n,
+        l.outH,
+        l.outW,
+        l.kind === 'conv' ? l.cout : l.c,
+      ];
       const read = async (name: string, shape: [number, number, number, number]) =>
         tf.tensor4d(
           await step.read(
@@ -311,5 +333,70 @@ describe('fused WebGPU training on the device', () => {
       ae.dispose();
       await initBackend('cpu');
     }
+  });
+
+  it.for(['mse', 'bce'] as const)(
+    'computes the dense autoencoder’s loss (%s), gradients and Adam step as the cpu backend does',
+    async (loss, ctx) => {
+      if (!device) return ctx.skip(skipReason);
+      const model = buildDenseAutoencoder({ inputSize: 12, layers: [8], codeSize: 3, loss }, 2);
+      const net = networkOf(model.autoencoder, loss === 'bce' ? 'bce-logits' : 'mse');
+      if (typeof net === 'string') throw new Error(net);
+      const rows = 3;
+      const lr = 0.01;
+      const step = await FusedStep.create(device, net, 4, lr);
+      const adam = tf.train.adam(lr, 0.9, 0.999, 1e-7);
+      try {
+        // 4 forward, 2 loss, 4 weight, 3 activation and 3 input gradients, 1 Adam
+        expect(step.dispatchesPerStep).toBe(17);
+        step.writeParams(await readWeights(model.autoencoder, net));
+        step.resetLossSum();
+        const batch = randoms(rows * 12, 8);
+        step.step(batch, rows);
+        const x = tf.tensor2d(batch, [rows, 12]);
+        const vars = model.autoencoder.trainableWeights.map((w) => w.read() as tf.Variable);
+        const { value, grads } = tf.variableGrads(() => denseReconstructionLoss(model, x), vars);
+        expect((await step.lossSum()) / rows).toBeCloseTo((await value.data())[0], 6);
+        const expected = (await Promise.all(vars.map((v) => grads[v.name].data()))).flatMap((d) => Array.from(d));
+        expectClose(await step.read('grads', net.paramCount), expected, 1e-5, 'dense gradients');
+        adam.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+        expectClose(await step.readParams(), await readWeights(model.autoencoder, net), 1e-6, 'dense Adam update');
+      } finally {
+        adam.dispose();
+        step.dispose();
+        model.autoencoder.dispose();
+      }
+    },
+  );
+
+  it('trains the dense autoencoder one epoch to the losses the wasm backend reaches', async (ctx) => {
+    if (!device) return ctx.skip(skipReason);
+    const rows = 40;
+    const data = { data: randoms(rows * 64, 31), rows, cols: 64 };
+    const config = { inputSize: 64, layers: [32, 16], codeSize: 4 };
+    const params = { epochs: 1, batchSize: 8, learningRate: 1e-3, valSplit: 0.2, patience: null, seed: 6 };
+    await initBackend('wasm');
+    const onWasm = buildDenseAutoencoder(config, 9);
+    const initial = await Promise.all(onWasm.autoencoder.getWeights().map((w) => w.data()));
+    const shapes = onWasm.autoencoder.getWeights().map((w) => w.shape);
+    const wasm = await trainDenseAutoencoder(onWasm, data, params);
+    onWasm.autoencoder.dispose();
+
+    await initBackend('webgpu');
+    const onGpu = buildDenseAutoencoder(config, 9);
+    onGpu.autoencoder.setWeights(initial.map((d, i) => tf.tensor(d, shapes[i])));
+    const counter = countGpuWork(device);
+    let gpu;
+    try {
+      gpu = await trainDenseAutoencoder(onGpu, data, params);
+    } finally {
+      expect(counter.stop().byProgram.adam).toBe(4); // the fused path ran, one step per batch
+      onGpu.autoencoder.dispose();
+      await initBackend('cpu');
+    }
+    const [w] = wasm.losses;
+    const [g] = gpu.losses;
+    expect(Math.abs(g.trainLoss - w.trainLoss) / w.trainLoss).toBeLessThan(1e-3);
+    expect(Math.abs(g.valLoss! - w.valLoss!) / w.valLoss!).toBeLessThan(1e-3);
   });
 });

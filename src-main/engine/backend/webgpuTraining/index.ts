@@ -1,14 +1,15 @@
 /**
- * Fused WebGPU training for the study's conv autoencoder (and any chain of the same layer types): what the shared
- * training loop (models/trainer.ts) calls instead of tfjs's `optimizer.minimize` when the backend is webgpu.
+ * Fused WebGPU training for the study's conv autoencoder and N2D's dense one (and any chain of the same layer
+ * types): what the shared training loop (models/trainer.ts) calls instead of tfjs's `optimizer.minimize` when the
+ * backend is webgpu.
  *
  * Why: through tfjs one conv AE training step is ~300 dispatches (38 forward, 67 backward, 196 Adam), ~21 submits
  * and ~94 new buffers, each dispatch costing the host more than the GPU's work (bench: `npm run bench -- ae
- * --profile`). The fused step is a fixed sequence of ~32 dispatches and one submit, weights in one flat buffer
+ * --profile`). The fused step is a fixed sequence of 32 dispatches (the dense AE: 25) and one submit, weights in one flat buffer
  * with one Adam dispatch, the loss summed on the device and read once per epoch. Off with
  * CLUSTERBENCH_WEBGPU_FUSED=0.
  *
- * Modules: network.ts (shapes, weight layout), kernels.ts (WGSL), recorder.ts (buffers, pipelines, the step),
+ * Modules: network.ts (shapes, weight layout), kernels.ts and denseKernels.ts (WGSL), recorder.ts (buffers, pipelines, the step),
  * tfjsModel.ts (tfjs model ↔ network and weights), device.ts (which device, the switch, readbacks).
  */
 import type * as tf from '@tensorflow/tfjs';
@@ -36,7 +37,7 @@ const MAX_STEPS_AHEAD = 8;
 
 /**
  * A fused trainer for `model`, whose batches `rows(order, from, to)` gives (row-major images), when the active backend is
- * webgpu, the switch is on and the model's layers are all supported (binary cross-entropy against the input);
+ * webgpu, the switch is on and the model's layers are all supported (the loss: the input's reconstruction);
  * else null, and the caller keeps tfjs's path.
  */
 export async function fusedAutoencoderTrainer(
@@ -44,10 +45,12 @@ export async function fusedAutoencoderTrainer(
   rows: (order: Int32Array, from: number, to: number) => Float32Array,
   batchSize: number,
   learningRate: number,
+  /** A Dense model's loss on its output's pre-activation (a convolutional one's is always 'bce'). */
+  denseLoss: 'mse' | 'bce-logits' = 'mse',
 ): Promise<FusedTrainer | null> {
   const device = fusedTrainingDevice();
   if (!device) return null;
-  const net = networkOf(model);
+  const net = networkOf(model, denseLoss);
   if (typeof net === 'string') return null;
   const step = await FusedStep.create(device, net, batchSize, learningRate);
   try {

@@ -18,13 +18,13 @@ export const WORKGROUP = 256;
 export const LOSS_GROUPS = 64;
 
 /** The per-step uniform: rows in the batch, the learning rate, and Adam's 1 − β^t for both moments. */
-const STEP_UNIFORM = /* wgsl */ `
+export const STEP_UNIFORM = /* wgsl */ `
 struct Step { rows: u32, lr: f32, corr1: f32, corr2: f32 }
 @group(0) @binding(0) var<uniform> step: Step;
 `;
 
 /** `for (i in rows × perRow)` with a grid stride: the body sees `i`. */
-function gridLoop(total: string, body: string): string {
+export function gridLoop(total: string, body: string): string {
   return /* wgsl */ `
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -36,7 +36,7 @@ ${body}
 }
 
 /** A workgroup-wide sum of `partial` into `sums[0]` (all threads call it). */
-const TREE_SUM = /* wgsl */ `
+export const TREE_SUM = /* wgsl */ `
 var<workgroup> sums: array<f32, ${WORKGROUP}>;
 fn treeSum(lid: u32, partial: f32) -> f32 {
   sums[lid] = partial;
@@ -226,7 +226,7 @@ ${gridLoop(
 
 /**
  * Binary cross-entropy of the sigmoid output against the input image, Keras-style (probabilities clipped to
- * [1e-7, 1 − 1e-7], mean over all values), and its gradient with respect to the sigmoid's input:
+ * [1e-7, 1 − 1e-7], mean over all values; the partial sums are of −[t·log p + (1−t)·log(1−p)]), and its gradient with respect to the sigmoid's input:
  * dz = dL/dp · [p inside the clip] · p(1 − p), as tfjs's autodiff chains it. Each workgroup writes the partial sum
  * of its losses; (p − p) keeps a NaN output visible in the loss, as the tfjs loss does.
  */
@@ -246,7 +246,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_ind
     let t = image[i];
     let p = out[i];
     let pc = clamp(p, 1e-7, 0.9999999) + (p - p);
-    s += t * log(pc) + (1.0 - t) * log(1.0 - pc);
+    s -= t * log(pc) + (1.0 - t) * log(1.0 - pc);
     let dp = scale * (t / pc - (1.0 - t) / (1.0 - pc));
     let inside = p >= 1e-7 && p <= 0.9999999;
     dz[i] = select(0.0, dp, inside) * p * (1.0 - p);
@@ -268,7 +268,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   if (lid < ${LOSS_GROUPS}u) { partial = partials[lid]; }
   let sum = treeSum(lid, partial);
   if (lid == 0u) {
-    let mean = -sum / f32(step.rows * ${size}u);
+    let mean = sum / f32(step.rows * ${size}u);
     epochSum[0] += mean * f32(step.rows);
   }
 }`;

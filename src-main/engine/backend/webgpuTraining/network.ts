@@ -1,8 +1,8 @@
 /**
- * The shape of a network the fused WebGPU training step can run: a chain of 3×3 convolutions (stride 1, 'same' or
- * 'valid', optionally reading their input up-sampled 2× nearest, bias and relu/sigmoid fused) and 2×2 max-pools
- * (stride 2, 'valid' or 'same'), ending in a sigmoid convolution whose output is compared with the input image by
- * binary cross-entropy. All tensors are NHWC, as in tfjs; weights keep tfjs's layout (kernel [3, 3, cin, cout],
+ * The shape of a network the fused WebGPU training step can run. Either a chain of 3×3 convolutions (stride 1,
+ * 'same' or 'valid', optionally reading their input up-sampled 2× nearest, bias and relu/sigmoid fused) and 2×2
+ * max-pools (stride 2, 'valid' or 'same'), ending in a sigmoid convolution whose output is compared with the input
+ * image by binary cross-entropy (planNetwork); or a chain of Dense layers (planDenseNetwork). All tensors are NHWC, as in tfjs; weights keep tfjs's layout (kernel [3, 3, cin, cout],
  * then bias [cout]) one after the other in one flat buffer.
  *
  * Pools and up-samplings get no backward kernels of their own: a convolution reading an up-sampled input sums the
@@ -46,11 +46,30 @@ export interface PoolLayer {
   outW: number;
 }
 
-export type Layer = ConvLayer | PoolLayer;
+/** A fully connected layer (tfjs Dense: kernel [inSize, outSize], then bias) on flat rows. */
+export interface DenseLayer {
+  kind: 'dense';
+  name: string;
+  inSize: number;
+  outSize: number;
+  act: 'relu' | 'linear' | 'sigmoid';
+  kernelOffset: number;
+  biasOffset: number;
+}
+
+export type Layer = ConvLayer | PoolLayer | DenseLayer;
+
+/**
+ * The reconstruction loss, a mean over all values of the batch: 'bce' on the sigmoid output's probabilities,
+ * Keras-style (the conv AE); 'mse' on a linear output; 'bce-logits' on the output layer's pre-activation (the
+ * dense AE's 'bce', whose sigmoid is then never applied in training).
+ */
+export type LossKind = 'bce' | 'mse' | 'bce-logits';
 
 export interface Network {
   input: ImageShape;
   layers: Layer[];
+  loss: LossKind;
   /** Number of weights in the flat buffer. */
   paramCount: number;
 }
@@ -120,10 +139,44 @@ export function planNetwork(input: ImageShape, specs: LayerSpec[]): Network {
     if (l.kind === 'conv' && l.act === 'sigmoid' && i !== layers.length - 1) throw new Error(`layer ${l.name}: sigmoid only on the output`);
     if (l.kind === 'pool' && layers[i + 1]?.kind !== 'conv') throw new Error('a max-pool must be followed by a convolution');
   });
-  return { input, layers, paramCount: offset };
+  return { input, layers, loss: 'bce', paramCount: offset };
+}
+
+/** A chain of Dense layers on rows of `inputSize` values that reconstructs its input under `loss`. */
+export function planDenseNetwork(
+  inputSize: number,
+  specs: { name: string; units: number; activation: DenseLayer['act'] }[],
+  loss: 'mse' | 'bce-logits',
+): Network {
+  const layers: DenseLayer[] = [];
+  let offset = 0;
+  let size = inputSize;
+  for (const s of specs) {
+    const kernelOffset = offset;
+    offset += size * s.units + s.units;
+    layers.push({
+      kind: 'dense',
+      name: s.name,
+      inSize: size,
+      outSize: s.units,
+      act: s.activation,
+      kernelOffset,
+      biasOffset: kernelOffset + size * s.units,
+    });
+    size = s.units;
+  }
+  if (layers.length === 0 || size !== inputSize) throw new Error(`the network's output has ${size} values, its input ${inputSize}`);
+  if (loss === 'mse' && layers.at(-1)!.act !== 'linear') throw new Error('a mean-squared-error output must be linear');
+  return { input: { height: 1, width: 1, channels: inputSize }, layers, loss, paramCount: offset };
 }
 
 /** Floats per image of the tensor a layer writes. */
 export function outputSize(layer: Layer): number {
+  if (layer.kind === 'dense') return layer.outSize;
   return layer.outH * layer.outW * (layer.kind === 'conv' ? layer.cout : layer.c);
+}
+
+/** Floats per row of the tensor a layer reads (before any up-sampling). */
+export function inputSize(layer: ConvLayer | DenseLayer): number {
+  return layer.kind === 'dense' ? layer.inSize : layer.inH * layer.inW * layer.cin;
 }

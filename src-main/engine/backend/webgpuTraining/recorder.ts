@@ -5,9 +5,9 @@
  * with one compute pass holding the fixed sequence of dispatches (forward, loss, backward, one Adam over the flat
  * weights), and one submit. The batch's loss is added to a sum on the device, read once per epoch.
  *
- * Dispatches per step: one per convolution and pool forward, two for the loss, per convolution one weight-gradient
- * kernel plus one relu-gradient kernel (not the output layer, whose gradient comes with the loss) and one input-
- * gradient kernel (not the first layer, whose input is the image), and one Adam.
+ * Dispatches per step: one per layer forward, two for the loss, per convolution or Dense layer one weight-gradient
+ * kernel plus one activation-gradient kernel (not the output layer, whose gradient comes with the loss) and one
+ * input-gradient kernel (not the first layer, whose input is the data), and one Adam.
  */
 import { createFloatBuffer, readFloats } from './device';
 import {
@@ -23,7 +23,14 @@ import {
   weightGradGroups,
   WORKGROUP,
 } from './kernels';
-import { outputSize, type Network, type PoolLayer } from './network';
+import {
+  denseActGradKernel,
+  denseForwardKernel,
+  denseInputGradKernel,
+  denseWeightGradKernel,
+  linearOutputLossKernel,
+} from './denseKernels';
+import { inputSize, outputSize, type ConvLayer, type DenseLayer, type Network } from './network';
 
 /** tfjs's Adam defaults as the trainer sets them (β1 0.9, β2 0.999 are written into the Adam kernel). */
 const BETA1 = Math.fround(0.9);
@@ -44,6 +51,8 @@ const elementwise =
   (perRow: number) =>
   (rows: number): number =>
     Math.min(MAX_GROUPS, Math.ceil((rows * perRow) / WORKGROUP));
+/** Workgroups for a grid-stride kernel over `count` values whatever the batch. */
+const fixed = (count: number) => (): number => Math.min(MAX_GROUPS, Math.ceil(count / WORKGROUP));
 
 export class FusedStep {
   readonly dispatchesPerStep: number;
@@ -99,8 +108,8 @@ export class FusedStep {
     buffer('epochLoss', 1);
     network.layers.forEach((l, i) => {
       buffer(`act${i}`, maxRows * outputSize(l));
-      if (l.kind === 'conv') buffer(`dz${i}`, maxRows * outputSize(l));
-      if (l.kind === 'conv' && i > 0) buffer(`dIn${i}`, maxRows * l.inH * l.inW * l.cin);
+      if (l.kind !== 'pool') buffer(`dz${i}`, maxRows * outputSize(l));
+      if (l.kind !== 'pool' && i > 0) buffer(`dIn${i}`, maxRows * inputSize(l));
     });
     this.staging = device.createBuffer({
       label: 'fused readback',
@@ -136,16 +145,23 @@ export class FusedStep {
   }
 
   private recordForward(): void {
+    const last = this.network.layers.length - 1;
     this.network.layers.forEach((l, i) => {
-      const code = l.kind === 'conv' ? convForwardKernel(l) : maxPoolKernel(l);
-      const name = l.kind === 'conv' ? `${l.name} forward` : `pool${i} forward`;
-      this.add(name, code, [this.inputOf(i), ...(l.kind === 'conv' ? ['params'] : []), `act${i}`], elementwise(outputSize(l)));
+      const [name, code] =
+        l.kind === 'conv'
+          ? [l.name, convForwardKernel(l)]
+          : l.kind === 'dense'
+            ? [l.name, denseForwardKernel(l, i !== last)] // the losses take the output's pre-activation
+            : [`pool${i}`, maxPoolKernel(l)];
+      this.add(`${name} forward`, code, [this.inputOf(i), ...(l.kind === 'pool' ? [] : ['params']), `act${i}`], elementwise(outputSize(l)));
     });
   }
 
   private recordLoss(): void {
-    const last = this.network.layers.length - 1;
-    this.add('bce loss+grad', bceLossGradKernel(this.inputSize), ['batch', `act${last}`, `dz${last}`, 'partials'], () => LOSS_GROUPS);
+    const { loss, layers } = this.network;
+    const last = layers.length - 1;
+    const code = loss === 'bce' ? bceLossGradKernel(this.inputSize) : linearOutputLossKernel(this.inputSize, loss);
+    this.add(`${loss} loss+grad`, code, ['batch', `act${last}`, `dz${last}`, 'partials'], () => LOSS_GROUPS);
     this.add('loss sum', lossAccumulateKernel(this.inputSize), ['partials', 'epochLoss'], () => 1);
   }
 
@@ -153,18 +169,28 @@ export class FusedStep {
     const layers = this.network.layers;
     for (let i = layers.length - 1; i >= 0; i--) {
       const l = layers[i];
-      if (l.kind !== 'conv') continue;
-      if (i !== layers.length - 1) {
-        // the gradient of this layer's output: from the next convolution, or through the pool between them
-        const pool = layers[i + 1].kind === 'pool' ? (layers[i + 1] as PoolLayer) : undefined;
-        const from = `dIn${pool ? i + 2 : i + 1}`;
-        this.add(`${l.name} relu grad`, reluGradKernel(l, pool), [`act${i}`, from, `dz${i}`], elementwise(outputSize(l)));
-      }
-      this.add(`${l.name} weight grad`, convWeightGradKernel(l), [this.inputOf(i), `dz${i}`, 'grads'], () => weightGradGroups(l));
+      if (l.kind === 'pool') continue;
+      if (i !== layers.length - 1) this.recordActivationGrad(l, i);
+      const [weightGrad, groups] =
+        l.kind === 'conv'
+          ? [convWeightGradKernel(l), () => weightGradGroups(l)]
+          : [denseWeightGradKernel(l), fixed(inputSize(l) * l.outSize + l.outSize)];
+      this.add(`${l.name} weight grad`, weightGrad, [this.inputOf(i), `dz${i}`, 'grads'], groups);
       if (i > 0) {
-        this.add(`${l.name} input grad`, convInputGradKernel(l), [`dz${i}`, 'params', `dIn${i}`], elementwise(l.inH * l.inW * l.cin));
+        const code = l.kind === 'conv' ? convInputGradKernel(l) : denseInputGradKernel(l);
+        this.add(`${l.name} input grad`, code, [`dz${i}`, 'params', `dIn${i}`], elementwise(inputSize(l)));
       }
     }
+  }
+
+  /** dZ of a hidden layer from the gradient of its output: from the next layer, or through the pool between them. */
+  private recordActivationGrad(l: ConvLayer | DenseLayer, i: number): void {
+    const next = this.network.layers[i + 1];
+    const pool = next.kind === 'pool' ? next : undefined;
+    const from = `dIn${pool ? i + 2 : i + 1}`;
+    const [name, code] =
+      l.kind === 'conv' ? [`${l.name} relu grad`, reluGradKernel(l, pool)] : [`${l.name} ${l.act} grad`, denseActGradKernel(l)];
+    this.add(name, code, [`act${i}`, from, `dz${i}`], elementwise(outputSize(l)));
   }
 
   /** Queues one training step on `rows` images (`rows × inputSize` values of `batch`). */

@@ -1,11 +1,11 @@
 /**
  * Between a tfjs LayersModel and a {@link Network}: reads the layer chain (Conv2D 3×3 stride 1 with bias and
  * relu/sigmoid, MaxPooling2D 2×2 stride 2, UpSampling2D 2× nearest; Flatten and Reshape move no data in NHWC
- * order and are skipped), and copies weights both ways in tfjs's own layout, so that saving, loading and encoding
+ * order and are skipped; or Dense layers with bias and relu/linear/sigmoid), and copies weights both ways in tfjs's own layout, so that saving, loading and encoding
  * stay tfjs's code paths. A model with any other layer has no fused path (`networkOf` returns a reason).
  */
 import * as tf from '@tensorflow/tfjs';
-import { planNetwork, type ConvLayer, type LayerSpec, type Network } from './network';
+import { planDenseNetwork, planNetwork, type ConvLayer, type DenseLayer, type LayerSpec, type Network } from './network';
 
 interface LayerConfig {
   kernelSize?: number | number[];
@@ -52,10 +52,16 @@ function specOf(layer: tf.layers.Layer): LayerSpec | null | string {
   }
 }
 
-/** The network of a chain model with a [h, w, c] image input, or a one-line reason why there is none. */
-export function networkOf(model: tf.LayersModel): Network | string {
+/**
+ * The network of a chain model with a [h, w, c] image input (convolutions; binary cross-entropy on the sigmoid
+ * output) or a [n] row input (Dense layers; `denseLoss` on the output's pre-activation), or a one-line reason why
+ * there is none.
+ */
+export function networkOf(model: tf.LayersModel, denseLoss: 'mse' | 'bce-logits' = 'mse'): Network | string {
   const shape = model.inputs[0]?.shape;
-  if (model.inputs.length !== 1 || shape?.length !== 4 || shape.slice(1).some((d) => d === null)) return 'not a single image input';
+  if (model.inputs.length !== 1 || shape.slice(1).some((d) => d === null)) return 'not a single input of fixed size';
+  if (shape.length === 2) return denseNetworkOf(model, shape[1]!, denseLoss);
+  if (shape.length !== 4) return 'not a single image input';
   const specs: LayerSpec[] = [];
   for (const layer of model.layers) {
     const spec = specOf(layer);
@@ -69,12 +75,32 @@ export function networkOf(model: tf.LayersModel): Network | string {
   }
 }
 
-const convLayers = (net: Network): ConvLayer[] => net.layers.filter((l): l is ConvLayer => l.kind === 'conv');
+function denseNetworkOf(model: tf.LayersModel, size: number, loss: 'mse' | 'bce-logits'): Network | string {
+  const specs: { name: string; units: number; activation: DenseLayer['act'] }[] = [];
+  for (const layer of model.layers) {
+    const cls = layer.getClassName();
+    if (cls === 'InputLayer') continue;
+    const c = layer.getConfig() as { units?: number; activation?: string; useBias?: boolean };
+    if (cls !== 'Dense' || c.useBias === false) return `${layer.name}: layer type ${cls}${c.useBias === false ? ' without bias' : ''}`;
+    const activation = c.activation ?? 'linear';
+    if (activation !== 'relu' && activation !== 'linear' && activation !== 'sigmoid') return `${layer.name}: activation ${activation}`;
+    specs.push({ name: layer.name, units: c.units!, activation });
+  }
+  try {
+    return planDenseNetwork(size, specs, loss);
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** The layers with weights, in the flat buffer's order. */
+const weighted = (net: Network): (ConvLayer | DenseLayer)[] => net.layers.filter((l): l is ConvLayer | DenseLayer => l.kind !== 'pool');
+const biasSize = (l: ConvLayer | DenseLayer): number => (l.kind === 'conv' ? l.cout : l.outSize);
 
 /** The model's weights as the flat buffer of `net` (kernel then bias, layer by layer): one read per tensor. */
 export async function readWeights(model: tf.LayersModel, net: Network): Promise<Float32Array> {
   const flat = new Float32Array(net.paramCount);
-  for (const l of convLayers(net)) {
+  for (const l of weighted(net)) {
     const [kernel, bias] = model.getLayer(l.name).getWeights();
     flat.set(await kernel.data(), l.kernelOffset);
     flat.set(await bias.data(), l.biasOffset);
@@ -84,12 +110,12 @@ export async function readWeights(model: tf.LayersModel, net: Network): Promise<
 
 /** Assigns the flat buffer's weights to the model's variables (the same variable objects, new values). */
 export function writeWeights(model: tf.LayersModel, net: Network, flat: Float32Array): void {
-  for (const l of convLayers(net)) {
+  for (const l of weighted(net)) {
     const layer = model.getLayer(l.name);
     const [kernel, bias] = layer.getWeights();
     const values = [
       tf.tensor(flat.subarray(l.kernelOffset, l.biasOffset), kernel.shape),
-      tf.tensor(flat.subarray(l.biasOffset, l.biasOffset + l.cout), bias.shape),
+      tf.tensor(flat.subarray(l.biasOffset, l.biasOffset + biasSize(l)), bias.shape),
     ];
     try {
       layer.setWeights(values);

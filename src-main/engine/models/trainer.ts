@@ -6,7 +6,8 @@
  * (cancellation through an AbortSignal).
  *
  * The models supply what differs between them (see {@link TrainingTask}): how rows become a batch tensor, the loss,
- * the variables to update and the validation loss.
+ * the variables to update and the validation loss — and, on webgpu, a fused device trainer that replaces tfjs's
+ * optimizer step for step (backend/webgpuTraining: same batches, same Adam, the loss still read once per epoch).
  */
 import * as tf from '@tensorflow/tfjs';
 import { throwIfAborted as throwIfSignalAborted, yieldToEventLoop } from '../abort';

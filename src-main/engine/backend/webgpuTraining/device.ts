@@ -33,7 +33,7 @@ export function createFloatBuffer(device: GPUDevice, label: string, floats: numb
  * submit, one mapAsync. Callers must not overlap reads through the same staging buffer.
  */
 export async function readFloats(device: GPUDevice, source: GPUBuffer, staging: GPUBuffer, floats: number): Promise<Float32Array> {
-  const bytes = Math.ceil((floats * 4) / 4) * 4;
+  const bytes = floats * 4;
   const encoder = device.createCommandEncoder({ label: 'fused-training readback' });
   encoder.copyBufferToBuffer(source, 0, staging, 0, bytes);
   device.queue.submit([encoder.finish()]);

@@ -82,7 +82,9 @@ export class FusedStep {
     if (step && !thrown && errors.length === 0) return step;
     step?.dispose();
     if (thrown) throw thrown;
-    throw new Error(`the fused WebGPU training step could not be built: ${errors[0]!.message.split('\n')[0]}`);
+    throw new Error(
+      `the fused WebGPU training step could not be built (CLUSTERBENCH_WEBGPU_FUSED=0 trains through tfjs's kernels): ${errors[0]!.message.split('\n')[0]}`,
+    );
   }
 
   private constructor(

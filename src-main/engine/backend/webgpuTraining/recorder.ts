@@ -121,7 +121,7 @@ export class FusedStep {
     this.recordForward();
     this.recordLoss();
     this.recordBackward();
-    this.add('adam', adamKernel(paramCount, epsilon), ['params', 'grads', 'moments'], elementwise(paramCount));
+    this.add('adam', adamKernel(paramCount, epsilon), ['params', 'grads', 'moments'], fixed(paramCount));
     this.dispatchesPerStep = this.dispatches.length;
   }
 

@@ -29,6 +29,7 @@ import {
   denseInputGradKernel,
   denseWeightGradKernel,
   linearOutputLossKernel,
+  matmulGroups,
 } from './denseKernels';
 import { inputSize, outputSize, type ConvLayer, type DenseLayer, type Network } from './network';
 
@@ -155,7 +156,8 @@ export class FusedStep {
           : l.kind === 'dense'
             ? [l.name, denseForwardKernel(l, i !== last)] // the losses take the output's pre-activation
             : [`pool${i}`, maxPoolKernel(l)];
-      this.add(`${name} forward`, code, [this.inputOf(i), ...(l.kind === 'pool' ? [] : ['params']), `act${i}`], elementwise(outputSize(l)));
+      const groups = l.kind === 'dense' ? (rows: number) => matmulGroups(rows, l.outSize) : elementwise(outputSize(l));
+      this.add(`${name} forward`, code, [this.inputOf(i), ...(l.kind === 'pool' ? [] : ['params']), `act${i}`], groups);
     });
   }
 
@@ -176,11 +178,12 @@ export class FusedStep {
       const [weightGrad, groups] =
         l.kind === 'conv'
           ? [convWeightGradKernel(l), () => weightGradGroups(l)]
-          : [denseWeightGradKernel(l), fixed(inputSize(l) * l.outSize + l.outSize)];
+          : [denseWeightGradKernel(l), () => matmulGroups(l.inSize + 1, l.outSize)];
       this.add(`${l.name} weight grad`, weightGrad, [this.inputOf(i), `dz${i}`, 'grads'], groups);
       if (i > 0) {
         const code = l.kind === 'conv' ? convInputGradKernel(l) : denseInputGradKernel(l);
-        this.add(`${l.name} input grad`, code, [`dz${i}`, 'params', `dIn${i}`], elementwise(inputSize(l)));
+        const groups = l.kind === 'dense' ? (rows: number) => matmulGroups(rows, l.inSize) : elementwise(inputSize(l));
+        this.add(`${l.name} input grad`, code, [`dz${i}`, 'params', `dIn${i}`], groups);
       }
     }
   }

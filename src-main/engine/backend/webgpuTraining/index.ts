@@ -5,12 +5,13 @@
  *
  * Why: through tfjs one conv AE training step is ~300 dispatches (38 forward, 67 backward, 196 Adam), ~21 submits
  * and ~94 new buffers, each dispatch costing the host more than the GPU's work (bench: `npm run bench -- ae
- * --profile`). The fused step is a fixed sequence of 32 dispatches (the dense AE: 25) and one submit, weights in one flat buffer
- * with one Adam dispatch, the loss summed on the device and read once per epoch. Off with
+ * --profile`). The fused step is a fixed sequence of 32 dispatches (N2D's dense AE: 33) and one submit, weights
+ * in one flat buffer with one Adam dispatch, the loss summed on the device and read once per epoch. Off with
  * CLUSTERBENCH_WEBGPU_FUSED=0.
  *
- * Modules: network.ts (shapes, weight layout), kernels.ts and denseKernels.ts (WGSL), recorder.ts (buffers, pipelines, the step),
- * tfjsModel.ts (tfjs model ↔ network and weights), device.ts (which device, the switch, readbacks).
+ * Modules: network.ts (shapes, weight layout), kernels.ts and denseKernels.ts (WGSL), recorder.ts (buffers,
+ * pipelines, the step), tfjsModel.ts (tfjs model ↔ network and weights), device.ts (which device, the switch,
+ * readbacks).
  */
 import type * as tf from '@tensorflow/tfjs';
 import { fusedTrainingDevice } from './device';

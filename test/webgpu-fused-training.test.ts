@@ -399,4 +399,46 @@ describe('fused WebGPU training on the device', () => {
     expect(Math.abs(g.trainLoss - w.trainLoss) / w.trainLoss).toBeLessThan(1e-3);
     expect(Math.abs(g.valLoss! - w.valLoss!) / w.valLoss!).toBeLessThan(1e-3);
   });
+
+  it('keeps the trainer’s early stopping and cancellation on the fused path', async (ctx) => {
+    if (!device) return ctx.skip(skipReason);
+    const rows = 40;
+    const data = { data: randoms(rows * 64, 41), rows, cols: 64 };
+    const config = { inputSize: 64, layers: [32], codeSize: 4 };
+    await initBackend('webgpu');
+    try {
+      // a large learning rate makes the validation loss jump about (here: it rises in epoch 6, and training stops);
+      // the weights at the end must be those of the best epoch, restored from the trainer's copy
+      const model = buildDenseAutoencoder(config, 3);
+      const perEpoch: { valLoss: number; weights: tf.Tensor[] }[] = [];
+      const params = { epochs: 6, batchSize: 8, learningRate: 0.5, valSplit: 0.25, patience: 1, seed: 2 };
+      const counter = countGpuWork(device);
+      const result = await trainDenseAutoencoder(model, data, params, {
+        // (webgpu tensors read asynchronously: copies now, values below)
+        onEpoch: (e) => perEpoch.push({ valLoss: e.valLoss!, weights: model.autoencoder.getWeights().map((w) => tf.clone(w)) }),
+      });
+      expect(counter.stop().byProgram.adam).toBe(4 * perEpoch.length); // 30 training rows: 4 fused steps an epoch
+      const best = perEpoch.reduce((b, e, i) => (e.valLoss < perEpoch[b].valLoss ? i : b), 0);
+      expect(result.stoppedEarly).toBe(true);
+      expect(best).toBeLessThan(perEpoch.length - 1);
+      const expected = perEpoch[best];
+      const values = (ts: tf.Tensor[]) => Promise.all(ts.map(async (t) => Array.from(await t.data())));
+      expect(await values(model.autoencoder.getWeights())).toEqual(await values(expected.weights));
+      tf.dispose(perEpoch.flatMap((e) => e.weights));
+      model.autoencoder.dispose();
+
+      const aborting = buildDenseAutoencoder(config, 3);
+      const abort = new AbortController();
+      const run = trainDenseAutoencoder(
+        aborting,
+        data,
+        { ...params, patience: null },
+        { onBatch: (e) => e.batch === 2 && abort.abort(), signal: abort.signal },
+      );
+      await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+      aborting.autoencoder.dispose();
+    } finally {
+      await initBackend('cpu');
+    }
+  });
 });

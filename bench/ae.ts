@@ -7,18 +7,19 @@
  * BCE) or N2D's 784-500-500-2000-10 dense AE (`dense`, batch 256, MSE) — on the first N Fashion-MNIST test images
  * (the reference's data), per tfjs backend, through the app's own training loop: one warm-up epoch, then the best
  * of `--epochs` timed epochs. wasm runs once per XNNPACK thread count of `--wasm-threads` (default: the app's, one
- * per core); webgpu also reports its compute dispatches per training step. Without `--backends`, a software WebGPU
- * adapter (llvmpipe…) is left out: name webgpu to time it anyway (use a small --n). The pure-JS cpu backend (a few
- * images/s) is timed on `--cpu-batches` batches only. Then — when /usr/bin/python3 has torch — the same model runs
+ * per core); webgpu runs the fused training step (src-main/engine/backend/webgpuTraining, `path: 'fused'`) and then
+ * tfjs's own kernels (`path: 'tfjs'`, CLUSTERBENCH_WEBGPU_FUSED=0), and reports compute dispatches per step. Without
+ * `--backends`, a software WebGPU adapter (llvmpipe…) is left out: name webgpu to time it anyway (use a small --n).
+ * The pure-JS cpu backend (a few images/s) is timed on `--cpu-batches` batches only. Then — when /usr/bin/python3 has torch — the same model runs
  * in PyTorch (bench/reference/torch_ae.py) in the same run: on CUDA when the machine has it, else on the CPU with
  * the same thread counts as wasm.
  *
  * `--json`: exactly one JSON object on stdout (everything else goes to stderr):
- *   { model, batch, results: [{ backend, threads?, imagesPerSecond, dispatchesPerStep?, loss }],
+ *   { model, batch, results: [{ backend, path?, threads?, imagesPerSecond, dispatchesPerStep?, loss }],
  *     reference: { name, device, imagesPerSecond, threads } | null }
- * `--profile`: for webgpu, `--profile-steps` training steps counted on the device (bench/gpuCounters.ts): dispatches
- * by phase (forward, backward, Adam) and program, host time per dispatch, submits, readbacks, buffer and bind-group
- * creations per step; for wasm, the slowest kernels of a training step.
+ * `--profile`: for webgpu, `--profile-steps` fused steps counted on the device (bench/aeFused.ts), then as many tfjs
+ * steps (bench/gpuCounters.ts): dispatches by phase (forward, backward, Adam) and program, host time per dispatch,
+ * submits, readbacks, buffer and bind-group creations per step; for wasm, the slowest kernels of a training step.
  */
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -36,6 +37,7 @@ import {
 } from '../src-main/engine/models/denseAutoencoder';
 import type { EpochEvent } from '../src-main/engine/models/trainer';
 import type { ImageSet } from '../src-main/engine/types';
+import { hasFusedPath, profileFused } from './aeFused';
 import { countGpuWork, countsBetween, type GpuCounts } from './gpuCounters';
 import {
   choice,
@@ -126,6 +128,8 @@ interface BenchModel {
 }
 
 interface TrainableModel {
+  /** The tfjs model (the fused WebGPU step reads its layers). */
+  model: tf.LayersModel;
   vars: tf.Variable[];
   /** The training loss of a batch of images [b, 784]. */
   loss(x: tf.Tensor2D): tf.Scalar;
@@ -152,6 +156,7 @@ const CONV: BenchModel = {
     const model = buildConvAutoencoder(0);
     const ae = model.autoencoder;
     return {
+      model: ae,
       vars: ae.trainableWeights.map((w) => w.read() as tf.Variable),
       loss: (x) =>
         tf.tidy(() => {
@@ -173,6 +178,7 @@ const DENSE: BenchModel = {
   build() {
     const model = buildDenseAutoencoder(N2D_AE_CONFIG, 0);
     return {
+      model: model.autoencoder,
       vars: model.autoencoder.trainableWeights.map((w) => w.read() as tf.Variable),
       loss: (x) => denseReconstructionLoss(model, x),
       train: async (images, epochs, batch, onEpoch) =>
@@ -191,6 +197,8 @@ const DENSE: BenchModel = {
 
 interface Measured {
   backend: BenchBackend;
+  /** webgpu: the fused training step (backend/webgpuTraining), or tfjs's kernels (CLUSTERBENCH_WEBGPU_FUSED=0). */
+  path?: WebgpuPath;
   threads?: number;
   imagesPerSecond: number;
   dispatchesPerStep?: number;
@@ -200,6 +208,8 @@ interface Measured {
 
 /** Where progress and tables go: stdout, or stderr under --json (stdout then carries only the JSON object). */
 type Say = (line: string) => void;
+
+type WebgpuPath = 'fused' | 'tfjs';
 
 const gpuDevice = (): GPUDevice => (tf.backend() as unknown as { device: GPUDevice }).device;
 
@@ -218,10 +228,12 @@ async function measureTraining(
   batch: number,
   epochs: number,
   say: Say,
-  threads?: number,
+  { threads, path }: { threads?: number; path?: WebgpuPath } = {},
 ): Promise<Measured> {
-  const label = threads === undefined ? backend : `${backend} ×${threads}`;
+  const label = threads !== undefined ? `${backend} ×${threads}` : path ? `${backend} (${path})` : backend;
   const trainable = model.build();
+  const fusedSetting = process.env.CLUSTERBENCH_WEBGPU_FUSED;
+  if (path === 'tfjs') process.env.CLUSTERBENCH_WEBGPU_FUSED = '0';
   const rates: number[] = [];
   let loss = NaN;
   let counter: ReturnType<typeof countGpuWork> | undefined;
@@ -239,12 +251,16 @@ async function measureTraining(
   } finally {
     counted = counter?.stop();
     trainable.dispose();
+    if (fusedSetting === undefined) delete process.env.CLUSTERBENCH_WEBGPU_FUSED;
+    else process.env.CLUSTERBENCH_WEBGPU_FUSED = fusedSetting;
   }
   const steps = epochs * Math.ceil(images.count / batch);
+  const best = Math.max(...rates);
   return {
     backend,
+    ...(path ? { path } : {}),
     ...(threads !== undefined ? { threads } : {}),
-    imagesPerSecond: Math.round(Math.max(...rates)),
+    imagesPerSecond: best < 100 ? Math.round(best * 10) / 10 : Math.round(best),
     ...(counted ? { dispatchesPerStep: Math.round((counted.dispatches / steps) * 10) / 10 } : {}),
     loss,
     note: `best of ${epochs} epoch${epochs === 1 ? '' : 's'} after a warm-up epoch`,
@@ -517,6 +533,37 @@ async function chooseBackends(o: Options, say: Say): Promise<BenchBackend[]> {
   return ['wasm'];
 }
 
+/**
+ * webgpu: the fused training step and — for the ratio, in the same run — tfjs's own kernels
+ * (CLUSTERBENCH_WEBGPU_FUSED=0); a model without a fused path is timed on tfjs's kernels only.
+ */
+async function measureWebgpu(model: BenchModel, o: Options, images: ImageSet, batch: number, say: Say): Promise<Measured[]> {
+  const probe = model.build();
+  const fused = hasFusedPath(probe.model);
+  probe.dispose();
+  const results: Measured[] = [];
+  for (const path of fused ? (['fused', 'tfjs'] as const) : (['tfjs'] as const)) {
+    results.push(await measureTraining(model, 'webgpu', images, batch, o.epochs, say, { path }));
+  }
+  if (fused) {
+    const ratio = results[0].imagesPerSecond / results[1].imagesPerSecond;
+    say(`  webgpu: the fused step trains ${ratio.toFixed(2)}× as fast as tfjs's kernels on this adapter (same run)`);
+  }
+  if (o.profile) {
+    if (fused) {
+      const trainable = model.build();
+      try {
+        await profileFused(gpuDevice(), trainable.model, images.images, batch, model.learningRate, o.profileSteps, say);
+      } finally {
+        trainable.dispose();
+      }
+    }
+    say(`\nwebgpu through tfjs's kernels (CLUSTERBENCH_WEBGPU_FUSED=0):`);
+    await profileWebgpu(model, images, batch, o.profileSteps, say);
+  }
+  return results;
+}
+
 async function measureAll(model: BenchModel, o: Options, images: ImageSet, batch: number, say: Say): Promise<Measured[]> {
   const results: Measured[] = [];
   for (const backend of await chooseBackends(o, say)) {
@@ -524,13 +571,12 @@ async function measureAll(model: BenchModel, o: Options, images: ImageSet, batch
       for (const threads of o.wasmThreads) {
         setWasmThreads(threads);
         await initBackend('wasm');
-        results.push(await measureTraining(model, 'wasm', images, batch, o.epochs, say, threads));
+        results.push(await measureTraining(model, 'wasm', images, batch, o.epochs, say, { threads }));
       }
       if (o.profile) await profileWasm(model, images, batch, say);
     } else if (backend === 'webgpu') {
       await initBackend('webgpu', { onProgress: say });
-      results.push(await measureTraining(model, 'webgpu', images, batch, o.epochs, say));
-      if (o.profile) await profileWebgpu(model, images, batch, o.profileSteps, say);
+      results.push(...(await measureWebgpu(model, o, images, batch, say)));
     } else {
       await initBackend('cpu');
       results.push(await measureCpu(model, images, batch, o.cpuBatches, say));
@@ -545,7 +591,7 @@ function sayResults(results: Measured[], references: Reference[], say: Say): voi
     const torch = torchFor(r.threads);
     const ratio = torch ? r.imagesPerSecond / torch.imagesPerSecond : NaN;
     return [
-      r.backend,
+      r.path ? `${r.backend} (${r.path})` : r.backend,
       r.threads === undefined ? '' : String(r.threads),
       r.imagesPerSecond.toFixed(r.imagesPerSecond < 100 ? 1 : 0),
       torch ? `${ratio < 0.1 ? ratio.toPrecision(2) : ratio.toFixed(2)}× (${torch.device})` : '–',

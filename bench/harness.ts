@@ -97,7 +97,8 @@ export function table(header: string[], rows: string[][]): string {
 
 // ---------------------------------------------------------------------------------------------- reference scripts
 
-export const SYS_PYTHON = '/usr/bin/python3';
+/** Debian's Python; CLUSTERBENCH_PYTHON names another (the GPU machine's PyTorch lives in its own venv). */
+export const SYS_PYTHON = process.env.CLUSTERBENCH_PYTHON || '/usr/bin/python3';
 
 /** Absolute path of a script in bench/reference. */
 export const referenceScript = (name: string): string => fileURLToPath(new URL(`./reference/${name}`, import.meta.url));

@@ -15,6 +15,7 @@ import { Rng } from '../cluster/rng';
 import { taskDefaults } from '../experiments/params';
 import { loadModelArtifacts, saveModelArtifacts } from './fsIo';
 import { registerCpuTrainingKernelFixes, registerWasmTrainingKernels } from '../backend/wasmKernels';
+import { fusedAutoencoderTrainer } from '../backend/webgpuTraining/index';
 import { checkTrainParams, gatherRows, meanLossInBatches, runTrainingLoop, splitTrainVal, throwIfAborted } from './trainer';
 import type { AutoencoderTrainParams, BatchEvent, EpochEvent, TrainOptions, TrainResult } from './trainer';
 
@@ -174,6 +175,9 @@ export async function trainAutoencoder(
       batch: (order, from, to) => batchTensor(split.train, order, from, to),
       loss: (x) => binaryCrossEntropy(x, ae.apply(x, { training: true }) as tf.Tensor),
       validationLoss: split.valRows > 0 ? (abort) => evaluateLoss(ae, split.val, split.valRows, params.batchSize, abort) : undefined,
+      // on webgpu: the fused step (backend/webgpuTraining), unless CLUSTERBENCH_WEBGPU_FUSED=0
+      fused: (batchSize, learningRate) =>
+        fusedAutoencoderTrainer(ae, (order, from, to) => gatherRows(split.train, 784, order, from, to), batchSize, learningRate),
     },
     params,
     { onEpoch, onBatch, signal },

@@ -20,6 +20,7 @@ import { Rng } from '../cluster/rng';
 import { taskDefaults } from '../experiments/params';
 import type { Matrix } from '../types';
 import { loadModelArtifacts, saveModelArtifacts } from './fsIo';
+import { fusedAutoencoderTrainer } from '../backend/webgpuTraining/index';
 import { checkTrainParams, gatherRows, meanLossInBatches, runTrainingLoop, splitTrainVal, throwIfAborted } from './trainer';
 import type { AutoencoderTrainParams, BatchEvent, EpochEvent, TrainOptions, TrainResult } from './trainer';
 
@@ -248,6 +249,15 @@ export async function trainDenseAutoencoder(
         split.valRows > 0
           ? (signal) => evaluateDenseLoss(model, { data: split.val, rows: split.valRows, cols }, params.batchSize, signal)
           : undefined,
+      // on webgpu: the fused step (backend/webgpuTraining), unless CLUSTERBENCH_WEBGPU_FUSED=0
+      fused: (batchSize, learningRate) =>
+        fusedAutoencoderTrainer(
+          model.autoencoder,
+          (order, from, to) => gatherRows(split.train, cols, order, from, to),
+          batchSize,
+          learningRate,
+          lossKind === 'bce' ? 'bce-logits' : 'mse',
+        ),
     },
     params,
     opts,

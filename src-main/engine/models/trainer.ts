@@ -6,11 +6,13 @@
  * (cancellation through an AbortSignal).
  *
  * The models supply what differs between them (see {@link TrainingTask}): how rows become a batch tensor, the loss,
- * the variables to update and the validation loss.
+ * the variables to update and the validation loss — and, on webgpu, a fused device trainer that replaces tfjs's
+ * optimizer step for step (backend/webgpuTraining: same batches, same Adam, the loss still read once per epoch).
  */
 import * as tf from '@tensorflow/tfjs';
 import { throwIfAborted as throwIfSignalAborted, yieldToEventLoop } from '../abort';
 import { Rng } from '../cluster/rng';
+import type { FusedTrainer } from '../backend/webgpuTraining/index';
 
 export { yieldToEventLoop };
 
@@ -78,6 +80,11 @@ export interface TrainingTask<Batch extends tf.Tensor> {
   loss(batch: Batch): tf.Scalar;
   /** Mean loss over the held-out rows after each epoch; absent without a validation split. */
   validationLoss?(signal: AbortSignal | undefined): Promise<number>;
+  /**
+   * A fused device trainer to use instead of tfjs's optimizer (backend/webgpuTraining), or null when there is none
+   * for this model and backend. It must compute the same loss with the same Adam.
+   */
+  fused?(batchSize: number, learningRate: number): Promise<FusedTrainer | null>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -185,6 +192,7 @@ export async function runTrainingLoop<Batch extends tf.Tensor>(
   opts: TrainLoopOptions = {},
 ): Promise<TrainResult> {
   const rng = new Rng(params.seed);
+  const fused = (await task.fused?.(params.batchSize, params.learningRate)) ?? null;
   const optimizer = tf.train.adam(params.learningRate, 0.9, 0.999, 1e-7);
   const earlyStopping = params.patience === null ? null : new EarlyStopping(params.patience, task.vars);
   const losses: TrainResult['losses'] = [];
@@ -193,7 +201,10 @@ export async function runTrainingLoop<Batch extends tf.Tensor>(
   let stoppedEarly = false;
   try {
     for (let epoch = 1; epoch <= params.epochs; epoch++) {
-      const { trainLoss, imagesPerSec } = await trainEpoch(task, optimizer, rng.permutation(task.trainRows), epoch, params.batchSize, opts);
+      const order = rng.permutation(task.trainRows);
+      const { trainLoss, imagesPerSec } = fused
+        ? await trainEpochFused(task.trainRows, fused, order, epoch, params.batchSize, opts)
+        : await trainEpoch(task, optimizer, order, epoch, params.batchSize, opts);
       rates.push(imagesPerSec);
       throwIfNotFinite(trainLoss, 'loss', epoch);
       const valLoss = task.validationLoss ? await task.validationLoss(opts.signal) : null;
@@ -211,6 +222,7 @@ export async function runTrainingLoop<Batch extends tf.Tensor>(
   } finally {
     earlyStopping?.dispose();
     optimizer.dispose();
+    fused?.dispose();
   }
   const imagesPerSec = rates.length > 1 ? Math.max(...rates.slice(1)) : (rates[0] ?? 0);
   return { losses, stoppedEarly, imagesPerSec };
@@ -249,6 +261,38 @@ async function trainEpoch<Batch extends tf.Tensor>(
   } finally {
     sum.dispose();
   }
+}
+
+/**
+ * {@link trainEpoch} on a fused device trainer: the same batches in the same order, one device step each; the loss
+ * is read once at the end and the weights are then copied into the model's variables, which validation, early
+ * stopping and saving read.
+ */
+async function trainEpochFused(
+  trainRows: number,
+  fused: FusedTrainer,
+  order: Int32Array,
+  epoch: number,
+  batchSize: number,
+  { signal, onBatch }: TrainOptions,
+): Promise<{ trainLoss: number; imagesPerSec: number }> {
+  const epochStart = performance.now();
+  const batches = Math.ceil(trainRows / batchSize);
+  for (let b = 0; b < batches; b++) {
+    throwIfAborted(signal);
+    const from = b * batchSize;
+    const to = Math.min(trainRows, from + batchSize);
+    await fused.step(order, from, to);
+    if (onBatch) {
+      const ms = performance.now() - epochStart;
+      onBatch({ epoch, batch: b + 1, batches, imagesPerSec: ms > 0 ? (to * 1000) / ms : 0 });
+    }
+    await yieldToEventLoop();
+  }
+  const trainLoss = await fused.takeEpochLoss(trainRows);
+  const imagesPerSec = (trainRows * 1000) / (performance.now() - epochStart);
+  await fused.writeBack();
+  return { trainLoss, imagesPerSec };
 }
 
 function throwIfNotFinite(loss: number, what: string, epoch: number): void {

@@ -4,7 +4,7 @@
 #      images; `--rounds` times;
 #  (c) consensus: k-means on the concatenated GMM posteriors of all init seeds (a cheap co-association).
 # Labels are read only by score(); the fitting functions never receive them.
-# usage: self_label.py EMB.f32 [--codes CODES.f32] [--gmm-seeds 3] [--keep 0.5] [--rounds 2] [--head codes|pixels|both]
+# usage: self_label.py EMB.f32 [--codes CODES.f32] [--gmm-seeds 3] [--first-seed 0] [--keep 0.5] [--rounds 2] [--head emb,codes,pixels ('' = none)]
 import argparse, json, math, os, sys, time
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from sklearn.mixture import GaussianMixture
@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'bench', 
 from fmnist import load, acc
 
 ap = argparse.ArgumentParser()
-ap.add_argument('emb'); ap.add_argument('--codes'); ap.add_argument('--gmm-seeds', type=int, default=3)
+ap.add_argument('emb'); ap.add_argument('--codes'); ap.add_argument('--gmm-seeds', type=int, default=3); ap.add_argument('--first-seed', type=int, default=0)
 ap.add_argument('--keep', type=float, default=0.5); ap.add_argument('--rounds', type=int, default=2)
 ap.add_argument('--head', default='codes'); ap.add_argument('--epochs', type=int, default=3)
 a = ap.parse_args()
@@ -68,10 +68,10 @@ def self_label(post, X, aug, seed):
 heads = {'codes': (torch.from_numpy(codes) if codes is not None else None, False), 'pixels': (pixels, True),
          'emb': (torch.from_numpy(emb), False)}
 posts = []
-for s in range(a.gmm_seeds):
+for s in range(a.first_seed, a.first_seed + a.gmm_seeds):
     t = time.time(); g = GaussianMixture(10, covariance_type='full', random_state=s).fit(emb); post = g.predict_proba(emb); posts.append(post)
     row = {'gmm_seed': s, 'gmm': score(post.argmax(1)), 'gmm_s': round(time.time() - t, 1)}
-    for h in a.head.split(','):
+    for h in filter(None, a.head.split(',')):
         X, aug = heads[h]
         if X is None: continue
         t = time.time(); preds = self_label(post, X, aug, s)

@@ -141,6 +141,7 @@ describe('sweep charts', () => {
             nmi: 0.5,
             ari: 0.4,
             totalMs: 1000,
+            sweepId: 1,
           },
   });
 

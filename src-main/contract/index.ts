@@ -105,6 +105,8 @@ export interface RunSummary {
   ari: number | null;
   /** Wall time of the whole run (data loading included), when it completed. */
   totalMs: number | null;
+  /** The sweep the run is a child of (its page lists the sweep's other runs). */
+  sweepId: number | null;
 }
 
 export interface JobInfo {

@@ -15,5 +15,6 @@ export function summarize(run: RunRecord): RunSummary {
     nmi: run.metrics?.nmi ?? null,
     ari: run.metrics?.ari ?? null,
     totalMs: run.timings?.totalMs ?? null,
+    sweepId: run.sweepId ?? null,
   };
 }

@@ -193,6 +193,10 @@ describe.skipIf(e2eSkipReason)('sweeps in the workbench UI (web mode, Chromium, 
       await page.waitForURL(new RegExp(`#/runs/${detail.children[0].run!.id}$`));
       await page.locator(tid('metrics')).waitFor();
       expect(await page.innerText(tid('run-sweep-link'))).toBe(`sweep #${id}`);
+      // The Runs list marks the children with their sweep.
+      await goto(page, '#/runs');
+      const childId = detail.children[0].run!.id;
+      await expect.poll(() => page.locator(tid(`run-sweep-${childId}`)).innerText()).toBe(`sweep #${id}`);
 
       // --- Compare: a run and the sweep picked together, the sweep's rows reading mean ± sd
       const runId = detail.children[0].run!.id;

@@ -86,8 +86,9 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
     const { name: backend, imagesPerSec: calibrated, threads, trainingPath } = activeBackendInfo() ?? {};
     if (calibrated !== undefined) result.metrics.backendImagesPerSec = calibrated;
     if (threads !== undefined) result.metrics.backendThreads = threads;
-    // only webgpu has two training paths (its calibration timed the same one)
-    if (backend === 'webgpu') result.metrics.backendFusedTraining = trainingPath === 'fused' ? 1 : 0;
+    // only webgpu has two training paths (its calibration timed the same one); recorded when this run trained
+    if (backend === 'webgpu' && result.metrics.trainImagesPerSec !== undefined)
+      result.metrics.backendFusedTraining = trainingPath === 'fused' ? 1 : 0;
     return store.completeRun(run.id, { ...result, timings });
   } catch (err) {
     const cancelled = isAbort(err, signal);

@@ -5,12 +5,13 @@ import * as tf from '@tensorflow/tfjs';
 import { appDataDir } from '../paths';
 import { CALIBRATION_NET_VERSION } from './calibrationNet';
 import { packageInfo } from './tensorflow';
+import { fusedTrainingEnabled } from './webgpuTraining/device';
 
 /**
  * Per-machine cache of the `--backend auto` calibration, in `<appDataDir>/backend-calibration.json`.
  * One entry per hostname (the data folder may be shared between machines); an entry is used only while its
  * key still matches: hostname, CPU model and count, platform, Node version, installed backend package
- * versions, the WebGPU adapter, the wasm thread count, and the calibration net's version.
+ * versions, the WebGPU adapter, the wasm thread count, the calibration net's version, and whether webgpu's fused step is on.
  */
 
 export type ConcreteBackend = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -29,6 +30,8 @@ export interface CalibrationKey {
   /** XNNPACK threads the wasm backend runs with (absent in caches written before it was recorded). */
   wasmThreads?: number;
   calibrationNet: number;
+  /** Whether webgpu trains through the fused step (CLUSTERBENCH_WEBGPU_FUSED); absent in caches from before it. */
+  webgpuFused?: boolean;
 }
 
 /** What probing or calibrating one backend found (also what `probeBackends` reports). */
@@ -45,6 +48,8 @@ export interface CalibrationResult {
   threads?: number;
   /** Training throughput of the calibration net, when measured. */
   imagesPerSec?: number;
+  /** How the measured steps ran: the fused WebGPU step or tfjs's kernels. */
+  trainingPath?: 'fused' | 'tfjs';
   /** Extra information, e.g. why auto did not time it. */
   note?: string;
 }
@@ -93,6 +98,7 @@ export function calibrationKey(gpuAdapter: string | null, wasmThreads = 1): Cali
     gpuAdapter,
     wasmThreads,
     calibrationNet: CALIBRATION_NET_VERSION,
+    webgpuFused: fusedTrainingEnabled(),
   };
 }
 

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * A small, self-contained convolutional autoencoder used to time backends (`--backend auto`) and to check
- * that backends agree numerically. It is deliberately independent of the study's model code so that the
+ * A small, self-contained convolutional autoencoder used to check that backends agree numerically (what
+ * `--backend auto` times is in calibrationTraining.ts; both share the seeds, PRNG and synthetic images here). It is deliberately independent of the study's model code so that the
  * backend layer has no dependency on it, but it uses the same kernels a Fashion-MNIST conv autoencoder
  * trains with: strided Conv2D (+ its input/filter gradients), dense layers, Conv2DTranspose, ReLU, sigmoid,
  * MSE and Adam.
@@ -20,9 +20,10 @@ export interface TinyNetConfig {
   learningRate: number;
 }
 
-/** The network timed by calibration. Bump CALIBRATION_NET_VERSION whenever this or the timing changes. */
+/** Seeds and learning rate of the calibration (calibrationTraining.ts); the filters and latent size are this net's. */
 export const CALIBRATION_NET: TinyNetConfig = { filters1: 32, filters2: 64, latent: 10, seed: 20240917, learningRate: 1e-3 };
-export const CALIBRATION_NET_VERSION = 1;
+/** Bump whenever what calibration times changes (cached calibrations are then measured again). 2: the study-shaped AE, fused on webgpu. */
+export const CALIBRATION_NET_VERSION = 2;
 
 export const IMAGE_SIZE = 28;
 const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
@@ -174,55 +175,6 @@ export async function trainLossSequence(steps: number, batchSize: number, config
     for (let s = 0; s < steps; s++)
       losses.push(await net.step(data.subarray(s * batchSize * PIXELS, (s + 1) * batchSize * PIXELS), batchSize));
     return losses;
-  } finally {
-    net.dispose();
-  }
-}
-
-export interface ThroughputOptions {
-  batchSize?: number;
-  /** Untimed steps first (shader compilation, graph set-up, JIT). */
-  warmupSteps?: number;
-  minSteps?: number;
-  maxSteps?: number;
-  /** Stop once this much time has been measured (after minSteps). */
-  budgetMs?: number;
-  /** Stop after the first timed step if it is already slower than this (it cannot win). */
-  giveUpBelow?: number;
-  config?: TinyNetConfig;
-}
-
-export interface Throughput {
-  imagesPerSec: number;
-  steps: number;
-  batchSize: number;
-  ms: number;
-}
-
-/** Images per second for training the calibration net on the ACTIVE backend (each step waits for its loss). */
-export async function measureTrainingThroughput(opts: ThroughputOptions = {}): Promise<Throughput> {
-  const batchSize = opts.batchSize ?? 32;
-  const warmup = opts.warmupSteps ?? 1;
-  const minSteps = Math.max(1, opts.minSteps ?? 2);
-  const maxSteps = Math.max(minSteps, opts.maxSteps ?? 20);
-  const budgetMs = opts.budgetMs ?? 1500;
-  const config = opts.config ?? CALIBRATION_NET;
-  const pool = syntheticImages(4 * batchSize, config.seed + 2);
-  const batchAt = (i: number) => pool.subarray((i % 4) * batchSize * PIXELS, ((i % 4) + 1) * batchSize * PIXELS);
-  const net = new TinyConvAutoencoder(config);
-  try {
-    for (let i = 0; i < warmup; i++) await net.step(batchAt(i), batchSize);
-    let steps = 0;
-    const t0 = performance.now();
-    let ms = 0;
-    while (steps < maxSteps) {
-      await net.step(batchAt(steps), batchSize);
-      steps++;
-      ms = performance.now() - t0;
-      if (steps === 1 && opts.giveUpBelow !== undefined && (batchSize * 1000) / ms < opts.giveUpBelow) break;
-      if (steps >= minSteps && ms >= budgetMs) break;
-    }
-    return { imagesPerSec: (steps * batchSize * 1000) / ms, steps, batchSize, ms };
   } finally {
     net.dispose();
   }

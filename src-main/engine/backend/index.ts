@@ -11,11 +11,12 @@ import {
   type CalibrationKey,
   type CalibrationResult,
 } from './calibrationCache';
-import { measureTrainingThroughput, type ThroughputOptions } from './calibrationNet';
+import { measureTrainingThroughput, type ThroughputOptions, type TrainingPath } from './calibrationTraining';
 import { installedTensorflowPackage, NOT_INSTALLED_REASON, registerTensorflowBackend, tensorflowDevice } from './tensorflow';
 import { registerWasmTrainingKernels } from './wasmKernels';
 import { defaultWasmThreads, parseWasmThreads, prepareWasmBackend, wasmBackendThreads, wasmThreadsFromEnv } from './wasmThreads';
 import { registerWebGPUBackend, releaseWebGPU, webgpuAdapterSummary, webgpuDeviceActive, webgpuDeviceLost } from './webgpu';
+import { fusedTrainingEnabled } from './webgpuTraining/index';
 
 /**
  * The tfjs backend layer: `--backend auto|tensorflow|webgpu|wasm|cpu`.
@@ -53,6 +54,8 @@ export interface ActiveBackendInfo {
   imagesPerSec?: number;
   /** Where imagesPerSec comes from. */
   calibration?: 'measured' | 'cached';
+  /** How autoencoders train here: the fused WebGPU step (webgpu, CLUSTERBENCH_WEBGPU_FUSED not 0) or tfjs's kernels. */
+  trainingPath: TrainingPath;
 }
 
 export interface InitOptions {
@@ -166,7 +169,7 @@ async function activate(name: ConcreteBackendName): Promise<ActiveBackendInfo> {
     switch (name) {
       case 'cpu':
         await setBackendOrThrow('cpu');
-        info = { name, device: `JavaScript (${cpuModel()})` };
+        info = { name, device: `JavaScript (${cpuModel()})`, trainingPath: 'tfjs' };
         break;
       case 'wasm': {
         ensureWasmKernels();
@@ -174,13 +177,18 @@ async function activate(name: ConcreteBackendName): Promise<ActiveBackendInfo> {
         await setBackendOrThrow('wasm');
         const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
         const threads = wasmBackendThreads() ?? 1;
-        info = { name, device: `WebAssembly${simd ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'} (${cpuModel()})`, threads };
+        info = {
+          name,
+          device: `WebAssembly${simd ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'} (${cpuModel()})`,
+          threads,
+          trainingPath: 'tfjs',
+        };
         break;
       }
       case 'tensorflow': {
         const pkg = await registerTensorflowBackend();
         await setBackendOrThrow('tensorflow');
-        info = { name, device: tensorflowDevice(pkg) };
+        info = { name, device: tensorflowDevice(pkg), trainingPath: 'tfjs' };
         break;
       }
       case 'webgpu': {
@@ -191,7 +199,7 @@ async function activate(name: ConcreteBackendName): Promise<ActiveBackendInfo> {
           releaseWebGPU();
           throw err;
         }
-        info = { name, device: adapter.name, software: adapter.software };
+        info = { name, device: adapter.name, software: adapter.software, trainingPath: fusedTrainingEnabled() ? 'fused' : 'tfjs' };
         break;
       }
     }
@@ -219,9 +227,19 @@ function throughputOptions(name: ConcreteBackendName, software: boolean, best: n
   return { batchSize: 32, warmupSteps: 1, minSteps: 3, maxSteps: 40, budgetMs: 1500, giveUpBelow };
 }
 
-/** Measures the calibration net on the ACTIVE backend. */
-export type MeasureFn = (name: ConcreteBackendName, opts: ThroughputOptions) => Promise<number>;
-const realMeasure: MeasureFn = async (_name, opts) => (await measureTrainingThroughput(opts)).imagesPerSec;
+/** Measures the calibration training on the ACTIVE backend: images/s, with the path it ran when known. */
+export type MeasureFn = (
+  name: ConcreteBackendName,
+  opts: ThroughputOptions,
+) => Promise<number | { imagesPerSec: number; path: TrainingPath }>;
+const realMeasure: MeasureFn = async (_name, opts) => {
+  const { imagesPerSec, path } = await measureTrainingThroughput(opts);
+  return { imagesPerSec, path };
+};
+const measured = async (m: ReturnType<MeasureFn>) => {
+  const r = await m;
+  return typeof r === 'number' ? { imagesPerSec: r, path: undefined } : r;
+};
 
 async function statusOf(
   name: ConcreteBackendName,
@@ -248,9 +266,10 @@ async function statusOf(
   if (!measure) return status;
   try {
     progress(`${name}: timing training steps on ${info.device}`);
-    const ips = await measure(name, throughputOptions(name, info.software === true, best));
-    status.imagesPerSec = Math.round(ips * 10) / 10;
-    progress(`${name}: ${status.imagesPerSec} images/s`);
+    const { imagesPerSec, path } = await measured(measure(name, throughputOptions(name, info.software === true, best)));
+    status.imagesPerSec = Math.round(imagesPerSec * 10) / 10;
+    if (path) status.trainingPath = path;
+    progress(`${name}: ${status.imagesPerSec} images/s${path ? ` (${path} training step)` : ''}`);
   } catch (err) {
     status.available = false;
     status.reason = `training failed: ${firstLine(err)}`;
@@ -439,7 +458,8 @@ export function initBackend(name: BackendName = 'auto', opts: InitOptions = {}):
     if (opts.measure) {
       const software = info.software === true;
       progress(`${name}: timing training steps`);
-      info.imagesPerSec = Math.round((await realMeasure(name, throughputOptions(name, software, 0))) * 10) / 10;
+      const { imagesPerSec } = await measured(realMeasure(name, throughputOptions(name, software, 0)));
+      info.imagesPerSec = Math.round(imagesPerSec * 10) / 10;
       info.calibration = 'measured';
     } else {
       const cached = await cachedThroughput(name, info.device, opts.cachePath ?? calibrationCachePath());

@@ -1,5 +1,6 @@
 /// <reference types="@webgpu/types" />
 import * as tf from '@tensorflow/tfjs';
+import { ensureHeadlessEglPlatform } from './egl';
 
 /**
  * WebGPU for Node through Dawn (the `webgpu` npm package) and @tensorflow/tfjs-backend-webgpu.
@@ -14,8 +15,9 @@ import * as tf from '@tensorflow/tfjs';
  *   1. Dawn's default backend (Vulkan on Linux, Metal on macOS, D3D12 on Windows), core feature level,
  *      powerPreference 'high-performance';
  *   2. Linux only: Dawn's OpenGL backend at feature level 'compatibility' over EGL. Without a display
- *      (EGL_PLATFORM unset, no DISPLAY/WAYLAND_DISPLAY) EGL_PLATFORM=surfaceless is set, which lets Mesa's
- *      llvmpipe serve as a (slow, software) adapter on GPU-less machines.
+ *      (EGL_PLATFORM unset, no DISPLAY/WAYLAND_DISPLAY) EGL_PLATFORM=surfaceless is set (egl.ts: on the main
+ *      thread, which the engine host does before starting its worker), which lets Mesa's llvmpipe serve as a
+ *      (slow, software) adapter on GPU-less machines.
  * `CLUSTERBENCH_DAWN_FLAGS` (e.g. "backend=vulkan" or "backend=opengl;adapter=llvmpipe") replaces the
  * search by a single attempt with those Dawn flags (';'-separated); `CLUSTERBENCH_WEBGPU_FEATURE_LEVEL`
  * ('core' | 'compatibility') sets its feature level.
@@ -124,10 +126,9 @@ function attempts(env: NodeJS.ProcessEnv = process.env): Attempt[] {
   return list;
 }
 
+/** (In a worker thread this cannot reach Mesa: the engine host sets it before starting the worker; see egl.ts.) */
 function prepareEglEnvironment(flags: string[]): void {
-  const env = process.env;
-  if (process.platform !== 'linux' || !flags.some((f) => f.startsWith('backend=opengl'))) return;
-  if (!env.EGL_PLATFORM && !env.DISPLAY && !env.WAYLAND_DISPLAY) env.EGL_PLATFORM = 'surfaceless';
+  if (flags.some((f) => f.startsWith('backend=opengl'))) ensureHeadlessEglPlatform();
 }
 
 async function readInfo(adapter: GPUAdapter): Promise<AdapterInfoLike> {

@@ -83,9 +83,12 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
     };
     const result = await runPipeline(spec, reused, stageContext);
     timings.totalMs = performance.now() - started;
-    const { imagesPerSec: calibrated, threads } = activeBackendInfo() ?? {};
+    const { name: backend, imagesPerSec: calibrated, threads, trainingPath } = activeBackendInfo() ?? {};
     if (calibrated !== undefined) result.metrics.backendImagesPerSec = calibrated;
     if (threads !== undefined) result.metrics.backendThreads = threads;
+    // only webgpu has two training paths (its calibration timed the same one); recorded when this run trained
+    if (backend === 'webgpu' && result.metrics.trainImagesPerSec !== undefined)
+      result.metrics.backendFusedTraining = trainingPath === 'fused' ? 1 : 0;
     return store.completeRun(run.id, { ...result, timings });
   } catch (err) {
     const cancelled = isAbort(err, signal);

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { ensureHeadlessEglPlatform } from '../../engine/backend/egl';
 import { RunStore } from '../../engine/store/index';
 import type { RunRecord, SweepLink } from '../../engine/store/types';
 import type { ProgressEvent } from '../../engine/types';
@@ -143,6 +144,8 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const { url, workerData } = this.options.workerUrl ? { url: this.options.workerUrl, workerData: undefined } : defaultWorker();
+    // before the worker exists: Mesa reads the process's real environment, which the worker's process.env is not
+    ensureHeadlessEglPlatform();
     const worker = new Worker(url, { workerData: { ...workerData, wasmThreads: this.options.wasmThreads } satisfies EngineWorkerData });
     worker.on('message', (msg: WorkerMessage) => this.onMessage(msg));
     worker.on('error', (err) => this.onWorkerLost(err));

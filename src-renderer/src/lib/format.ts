@@ -157,6 +157,7 @@ const METRIC_LABELS: Record<string, string> = {
   iterations: 'Iterations (best init)',
   backendImagesPerSec: 'Backend speed (images/s, calibration)',
   backendThreads: 'Backend threads (wasm)',
+  backendFusedTraining: 'Fused WebGPU training step (1 yes, 0 no)',
   trainImagesPerSec: 'Training speed (images/s)',
   epochsRun: 'Epochs run',
   finalTrainLoss: 'Final train loss',

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,6 +179,13 @@ describe('runs import: merging', () => {
     expect(importInto(dest, old).runIds).toEqual([1]);
     expect(createHash('sha256').update(readFileSync(old)).digest('hex')).toBe(before);
     expect(refusal(dest, old)).toMatch(/its run 1 \(uid [0-9a-f]{32}\) is already in this history as run 1; nothing was imported/);
+
+    // The same history, upgraded in place later, gives its old runs the same uids: importing it again is refused too.
+    const upgraded = dbFile();
+    mkdirSync(join(upgraded, '..'), { recursive: true });
+    copyFileSync(old, upgraded);
+    withStore(upgraded, (s) => expect(s.getRun(1)?.uid).toBe(withStore(dest, (d) => d.getRun(1)?.uid)));
+    expect(refusal(dest, upgraded)).toMatch(/its run 1 \(uid [0-9a-f]{32}\) is already in this history as run 1; nothing was imported/);
   });
 });
 

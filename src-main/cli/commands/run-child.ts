@@ -64,12 +64,14 @@ async function runChild(file: string, command: Command): Promise<void> {
   const host = new EngineHost({ dbPath: db, dataDir: data, wasmThreads });
   const progress = createProgressReporter();
   host.on('progress', (_job, event) => (event.phase === 'warning' ? progress.warn(String(event.message)) : progress.onProgress(event)));
-  const { job, result } = host.submit(planned.params, { sweep: { sweepId, child: child.index } });
   // Slurm ends a task (time limit, scancel) with SIGTERM: the run is then stored as cancelled, not left running.
-  const cancel = () => host.cancel(job.jobId);
+  let jobId: string | undefined;
+  const cancel = () => jobId !== undefined && host.cancel(jobId);
   process.once('SIGTERM', cancel);
   process.once('SIGINT', cancel);
   try {
+    const { job, result } = host.submit(planned.params, { sweep: { sweepId, child: child.index } });
+    jobId = job.jobId;
     const run = await result;
     progress.stop();
     process.stdout.write(`${resultLine(child, run)}\n`);

@@ -3,17 +3,15 @@
  * checked, and migrated to this schema in memory, so the user's file is never modified, whatever its version.
  */
 import type Database from 'better-sqlite3';
-import { createHash } from 'node:crypto';
 import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { openSqlite } from './driver';
 import { StoreError } from './errors';
 import { INTERRUPTED, isStale, type OwnerRow } from './liveness';
-import { SCHEMA_VERSION, migrate, userVersion } from './migrations';
+import { SCHEMA_VERSION, migrate } from './migrations';
 import { openForReading } from './open';
 
 /** The schema that gave runs and sweeps their uids (migration 4, "sweeps"). */
-const UIDS_SINCE = 4;
 
 /** Why a file cannot be imported, in one line naming the file. */
 export class ImportRefused extends StoreError {}
@@ -45,11 +43,11 @@ function checkReadable(file: string): void {
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
 /** Reads the database through the store's own read-only checks (newer schema, another application, damage) into memory. */
-function snapshotBytes(file: string): { bytes: Buffer; version: number } {
+function snapshotBytes(file: string): Buffer {
   try {
     return openForReading(file, {}, 'it is being imported', (db) => {
       try {
-        return { bytes: db.serialize(), version: userVersion(db) };
+        return db.serialize();
       } finally {
         db.close();
       }
@@ -73,18 +71,17 @@ function futureVersionOf(message: string): string {
 }
 
 /**
- * Opens `file` as a migrated in-memory copy. Runs of an older schema get uids derived from what they are (so the same
- * old file imported twice is still recognised), and active runs whose owner is gone are taken as failed (interrupted).
+ * Opens `file` as a migrated in-memory copy (runs of an older schema get their uids from what they are, as
+ * migration 4 gives them, so the same old file imported twice is still recognised), and active runs whose owner is gone are taken as failed (interrupted).
  */
 export function loadSource(file: string): Database.Database {
   checkReadable(file);
-  const { bytes, version } = snapshotBytes(file);
+  const bytes = snapshotBytes(file);
   // An in-memory database cannot be in WAL mode: switch the header to a rollback journal (as open.ts's snapshot does).
   if (bytes.length >= 20) bytes[18] = bytes[19] = 1;
   const db = openSqlite(bytes);
   try {
     migrate(db);
-    if (version < UIDS_SINCE) deriveRunUids(db);
     settleStaleRuns(db, file);
     return db;
   } catch (e) {
@@ -92,14 +89,6 @@ export function loadSource(file: string): Database.Database {
     if (e instanceof ImportRefused) throw e;
     throw refuse(file, `cannot be read as a run history (${(e as Error).message})`, e);
   }
-}
-
-/** A run's uid from its content: the same old run gets the same uid every time its file is imported. */
-function deriveRunUids(db: Database.Database): void {
-  db.function('clusterbench_content_uid', { varargs: true }, (...parts: unknown[]) =>
-    createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32),
-  );
-  db.exec('UPDATE runs SET uid = clusterbench_content_uid(id, task, params, seed, started_at, ended_at, backend)');
 }
 
 /** Active runs: dead owners → failed 'interrupted' in the copy; a live one refuses the file (its result is not there yet). */

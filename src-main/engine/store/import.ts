@@ -94,6 +94,7 @@ export function importRunDatabase(dest: Database.Database, destPath: string, fil
     const runs = src.prepare('SELECT id, uid, params, artifacts, sweep_id FROM runs ORDER BY id').all() as SourceRun[];
     refuseDuplicates(dest, runs, file);
     const staging = new ArtifactStaging(destPath);
+    let result: ReturnType<typeof mergeInto>;
     try {
       for (const run of runs) {
         const folder = sourceRunFolder(source, run.id, decodeJson<RunArtifacts>(run.artifacts));
@@ -103,13 +104,18 @@ export function importRunDatabase(dest: Database.Database, destPath: string, fil
         refuseDuplicates(dest, runs, file); // again under the write lock: another import may have come first
         return mergeInto(dest, destPath, src, runs, staging, file);
       });
-      const result = merge.immediate();
-      staging.finish();
-      return result;
+      result = merge.immediate();
     } catch (e) {
       staging.discard();
       throw e;
     }
+    // Committed: the placed folders belong to the new runs now; a staging folder that cannot be removed is left.
+    try {
+      staging.finish();
+    } catch {
+      /* leftover staging folder only */
+    }
+    return result;
   } finally {
     src.close();
   }

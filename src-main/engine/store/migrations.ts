@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 
 /**
  * Schema migrations, applied in order. `PRAGMA user_version` holds the number of the last one applied;
@@ -97,13 +98,25 @@ export const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE runs ADD COLUMN uid TEXT;
         ALTER TABLE runs ADD COLUMN sweep_id INTEGER REFERENCES sweeps (id) ON DELETE SET NULL;
         ALTER TABLE runs ADD COLUMN sweep_child INTEGER;
-        UPDATE runs SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
+      `);
+      // Older runs' uids come from what they are, so a copy of this history taken before it was migrated is still
+      // recognised as the same runs by `runs import` (which migrates such a copy the same way).
+      deriveRunUids(db);
+      db.exec(`
         CREATE UNIQUE INDEX runs_uid ON runs (uid);
         CREATE INDEX runs_sweep ON runs (sweep_id, sweep_child);
       `);
     },
   },
 ];
+
+/** A run's uid from its content: the same old run gets the same uid in every copy of its history. */
+function deriveRunUids(db: Database.Database): void {
+  db.function('clusterbench_content_uid', { varargs: true }, (...parts: unknown[]) =>
+    createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32),
+  );
+  db.exec('UPDATE runs SET uid = clusterbench_content_uid(id, task, params, seed, started_at, ended_at, backend) WHERE uid IS NULL');
+}
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 

@@ -217,6 +217,29 @@ describe('sweep summary', () => {
       [(0 + 0.5) / 2, (1 + 0.5) / 2],
     ]);
     expect(confusionMean([{ ...base, state: 'pending' }])).toBeNull();
+    // A class missing from one child's eval set is averaged over the children that have it: its row still sums to 1.
+    const missing = confusionMean([
+      {
+        ...base,
+        state: 'completed',
+        confusion: [
+          [3, 1],
+          [0, 0],
+        ],
+      },
+      {
+        ...base,
+        state: 'completed',
+        confusion: [
+          [1, 1],
+          [1, 3],
+        ],
+      },
+    ]);
+    expect(missing).toEqual([
+      [(0.75 + 0.5) / 2, (0.25 + 0.5) / 2],
+      [0.25, 0.75],
+    ]);
   });
 });
 

@@ -81,11 +81,15 @@ export function confusionMean(children: readonly ChildOutcome[]): number[][] | n
   const size = all[0].length;
   const matrices = all.filter((m) => m.length === size);
   const sum = Array.from({ length: size }, () => new Array<number>(size).fill(0));
+  // Each true class is averaged over the children whose eval set has it (a small eval set may miss a class).
+  const having = new Array<number>(size).fill(0);
   for (const m of matrices) {
     m.forEach((row, i) => {
       const total = row.reduce((s, v) => s + v, 0);
-      if (total > 0) row.forEach((v, j) => (sum[i][j] += v / total));
+      if (total === 0) return;
+      having[i]++;
+      row.forEach((v, j) => (sum[i][j] += v / total));
     });
   }
-  return sum.map((row) => row.map((v) => v / matrices.length));
+  return sum.map((row, i) => row.map((v) => (having[i] > 0 ? v / having[i] : 0)));
 }

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPLICATION_ID, migrate, RunStore, runArtifactsDir, SCHEMA_VERSION } from '../src-main/engine/store';
-import { importRunDatabase, openImportTarget, settledStatus, type ImportResult } from '../src-main/engine/store/import';
+import { importRunDatabase, openImportTarget, type ImportResult } from '../src-main/engine/store/import';
+import { settledSweepStatus as settledStatus } from '../src-main/engine/experiments/sweepSummary';
 import { rewritePath } from '../src-main/engine/store/import-artifacts';
 import type { NewRun, RunResult } from '../src-main/engine/store/types';
 

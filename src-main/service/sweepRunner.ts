@@ -5,6 +5,7 @@
  * child is cancelled) and resume runs the children that are not completed. Used by the CLI and the contract alike.
  */
 import type { SweepChild, SweepDetail } from '../contract/index';
+import { settledSweepStatus } from '../engine/experiments/sweepSummary';
 import { encoderKey, planOfStored, planSweep, type SweepChildPlan, type SweepRequest } from '../engine/experiments/sweep';
 import { RunStore } from '../engine/store/index';
 import type { RunRecord, RunStatus, SweepStatus } from '../engine/store/types';
@@ -174,8 +175,14 @@ export class SweepRunner {
   }
 
   private endStatus(id: number): SweepStatus {
-    const { completed, runs } = this.detail(id);
-    return completed === runs ? 'completed' : completed > 0 ? 'partial' : 'failed';
+    const { children, runs } = this.detail(id);
+    // Every child has had its turn: one still pending (no run could be made) counts as failed.
+    return (
+      settledSweepStatus(
+        runs,
+        children.map((c) => (c.state === 'pending' ? 'failed' : c.state)),
+      ) ?? 'failed'
+    );
   }
 
   /** Runs one child to its end; returns its run (null when the sweep was cancelled before the child had a run). */

@@ -93,3 +93,15 @@ export function confusionMean(children: readonly ChildOutcome[]): number[][] | n
   }
   return sum.map((row, i) => row.map((v) => (having[i] > 0 ? v / having[i] : 0)));
 }
+
+/**
+ * How a sweep ended, from its children's latest runs' `statuses` (`planned` children in all): null while a child is
+ * pending or active; else completed (all), partial (some), failed (none completed, some failed) or cancelled.
+ */
+export function settledSweepStatus(planned: number, statuses: readonly string[]): 'completed' | 'partial' | 'failed' | 'cancelled' | null {
+  if (statuses.length < planned || statuses.some((s) => s === 'queued' || s === 'running')) return null;
+  const completed = statuses.filter((s) => s === 'completed').length;
+  if (completed === statuses.length) return 'completed';
+  if (completed > 0) return 'partial';
+  return statuses.some((s) => s === 'failed') ? 'failed' : 'cancelled';
+}

@@ -14,6 +14,8 @@ import { ImportRefused, loadSource } from './import-source';
 import { historyAccess } from './location';
 import { openForWriting } from './open';
 import type { RunArtifacts } from './types';
+import { sweepRunCount } from '../experiments/sweep';
+import { settledSweepStatus } from '../experiments/sweepSummary';
 
 export { ImportRefused };
 
@@ -237,8 +239,9 @@ function refreshSweepStatus(dest: Database.Database, sweepId: number): string {
          AND id = (SELECT max(id) FROM runs WHERE sweep_id = r.sweep_id AND sweep_child = r.sweep_child)`,
     )
     .all(sweepId) as { status: string; ended_at: string | null }[];
-  const status = settledStatus(
-    plannedRuns(sweep.grid, sweep.seeds),
+  const planned = sweepRunCount(decodeJson<[string, unknown[]][]>(sweep.grid), decodeJson<unknown[]>(sweep.seeds).length);
+  const status = settledSweepStatus(
+    planned,
     latest.map((r) => r.status),
   );
   if (status === null) return sweep.status;
@@ -249,18 +252,4 @@ function refreshSweepStatus(dest: Database.Database, sweepId: number): string {
       .at(-1) || new Date().toISOString();
   dest.prepare('UPDATE sweeps SET status = ?, ended_at = ? WHERE id = ?').run(status, endedAt, sweepId);
   return status;
-}
-
-function plannedRuns(grid: string, seeds: string): number {
-  const values = decodeJson<[string, unknown[]][]>(grid).map(([, v]) => v.length);
-  return values.reduce((n, v) => n * v, 1) * decodeJson<unknown[]>(seeds).length;
-}
-
-/** The status of a sweep whose children's latest runs have `statuses`; null while a child is pending or active. */
-export function settledStatus(planned: number, statuses: string[]): 'completed' | 'partial' | 'failed' | 'cancelled' | null {
-  if (statuses.length < planned || statuses.some((s) => s === 'queued' || s === 'running')) return null;
-  const completed = statuses.filter((s) => s === 'completed').length;
-  if (completed === statuses.length) return 'completed';
-  if (completed > 0) return 'partial';
-  return statuses.some((s) => s === 'failed') ? 'failed' : 'cancelled';
 }

@@ -192,7 +192,7 @@ export async function runTrainingLoop<Batch extends tf.Tensor>(
   opts: TrainLoopOptions = {},
 ): Promise<TrainResult> {
   const rng = new Rng(params.seed);
-  const fused = (await task.fused?.(params.batchSize, params.learningRate)) ?? null;
+  let fused: FusedTrainer | null = null;
   const optimizer = tf.train.adam(params.learningRate, 0.9, 0.999, 1e-7);
   const earlyStopping = params.patience === null ? null : new EarlyStopping(params.patience, task.vars);
   const losses: TrainResult['losses'] = [];
@@ -200,6 +200,8 @@ export async function runTrainingLoop<Batch extends tf.Tensor>(
   const started = performance.now();
   let stoppedEarly = false;
   try {
+    // Made inside the try: if building it fails, the optimizer and the early-stopping copies are still disposed.
+    fused = (await task.fused?.(params.batchSize, params.learningRate)) ?? null;
     for (let epoch = 1; epoch <= params.epochs; epoch++) {
       const order = rng.permutation(task.trainRows);
       const { trainLoss, imagesPerSec } = fused

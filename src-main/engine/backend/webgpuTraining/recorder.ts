@@ -97,33 +97,43 @@ export class FusedStep {
   ) {
     const { input, paramCount } = network;
     this.inputSize = input.height * input.width * input.channels;
+    const made: GPUBuffer[] = [];
+    const track = (b: GPUBuffer): GPUBuffer => (made.push(b), b);
     const buffer = (name: string, floats: number): GPUBuffer => {
-      const b = createFloatBuffer(device, `fused ${name}`, floats);
+      const b = track(createFloatBuffer(device, `fused ${name}`, floats));
       this.buffers.set(name, b);
       return b;
     };
-    this.uniform = device.createBuffer({ label: 'fused step', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    buffer('params', paramCount);
-    buffer('grads', paramCount);
-    buffer('moments', 2 * paramCount);
-    buffer('batch', maxRows * this.inputSize);
-    buffer('partials', LOSS_GROUPS);
-    buffer('epochLoss', 1);
-    network.layers.forEach((l, i) => {
-      buffer(`act${i}`, maxRows * outputSize(l));
-      if (l.kind !== 'pool') buffer(`dz${i}`, maxRows * outputSize(l));
-      if (l.kind !== 'pool' && i > 0) buffer(`dIn${i}`, maxRows * inputSize(l));
-    });
-    this.staging = device.createBuffer({
-      label: 'fused readback',
-      size: Math.max(16, paramCount * 4),
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
-    this.recordForward();
-    this.recordLoss();
-    this.recordBackward();
-    this.add('adam', adamKernel(paramCount, epsilon), ['params', 'grads', 'moments'], fixed(paramCount));
-    this.dispatchesPerStep = this.dispatches.length;
+    // A step that cannot be built (a kernel or buffer the device refuses) gives back what it already made.
+    try {
+      this.uniform = track(device.createBuffer({ label: 'fused step', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }));
+      buffer('params', paramCount);
+      buffer('grads', paramCount);
+      buffer('moments', 2 * paramCount);
+      buffer('batch', maxRows * this.inputSize);
+      buffer('partials', LOSS_GROUPS);
+      buffer('epochLoss', 1);
+      network.layers.forEach((l, i) => {
+        buffer(`act${i}`, maxRows * outputSize(l));
+        if (l.kind !== 'pool') buffer(`dz${i}`, maxRows * outputSize(l));
+        if (l.kind !== 'pool' && i > 0) buffer(`dIn${i}`, maxRows * inputSize(l));
+      });
+      this.staging = track(
+        device.createBuffer({
+          label: 'fused readback',
+          size: Math.max(16, paramCount * 4),
+          usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+        }),
+      );
+      this.recordForward();
+      this.recordLoss();
+      this.recordBackward();
+      this.add('adam', adamKernel(paramCount, epsilon), ['params', 'grads', 'moments'], fixed(paramCount));
+      this.dispatchesPerStep = this.dispatches.length;
+    } catch (err) {
+      for (const b of made) b.destroy();
+      throw err;
+    }
   }
 
   private get(name: string): GPUBuffer {

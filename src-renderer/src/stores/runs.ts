@@ -2,41 +2,19 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { api } from '../api';
 import type { HistoryInfo, RunRecord, RunSummary } from '@contract';
-import { errorMessage } from '../lib/errors';
+import { useLoader } from '../lib/loader';
 
 /** The run history (summaries) and a cache of full run records. */
 export const useRunsStore = defineStore('runs', () => {
   const list = ref<RunSummary[]>([]);
-  const loaded = ref(false);
-  const loading = ref(false);
-  const error = ref<string | null>(null);
   const records = ref(new Map<number, RunRecord>());
   /** Where the history is and whether it is read-only (null until known). */
   const history = ref<HistoryInfo | null>(null);
-  let pending: Promise<void> | null = null;
 
-  async function refresh(): Promise<void> {
-    if (pending) return pending;
-    loading.value = true;
-    pending = (async () => {
-      try {
-        list.value = await api['runs.list']({});
-        history.value = await api['history.info']({}).catch(() => history.value);
-        error.value = null;
-        loaded.value = true;
-      } catch (err) {
-        error.value = errorMessage(err);
-      } finally {
-        loading.value = false;
-        pending = null;
-      }
-    })();
-    return pending;
-  }
-
-  async function ensureLoaded(): Promise<void> {
-    if (!loaded.value) await refresh();
-  }
+  const { loaded, loading, error, refresh, ensureLoaded } = useLoader(async () => {
+    list.value = await api['runs.list']({});
+    history.value = await api['history.info']({}).catch(() => history.value);
+  });
 
   /** A full run record; cached once the run has ended (a running run changes). */
   async function get(id: number, force = false): Promise<RunRecord> {

@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { api, onConnectionChange } from '../api';
 import type { SweepSummary } from '@contract';
-import { errorMessage } from '../lib/errors';
+import { useLoader } from '../lib/loader';
 
 /** Whether a sweep is still going (its children queued or running). */
 export const isActiveSweep = (s: Pick<SweepSummary, 'status'>): boolean => s.status === 'running' || s.status === 'queued';
@@ -13,33 +13,11 @@ export const canResume = (s: SweepSummary): boolean =>
 /** The sweeps in the history, kept current by `sweep.updated` events. */
 export const useSweepsStore = defineStore('sweeps', () => {
   const list = ref<SweepSummary[]>([]);
-  const loaded = ref(false);
-  const loading = ref(false);
-  const error = ref<string | null>(null);
   let started = false;
-  let pending: Promise<void> | null = null;
 
-  async function refresh(): Promise<void> {
-    if (pending) return pending;
-    loading.value = true;
-    pending = (async () => {
-      try {
-        list.value = await api['sweeps.list']({});
-        error.value = null;
-        loaded.value = true;
-      } catch (err) {
-        error.value = errorMessage(err);
-      } finally {
-        loading.value = false;
-        pending = null;
-      }
-    })();
-    return pending;
-  }
-
-  async function ensureLoaded(): Promise<void> {
-    if (!loaded.value) await refresh();
-  }
+  const { loaded, loading, error, refresh, ensureLoaded } = useLoader(async () => {
+    list.value = await api['sweeps.list']({});
+  });
 
   function upsert(summary: SweepSummary): void {
     const i = list.value.findIndex((s) => s.id === summary.id);

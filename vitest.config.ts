@@ -13,6 +13,7 @@ process.env.CLUSTERBENCH_SKIP_LOG ??= join(tmpdir(), `clusterbench-skips-${proce
  */
 const UNIT = [
   'test/bench-tools.test.ts',
+  'test/augment.test.ts',
   'test/backends.test.ts',
   'test/confusion-export.test.ts',
   'test/conv-autoencoder.test.ts',

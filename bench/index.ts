@@ -6,6 +6,10 @@ const benches: Record<string, () => Promise<(args: string[]) => Promise<void>>> 
   gmm: async () => (await import('./gmm')).benchGmm,
   ae: async () => (await import('./ae')).benchAe,
   n2d: async () => (await import('./n2d')).benchN2d,
+  'n2d-aug': async () => {
+    const { benchN2d } = await import('./n2d');
+    return (args) => benchN2d(['--task', 'n2d-aug', ...args]);
+  },
   'n2d-codes': async () => (await import('./n2dCodes')).benchN2dCodes,
 };
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- n2d [--seeds 0,1,2] [--epochs N] [--train-limit N] [--test-limit N] [--backend wasm]
+ * `npm run bench -- n2d [--task n2d|n2d-aug] [--seeds 0,1,2] [--epochs N] [--train-limit N] [--test-limit N] [--backend wasm]
  *                       [--batch 256] [--lr 0.001] [--umap-epochs N] [--umap-init spectral|pca|random]
  *                       [--gmm-n-init N] [--protocol transductive|inductive] [--map2d umap|pca|none] [--data DIR]
  *                       [--keep] [--json FILE]`
@@ -11,61 +11,59 @@
  * pipeline within 15 minutes.
  *
  * N2D trains its autoencoder for 1000 epochs on a GPU; the default here is the preset's N2D_DEFAULT_EPOCHS, sized
- * for a 2-core machine's 15 minutes on wasm.
+ * for a 2-core machine's 15 minutes on wasm. `--task n2d-aug` (also `npm run bench -- n2d-aug`) runs the augmented
+ * preset the same way, against its own targets (issue 14).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { activeBackendInfo } from '../src-main/engine/backend/index';
-import { N2D_DEFAULT_EPOCHS } from '../src-main/engine/experiments/params';
+import { taskDefaults } from '../src-main/engine/experiments/params';
 import { runExperiment } from '../src-main/engine/experiments/run';
 import { RunStore } from '../src-main/engine/store/index';
 import { choice, fmt, int, intList, mean, number, parseFlags, sd } from './harness';
 
+const PRESETS = ['n2d', 'n2d-aug'] as const;
+type Preset = (typeof PRESETS)[number];
+
+/** Unset options take the preset's own defaults (params.ts), except the backend: wasm, the 2-core machines' fastest. */
 interface Options {
+  task: Preset;
   seeds: number[];
-  epochs: number;
+  backend: string;
+  epochs?: number;
   trainLimit?: number;
   testLimit?: number;
-  backend: string;
-  batch: number;
-  lr: number;
-  umapEpochs: number | null;
-  umapInit: string;
-  gmmNInit: number;
-  protocol: string;
-  map2d: string;
+  batch?: number;
+  lr?: number;
+  umapEpochs?: number;
+  umapInit?: string;
+  gmmNInit?: number;
+  protocol?: string;
+  map2d?: string;
   dataDir?: string;
   keep: boolean;
   json?: string;
 }
 
-const TARGET_ACCURACY = 0.65;
-const TARGET_SECONDS = 15 * 60;
+/** What each preset was asked to reach (issues 5 and 14): mean test accuracy (NMI too where given) and wall time. */
+const TARGETS: Record<Preset, { accuracy: Record<string, number>; nmi?: number; minutes: number }> = {
+  n2d: { accuracy: { transductive: 0.65, inductive: 0.65 }, minutes: 15 },
+  'n2d-aug': { accuracy: { transductive: 0.68, inductive: 0.66 }, nmi: 0.68, minutes: 20 },
+};
 
 const USAGE =
-  'usage: npm run bench -- n2d [--seeds 0,1,2] [--epochs N] [--train-limit N] [--test-limit N] [--backend wasm]\n' +
-  '                            [--batch 256] [--lr 0.001] [--umap-epochs N] [--umap-init spectral|pca|random]\n' +
+  'usage: npm run bench -- n2d [--task n2d|n2d-aug] [--seeds 0,1,2] [--epochs N] [--train-limit N] [--test-limit N]\n' +
+  '                            [--backend wasm] [--batch 256] [--lr 0.001] [--umap-epochs N] [--umap-init spectral|pca|random]\n' +
   '                            [--gmm-n-init N] [--protocol transductive|inductive] [--map2d umap|pca|none] [--data DIR]\n' +
   '                            [--keep] [--json FILE]\n';
 
 function parseArgs(args: string[]): Options {
   return parseFlags<Options>(
     args,
+    { task: 'n2d', seeds: [0, 1, 2], backend: 'wasm', keep: false },
     {
-      seeds: [0, 1, 2],
-      epochs: N2D_DEFAULT_EPOCHS,
-      backend: 'wasm',
-      batch: 256,
-      lr: 1e-3,
-      umapEpochs: null,
-      umapInit: 'spectral',
-      gmmNInit: 1,
-      protocol: 'transductive',
-      map2d: 'umap',
-      keep: false,
-    },
-    {
+      '--task': (o, v, f) => (o.task = choice(f, v(), PRESETS)),
       '--seeds': (o, v, f) => (o.seeds = intList(f, v(), 0, '--seeds expects a comma-separated list, e.g. 0,1,2')),
       '--epochs': (o, v, f) => (o.epochs = int(f, v(), 1)),
       '--train-limit': (o, v, f) => (o.trainLimit = int(f, v(), 1)),
@@ -84,6 +82,24 @@ function parseArgs(args: string[]): Options {
     },
     USAGE,
   );
+}
+
+/** The run's parameters: the preset's, with what the options set. */
+function runParams(o: Options, seed: number): Record<string, unknown> {
+  const given = {
+    epochs: o.epochs,
+    batchSize: o.batch,
+    learningRate: o.lr,
+    umapEpochs: o.umapEpochs,
+    umapInit: o.umapInit,
+    gmmNInit: o.gmmNInit,
+    protocol: o.protocol,
+    map2d: o.map2d,
+    trainLimit: o.trainLimit,
+    testLimit: o.testLimit,
+  };
+  const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+  return { task: o.task, seed, backend: o.backend, ...set };
 }
 
 interface SeedResult {
@@ -118,44 +134,29 @@ export async function benchN2d(args: string[]): Promise<void> {
   const store = RunStore.open(join(home, 'runs.sqlite'));
   const results: SeedResult[] = [];
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  const p = { ...taskDefaults(o.task), ...runParams(o, 0) } as ReturnType<typeof taskDefaults<Preset>>;
+  const augmented = p.augRotation > 0 || p.augShift > 0 ? `, augmentation ±${p.augRotation}° ±${p.augShift * 100} %` : '';
   log(
-    `n2d bench: seeds ${o.seeds.join(', ')}, ${o.epochs} AE epochs (batch ${o.batch}, lr ${o.lr}), ${o.protocol}, backend ${o.backend}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`,
+    `${o.task} bench: seeds ${o.seeds.join(', ')}, ${p.epochs} AE epochs (batch ${p.batchSize}, lr ${p.learningRate}${augmented}), ${p.protocol}, backend ${o.backend}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`,
   );
   try {
     for (const seed of o.seeds) {
       let lastPhase = '';
       const started = performance.now();
-      const run = await runExperiment(
-        {
-          task: 'n2d',
-          seed,
-          epochs: o.epochs,
-          batchSize: o.batch,
-          learningRate: o.lr,
-          backend: o.backend,
-          umapEpochs: o.umapEpochs,
-          umapInit: o.umapInit,
-          gmmNInit: o.gmmNInit,
-          protocol: o.protocol,
-          map2d: o.map2d,
-          ...(o.trainLimit !== undefined ? { trainLimit: o.trainLimit } : {}),
-          ...(o.testLimit !== undefined ? { testLimit: o.testLimit } : {}),
+      const run = await runExperiment(runParams(o, seed), {
+        store,
+        dataDir: o.dataDir,
+        onProgress: (e) => {
+          const t = ((performance.now() - started) / 1000).toFixed(0).padStart(4);
+          if (e.phase === 'epoch')
+            log(
+              `[seed ${seed} ${t}s] epoch ${String(e.epoch)}/${String(e.epochs)} loss ${Number(e.trainLoss).toFixed(5)} (${Number(e.imagesPerSec).toFixed(0)} images/s)`,
+            );
+          else if (e.phase !== lastPhase && e.phase !== 'train' && e.phase !== 'epoch')
+            log(`[seed ${seed} ${t}s] ${e.phase}${e.message ? `: ${String(e.message)}` : ''}`);
+          lastPhase = e.phase;
         },
-        {
-          store,
-          dataDir: o.dataDir,
-          onProgress: (e) => {
-            const t = ((performance.now() - started) / 1000).toFixed(0).padStart(4);
-            if (e.phase === 'epoch')
-              log(
-                `[seed ${seed} ${t}s] epoch ${String(e.epoch)}/${String(e.epochs)} loss ${Number(e.trainLoss).toFixed(5)} (${Number(e.imagesPerSec).toFixed(0)} images/s)`,
-              );
-            else if (e.phase !== lastPhase && e.phase !== 'train' && e.phase !== 'epoch')
-              log(`[seed ${seed} ${t}s] ${e.phase}${e.message ? `: ${String(e.message)}` : ''}`);
-            lastPhase = e.phase;
-          },
-        },
-      );
+      });
       const m = run.metrics!;
       const stages = Object.fromEntries(
         STAGES.filter(([key]) => run.timings?.[key] !== undefined).map(([key]) => [key, run.timings![key] / 1000]),
@@ -181,7 +182,7 @@ export async function benchN2d(args: string[]): Promise<void> {
   const backend = activeBackendInfo();
   const lines: string[] = [];
   lines.push(
-    `N2D preset on Fashion-MNIST — ${o.epochs} autoencoder epochs, ${o.protocol}, ${backend?.name ?? o.backend} (${backend?.device ?? '?'})`,
+    `${o.task} preset on Fashion-MNIST — ${p.epochs} autoencoder epochs${augmented}, ${p.protocol}, ${backend?.name ?? o.backend} (${backend?.device ?? '?'})`,
   );
   lines.push('');
   const head = ['seed', 'accuracy', 'NMI', 'ARI', 'AE loss', ...STAGES.map(([, label]) => label.trim() + ' s')];
@@ -212,13 +213,17 @@ export async function benchN2d(args: string[]): Promise<void> {
     ].join(' | '),
   );
   const accuracy = mean(col((r) => r.accuracy));
+  const nmi = mean(col((r) => r.nmi));
   const worstTotal = Math.max(...col((r) => r.stages.totalMs ?? NaN));
+  const target = TARGETS[o.task];
+  const verdict = (ok: boolean) => (ok ? 'reached' : 'NOT reached');
+  const targetAccuracy = target.accuracy[p.protocol];
   lines.push('');
+  lines.push(`target mean test accuracy ≥ ${targetAccuracy} (${p.protocol}): ${fmt(accuracy)} — ${verdict(accuracy >= targetAccuracy)}`);
+  if (target.nmi !== undefined && p.protocol === 'transductive')
+    lines.push(`target mean NMI ≥ ${target.nmi}: ${fmt(nmi)} — ${verdict(nmi >= target.nmi)}`);
   lines.push(
-    `target mean test accuracy ≥ ${TARGET_ACCURACY}: ${fmt(accuracy)} — ${accuracy >= TARGET_ACCURACY ? 'reached' : 'NOT reached'}`,
-  );
-  lines.push(
-    `target whole pipeline ≤ ${TARGET_SECONDS / 60} min: slowest seed ${fmt(worstTotal / 60, 1)} min — ${worstTotal <= TARGET_SECONDS ? 'reached' : 'NOT reached'}`,
+    `target whole pipeline ≤ ${target.minutes} min: slowest seed ${fmt(worstTotal / 60, 1)} min — ${verdict(worstTotal <= target.minutes * 60)}`,
   );
   lines.push('(N2D paper: 0.672 accuracy / 0.684 NMI after 1000 autoencoder epochs, evaluated on all 70k images)');
   process.stdout.write(`${lines.join('\n')}\n`);

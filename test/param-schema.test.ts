@@ -103,12 +103,15 @@ describe('the parameter table', () => {
       ...kmeans,
       ...gmm,
       'map2d',
+      'augRotation',
+      'augShift',
     ];
     expect(taskParamNames('kmeans')).toEqual([...common, ...kmeans]);
     expect(taskParamNames('ae-kmeans')).toEqual([...common, ...training, ...kmeans]);
     expect(taskParamNames('ae-gmm')).toEqual([...common, ...training, ...gmm]);
     expect(taskParamNames('pipeline')).toEqual(pipeline);
     expect(taskParamNames('n2d')).toEqual(pipeline);
+    expect(taskParamNames('n2d-aug')).toEqual(pipeline);
     for (const task of TASKS)
       expect(Object.keys(parseExperimentParams({ task })), task).toEqual([
         'task',
@@ -121,6 +124,9 @@ describe('the parameter table', () => {
     expect(at('ae-kmeans')).toMatchObject({ epochs: 50, batchSize: 128, learningRate: 0.01, valSplit: 0.1 });
     expect(at('pipeline')).toMatchObject({ epochs: 15, batchSize: 256, learningRate: 0.001, valSplit: 0.1, protocol: 'inductive' });
     expect(at('n2d')).toMatchObject({ epochs: 15, batchSize: 256, learningRate: 0.001, valSplit: 0, protocol: 'transductive' });
+    expect(at('n2d')).toMatchObject({ augRotation: 0, augShift: 0 });
+    // the preset is N2D's recipe with augmentation on
+    expect(at('n2d-aug')).toEqual({ ...at('n2d'), task: 'n2d-aug', augRotation: 10, augShift: 0.1 });
   });
 
   it('labels exactly the values of each choice', () => {

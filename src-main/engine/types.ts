@@ -5,14 +5,23 @@ export interface Matrix {
   cols: number;
 }
 
-/** Images of one split, pixels already normalised to [0, 1]. */
-export interface ImageSet {
+/** Images without their labels: all that the fitting stages of a run see (the labels only reach the evaluation). */
+export interface Images {
   /** count × height × width values in [0, 1], row-major. */
   images: Float32Array;
-  labels: Uint8Array;
   count: number;
   height: number;
   width: number;
+}
+
+/** Images of one split with their labels, pixels already normalised to [0, 1]. */
+export interface ImageSet extends Images {
+  labels: Uint8Array;
+}
+
+/** The images of a split as a new object that has no labels at all (not merely typed without them). */
+export function withoutLabels(set: Images): Images {
+  return { images: set.images, count: set.count, height: set.height, width: set.width };
 }
 
 /** Progress callback used by long engine operations (fit, training). */
@@ -26,6 +35,6 @@ export interface ProgressEvent {
   [key: string]: unknown;
 }
 
-export function imagesAsMatrix(set: ImageSet): Matrix {
+export function imagesAsMatrix(set: Images): Matrix {
   return { data: set.images, rows: set.count, cols: set.height * set.width };
 }

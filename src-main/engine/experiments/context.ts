@@ -1,14 +1,19 @@
-import type { FashionMnist } from '../data/index';
 import type { RunStore } from '../store/index';
-import type { RunRecord } from '../store/types';
-import type { ProgressFn } from '../types';
+import type { DatasetInfo, RunRecord } from '../store/types';
+import type { Images, ProgressFn } from '../types';
 
-/** What each stage of a run works with: the run's row and folder, the data, progress, cancellation, timings. */
+/**
+ * What each stage of a run works with: the run's row and folder, the images, progress, cancellation, timings. The
+ * images come without labels (types.withoutLabels): no training, fitting or selection step can read them; only
+ * the evaluation in run.ts holds them.
+ */
 export interface StageContext {
   run: RunRecord;
   /** The run's artifact folder. */
   dir: string;
-  data: FashionMnist;
+  images: { train: Images; test: Images };
+  /** The data the run was given, as recorded with it (checksums, sizes). */
+  dataset: DatasetInfo;
   store: RunStore;
   onProgress?: ProgressFn;
   signal?: AbortSignal;

@@ -21,12 +21,13 @@ import {
   trainDenseAutoencoder,
   type DenseAutoencoder,
 } from '../models/denseAutoencoder';
+import { affineAugmenter, isAugmenting } from '../models/augment';
 import type { TrainOptions, TrainResult } from '../models/trainer';
 import { checksumsOf } from '../store/index';
 import type { DatasetInfo, RunRecord } from '../store/types';
-import { imagesAsMatrix, type ImageSet } from '../types';
+import { imagesAsMatrix, type Images } from '../types';
 import { copyArtifact, readMatrixFile, writeMatrixFile } from './artifacts';
-import { describeDataset, encoderProblem } from './checks';
+import { encoderProblem } from './checks';
 import { throwIfAborted } from '../abort';
 import type { StageContext } from './context';
 import { encoderArchitecture, featureCols, PIXELS, type EncoderSpec } from './spec';
@@ -45,18 +46,17 @@ export function concatRows(a: Float32Array, b: Float32Array): Float32Array {
   return out;
 }
 
-function concatImages(a: ImageSet, b: ImageSet): ImageSet {
-  const labels = new Uint8Array(a.count + b.count);
-  labels.set(a.labels.subarray(0, a.count));
-  labels.set(b.labels.subarray(0, b.count), a.count);
+function concatImages(a: Images, b: Images): Images {
   return {
     images: concatRows(a.images.subarray(0, a.count * PIXELS), b.images.subarray(0, b.count * PIXELS)),
-    labels,
     count: a.count + b.count,
     height: a.height,
     width: a.width,
   };
 }
+
+/** Added to the training seed for the augmentation's generator (any fixed value: the streams just must differ). */
+const AUGMENT_SEED_OFFSET = 0x5eed;
 
 /** Autoencoder training callbacks of a run: progress with an ETA for the UI, each epoch's losses into the history. */
 function trainingCallbacks(ctx: StageContext, epochs: number): TrainOptions {
@@ -121,7 +121,7 @@ type Codes = Omit<Features, 'cols'>;
  * loads the model from `modelDir` and encodes.
  */
 async function adoptReusedEncoder(reused: RunRecord, ctx: StageContext, modelDir: string, cols: number): Promise<Codes | undefined> {
-  const { run, data, store, onProgress } = ctx;
+  const { run, images, store, onProgress } = ctx;
   onProgress?.({ phase: 'reuse', message: `Loading the encoder of run #${reused.id}` });
   const from = reused.artifacts.autoencoder;
   if (!from) throw new Error(`run #${reused.id} has no trained autoencoder`); // checked before the run began
@@ -130,8 +130,11 @@ async function adoptReusedEncoder(reused: RunRecord, ctx: StageContext, modelDir
   if (problem) throw new Error(problem);
   const { codesFit, codesEval } = reused.artifacts;
   let codes: Codes | undefined;
-  if (sameData(reused.dataset, describeDataset(data)) && codesFit && codesEval && codesUnchanged(reused)) {
-    codes = { train: await readMatrixFile(codesFit, data.train.count, cols), test: await readMatrixFile(codesEval, data.test.count, cols) };
+  if (sameData(reused.dataset, ctx.dataset) && codesFit && codesEval && codesUnchanged(reused)) {
+    codes = {
+      train: await readMatrixFile(codesFit, images.train.count, cols),
+      test: await readMatrixFile(codesEval, images.test.count, cols),
+    };
     store.setArtifacts(run.id, { reusedCodesFrom: String(reused.id) });
   }
   for (const loss of reused.losses) store.appendLoss(run.id, loss);
@@ -154,10 +157,17 @@ async function trainEncoder(
   transductive: boolean,
   metrics: Record<string, number>,
 ): Promise<Autoencoder> {
-  const { data, onProgress, timings } = ctx;
+  const { onProgress, timings } = ctx;
   const start = performance.now();
-  const callbacks = trainingCallbacks(ctx, encoder.training.epochs);
-  const images = transductive ? concatImages(data.train, data.test) : data.train;
+  const images = transductive ? concatImages(ctx.images.train, ctx.images.test) : ctx.images.train;
+  const { augment: augmentation, seed } = encoder.training;
+  const callbacks: TrainOptions = {
+    ...trainingCallbacks(ctx, encoder.training.epochs),
+    // its own stream, so that turning augmentation on leaves the shuffling of the batches as it was
+    augment: isAugmenting(augmentation)
+      ? affineAugmenter(augmentation, seed + AUGMENT_SEED_OFFSET, images.height, images.width)
+      : undefined,
+  };
   onProgress?.({ phase: 'train', fraction: 0, message: `Training the ${encoder.kind} autoencoder on ${images.count} images` });
   let trained: Autoencoder;
   let result: TrainResult;
@@ -175,11 +185,11 @@ async function trainEncoder(
 }
 
 async function encodeImages(ae: Autoencoder, ctx: StageContext): Promise<Codes> {
-  const { data, signal } = ctx;
-  if (ae.kind === 'conv') return { train: await encode(ae.model.encoder, data.train), test: await encode(ae.model.encoder, data.test) };
+  const { images, signal } = ctx;
+  if (ae.kind === 'conv') return { train: await encode(ae.model.encoder, images.train), test: await encode(ae.model.encoder, images.test) };
   return {
-    train: await encodeDense(ae.model, imagesAsMatrix(data.train), 1024, signal),
-    test: await encodeDense(ae.model, imagesAsMatrix(data.test), 1024, signal),
+    train: await encodeDense(ae.model, imagesAsMatrix(images.train), 1024, signal),
+    test: await encodeDense(ae.model, imagesAsMatrix(images.test), 1024, signal),
   };
 }
 
@@ -199,11 +209,11 @@ export async function featureStage(
   ctx: StageContext,
   metrics: Record<string, number>,
 ): Promise<Features> {
-  const { data, store, run, signal, timings, onProgress } = ctx;
+  const { images, store, run, signal, timings, onProgress } = ctx;
   if (encoder.kind === 'none')
     return {
-      train: data.train.images.subarray(0, data.train.count * PIXELS),
-      test: data.test.images.subarray(0, data.test.count * PIXELS),
+      train: images.train.images.subarray(0, images.train.count * PIXELS),
+      test: images.test.images.subarray(0, images.test.count * PIXELS),
       cols: PIXELS,
     };
   const cols = featureCols(encoder);

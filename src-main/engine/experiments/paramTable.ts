@@ -8,7 +8,7 @@
 import { z } from 'zod';
 
 /** The experiments, in the order the UI lists them. */
-export const TASKS = ['kmeans', 'ae-kmeans', 'ae-gmm', 'n2d', 'pipeline'] as const;
+export const TASKS = ['kmeans', 'ae-kmeans', 'ae-gmm', 'n2d', 'n2d-aug', 'pipeline'] as const;
 export type TaskName = (typeof TASKS)[number];
 
 export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -95,7 +95,7 @@ export interface ParamSpec<S extends z.ZodType = z.ZodType, T extends readonly T
 const param = <const S extends z.ZodType, const T extends readonly TaskName[]>(spec: ParamSpec<S, T>): ParamSpec<S, T> => spec;
 
 const ALL = TASKS;
-const PIPELINES = ['n2d', 'pipeline'] as const;
+const PIPELINES = ['n2d', 'n2d-aug', 'pipeline'] as const;
 const AUTOENCODER = ['ae-kmeans', 'ae-gmm', ...PIPELINES] as const;
 const KMEANS = ['kmeans', 'ae-kmeans', ...PIPELINES] as const;
 const GMM = ['ae-gmm', ...PIPELINES] as const;
@@ -206,7 +206,7 @@ export const PARAMS = {
   // The study's conv autoencoder trains with its settings (ae-kmeans, ae-gmm); the pipelines default to N2D's.
   epochs: param({
     schema: int(1, EPOCHS_MAX).default(50),
-    defaultFor: { n2d: N2D_DEFAULT_EPOCHS, pipeline: N2D_DEFAULT_EPOCHS },
+    defaultFor: { n2d: N2D_DEFAULT_EPOCHS, 'n2d-aug': N2D_DEFAULT_EPOCHS, pipeline: N2D_DEFAULT_EPOCHS },
     tasks: AUTOENCODER,
     section: 'training',
     label: 'Epochs',
@@ -215,7 +215,7 @@ export const PARAMS = {
   }),
   batchSize: param({
     schema: int(1, 65_536).default(128),
-    defaultFor: { n2d: 256, pipeline: 256 },
+    defaultFor: { n2d: 256, 'n2d-aug': 256, pipeline: 256 },
     tasks: AUTOENCODER,
     section: 'training',
     label: 'Batch size',
@@ -224,7 +224,7 @@ export const PARAMS = {
   }),
   learningRate: param({
     schema: rate(10).default(0.01),
-    defaultFor: { n2d: 1e-3, pipeline: 1e-3 },
+    defaultFor: { n2d: 1e-3, 'n2d-aug': 1e-3, pipeline: 1e-3 },
     tasks: AUTOENCODER,
     section: 'training',
     label: 'Learning rate',
@@ -234,7 +234,7 @@ export const PARAMS = {
   }),
   valSplit: param({
     schema: num(0, 0.5).default(0.1),
-    defaultFor: { n2d: 0 },
+    defaultFor: { n2d: 0, 'n2d-aug': 0 },
     tasks: AUTOENCODER,
     section: 'training',
     label: 'Validation split',
@@ -331,7 +331,7 @@ export const PARAMS = {
      * images together, without labels. Either way the evaluation is on the test images.
      */
     schema: z.enum(PROTOCOLS).default('inductive'),
-    defaultFor: { n2d: 'transductive' },
+    defaultFor: { n2d: 'transductive', 'n2d-aug': 'transductive' },
     tasks: PIPELINES,
     section: 'clustering',
     label: 'Protocol',
@@ -427,6 +427,29 @@ export const PARAMS = {
     advanced: true,
     choices: { umap: '2-D UMAP', pca: 'PCA', none: 'None' },
     cli: { metavar: 'method' },
+  }),
+  // Augmentation-invariant training (the n2d-aug preset; DEC-DA's ranges on Fashion-MNIST): models/augment.ts. Last
+  // in the table, so that the runs stored before them keep their parameters' order.
+  augRotation: param({
+    schema: num(0, 45).default(0),
+    defaultFor: { 'n2d-aug': 10 },
+    tasks: PIPELINES,
+    section: 'training',
+    label: 'Augmentation: rotation',
+    formLabel: 'Random rotation',
+    help: 'rotate each training image by a random angle within ± this many degrees (0 = off)',
+    unit: 'degrees',
+    usedWhen: hasEncoder,
+  }),
+  augShift: param({
+    schema: num(0, 0.5).default(0),
+    defaultFor: { 'n2d-aug': 0.1 },
+    tasks: PIPELINES,
+    section: 'training',
+    label: 'Augmentation: shift',
+    formLabel: 'Random shift',
+    help: 'shift each training image by a random amount within ± this fraction of its size (0 = off)',
+    usedWhen: hasEncoder,
   }),
 };
 

@@ -74,18 +74,24 @@ export const pipelineTaskSchema = taskSchema('pipeline');
  * can still be changed, as in 'pipeline'.
  */
 export const n2dTaskSchema = taskSchema('n2d');
+/**
+ * N2D with an augmentation-invariant autoencoder (DEC-DA's idea on N2D's recipe): each training batch is randomly
+ * rotated (±10°) and shifted (±10 %) before the step; codes, UMAP and GMM as in 'n2d'.
+ */
+export const n2dAugTaskSchema = taskSchema('n2d-aug');
 
 const TASK_SCHEMAS = {
   kmeans: kmeansTaskSchema,
   'ae-kmeans': aeKmeansTaskSchema,
   'ae-gmm': aeGmmTaskSchema,
   n2d: n2dTaskSchema,
+  'n2d-aug': n2dAugTaskSchema,
   pipeline: pipelineTaskSchema,
 } satisfies Record<TaskName, z.ZodType>;
 
 export const experimentSchema = z.discriminatedUnion(
   'task',
-  [kmeansTaskSchema, aeKmeansTaskSchema, aeGmmTaskSchema, pipelineTaskSchema, n2dTaskSchema],
+  [kmeansTaskSchema, aeKmeansTaskSchema, aeGmmTaskSchema, pipelineTaskSchema, n2dTaskSchema, n2dAugTaskSchema],
   {
     error: (issue) => (issue.code === 'invalid_union' ? `unknown task (expected one of: ${TASKS.join(', ')})` : undefined),
   },
@@ -95,7 +101,7 @@ export type KmeansTaskParams = z.infer<typeof kmeansTaskSchema>;
 export type AeKmeansTaskParams = z.infer<typeof aeKmeansTaskSchema>;
 export type AeGmmTaskParams = z.infer<typeof aeGmmTaskSchema>;
 export type AutoencoderTaskParams = AeKmeansTaskParams | AeGmmTaskParams;
-export type PipelineTaskParams = z.infer<typeof pipelineTaskSchema> | z.infer<typeof n2dTaskSchema>;
+export type PipelineTaskParams = z.infer<typeof pipelineTaskSchema> | z.infer<typeof n2dTaskSchema> | z.infer<typeof n2dAugTaskSchema>;
 export type ExperimentParams = z.infer<typeof experimentSchema>;
 export type TaskParams<T extends TaskName> = Extract<ExperimentParams, { task: T }>;
 
@@ -141,7 +147,7 @@ function crossParamIssues(params: ExperimentParams): ParamIssue[] {
   if (params.testLimit !== undefined && params.testLimit < params.k) {
     issues.push({ param: 'testLimit', message: `must be ≥ k (${params.k}): fewer test images than clusters cannot be evaluated` });
   }
-  if (params.task === 'pipeline' || params.task === 'n2d') {
+  if (params.task === 'pipeline' || params.task === 'n2d' || params.task === 'n2d-aug') {
     if (params.encoder === 'none' && params.reuseEncoder !== undefined)
       issues.push({ param: 'reuseEncoder', message: 'there is no encoder to reuse with encoder none' });
     if (params.umap && params.umapComponents === null && params.k > UMAP_COMPONENTS_MAX) {

@@ -7,7 +7,7 @@ import { FASHION_MNIST_CLASSES, loadFashionMnist } from '../data/index';
 import { evaluate } from '../metrics/index';
 import type { RunStore } from '../store/index';
 import type { RunRecord, RunResult, SweepLink } from '../store/types';
-import type { Matrix, ProgressFn } from '../types';
+import { withoutLabels, type Matrix, type ProgressFn } from '../types';
 import { removeRunArtifacts, runArtifactsDir } from './artifacts';
 import { checkAgainstData, describeDataset } from './checks';
 import { throwIfAborted } from '../abort';
@@ -75,13 +75,14 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
     const stageContext: StageContext = {
       run,
       dir: runArtifactsDir(store.path, run.id),
-      data,
+      images: { train: withoutLabels(data.train), test: withoutLabels(data.test) },
+      dataset: describeDataset(data),
       store,
       onProgress: beatingProgress,
       signal,
       timings,
     };
-    const result = await runPipeline(spec, reused, stageContext);
+    const result = await runPipeline(spec, reused, stageContext, data.test.labels);
     timings.totalMs = performance.now() - started;
     const { name: backend, imagesPerSec: calibrated, threads, trainingPath } = activeBackendInfo() ?? {};
     if (calibrated !== undefined) result.metrics.backendImagesPerSec = calibrated;
@@ -102,9 +103,17 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
   }
 }
 
-/** Features → optional UMAP → clusterer → the UI's 2-D map → evaluation on the test images. */
-async function runPipeline(spec: PipelineSpec, reused: RunRecord | undefined, ctx: StageContext): Promise<Omit<RunResult, 'timings'>> {
-  const { run, data, store, signal } = ctx;
+/**
+ * Features → optional UMAP → clusterer → the UI's 2-D map, all on unlabelled images; then the one use of labels:
+ * scoring the test images' clusters against `testLabels`.
+ */
+async function runPipeline(
+  spec: PipelineSpec,
+  reused: RunRecord | undefined,
+  ctx: StageContext,
+  testLabels: Uint8Array,
+): Promise<Omit<RunResult, 'timings'>> {
+  const { run, images, store, signal } = ctx;
   const transductive = spec.protocol === 'transductive';
   const metrics: Record<string, number> = {};
   store.setArtifacts(run.id, { protocol: spec.protocol });
@@ -112,8 +121,8 @@ async function runPipeline(spec: PipelineSpec, reused: RunRecord | undefined, ct
   const features = await featureStage(spec.encoder, reused, transductive, ctx, metrics);
   throwIfAborted(signal);
   const { cols } = features;
-  const nTrain = data.train.count;
-  const nTest = data.test.count;
+  const nTrain = images.train.count;
+  const nTest = images.test.count;
   const testFeatures: Matrix = { data: features.test, rows: nTest, cols };
   // transductive (N2D): the unsupervised stages see the test images too, never their labels
   let stageInput: FitAndEval = {
@@ -129,7 +138,7 @@ async function runPipeline(spec: PipelineSpec, reused: RunRecord | undefined, ct
   throwIfAborted(signal);
   await map2dStage(spec.map2d, spec.seed, testFeatures, ctx);
 
-  const evaluation = evaluate(clustered.assignments, data.test.labels, { k: spec.k, classNames: [...FASHION_MNIST_CLASSES] });
+  const evaluation = evaluate(clustered.assignments, testLabels, { k: spec.k, classNames: [...FASHION_MNIST_CLASSES] });
   return {
     metrics: { accuracy: evaluation.accuracy, nmi: evaluation.nmi, ari: evaluation.ari, ...metrics, ...clustered.metrics },
     evaluation,

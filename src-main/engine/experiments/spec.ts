@@ -7,15 +7,21 @@ import type { UmapParams } from '../manifold/umap';
 import { CONV_AE_ARCHITECTURE, CONV_AE_CODE_SIZE } from '../models/convAutoencoder';
 import { denseArchitectureId } from '../models/denseAutoencoder';
 import type { DenseAutoencoderConfig } from '../models/denseAutoencoder';
+import type { AugmentParams } from '../models/augment';
 import type { AutoencoderTrainParams } from '../models/trainer';
 import type { ExperimentParams, PipelineTaskParams, PROTOCOLS, MAP2D_METHODS } from './params';
 
 export const PIXELS = 784;
 
+/** How an encoder is trained: the loop's settings and the augmentation of its batches (none for the study's tasks). */
+export interface EncoderTraining extends AutoencoderTrainParams {
+  augment: AugmentParams;
+}
+
 export type EncoderSpec =
   | { kind: 'none' }
-  | { kind: 'conv'; training: AutoencoderTrainParams; reuse?: number }
-  | { kind: 'dense'; config: DenseAutoencoderConfig; training: AutoencoderTrainParams; reuse?: number };
+  | { kind: 'conv'; training: EncoderTraining; reuse?: number }
+  | { kind: 'dense'; config: DenseAutoencoderConfig; training: EncoderTraining; reuse?: number };
 
 export type ClustererSpec =
   | { kind: 'kmeans'; k: number; nInit: number; maxIter: number; tol: number; seed: number }
@@ -43,13 +49,16 @@ export interface PipelineSpec {
   map2d: (typeof MAP2D_METHODS)[number];
 }
 
-const trainingOf = (p: AutoencoderTrainParams): AutoencoderTrainParams => ({
+const NO_AUGMENTATION: AugmentParams = { rotation: 0, shift: 0 };
+
+const trainingOf = (p: AutoencoderTrainParams & Partial<{ augRotation: number; augShift: number }>): EncoderTraining => ({
   epochs: p.epochs,
   batchSize: p.batchSize,
   learningRate: p.learningRate,
   valSplit: p.valSplit,
   patience: p.patience,
   seed: p.seed,
+  augment: p.augRotation === undefined ? NO_AUGMENTATION : { rotation: p.augRotation, shift: p.augShift ?? 0 },
 });
 
 const kmeansOf = (p: { k: number; nInit: number; maxIter: number; tol: number; seed: number }): ClustererSpec => ({
@@ -91,6 +100,7 @@ export function pipelineSpecOf(params: ExperimentParams): PipelineSpec {
       return { ...base, encoder: { kind: 'conv', training: trainingOf(params), reuse: params.reuseEncoder }, clusterer: gmmOf(params) };
     case 'pipeline':
     case 'n2d':
+    case 'n2d-aug':
       return {
         ...base,
         protocol: params.protocol,

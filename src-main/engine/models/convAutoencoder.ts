@@ -10,13 +10,21 @@
  * shared custom loop of `./trainer` (losses read once per epoch, cancellation through an AbortSignal).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ImageSet } from '../types';
+import type { Images } from '../types';
 import { Rng } from '../cluster/rng';
 import { taskDefaults } from '../experiments/params';
 import { loadModelArtifacts, saveModelArtifacts } from './fsIo';
 import { registerCpuTrainingKernelFixes, registerWasmTrainingKernels } from '../backend/wasmKernels';
 import { fusedAutoencoderTrainer } from '../backend/webgpuTraining/index';
-import { checkTrainParams, gatherRows, meanLossInBatches, runTrainingLoop, splitTrainVal, throwIfAborted } from './trainer';
+import {
+  checkTrainParams,
+  gatherRows,
+  meanLossInBatches,
+  runTrainingLoop,
+  splitTrainVal,
+  throwIfAborted,
+  trainingBatches,
+} from './trainer';
 import type { AutoencoderTrainParams, BatchEvent, EpochEvent, TrainOptions, TrainResult } from './trainer';
 
 export type { AutoencoderTrainParams, BatchEvent, EpochEvent, TrainOptions, TrainResult };
@@ -126,7 +134,7 @@ export function binaryCrossEntropy(target: tf.Tensor, predicted: tf.Tensor): tf.
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
 
-function checkImages(images: ImageSet): void {
+function checkImages(images: Images): void {
   if (images.height !== 28 || images.width !== 28) {
     throw new RangeError(`the autoencoder needs 28×28 images, got ${images.height}×${images.width}`);
   }
@@ -154,7 +162,7 @@ function batchTensor(images: Float32Array, order: Int32Array | null, from: numbe
  */
 export async function trainAutoencoder(
   model: AutoencoderLike,
-  images: ImageSet,
+  images: Images,
   params: AutoencoderTrainParams,
   opts: TrainOptions = {},
 ): Promise<TrainResult> {
@@ -168,16 +176,16 @@ export async function trainAutoencoder(
   registerCpuTrainingKernelFixes();
 
   const split = splitTrainVal(images.images, images.count, 784, params.valSplit, 'images');
+  const batchRows = trainingBatches(split.train, 784, opts.augment);
   return runTrainingLoop(
     {
       trainRows: split.trainRows,
       vars: ae.trainableWeights.map((w) => w.read() as tf.Variable),
-      batch: (order, from, to) => batchTensor(split.train, order, from, to),
+      batch: (order, from, to) => tf.tensor4d(batchRows(order, from, to), [to - from, 28, 28, 1], 'float32'),
       loss: (x) => binaryCrossEntropy(x, ae.apply(x, { training: true }) as tf.Tensor),
       validationLoss: split.valRows > 0 ? (abort) => evaluateLoss(ae, split.val, split.valRows, params.batchSize, abort) : undefined,
       // on webgpu: the fused step (backend/webgpuTraining), unless CLUSTERBENCH_WEBGPU_FUSED=0
-      fused: (batchSize, learningRate) =>
-        fusedAutoencoderTrainer(ae, (order, from, to) => gatherRows(split.train, 784, order, from, to), batchSize, learningRate),
+      fused: (batchSize, learningRate) => fusedAutoencoderTrainer(ae, batchRows, batchSize, learningRate),
     },
     params,
     { onEpoch, onBatch, signal },
@@ -202,7 +210,7 @@ function evaluateLoss(ae: tf.LayersModel, data: Float32Array, count: number, bat
 
 async function runBatched(
   model: tf.LayersModel,
-  images: ImageSet,
+  images: Images,
   outSize: number,
   batchSize: number,
   indices?: number[],
@@ -231,12 +239,12 @@ async function runBatched(
 }
 
 /** Codes of all images: a row-major `count × 128` matrix. */
-export async function encode(encoder: tf.LayersModel, images: ImageSet, batchSize = 512): Promise<Float32Array> {
+export async function encode(encoder: tf.LayersModel, images: Images, batchSize = 512): Promise<Float32Array> {
   return runBatched(encoder, images, CONV_AE_CODE_SIZE, batchSize);
 }
 
 /** Reconstructions of the images at `indices`: `indices.length × 784` values in [0, 1]. */
-export async function reconstruct(model: AutoencoderLike, images: ImageSet, indices: number[]): Promise<Float32Array> {
+export async function reconstruct(model: AutoencoderLike, images: Images, indices: number[]): Promise<Float32Array> {
   return runBatched(autoencoderOf(model), images, 784, 256, indices);
 }
 

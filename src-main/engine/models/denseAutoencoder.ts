@@ -21,7 +21,15 @@ import { taskDefaults } from '../experiments/params';
 import type { Matrix } from '../types';
 import { loadModelArtifacts, saveModelArtifacts } from './fsIo';
 import { fusedAutoencoderTrainer } from '../backend/webgpuTraining/index';
-import { checkTrainParams, gatherRows, meanLossInBatches, runTrainingLoop, splitTrainVal, throwIfAborted } from './trainer';
+import {
+  checkTrainParams,
+  gatherRows,
+  meanLossInBatches,
+  runTrainingLoop,
+  splitTrainVal,
+  throwIfAborted,
+  trainingBatches,
+} from './trainer';
 import type { AutoencoderTrainParams, BatchEvent, EpochEvent, TrainOptions, TrainResult } from './trainer';
 
 export type { AutoencoderTrainParams, BatchEvent, EpochEvent, TrainOptions, TrainResult };
@@ -239,11 +247,12 @@ export async function trainDenseAutoencoder(
   const split = splitTrainVal(data.data, data.rows, cols, params.valSplit, 'rows');
   const steps = denseSteps(model.autoencoder);
   const lossKind = model.config.loss;
+  const batchRows = trainingBatches(split.train, cols, opts.augment);
   return runTrainingLoop(
     {
       trainRows: split.trainRows,
       vars: steps.flatMap((s) => [s.kernel, s.bias]),
-      batch: (order, from, to) => batchTensor(split.train, cols, order, from, to),
+      batch: (order, from, to) => tf.tensor2d(batchRows(order, from, to), [to - from, cols], 'float32'),
       loss: (x) => lossFromPreActivation(lossKind, x, forwardPreActivation(steps, x)),
       validationLoss:
         split.valRows > 0
@@ -251,13 +260,7 @@ export async function trainDenseAutoencoder(
           : undefined,
       // on webgpu: the fused step (backend/webgpuTraining), unless CLUSTERBENCH_WEBGPU_FUSED=0
       fused: (batchSize, learningRate) =>
-        fusedAutoencoderTrainer(
-          model.autoencoder,
-          (order, from, to) => gatherRows(split.train, cols, order, from, to),
-          batchSize,
-          learningRate,
-          lossKind === 'bce' ? 'bce-logits' : 'mse',
-        ),
+        fusedAutoencoderTrainer(model.autoencoder, batchRows, batchSize, learningRate, lossKind === 'bce' ? 'bce-logits' : 'mse'),
     },
     params,
     opts,

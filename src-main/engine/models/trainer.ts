@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { throwIfAborted as throwIfSignalAborted, yieldToEventLoop } from '../abort';
 import { Rng } from '../cluster/rng';
 import type { FusedTrainer } from '../backend/webgpuTraining/index';
+import type { BatchAugmenter } from './augment';
 
 export { yieldToEventLoop };
 
@@ -54,6 +55,8 @@ export interface TrainOptions {
   onEpoch?(e: EpochEvent): void;
   onBatch?(e: BatchEvent): void;
   signal?: AbortSignal;
+  /** Transforms each training batch before the step (models/augment); validation rows stay as they are. */
+  augment?: BatchAugmenter;
 }
 
 export interface TrainLoopOptions extends TrainOptions {
@@ -131,6 +134,21 @@ export function gatherRows(data: Float32Array, rowSize: number, order: Int32Arra
     out.set(data.subarray(src, src + rowSize), i * rowSize);
   }
   return out;
+}
+
+/**
+ * The training batches of a row-major buffer, `order[from..to)`, augmented when an augmenter is given: what both the
+ * tfjs step and the fused device step train on.
+ */
+export function trainingBatches(
+  data: Float32Array,
+  rowSize: number,
+  augment: BatchAugmenter | undefined,
+): (order: Int32Array, from: number, to: number) => Float32Array {
+  return (order, from, to) => {
+    const rows = gatherRows(data, rowSize, order, from, to);
+    return augment ? augment(rows, to - from) : rows;
+  };
 }
 
 /** A sum of batch-mean losses, each weighted by its batch size so that the result is a mean over rows. */

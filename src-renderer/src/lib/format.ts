@@ -9,6 +9,7 @@ export const TASK_LABELS: Record<TaskName, string> = {
   'ae-gmm': 'Autoencoder + GMM',
   pipeline: 'Pipeline (encoder → UMAP → clusterer)',
   n2d: 'N2D (AE → UMAP → GMM)',
+  'n2d-aug': 'N2D with augmentation (augmented AE → UMAP → GMM)',
 };
 
 export const TASK_SHORT: Record<TaskName, string> = {
@@ -17,6 +18,7 @@ export const TASK_SHORT: Record<TaskName, string> = {
   'ae-gmm': 'AE + GMM',
   pipeline: 'Pipeline',
   n2d: 'N2D',
+  'n2d-aug': 'N2D-aug',
 };
 
 export function taskLabel(task: TaskName | string): string {

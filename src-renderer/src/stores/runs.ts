@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { api } from '../api';
 import type { HistoryInfo, RunRecord, RunSummary } from '@contract';
+import { isPipelineTask } from '../lib/format';
 import { useLoader } from '../lib/loader';
 
 /** The run history (summaries) and a cache of full run records. */
@@ -49,7 +50,7 @@ export const useRunsStore = defineStore('runs', () => {
   const encoderRuns = computed(() => list.value.filter((r) => (r.task === 'ae-kmeans' || r.task === 'ae-gmm') && r.status === 'completed'));
   /** Completed pipeline / N2D runs that trained an autoencoder (reusable by a pipeline of the same architecture). */
   const pipelineEncoderRuns = computed(() =>
-    list.value.filter((r) => ['pipeline', 'n2d'].includes(r.task) && r.params.encoder !== 'none' && r.status === 'completed'),
+    list.value.filter((r) => isPipelineTask(r.task) && r.params.encoder !== 'none' && r.status === 'completed'),
   );
 
   return {

@@ -1,7 +1,7 @@
 /**
  * The N2D task in the UI: its task card and component fields on the New-experiment screen (with inline
- * validation), a tiny n2d run started from the form, and the Embedding map of its results (UMAP map) and of a
- * k-means run (PCA fallback). Screenshots: test-artifacts/screenshots/n2d-*.png.
+ * validation), a tiny n2d run started from the form, and the Embedding map of its results (UMAP map); the same for
+ * the n2d-aug preset (its augmentation fields, its map and cluster grids); and a k-means run's map (PCA fallback). Screenshots: test-artifacts/screenshots/n2d-*.png.
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -151,6 +151,39 @@ describe.skipIf(e2eSkipReason)('N2D in the workbench UI', () => {
       await page.click(tid('embedding-color-label'));
       await page.waitForTimeout(300);
       await app.screenshot('n2d-embedding-map-labels');
+
+      // The n2d-aug preset: N2D's recipe with the augmentation fields set, its run mapped and gridded like N2D's.
+      await goto(page, '#/new');
+      await page.click(tid('task-n2d-aug'));
+      await page.click(tid('preset-n2d'));
+      expect(await page.textContent(tid('preset-n2d'))).toMatch(/N2D-aug settings/);
+      expect(await page.inputValue(tid('input-augRotation'))).toBe('10');
+      expect(await page.inputValue(tid('input-augShift'))).toBe('0.1');
+      expect(await page.inputValue(tid('input-layers'))).toBe('500, 500, 2000');
+      await fill(page, 'augRotation', '60');
+      expect(await page.textContent(`${tid('field-augRotation')} ${tid('field-error')}`)).toBe('must be ≤ 45');
+      await fill(page, 'augRotation', '10');
+      await fill(page, 'layers', '64, 64');
+      await fill(page, 'epochs', '1');
+      await fill(page, 'trainLimit', '600');
+      await fill(page, 'testLimit', '200');
+      await page.click(`${tid('pipeline-advanced')} summary`);
+      await fill(page, 'umapEpochs', '30');
+      expect(await page.locator(tid('field-error')).count()).toBe(0);
+      const augQueued = app.waitForEvent((e) => e.event === 'job.queued' && (e.payload as { jobId: string }).jobId !== jobId, 30_000);
+      await page.click(tid('start-run'));
+      const augRunId = await waitForRun(app, ((await augQueued).payload as { jobId: string }).jobId);
+      const augReply = await app.api('runs.get', { id: augRunId });
+      if (!augReply.ok) throw new Error(augReply.error.message);
+      expect(augReply.value).toMatchObject({ task: 'n2d-aug', params: { augRotation: 10, augShift: 0.1, layers: [64, 64] } });
+      await goto(page, `#/runs/${augRunId}`);
+      await page.waitForSelector(tid('tab-embedding'), { timeout: 30_000 });
+      expect(await page.textContent('h1')).toMatch(/N2D with augmentation/);
+      await expectEmbeddingChart(page);
+      expect(await page.textContent(tid('embedding-caption'))).toMatch(/UMAP/);
+      await page.click(tid('tab-images'));
+      await expect.poll(() => page.locator(tid('cluster-image')).count(), { timeout: 30_000 }).toBeGreaterThan(0);
+      await shot(app, 'n2d-aug-cluster-images');
 
       // A k-means run: the map falls back to a PCA of the pixels.
       const km = await app.api('runs.start', { params: { task: 'kmeans', trainLimit: 500, testLimit: 150, nInit: 1 } });

@@ -7,6 +7,7 @@ import { planNetwork, type ConvLayer, type Network, type PoolLayer } from '../sr
 import { FusedStep } from '../src-main/engine/backend/webgpuTraining/recorder';
 import { networkOf, readWeights } from '../src-main/engine/backend/webgpuTraining/tfjsModel';
 import { binaryCrossEntropy, buildConvAutoencoder, trainAutoencoder } from '../src-main/engine/models/convAutoencoder';
+import { affineAugmenter, type BatchAugmenter } from '../src-main/engine/models/augment';
 import { buildDenseAutoencoder, denseReconstructionLoss, trainDenseAutoencoder } from '../src-main/engine/models/denseAutoencoder';
 import { Rng } from '../src-main/engine/cluster/rng';
 import { registerCpuTrainingKernelFixes } from '../src-main/engine/backend/wasmKernels';
@@ -369,8 +370,8 @@ describe('fused WebGPU training on the device', () => {
     },
   );
 
-  it('trains the dense autoencoder one epoch to the losses the wasm backend reaches', async (ctx) => {
-    if (!device) return ctx.skip(skipReason);
+  /** One epoch of a small dense autoencoder from the same weights on wasm and on the fused path: their losses. */
+  async function denseOnBoth(augment?: () => BatchAugmenter) {
     const rows = 40;
     const data = { data: randoms(rows * 64, 31), rows, cols: 64 };
     const config = { inputSize: 64, layers: [32, 16], codeSize: 4 };
@@ -379,25 +380,38 @@ describe('fused WebGPU training on the device', () => {
     const onWasm = buildDenseAutoencoder(config, 9);
     const initial = await Promise.all(onWasm.autoencoder.getWeights().map((w) => w.data()));
     const shapes = onWasm.autoencoder.getWeights().map((w) => w.shape);
-    const wasm = await trainDenseAutoencoder(onWasm, data, params);
+    const wasm = await trainDenseAutoencoder(onWasm, data, params, { augment: augment?.() });
     onWasm.autoencoder.dispose();
 
     await initBackend('webgpu');
     const onGpu = buildDenseAutoencoder(config, 9);
     onGpu.autoencoder.setWeights(initial.map((d, i) => tf.tensor(d, shapes[i])));
-    const counter = countGpuWork(device);
+    const counter = countGpuWork(device!);
     let gpu;
     try {
-      gpu = await trainDenseAutoencoder(onGpu, data, params);
+      gpu = await trainDenseAutoencoder(onGpu, data, params, { augment: augment?.() });
     } finally {
       expect(counter.stop().byProgram.adam).toBe(4); // the fused path ran, one step per batch
       onGpu.autoencoder.dispose();
       await initBackend('cpu');
     }
-    const [w] = wasm.losses;
-    const [g] = gpu.losses;
+    return { wasm: wasm.losses[0], gpu: gpu.losses[0] };
+  }
+
+  it('trains the dense autoencoder one epoch to the losses the wasm backend reaches', async (ctx) => {
+    if (!device) return ctx.skip(skipReason);
+    const { wasm: w, gpu: g } = await denseOnBoth();
     expect(Math.abs(g.trainLoss - w.trainLoss) / w.trainLoss).toBeLessThan(1e-3);
     expect(Math.abs(g.valLoss! - w.valLoss!) / w.valLoss!).toBeLessThan(1e-3);
+  });
+
+  it('trains on the same augmented batches as the wasm backend (n2d-aug)', async (ctx) => {
+    if (!device) return ctx.skip(skipReason);
+    const plain = await denseOnBoth();
+    // the 64 values of a row as an 8 × 8 image, rotated and shifted by the same seeded stream on both paths
+    const { wasm: w, gpu: g } = await denseOnBoth(() => affineAugmenter({ rotation: 10, shift: 0.1 }, 5, 8, 8));
+    expect(Math.abs(g.trainLoss - w.trainLoss) / w.trainLoss).toBeLessThan(1e-3);
+    expect(Math.abs(w.trainLoss - plain.wasm.trainLoss) / plain.wasm.trainLoss).toBeGreaterThan(1e-2);
   });
 
   it('keeps the trainer’s early stopping and cancellation on the fused path', async (ctx) => {

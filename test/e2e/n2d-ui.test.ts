@@ -37,6 +37,17 @@ async function fill(page: Page, field: string, value: string): Promise<void> {
   await page.locator(tid(`input-${field}`)).blur();
 }
 
+/** A pipeline form made a tiny, fast job: small encoder, one epoch, few images, a short UMAP. */
+async function shrinkToTinyJob(page: Page): Promise<void> {
+  await fill(page, 'layers', '64, 64');
+  await fill(page, 'epochs', '1');
+  await fill(page, 'trainLimit', '600');
+  await fill(page, 'testLimit', '200');
+  await page.click(`${tid('pipeline-advanced')} summary`);
+  await fill(page, 'umapEpochs', '30');
+  expect(await page.locator(tid('field-error')).count()).toBe(0);
+}
+
 async function waitForRun(app: App, jobId: string): Promise<number> {
   const done = await app.waitForEvent(
     (e) => (e.event === 'job.finished' || e.event === 'job.failed') && (e.payload as { jobId: string }).jobId === jobId,
@@ -92,13 +103,7 @@ describe.skipIf(e2eSkipReason)('N2D in the workbench UI', () => {
       // A tiny, fast job.
       await fill(page, 'umapNeighbors', '15');
       await fill(page, 'umapMinDist', '0');
-      await fill(page, 'layers', '64, 64');
-      await fill(page, 'epochs', '1');
-      await fill(page, 'trainLimit', '600');
-      await fill(page, 'testLimit', '200');
-      await page.click(`${tid('pipeline-advanced')} summary`);
-      await fill(page, 'umapEpochs', '30');
-      expect(await page.locator(tid('field-error')).count()).toBe(0);
+      await shrinkToTinyJob(page);
       await shot(app, 'n2d-new-experiment');
 
       const started = app.waitForEvent((e) => e.event === 'job.queued', 30_000);
@@ -163,13 +168,7 @@ describe.skipIf(e2eSkipReason)('N2D in the workbench UI', () => {
       await fill(page, 'augRotation', '60');
       expect(await page.textContent(`${tid('field-augRotation')} ${tid('field-error')}`)).toBe('must be ≤ 45');
       await fill(page, 'augRotation', '10');
-      await fill(page, 'layers', '64, 64');
-      await fill(page, 'epochs', '1');
-      await fill(page, 'trainLimit', '600');
-      await fill(page, 'testLimit', '200');
-      await page.click(`${tid('pipeline-advanced')} summary`);
-      await fill(page, 'umapEpochs', '30');
-      expect(await page.locator(tid('field-error')).count()).toBe(0);
+      await shrinkToTinyJob(page);
       const augQueued = app.waitForEvent((e) => e.event === 'job.queued' && (e.payload as { jobId: string }).jobId !== jobId, 30_000);
       await page.click(tid('start-run'));
       const augRunId = await waitForRun(app, ((await augQueued).payload as { jobId: string }).jobId);

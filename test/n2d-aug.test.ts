@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { withoutLabels } from '../src-main/engine/types';
 import { handleQuery } from '../src-main/service/queries';
 import type { ClusterImagesPage, RunEmbedding } from '../src-main/contract/index';
 import { IDX_NAMES, idxImagesBuffer, idxLabelsBuffer, writeFixture } from './helpers/data-fixtures';
+import { repoRoot, runCommand } from './helpers/cli';
 import { skipUnless } from './helpers/prereqs';
 
 const TRAIN = 800;
@@ -112,6 +113,39 @@ describe.skipIf(skipUnless('fashionMnist'))('n2d-aug preset (augmented autoencod
     expect(page.indices.length).toBe(Math.min(12, page.total));
     expect(Buffer.from(page.pixelsBase64, 'base64')).toHaveLength(page.indices.length * 784);
   });
+});
+
+describe.skipIf(skipUnless('fashionMnist'))('npm run bench -- n2d-aug', () => {
+  const bench = (args: string[]) => runCommand(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench/index.ts'), 'n2d-aug', ...args]);
+  const tiny = ['--train-limit', '600', '--test-limit', '200', '--epochs', '1', '--umap-epochs', '30'];
+
+  it("prints each seed, mean ± sd and the issue's targets for the protocol; --json keeps the figures", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clusterbench-bench-n2d-aug-'));
+    try {
+      const json = join(dir, 'out.json');
+      const out = await bench(['--seeds', '0,1', ...tiny, '--json', json]);
+      expect(out.code, out.stderr).toBe(0);
+      expect(out.stderr).toMatch(/n2d-aug bench: seeds 0, 1, 1 AE epochs \(batch 256, lr 0\.001, augmentation ±10° ±10 %\), transductive/);
+      expect(out.stdout).toMatch(/^n2d-aug preset on Fashion-MNIST — 1 autoencoder epochs, augmentation ±10° ±10 %, transductive, wasm/);
+      expect(out.stdout).toMatch(/^0 \| 0\.\d{3} \| /m);
+      expect(out.stdout).toMatch(/^1 \| 0\.\d{3} \| /m);
+      expect(out.stdout).toMatch(/^mean ± sd \| 0\.\d{3} ± 0\.\d{3} \| /m);
+      expect(out.stdout).toMatch(/target mean test accuracy ≥ 0\.68 \(transductive\): 0\.\d{3} — NOT reached/);
+      expect(out.stdout).toMatch(/target mean NMI ≥ 0\.68: /);
+      expect(out.stdout).toMatch(/target whole pipeline ≤ 20 min: slowest seed 0\.\d min — reached/);
+      const saved = JSON.parse(readFileSync(json, 'utf8'));
+      expect(saved.results.map((r: { seed: number }) => r.seed)).toEqual([0, 1]);
+      expect(saved.results[0].stages.trainMs).toBeGreaterThan(0);
+
+      const inductive = await bench(['--seeds', '0', ...tiny, '--protocol', 'inductive']);
+      expect(inductive.code, inductive.stderr).toBe(0);
+      expect(inductive.stdout).toMatch(/target mean test accuracy ≥ 0\.66 \(inductive\)/);
+      expect(inductive.stdout).not.toMatch(/target mean NMI/);
+      expect((await bench(['--task', 'kmeans'])).stderr).toMatch(/--task expects one of n2d, n2d-aug, got kmeans/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
 
 function mostCommon(values: ArrayLike<number>): number {

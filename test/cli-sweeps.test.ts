@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SweepDetail } from '../src-main/contract/index';
@@ -91,6 +91,19 @@ describe.skipIf(skipUnless('fashionMnist'))('sweeps from the CLI', () => {
     expect(del.stdout.trim()).toBe(`Deleted sweep #${sweep.id} and its 2 runs`);
     const runs = JSON.parse((await cli('runs', 'list', '--json')).stdout) as RunRecord[];
     expect(runs.map((r) => r.sweepId)).toEqual([1, 1, 1]);
+  });
+
+  it('sweep --emit slurm DIR --json prints one JSON object: the queued sweep and where its array is', async () => {
+    const dir = join(home, 'emitted');
+    const out = await cli('sweep', '--task', 'kmeans', '--seeds', '0,1', '--train-limit', '500', '--emit', 'slurm', dir, '--json');
+    expect(out.code, out.stderr).toBe(0);
+    const { sweep, slurm } = JSON.parse(out.stdout) as { sweep: SweepDetail; slurm: { dir: string; script: string } };
+    expect(sweep).toMatchObject({ status: 'queued', runs: 2, pending: 2, task: 'kmeans' });
+    expect(slurm.dir).toBe(dir);
+    expect(existsSync(slurm.script)).toBe(true);
+    const shown = JSON.parse((await cli('sweeps', 'show', String(sweep.id), '--json')).stdout) as { sweep: SweepDetail };
+    expect(shown.sweep).toEqual(sweep);
+    await cli('sweeps', 'delete', String(sweep.id));
   });
 
   it('Ctrl-C cancels the sweep (exit 130); sweeps resume runs only the children that did not complete', async () => {

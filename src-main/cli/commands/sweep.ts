@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { planSweep, type SweepRequest } from '../../engine/experiments/sweep';
 import { removeRunArtifacts } from '../../engine/experiments/artifacts';
 import { paramKind, TASKS } from '../../engine/experiments/params';
@@ -77,30 +78,36 @@ function registerSweepCommand(program: Command): void {
     .option('--name <text>', 'a name for the sweep');
   const readParams = addParamOptions(sweep);
   addSlurmEmitOptions(sweep);
-  sweep.option('--json', 'print exactly one JSON object on stdout: { sweep }').action(async (opts, command: Command) => {
-    const params: Record<string, unknown> = { task: opts.task, ...readParams(opts) };
-    const seeds = seedsOf(opts, [typeof params.seed === 'number' ? params.seed : 0]);
-    // A sweep of one run is a run: ask for something to vary (a seeds-only sweep can also be emitted for Slurm).
-    if (!opts.grid?.length && seeds.length < 2) throw new CliError('sweep needs a --grid NAME=VALUE,VALUE… or two or more --seeds');
-    const request: SweepRequest & { name?: string } = {
-      params,
-      seeds,
-      grid: ((opts.grid ?? []) as string[]).map(gridArg),
-      maxRuns: opts.maxRuns,
-      name: opts.name,
-    };
-    const emitDir = emitFolder(opts);
-    if (emitDir !== undefined) return emitAsSlurm(command, request, emitDir, opts);
-    await driveSweep(command, { request }, opts.json);
-  });
+  sweep
+    .option('--json', 'print exactly one JSON object on stdout: { sweep } (with --emit: { sweep, slurm })')
+    .action(async (opts, command: Command) => {
+      const params: Record<string, unknown> = { task: opts.task, ...readParams(opts) };
+      const seeds = seedsOf(opts, [typeof params.seed === 'number' ? params.seed : 0]);
+      // A sweep of one run is a run: ask for something to vary (a seeds-only sweep can also be emitted for Slurm).
+      if (!opts.grid?.length && seeds.length < 2) throw new CliError('sweep needs a --grid NAME=VALUE,VALUE… or two or more --seeds');
+      const request: SweepRequest & { name?: string } = {
+        params,
+        seeds,
+        grid: ((opts.grid ?? []) as string[]).map(gridArg),
+        maxRuns: opts.maxRuns,
+        name: opts.name,
+      };
+      const emitDir = emitFolder(opts);
+      if (emitDir !== undefined) return emitAsSlurm(command, request, emitDir, opts, opts.json);
+      await driveSweep(command, { request }, opts.json);
+    });
 }
 
-/** `sweep … --emit slurm DIR`: the sweep is recorded (queued) and written as a Slurm job array instead of run here. */
-function emitAsSlurm(command: Command, request: SweepRequest & { name?: string }, dir: string, flags: EmitFlags) {
+/**
+ * `sweep … --emit slurm DIR`: the sweep is recorded (queued) and written as a Slurm job array instead of run here.
+ * With --json: `{ sweep, slurm: { dir, script } }`, the sweep as `sweeps show --json` prints it.
+ */
+function emitAsSlurm(command: Command, request: SweepRequest & { name?: string }, dir: string, flags: EmitFlags, json?: boolean) {
   const plan = planSweep(request);
   return withStore(command, (store) => {
     const { sweep, script } = emitSweep(store, plan, request.name ?? null, dir, flags, globals(command).data);
-    process.stdout.write(`${emitReport(sweep, plan, script, dir)}\n`);
+    if (json) printJson({ sweep: sweepDetail(sweep, []), slurm: { dir: resolve(dir), script } });
+    else process.stdout.write(`${emitReport(sweep, plan, script, dir)}\n`);
   });
 }
 

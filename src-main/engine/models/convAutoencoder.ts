@@ -145,7 +145,12 @@ function checkImages(images: Images): void {
 
 /** Copies the images `order[from..to)` into a [n, 28, 28, 1] tensor. */
 function batchTensor(images: Float32Array, order: Int32Array | null, from: number, to: number): tf.Tensor4D {
-  return tf.tensor4d(gatherRows(images, 784, order, from, to), [to - from, 28, 28, 1], 'float32');
+  return imagesTensor(gatherRows(images, 784, order, from, to));
+}
+
+/** Whole 28×28 images, row-major, as a [n, 28, 28, 1] tensor. */
+function imagesTensor(rows: Float32Array): tf.Tensor4D {
+  return tf.tensor4d(rows, [rows.length / 784, 28, 28, 1], 'float32');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -181,7 +186,7 @@ export async function trainAutoencoder(
     {
       trainRows: split.trainRows,
       vars: ae.trainableWeights.map((w) => w.read() as tf.Variable),
-      batch: (order, from, to) => tf.tensor4d(batchRows(order, from, to), [to - from, 28, 28, 1], 'float32'),
+      batch: (order, from, to) => imagesTensor(batchRows(order, from, to)),
       loss: (x) => binaryCrossEntropy(x, ae.apply(x, { training: true }) as tf.Tensor),
       validationLoss: split.valRows > 0 ? (abort) => evaluateLoss(ae, split.val, split.valRows, params.batchSize, abort) : undefined,
       // on webgpu: the fused step (backend/webgpuTraining), unless CLUSTERBENCH_WEBGPU_FUSED=0

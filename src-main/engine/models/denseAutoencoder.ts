@@ -222,7 +222,12 @@ function checkData(data: Matrix, inputSize: number): void {
 
 /** Rows `order[from..to)` (or from..to when order is null) of a row-major matrix, as a [n, cols] tensor. */
 function batchTensor(data: Float32Array, cols: number, order: Int32Array | null, from: number, to: number): tf.Tensor2D {
-  return tf.tensor2d(gatherRows(data, cols, order, from, to), [to - from, cols], 'float32');
+  return rowsTensor(gatherRows(data, cols, order, from, to), cols);
+}
+
+/** Whole rows of `cols` values, row-major, as a [n, cols] tensor. */
+function rowsTensor(rows: Float32Array, cols: number): tf.Tensor2D {
+  return tf.tensor2d(rows, [rows.length / cols, cols], 'float32');
 }
 
 /**
@@ -252,7 +257,7 @@ export async function trainDenseAutoencoder(
     {
       trainRows: split.trainRows,
       vars: steps.flatMap((s) => [s.kernel, s.bias]),
-      batch: (order, from, to) => tf.tensor2d(batchRows(order, from, to), [to - from, cols], 'float32'),
+      batch: (order, from, to) => rowsTensor(batchRows(order, from, to), cols),
       loss: (x) => lossFromPreActivation(lossKind, x, forwardPreActivation(steps, x)),
       validationLoss:
         split.valRows > 0

@@ -5,7 +5,12 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const cli = new URL('../out/main/cli.js', import.meta.url);
-if (existsSync(fileURLToPath(cli))) {
+// Older Nodes crash loading the SQLite addon (better-sqlite3 13 supports Node 22 and newer): say so instead.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 13)) {
+  process.stderr.write(`clusterbench: needs Node.js 22.13 or newer (this is ${process.version})\n`);
+  process.exitCode = 1;
+} else if (existsSync(fileURLToPath(cli))) {
   await import(cli.href);
 } else {
   process.stderr.write(

@@ -94,10 +94,8 @@ const electronVite = (command) => async (args) => {
 
 async function dist(args) {
   const binary = await ensureElectronBinary();
-  for (const script of ['build', 'rebuild:electron']) {
-    const code = await npmRun(script);
-    if (code !== 0) return code;
-  }
+  const code = await npmRun('build');
+  if (code !== 0) return code;
   // Package the binary fetched above instead of letting electron-builder download another copy.
   const electronDist = process.env.ELECTRON_OVERRIDE_DIST_PATH ?? join(electronPackage().dir, 'dist');
   if (!existsSync(binary)) throw new DesktopError(`${binary} disappeared`);

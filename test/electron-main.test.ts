@@ -3,14 +3,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { repoRoot } from './helpers/cli';
-import { skipUnless } from './helpers/prereqs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot, runCli } from './helpers/cli';
+import { ELECTRON_NODE, skipUnless } from './helpers/prereqs';
 
-// The bundled Electron main (out/main/index.js) run in plain Node with a stand-in `electron` module: no
-// Electron binary can run here, but this exercises the real bundle — engine API creation, the engine worker
-// found next to the bundle, IPC sender checks, event forwarding, navigation rules, CSP headers, files.save
-// and closing the engine on quit.
+// The bundled Electron main (out/main/index.js) run with a stand-in `electron` module by Node 24, the Node that
+// Electron 45 runs, standing in for Electron's (another NODE_MODULE_VERSION than the Node that installed
+// node_modules and runs the tests): no Electron binary can run here, but this exercises the real bundle — engine
+// API creation, the engine worker found next to the bundle opening the run history with the installed native
+// addons, IPC sender checks, event forwarding, navigation rules, CSP headers, files.save and closing the engine on
+// quit. The history it wrote is then read by the CLI on the tests' Node: one SQLite binary serves both.
 const builtMain = join(repoRoot, 'out', 'main', 'index.js');
 
 const STUB = String.raw`
@@ -82,6 +84,7 @@ async function scenario() {
     const call = handlers.get('clusterbench:call');
     const win = windows[0];
     const trusted = win.webContents.url;
+    out('node', { node: process.versions.node, modules: process.versions.modules });
     out('window', { url: trusted, webPreferences: win.options.webPreferences });
     const ev = (url, sender = win.webContents, parent = null) => ({ sender, senderFrame: { url, parent } });
     out('list', await call(ev(trusted), 'runs.list', {}));
@@ -129,8 +132,10 @@ interface Line {
   value: unknown;
 }
 
-function runBundledMain(): Promise<{ code: number | null; lines: Map<string, unknown>; stderr: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'clusterbench-main-'));
+const dir = mkdtempSync(join(tmpdir(), 'clusterbench-main-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function runBundledMain(node: string): Promise<{ code: number | null; lines: Map<string, unknown>; stderr: string }> {
   const stub = join(dir, 'electron-stub.mjs');
   writeFileSync(stub, STUB);
   const hooks = join(dir, 'hooks.mjs');
@@ -143,7 +148,7 @@ function runBundledMain(): Promise<{ code: number | null; lines: Map<string, unk
   const register = join(dir, 'register.mjs');
   writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', pathToFileURL(register).href, builtMain], {
+    const child = spawn(node, ['--import', pathToFileURL(register).href, builtMain], {
       cwd: repoRoot,
       env: { ...process.env, CLUSTERBENCH_HOME: join(dir, 'home'), CB_SAVE_PATH: join(dir, 'saved.txt'), ELECTRON_RENDERER_URL: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -162,16 +167,17 @@ function runBundledMain(): Promise<{ code: number | null; lines: Map<string, unk
         const { name, value } = JSON.parse(line.slice(2)) as Line;
         lines.set(name, value);
       }
-      rmSync(dir, { recursive: true, force: true });
       resolve({ code, lines, stderr });
     });
   });
 }
 
-describe.skipIf(skipUnless('builtApp'))('bundled Electron main with a stand-in electron module', () => {
-  it('wires the engine to IPC securely and closes it on quit', async () => {
-    const { code, lines, stderr } = await runBundledMain();
+describe.skipIf(skipUnless('builtApp', 'electronNode'))('bundled Electron main on Electron’s Node with a stand-in electron module', () => {
+  it('opens the history, wires the engine to IPC securely and closes it on quit', async () => {
+    const { code, lines, stderr } = await runBundledMain(ELECTRON_NODE);
     expect(lines.get('error'), stderr).toBeUndefined();
+    expect(lines.get('node')).toMatchObject({ node: expect.stringMatching(/^24\./) });
+    expect((lines.get('node') as { modules: string }).modules).not.toBe(process.versions.modules);
     const window = lines.get('window') as { url: string; webPreferences: Record<string, unknown> };
     expect(window.url).toBe(pathToFileURL(join(repoRoot, 'out/renderer/index.html')).href);
     expect(window.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false });
@@ -215,5 +221,12 @@ describe.skipIf(skipUnless('builtApp'))('bundled Electron main with a stand-in e
     expect(lines.get('removeHandler')).toBe('clusterbench:call');
     expect(lines.get('quit')).toBe(true);
     expect(code).toBe(0);
+
+    // The same history, read by the CLI on the tests' Node.
+    const list = await runCli(['runs', 'list', '--json'], { CLUSTERBENCH_HOME: join(dir, 'home') });
+    expect(list.code, list.stderr).toBe(0);
+    expect((JSON.parse(list.stdout) as { status: string; task: string }[]).map((r) => [r.task, r.status])).toEqual([
+      ['kmeans', 'completed'],
+    ]);
   });
 });

@@ -1,6 +1,5 @@
 // The Electron main process: one window, the engine API (work runs in the engine worker thread, never
 // here), IPC wiring, and a locked-down renderer (sandbox, context isolation, strict CSP, no navigation).
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, session, shell, type WebContents } from 'electron';
@@ -10,21 +9,6 @@ import { createEngineApi, type EngineApi } from '../service/api';
 const here = dirname(fileURLToPath(import.meta.url));
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
 const trusted: TrustedOrigins = { rendererFile: join(here, '../renderer/index.html'), devServerUrl };
-
-/**
- * better-sqlite3 built for Electron's ABI (see `npm run rebuild:electron` and electron-builder.yml), handed to
- * the run store through CLUSTERBENCH_SQLITE_BINDING so node_modules keeps the Node-ABI build the CLI and the
- * tests use. The engine worker inherits the variable.
- */
-function configureSqliteBinding(): void {
-  if (process.env.CLUSTERBENCH_SQLITE_BINDING) return;
-  const candidates = [
-    join(process.resourcesPath ?? '', 'native', 'better_sqlite3.node'),
-    join(app.getAppPath(), 'resources', 'native', 'electron', 'better_sqlite3.node'),
-  ];
-  const found = candidates.find((p) => existsSync(p));
-  if (found) process.env.CLUSTERBENCH_SQLITE_BINDING = found;
-}
 
 function contentSecurityPolicy(): string {
   const connect = ["'self'"];
@@ -153,7 +137,6 @@ if (!app.requestSingleInstanceLock()) {
   });
 
   void app.whenReady().then(() => {
-    configureSqliteBinding();
     lockDownSession();
     api = createEngineApi({ saveFile: saveWithDialog(focusedOrFirstWindow) });
     unwireIpc = registerIpc({ api, trusted, isOurWebContents });

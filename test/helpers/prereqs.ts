@@ -7,13 +7,20 @@
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { DEBIAN_DATA_DIR } from '../../src-main/engine/data/locate';
 import { repoRoot } from './cli';
 import { slurmPresent } from './slurm';
 
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 export const CHROMIUM_PATH = process.env.CLUSTERBENCH_CHROMIUM ?? '/usr/bin/chromium';
+/** The Node that Electron 45 runs (24; another NODE_MODULE_VERSION than the tests' Node), as .ci/node.sh fetches it. */
+export const ELECTRON_NODE =
+  process.env.CLUSTERBENCH_ELECTRON_NODE ??
+  (process.getuid?.() === 0 ? '/opt/clusterbench/node-24/bin/node' : join(homedir(), '.cache/clusterbench/node-24/bin/node'));
+/** Node's C++ headers, shipped with the official Node builds .ci/node.sh fetches. */
+export const NODE_HEADERS = join(dirname(dirname(process.execPath)), 'include', 'node');
 /** Set by vitest.config.ts for the whole run; absent when a file is run some other way. */
 export const SKIP_LOG_ENV = 'CLUSTERBENCH_SKIP_LOG';
 
@@ -49,6 +56,16 @@ export const PREREQS = {
     what: 'Slurm (slurmctld, slurmd, sbatch, squeue) and munge, with root to start their daemons',
     install: 'apt-get install slurm-wlm munge, and run the tests as root (as CI does)',
     present: slurmPresent,
+  },
+  electronNode: {
+    what: `Node 24 (the Node of Electron 45) at ${ELECTRON_NODE}, standing in for Electron's`,
+    install: 'source .ci/node.sh, or set CLUSTERBENCH_ELECTRON_NODE to a Node 24 binary',
+    present: () => spawnSync(ELECTRON_NODE, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout?.startsWith('24.') === true,
+  },
+  cxx: {
+    what: `a C++ compiler (g++) and Node's headers in ${NODE_HEADERS}`,
+    install: 'apt-get install g++, and a Node with its headers (.ci/node.sh fetches one)',
+    present: () => existsSync(join(NODE_HEADERS, 'node.h')) && spawnSync('g++', ['--version']).status === 0,
   },
   builtApp: {
     what: 'the built app (out/main, out/preload, out/renderer)',

@@ -17,6 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { shippedAddons } from './native-addons.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
@@ -81,6 +82,16 @@ async function ensureElectronBinary() {
   throw new DesktopError(`could not fetch Electron ${electron.version}'s binary: ${why.trim()}; ${OFFLINE_HINT}`);
 }
 
+/** Electron loads only Node-API addons as npm installed them: refuse before starting or packaging anything else. */
+function checkNativeAddons() {
+  const bad = shippedAddons(root).filter((a) => a.kind !== 'node-api');
+  if (bad.length > 0) {
+    throw new DesktopError(
+      `not Node-API, so Electron cannot load it: ${bad.map((a) => a.file).join(', ')} (node scripts/native-addons.mjs lists them)`,
+    );
+  }
+}
+
 const npmRun = (script, args = []) =>
   run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', script, ...(args.length ? ['--', ...args] : [])], {
     shell: process.platform === 'win32',
@@ -88,11 +99,13 @@ const npmRun = (script, args = []) =>
 
 /** electron-vite's `preview` (build, then the app) or `dev` (the app with the renderer's dev server). */
 const electronVite = (command) => async (args) => {
+  checkNativeAddons();
   await ensureElectronBinary();
   return run(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), command, ...args]);
 };
 
 async function dist(args) {
+  checkNativeAddons();
   const binary = await ensureElectronBinary();
   const code = await npmRun('build');
   if (code !== 0) return code;

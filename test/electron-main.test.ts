@@ -100,6 +100,11 @@ async function scenario() {
     for (let i = 0; i < 1200 && !sent.some((s) => s[1] === 'job.finished' || s[1] === 'job.failed'); i++) await new Promise((r) => setTimeout(r, 100));
     out('events', sent.map((s) => [s[0], s[1]]));
     out('listAfter', await call(ev(trusted), 'runs.list', {}));
+    // The other native addons, loaded in the engine worker on this Node: resvg renders the PNG, Dawn is probed.
+    const png = await call(ev(trusted), 'export.confusion', { id: 1, format: 'png' });
+    out('png', png.ok ? { ok: true, bytes: Buffer.from(png.value.data, 'base64').subarray(1, 4).toString() } : png);
+    const backends = await call(ev(trusted), 'backends.list', {});
+    out('webgpu', backends.ok ? backends.value.find((b) => b.name === 'webgpu') : backends);
 
     let prevented = false;
     win.webContents.emit('will-navigate', { preventDefault() { prevented = true; } }, 'https://example.com/page');
@@ -199,6 +204,9 @@ describe.skipIf(skipUnless('builtApp', 'electronNode'))('bundled Electron main o
     const names = events.map(([, name]) => name);
     expect(names).toEqual(expect.arrayContaining(['job.queued', 'job.started', 'job.progress', 'job.finished']));
     expect((lines.get('listAfter') as { value: { status: string }[] }).value.map((r) => r.status)).toEqual(['completed']);
+    expect(lines.get('png')).toEqual({ ok: true, bytes: 'PNG' });
+    // Dawn loaded and found an adapter (Mesa's software one here: CI installs it for the WebGPU tests).
+    expect(lines.get('webgpu')).toMatchObject({ name: 'webgpu', available: true });
 
     expect(lines.get('navigation')).toEqual({
       prevented: true,

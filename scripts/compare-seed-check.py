@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Compares two scripts/seed-check.sh outputs: mapping, confusion matrix, report, losses and every metric
-(throughput figures aside) must be identical; metrics only the newer one has are listed."""
+(throughput figures aside) must be identical; metrics only the newer one has are listed. The stored history
+(runs.json) must hold the same runs with the same parameters and metrics (times aside)."""
 import json
+import os
 import sys
 
 before, after = sys.argv[1], sys.argv[2]
 identical = True
-for name in ['exp1', 'exp2', 'exp3']:
+names = ['exp1', 'exp2', 'exp3'] + (['exp4'] if os.path.exists(f'{before}/exp4.json') else [])
+for name in names:
     x = json.load(open(f'{before}/{name}.json'))
     y = json.load(open(f'{after}/{name}.json'))
     diffs = [k for k in ['mapping', 'confusion', 'report', 'losses'] if x[k] != y[k]]
@@ -17,5 +20,14 @@ for name in ['exp1', 'exp2', 'exp3']:
     print(f"{name}: {'identical' if not diffs else diffs} | accuracy {m['accuracy']} nmi {m['nmi']:.6f} ari {m['ari']:.6f}"
           f" | new metrics: {sorted(set(m) - set(x['metrics']))}")
     identical = identical and not diffs
+if os.path.exists(f'{before}/runs.json'):
+    timing = ('PerSec', 'Ms', 'Seconds', 'At', 'backend')
+    def stored(path):
+        return [{k: v for k, v in r.items() if not any(t in k for t in timing)} |
+                {'metrics': {k: v for k, v in (r.get('metrics') or {}).items() if not any(t in k for t in timing)}}
+                for r in json.load(open(path))]
+    same = stored(f'{before}/runs.json') == stored(f'{after}/runs.json')
+    print(f"stored history: {'identical' if same else 'DIFFERENT'}")
+    identical = identical and same
 print('ALL IDENTICAL' if identical else 'DIFFERENT')
 sys.exit(0 if identical else 1)

@@ -19,7 +19,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, tf, type BackendName } from '../src-main/engine/backend/index';
 import { GaussianMixture } from '../src-main/engine/cluster/gmm';
-import { symmetricEigen } from '../src-main/engine/cluster/linalg';
+import { symmetricEigen } from '../src-main/engine/math/linalg';
 import { loadFashionMnist } from '../src-main/engine/data/index';
 import { accuracy } from '../src-main/engine/metrics/index';
 import type { Matrix } from '../src-main/engine/types';

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../src-main/engine/cluster/rng';
+import { Rng } from '../src-main/engine/math/rng';
 import { affineAugmenter, affineTransformImage, type AffineStep } from '../src-main/engine/models/augment';
 import { SYSTEM_PYTHON, skipUnless } from './helpers/prereqs';
 

@@ -6,8 +6,8 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src-main/engine/backend';
 import { GaussianMixture, IllDefinedCovarianceError, type CovarianceType } from '../src-main/engine/cluster/gmm';
-import { cholesky } from '../src-main/engine/cluster/linalg';
-import { Rng } from '../src-main/engine/cluster/rng';
+import { cholesky } from '../src-main/engine/math/linalg';
+import { Rng } from '../src-main/engine/math/rng';
 import type { Matrix } from '../src-main/engine/types';
 import { PREREQS, skipUnless } from './helpers/prereqs';
 

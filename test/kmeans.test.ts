@@ -9,7 +9,7 @@ import {
   MAX_LOCKSTEP_RESTARTS,
   type KMeansProgress,
 } from '../src-main/engine/cluster/kmeans';
-import { Rng } from '../src-main/engine/cluster/rng';
+import { Rng } from '../src-main/engine/math/rng';
 import type { Matrix } from '../src-main/engine/types';
 import { skipUnless } from './helpers/prereqs';
 

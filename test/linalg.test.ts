@@ -12,8 +12,8 @@ import {
   solveUpperTriangular,
   symmetricEigen,
   transpose,
-} from '../src-main/engine/cluster/linalg';
-import { Rng } from '../src-main/engine/cluster/rng';
+} from '../src-main/engine/math/linalg';
+import { Rng } from '../src-main/engine/math/rng';
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-10): void {
   expect(actual.length).toBe(expected.length);

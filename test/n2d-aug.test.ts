@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rng } from '../src-main/engine/cluster/rng';
+import { Rng } from '../src-main/engine/math/rng';
 import { loadFashionMnist } from '../src-main/engine/data/index';
 import { runExperiment } from '../src-main/engine/experiments/run';
 import { RunStore } from '../src-main/engine/store/index';

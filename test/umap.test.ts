@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KMeans } from '../src-main/engine/cluster/kmeans';
-import { Rng } from '../src-main/engine/cluster/rng';
+import { Rng } from '../src-main/engine/math/rng';
 import { loadFashionMnist } from '../src-main/engine/data/index';
 import { nmi } from '../src-main/engine/metrics/index';
 import { exactNeighbours, kdTreeNeighbours, nearestNeighbours } from '../src-main/engine/manifold/knn';

@@ -9,7 +9,7 @@ import { networkOf, readWeights } from '../src-main/engine/backend/webgpuTrainin
 import { binaryCrossEntropy, buildConvAutoencoder, trainAutoencoder } from '../src-main/engine/models/convAutoencoder';
 import { affineAugmenter, type BatchAugmenter } from '../src-main/engine/models/augment';
 import { buildDenseAutoencoder, denseReconstructionLoss, trainDenseAutoencoder } from '../src-main/engine/models/denseAutoencoder';
-import { Rng } from '../src-main/engine/cluster/rng';
+import { Rng } from '../src-main/engine/math/rng';
 import { registerCpuTrainingKernelFixes } from '../src-main/engine/backend/wasmKernels';
 import { recordSkip } from './helpers/prereqs';
 

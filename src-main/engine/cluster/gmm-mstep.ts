@@ -8,7 +8,7 @@ import type { Matrix } from '../types';
 import type { CovarianceType } from './gmm';
 import { IllDefinedCovarianceError, type Model } from './gmm-model';
 import { accurateScatter, type ScatterRows } from './gmm-scatter';
-import { NotPositiveDefiniteError, cholesky, invertLowerTriangular } from './linalg';
+import { NotPositiveDefiniteError, cholesky, invertLowerTriangular } from '../math/linalg';
 
 /**
  * Responsibilities below PRUNE_RELATIVE · nₖ / n are skipped in the M-step sums of component k. The skipped mass

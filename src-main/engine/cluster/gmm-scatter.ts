@@ -5,7 +5,7 @@
  * explicitly, never through matMul's transpose flags (several times slower on the wasm backend).
  */
 import { tf } from '../backend';
-import { NotPositiveDefiniteError, cholesky, invertLowerTriangular, transpose } from './linalg';
+import { NotPositiveDefiniteError, cholesky, invertLowerTriangular, transpose } from '../math/linalg';
 
 /** The weighted, centred rows of one component: W (m × d, row-major) and the component's weight nₖ. */
 export interface ScatterRows {

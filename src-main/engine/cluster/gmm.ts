@@ -21,7 +21,7 @@ import type { Model } from './gmm-model';
 import { mStep } from './gmm-mstep';
 import { KMeans } from './kmeans';
 import { taskDefaults } from '../experiments/params';
-import { Rng } from './rng';
+import { Rng } from '../math/rng';
 
 export { IllDefinedCovarianceError } from './gmm-model';
 export { PRUNE_RELATIVE } from './gmm-mstep';

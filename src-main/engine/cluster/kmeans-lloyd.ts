@@ -9,9 +9,8 @@
  * gathered on the CPU and multiplied by its centers in a small product. Without pruning the argMin runs on the
  * device and the only transfer per round is the label vector.
  */
-import { yieldToEventLoop } from '../abort';
+import { throwIfAborted, yieldToEventLoop } from '../abort';
 import type { Matrix } from '../types';
-import { throwIfAborted } from './kmeans-abort';
 import { packCenters, scoreRawRows, type DeviceRows } from './kmeans-device';
 import { applyFullScores, applyRowScores, FULL_FRACTION, moveBounds, neededPoints, type BoundsContext } from './kmeans-elkan';
 import { applyLabels, centersFromSums, inertiaFromSums, squaredShift, type Restart } from './kmeans-restart';

@@ -4,7 +4,7 @@
  * means with sklearn's relocation of empty clusters, and the inertia derived from the sums.
  */
 import type { Matrix } from '../types';
-import type { Rng } from './rng';
+import type { Rng } from '../math/rng';
 
 /** Per-restart state of the lockstep Lloyd loop. */
 export interface Restart {

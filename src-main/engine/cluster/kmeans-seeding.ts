@@ -4,9 +4,8 @@
  * restarts in one product over the device-resident X, and keeps per restart the candidate that lowers the potential
  * most.
  */
-import { yieldToEventLoop } from '../abort';
+import { throwIfAborted, yieldToEventLoop } from '../abort';
 import type { Matrix } from '../types';
-import { throwIfAborted } from './kmeans-abort';
 import { forEachRow, packRows, type DeviceRows } from './kmeans-device';
 import type { Restart } from './kmeans-restart';
 

@@ -38,17 +38,16 @@
  * kmeans-restart.ts (per-restart state, center updates, inertia).
  */
 import { tf } from '../backend/index';
+import { throwIfAborted } from '../abort';
 import type { Matrix } from '../types';
 import { taskDefaults } from '../experiments/params';
-import { Rng } from './rng';
-import { throwIfAborted } from './kmeans-abort';
+import { Rng } from '../math/rng';
 import { chunkRowsFor, DeviceRows, forEachDeviceChunk, packCenters } from './kmeans-device';
 import { usePruning } from './kmeans-elkan';
 import { lloydInLockstep, type LockstepContext } from './kmeans-lloyd';
 import { exactInertia, newRestart, type Restart } from './kmeans-restart';
 import { seedPlusPlus } from './kmeans-seeding';
 
-export { KMeansAbortError } from './kmeans-abort';
 export { exactInertia } from './kmeans-restart';
 
 export interface KMeansParams {

@@ -5,8 +5,8 @@
  * codes onto their principal axes before the k-d tree.
  */
 import { tf } from '../backend/index';
-import { symmetricEigen } from '../cluster/linalg';
-import { Rng } from '../cluster/rng';
+import { symmetricEigen } from '../math/linalg';
+import { Rng } from '../math/rng';
 import type { Matrix } from '../types';
 
 export interface PcaResult {

@@ -3,7 +3,7 @@
  * D^−½·A·D^−½, by orthogonal iteration), 'pca' or 'random', scaled to [0, 10] per dimension.
  */
 import { abortError, yieldToEventLoop } from '../abort';
-import type { Rng } from '../cluster/rng';
+import type { Rng } from '../math/rng';
 import type { Matrix } from '../types';
 import { pca } from './pca';
 import type { UmapInit } from './umap';

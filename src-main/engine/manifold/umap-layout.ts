@@ -5,7 +5,7 @@
  * synchronous function per epoch, yielding to the event loop between epochs.
  */
 import { abortError, yieldToEventLoop } from '../abort';
-import type { Rng } from '../cluster/rng';
+import type { Rng } from '../math/rng';
 
 export interface Edges {
   head: Int32Array;

@@ -25,7 +25,7 @@
  */
 import { findABParams } from 'umap-js/dist/umap.js';
 import { abortError, yieldToEventLoop } from '../abort';
-import { Rng } from '../cluster/rng';
+import { Rng } from '../math/rng';
 import { taskDefaults } from '../experiments/params';
 import type { Matrix } from '../types';
 import { exactNeighbours } from './knn';

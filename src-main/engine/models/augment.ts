@@ -6,7 +6,7 @@
  * mode 'grid-constant': the reference of test/augment.test.ts). Seeded: the same seed gives the same stream of
  * transforms, so a training run is repeatable.
  */
-import { Rng } from '../cluster/rng';
+import { Rng } from '../math/rng';
 
 export interface AugmentParams {
   /** Largest rotation, in degrees (0 = none). */

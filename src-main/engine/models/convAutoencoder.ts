@@ -11,20 +11,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Images } from '../types';
-import { Rng } from '../cluster/rng';
+import { Rng } from '../math/rng';
 import { taskDefaults } from '../experiments/params';
+import { throwIfAborted } from '../abort';
 import { loadModelArtifacts, saveModelArtifacts } from './fsIo';
 import { registerCpuTrainingKernelFixes, registerWasmTrainingKernels } from '../backend/wasmKernels';
 import { fusedAutoencoderTrainer } from '../backend/webgpuTraining/index';
-import {
-  checkTrainParams,
-  gatherRows,
-  meanLossInBatches,
-  runTrainingLoop,
-  splitTrainVal,
-  throwIfAborted,
-  trainingBatches,
-} from './trainer';
+import { checkTrainParams, gatherRows, meanLossInBatches, runTrainingLoop, splitTrainVal, trainingBatches } from './trainer';
 import type { AutoencoderTrainParams, BatchEvent, EpochEvent, TrainOptions, TrainResult } from './trainer';
 
 export type { AutoencoderTrainParams, BatchEvent, EpochEvent, TrainOptions, TrainResult };

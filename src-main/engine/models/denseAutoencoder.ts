@@ -16,20 +16,13 @@
  * cancellation through an AbortSignal).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../cluster/rng';
+import { Rng } from '../math/rng';
 import { taskDefaults } from '../experiments/params';
 import type { Matrix } from '../types';
+import { throwIfAborted } from '../abort';
 import { loadModelArtifacts, saveModelArtifacts } from './fsIo';
 import { fusedAutoencoderTrainer } from '../backend/webgpuTraining/index';
-import {
-  checkTrainParams,
-  gatherRows,
-  meanLossInBatches,
-  runTrainingLoop,
-  splitTrainVal,
-  throwIfAborted,
-  trainingBatches,
-} from './trainer';
+import { checkTrainParams, gatherRows, meanLossInBatches, runTrainingLoop, splitTrainVal, trainingBatches } from './trainer';
 import type { AutoencoderTrainParams, BatchEvent, EpochEvent, TrainOptions, TrainResult } from './trainer';
 
 export type { AutoencoderTrainParams, BatchEvent, EpochEvent, TrainOptions, TrainResult };

@@ -10,16 +10,12 @@
  * optimizer step for step (backend/webgpuTraining: same batches, same Adam, the loss still read once per epoch).
  */
 import * as tf from '@tensorflow/tfjs';
-import { throwIfAborted as throwIfSignalAborted, yieldToEventLoop } from '../abort';
-import { Rng } from '../cluster/rng';
+import { throwIfAborted, yieldToEventLoop } from '../abort';
+import { Rng } from '../math/rng';
 import type { FusedTrainer } from '../backend/webgpuTraining/index';
 import type { BatchAugmenter } from './augment';
 
 export { yieldToEventLoop };
-
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  throwIfSignalAborted(signal, 'Autoencoder training aborted');
-}
 
 export interface AutoencoderTrainParams {
   epochs: number;

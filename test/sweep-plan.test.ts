@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { encoderKey, gridCombinations, planOfStored, planSweep, sweepRunCount, SweepPlanError } from '../src-main/engine/experiments/sweep';
+import {
+  encoderKey,
+  gridCombinations,
+  MAX_SWEEP_NAME,
+  MAX_SWEEP_RUNS,
+  planOfStored,
+  planSweep,
+  sweepRunCount,
+  SweepPlanError,
+} from '../src-main/engine/experiments/sweep';
+import { requests } from '../src-main/contract/index';
 import { confusionMean, meanSd, sweepRows, type ChildOutcome } from '../src-main/engine/experiments/sweepSummary';
 import type { RunRecord } from '../src-main/engine/store/types';
 import { estimateSweep } from '../src-main/service/sweepOps';
@@ -294,5 +304,86 @@ describe('--grid on the CLI', () => {
     expect(() => gridArg('k=5,ten')).toThrow('--grid k: expected a number, got "ten"');
     expect(() => gridArg('umap=maybe')).toThrow('--grid umap: expected on or off, got "maybe"');
     expect(() => gridArg('k')).toThrow('--grid: expected NAME=VALUE,VALUE… such as k=5,10, got "k"');
+  });
+});
+
+// Issue 19: a plan counts its runs before building any of them, maxRuns has a ceiling, names are one line of text.
+describe('sweep plans are bounded before they are built (issue 19)', () => {
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  /** The web message of the audit: k 2–1001 × nInit 1–1000 × maxIter 1–1000 = 10⁹ runs, maxRuns 9e15. */
+  const huge = {
+    params: { task: 'kmeans' },
+    seeds: [0],
+    grid: [
+      ['k', range(2, 1001)],
+      ['nInit', range(1, 1000)],
+      ['maxIter', range(1, 1000)],
+    ] as [string, unknown[]][],
+  };
+  const quickly = <T>(work: () => T): T => {
+    const started = performance.now();
+    const result = work();
+    expect(performance.now() - started).toBeLessThan(1000);
+    return result;
+  };
+
+  it('refuses a huge grid in well under a second, naming its run count, whatever maxRuns says', () => {
+    expect(quickly(() => refusal({ ...huge, maxRuns: 9e15 }))).toBe(
+      `the sweep has 1000000000 runs, more than ${MAX_SWEEP_RUNS}, the most one sweep may have`,
+    );
+    // Just over the ceiling, with maxRuns far above it: still refused.
+    const over = { params: { task: 'kmeans' }, seeds: range(0, 10), grid: [['maxIter', range(1, 1000)]] as [string, unknown[]][] };
+    expect(refusal({ ...over, maxRuns: 1e12 })).toBe(`the sweep has 11000 runs, more than ${MAX_SWEEP_RUNS}, the most one sweep may have`);
+    expect(planSweep({ ...over, seeds: range(0, 9), maxRuns: MAX_SWEEP_RUNS }).runs).toBe(MAX_SWEEP_RUNS);
+  });
+
+  it('a stored sweep with a huge grid is refused without expanding it; counting stays arithmetic', () => {
+    expect(quickly(() => sweepRunCount(huge.grid, 3))).toBe(3e9);
+    const stored = { base: { task: 'kmeans' }, grid: huge.grid, seeds: [0] };
+    expect(quickly(() => () => planOfStored(stored))).toThrow(/^the sweep has 1000000000 runs, more than 10000/);
+    expect(quickly(() => () => gridCombinations(huge.grid))).toThrow(
+      `the grid has 1000000000 combinations, more than ${MAX_SWEEP_RUNS}, the most one sweep may have`,
+    );
+    // Counts past what a double holds exactly are not printed as a wrong number.
+    const astronomic = Array.from({ length: 30 }, (_, i) => [`p${i}`, range(1, 1000)] as [string, unknown[]]);
+    expect(sweepRunCount(astronomic, 1)).toBe(Infinity);
+  });
+
+  it('one long list of values is refused by its count, not compared pair by pair', () => {
+    expect(quickly(() => refusal({ params: { task: 'kmeans' }, seeds: [0], grid: [['k', range(2, 200_001)]] }))).toBe(
+      `the sweep has 200000 runs, more than ${MAX_SWEEP_RUNS}, the most one sweep may have`,
+    );
+  });
+
+  it('the contract caps maxRuns, the grid and its value lists, and checks the name', () => {
+    const plan = requests['sweeps.plan'];
+    const ok = { params: { task: 'kmeans' }, seeds: [0], grid: [['k', [2, 3]]] };
+    expect(plan.safeParse({ ...ok, maxRuns: MAX_SWEEP_RUNS }).success).toBe(true);
+    for (const maxRuns of [MAX_SWEEP_RUNS + 1, 9e15, 0, -1, 1.5])
+      expect(plan.safeParse({ ...ok, maxRuns }).success, String(maxRuns)).toBe(false);
+    expect(plan.safeParse({ ...ok, grid: [['k', range(2, MAX_SWEEP_RUNS + 2)]] }).success).toBe(false);
+    expect(plan.safeParse({ ...ok, grid: range(0, 200).map((i) => [`p${i}`, [1]]) }).success).toBe(false);
+    expect(requests['sweeps.start'].safeParse({ ...ok, name: 'k grid · 2–3' }).data).toMatchObject({ name: 'k grid · 2–3' });
+    for (const name of [
+      'x\ntouch /tmp/PWNED #',
+      'a\rb',
+      'tab\there',
+      'bell\u0007',
+      'line\u2028sep',
+      'rtl\u202eevil',
+      'x'.repeat(MAX_SWEEP_NAME + 1),
+    ])
+      expect(requests['sweeps.start'].safeParse({ ...ok, name }).success, JSON.stringify(name)).toBe(false);
+  });
+
+  it('planSweep refuses a name that is not one short line', () => {
+    const ok = { params: { task: 'kmeans' }, seeds: [0, 1] };
+    expect(planSweep({ ...ok, name: 'seeds 0–1 ✓' }).runs).toBe(2);
+    expect(refusal({ ...ok, name: 'x\ntouch /tmp/PWNED #' })).toBe(
+      'name: must be one line of printable text (no line breaks, tabs or other control characters)',
+    );
+    expect(refusal({ ...ok, name: 'x'.repeat(MAX_SWEEP_NAME + 1) })).toBe(
+      `name: at most ${MAX_SWEEP_NAME} characters, got ${MAX_SWEEP_NAME + 1}`,
+    );
   });
 });

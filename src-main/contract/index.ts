@@ -6,6 +6,8 @@
  */
 import { z } from 'zod';
 import type { EvaluationReport } from '../engine/metrics/types';
+import { PARAM_NAMES } from '../engine/experiments/paramTable';
+import { MAX_SEEDS, MAX_SWEEP_RUNS, sweepNameSchema } from '../engine/experiments/sweep';
 import type { MeanSd, SweepRow } from '../engine/experiments/sweepSummary';
 import type { DatasetInfo, EpochLoss, RunRecord, RunStatus, SweepStatus, TaskName } from '../engine/store/types';
 import { EVENT_NAMES, OPERATION_NAMES, type EventNameLiteral, type OperationName } from './names';
@@ -18,12 +20,20 @@ const runId = z.number().int().positive();
 const sweepId = z.number().int().positive();
 const split = z.enum(['train', 'test']);
 
-/** A sweep: the base experiment (like runs.start), its seeds and the grid of parameter values (names as in params). */
+/**
+ * A sweep: the base experiment (like runs.start), its seeds and the grid of parameter values (names as in params).
+ * Bounded here so no message can ask for more than MAX_SWEEP_RUNS runs; the plan counts the product before it
+ * builds anything. The name is one short line of printable text.
+ */
 const sweepRequest = z.object({
   params: z.record(z.string(), z.unknown()),
-  seeds: z.array(z.number().int().min(0)).min(1).max(1000),
-  grid: z.array(z.tuple([z.string().min(1), z.array(z.unknown())])).default([]),
-  maxRuns: z.number().int().positive().optional(),
+  seeds: z.array(z.number().int().min(0)).min(1).max(MAX_SEEDS),
+  grid: z
+    .array(z.tuple([z.string().min(1), z.array(z.unknown()).max(MAX_SWEEP_RUNS)]))
+    .max(PARAM_NAMES.length)
+    .default([]),
+  maxRuns: z.number().int().positive().max(MAX_SWEEP_RUNS).optional(),
+  name: sweepNameSchema.nullable().optional(),
 });
 
 /** Request schemas, one per operation. */

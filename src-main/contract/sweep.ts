@@ -5,10 +5,13 @@
 export {
   DEFAULT_MAX_RUNS,
   MAX_SEEDS,
+  MAX_SWEEP_NAME,
+  MAX_SWEEP_RUNS,
   SweepPlanError,
   gridCombinations,
   planSweep,
   sweepRunCount,
   encoderKey,
+  sweepNameProblem,
 } from '../engine/experiments/sweep';
 export type { SweepChildPlan, SweepPlan, SweepRequest } from '../engine/experiments/sweep';

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { sweepNameSchema } from '../../engine/experiments/sweep';
 import { CliError } from '../args';
 
 export const SWEEP_FORMAT = 'clusterbench-sweep/1';
@@ -14,7 +15,7 @@ const record = z.record(z.string(), z.unknown());
 
 const sweepDefinition = z.object({
   uid: z.string().regex(/^[0-9a-f]{16,64}$/, 'must be a hex uid'),
-  name: z.string().nullable(),
+  name: sweepNameSchema.nullable(),
   task: z.string(),
   base: record,
   grid: z.array(z.tuple([z.string(), z.array(z.unknown())])),

@@ -7,11 +7,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planSweep } from '../src-main/engine/experiments/sweep';
+import { planSweep, type SweepPlan } from '../src-main/engine/experiments/sweep';
 import { RunStore } from '../src-main/engine/store';
+import type { SweepRecord } from '../src-main/engine/store/types';
 import { readChildFile } from '../src-main/cli/slurm/child-file';
-import { currentCliInvocation } from '../src-main/cli/slurm/emit';
-import { emitFolder, emitSweep, type EmitFlags } from '../src-main/cli/slurm/options';
+import { currentCliInvocation, emitSlurm } from '../src-main/cli/slurm/emit';
+import { emitFolder, emitReport, emitSweep, type EmitFlags } from '../src-main/cli/slurm/options';
 
 let root: string;
 beforeAll(() => {
@@ -98,5 +99,72 @@ describe('sweep --emit slurm', () => {
       '--emit takes "slurm DIR" (the only target so far), got "pbs out"',
     );
     expect(() => emitFolder({ ...FLAGS, emit: ['slurm'] })).toThrow('--emit takes "slurm DIR"');
+  });
+});
+
+// Issue 19: a sweep's name is user text; nothing of it may run, and the printed commands must survive copy and paste.
+describe('sweep --emit slurm: user text never reaches the shell (issue 19)', () => {
+  const hostile = (marker: string) => `x\ntouch ${marker} #\r\u2028touch ${marker}`;
+
+  /** The script's lines up to its first command: every #SBATCH line must come before it, or sbatch ignores it. */
+  function sbatchLinesBeforeCommands(text: string): void {
+    const lines = text.split('\n');
+    const firstCommand = lines.findIndex((line, i) => i > 0 && line.trim() !== '' && !line.startsWith('#'));
+    const lastSbatch = lines.map((line) => line.startsWith('#SBATCH')).lastIndexOf(true);
+    expect(lastSbatch).toBeGreaterThan(0);
+    expect(lastSbatch).toBeLessThan(firstCommand);
+  }
+
+  it('a name with line breaks is written as one comment line: running the script creates no file', () => {
+    const dir = join(root, 'hostile-name');
+    const marker = join(root, 'PWNED-name');
+    const script = emitSlurm(plan(), { uid: 'abcdef0123456789', name: hostile(marker) }, { dir, resources: FLAGS });
+    const text = readFileSync(script, 'utf8');
+    sbatchLinesBeforeCommands(text);
+    expect(text.split('\n').filter((l) => l.includes('PWNED-name'))).toHaveLength(1);
+    const r = spawnSync('bash', [script], {
+      cwd: root,
+      env: { PATH: process.env.PATH, SLURM_ARRAY_TASK_ID: '0', CLUSTERBENCH_NODE: 'true' },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('emitSweep refuses such a name in one line, recording nothing and writing nothing', () => {
+    const store = RunStore.open(join(root, 'h-hostile', 'runs.sqlite'));
+    const dir = join(root, 'hostile-refused');
+    try {
+      expect(() => emitSweep(store, plan(), hostile('/tmp/PWNED'), dir, FLAGS)).toThrow(
+        /^name: must be one line of printable text \(no line breaks, tabs or other control characters\)$/,
+      );
+      expect(store.listSweeps()).toEqual([]);
+      expect(existsSync(join(dir, 'sweep.sbatch'))).toBe(false);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('the printed submit and import commands quote their paths (spaces, quotes, $(…))', () => {
+    const marker = join(root, 'PWNED-report');
+    const dir = join(root, `it's a "dir" $(touch ${marker})`);
+    mkdirSync(join(dir, 'results'), { recursive: true });
+    writeFileSync(join(dir, 'results', 'child-0.sqlite'), '');
+    const script = join(dir, 'sweep.sbatch');
+    const report = emitReport({ id: 7, uid: 'abcdef0123456789' } as SweepRecord, { runs: 6 } as SweepPlan, script, dir);
+    const command = (label: string) =>
+      report
+        .split('\n')
+        .find((l) => l.trimStart().startsWith(label))!
+        .split(label)[1]
+        .trim();
+    /** What bash passes to the printed command, one argument a line (sbatch and clusterbench stand-ins print them). */
+    const argsOf = (line: string) =>
+      spawnSync('bash', ['-c', `sbatch() { printf '%s\\n' "$@"; }; clusterbench() { printf '%s\\n' "$@"; }; ${line}`], {
+        encoding: 'utf8',
+      }).stdout;
+    expect(argsOf(command('submit:'))).toBe(`${script}\n`);
+    expect(argsOf(command('then:'))).toBe(`runs\nimport\n${join(dir, 'results', 'child-0.sqlite')}\n`);
+    expect(existsSync(marker)).toBe(false);
   });
 });

@@ -5,11 +5,11 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { resolve } from 'node:path';
-import type { SweepPlan } from '../../engine/experiments/sweep';
+import { sweepNameProblem, type SweepPlan } from '../../engine/experiments/sweep';
 import type { RunStore, SweepRecord } from '../../engine/store/index';
 import { CliError } from '../args';
 import { emitSlurm } from './emit';
-import type { SlurmResources } from './script';
+import { SBATCH_VALUE, shellQuote, type SlurmResources } from './script';
 
 export interface EmitFlags {
   emit?: string[];
@@ -27,7 +27,7 @@ function positiveInt(value: string): number {
 
 /** Slurm's own syntax is checked by sbatch; this only keeps a value from breaking its #SBATCH line. */
 function sbatchValue(value: string): string {
-  if (!/^[\w.:,+-]+$/.test(value)) throw new InvalidArgumentError(`"${value}" cannot go on an #SBATCH line`);
+  if (!SBATCH_VALUE.test(value)) throw new InvalidArgumentError(`"${value}" cannot go on an #SBATCH line`);
   return value;
 }
 
@@ -51,7 +51,7 @@ export function emitFolder(flags: EmitFlags): string | undefined {
 
 /**
  * Records the sweep (queued) in `store` and writes its Slurm array into `dir`; a folder that cannot be written
- * leaves no sweep behind. Returns the sweep and the script's path.
+ * leaves no sweep behind, a name that is not one printable line is refused first. Returns the sweep and the script.
  */
 export function emitSweep(
   store: RunStore,
@@ -61,6 +61,8 @@ export function emitSweep(
   flags: EmitFlags,
   dataDir?: string,
 ): { sweep: SweepRecord; script: string } {
+  const nameProblem = name === null ? null : sweepNameProblem(name);
+  if (nameProblem) throw new CliError(`name: ${nameProblem}`);
   const resources: SlurmResources = { partition: flags.partition, time: flags.time, cpusPerTask: flags.cpusPerTask, mem: flags.mem };
   const sweep = store.createSweep({ name, task: plan.task, base: plan.base, grid: plan.grid, seeds: plan.seeds, status: 'queued' });
   try {
@@ -71,12 +73,12 @@ export function emitSweep(
   }
 }
 
-/** What `sweep --emit slurm DIR` prints: where things are and the two commands that follow. */
-export function emitReport(sweep: SweepRecord, plan: SweepPlan, script: string, dir: string): string {
+/** What `sweep --emit slurm DIR` prints: where things are and the two commands that follow, paths quoted for bash. */
+export function emitReport(sweep: SweepRecord, plan: Pick<SweepPlan, 'runs'>, script: string, dir: string): string {
   const folder = resolve(dir);
   return [
     `Sweep #${sweep.id} (${sweep.uid}) recorded as queued: ${plan.runs} runs written as a Slurm job array in ${folder}`,
-    `  submit:  sbatch ${script}`,
-    `  then:    clusterbench runs import ${folder}/results/*.sqlite`,
+    `  submit:  sbatch ${shellQuote(script)}`,
+    `  then:    clusterbench runs import ${shellQuote(`${folder}/results`)}/*.sqlite`,
   ].join('\n');
 }

@@ -3,6 +3,7 @@
  * (`sweeps run-child children/child-i.json --db results/child-i.sqlite`). Pure text; slurm/emit.ts writes it.
  */
 import { MAX_WASM_THREADS, WASM_THREADS_ENV } from '../../engine/backend/wasmThreads';
+import { oneLine } from '../../engine/experiments/sweep';
 
 /** How the array tasks start this CLI: the node binary, its loader flags (running from sources) and the entry script. */
 export interface CliInvocation {
@@ -24,7 +25,7 @@ export interface SlurmScriptInput {
   dir: string;
   runs: number;
   uid: string;
-  /** One line describing the sweep, for the script's header. */
+  /** One line describing the sweep, for the script's header (user text: written with oneLine, never run). */
   description: string;
   cli: CliInvocation;
   resources: SlurmResources;
@@ -37,29 +38,45 @@ export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/** What a value on an #SBATCH line may hold: Slurm checks its syntax; this keeps it one word on its line. */
+export const SBATCH_VALUE = /^[\w.:,+-]+$/;
+
+/** An #SBATCH line; a value that could end its line or the script's header is refused, not written. */
+function sbatchLine(option: string, value: string | number): string {
+  if (!SBATCH_VALUE.test(String(value))) throw new Error(`"${value}" cannot go on an #SBATCH line`);
+  return `#SBATCH --${option}=${value}`;
+}
+
 function sbatchLines(input: SlurmScriptInput): string[] {
   const { resources: r, dir } = input;
+  // Slurm reads the --output line, not bash: the path cannot be quoted there (emit.ts refuses such folders first).
+  if (/[\s%]/.test(dir)) throw new Error(`${JSON.stringify(dir)}: a folder with spaces or % cannot go on an #SBATCH line`);
   return [
-    `#SBATCH --job-name=clusterbench-${input.uid.slice(0, 8)}`,
-    `#SBATCH --array=0-${input.runs - 1}`,
+    sbatchLine('job-name', `clusterbench-${input.uid.slice(0, 8)}`),
+    sbatchLine('array', `0-${input.runs - 1}`),
     `#SBATCH --output=${dir}/logs/child-%a.out`,
-    `#SBATCH --cpus-per-task=${r.cpusPerTask}`,
-    `#SBATCH --time=${r.time}`,
-    ...(r.partition ? [`#SBATCH --partition=${r.partition}`] : []),
-    ...(r.mem ? [`#SBATCH --mem=${r.mem}`] : []),
+    sbatchLine('cpus-per-task', r.cpusPerTask),
+    sbatchLine('time', r.time),
+    ...(r.partition ? [sbatchLine('partition', r.partition)] : []),
+    ...(r.mem ? [sbatchLine('mem', r.mem)] : []),
   ];
 }
 
+/**
+ * The script. Every #SBATCH line comes before the first command (sbatch reads none after it); user text appears only
+ * in the header comment, made one line by oneLine; every path and argument is single-quoted.
+ */
 export function slurmScript(input: SlurmScriptInput): string {
   const { dir, cli } = input;
   const q = shellQuote;
   const fromSources = [...cli.nodeArgs, cli.entry].map(q).join(' ');
+  const script = q(`${dir}/sweep.sbatch`);
   return `#!/bin/bash
-# Clusterbench sweep ${input.uid}: ${input.description}
+# Clusterbench sweep ${input.uid}: ${oneLine(input.description)}
 # One array task per child run; each writes its own run history, results/child-<i>.sqlite.
-#   submit:   sbatch ${dir}/sweep.sbatch          (resources: edit the #SBATCH lines below, or override them:
-#             sbatch --partition=gpu --time=4:00:00 --cpus-per-task=8 ${dir}/sweep.sbatch)
-#   then:     clusterbench runs import ${dir}/results/*.sqlite
+#   submit:   sbatch ${script}          (resources: edit the #SBATCH lines below, or override them:
+#             sbatch --partition=gpu --time=4:00:00 --cpus-per-task=8 ${script})
+#   then:     clusterbench runs import ${q(`${dir}/results`)}/*.sqlite
 # The CLI that emitted this sweep runs each child; on nodes where it lives elsewhere set, e.g. with sbatch --export=ALL,…:
 #   CLUSTERBENCH_NODE   the node binary            (default: the one below)
 #   CLUSTERBENCH_CLI    the CLI's entry script     (an installed clusterbench: $(npm root -g)/clusterbench/bin/clusterbench.js)

@@ -167,3 +167,70 @@ describe.skipIf(skipUnless('fashionMnist'))('sweeps from the CLI', () => {
     expect(JSON.parse((await runCli(['runs', 'list', '--json'], fresh)).stdout)).toEqual([]);
   });
 });
+
+// Issue 19: what the CLI refuses before planning or writing anything (no data needed).
+describe('sweep refuses hostile or unbounded input in one line (issue 19)', () => {
+  const env = { CLUSTERBENCH_HOME: tempHome() };
+  const usage = (message: string) => [`clusterbench: ${message}`, 'Run `clusterbench sweep --help` for the options.'];
+  const errLines = (text: string) => text.trim().split('\n');
+
+  it('--max-runs takes a whole number from 1 to 10000', async () => {
+    for (const bad of ['-1', '0', '1.5', '1e12', '0x10']) {
+      const out = await runCli(['sweep', '--task', 'kmeans', '--grid', 'k=2,3', '--max-runs', bad], env);
+      expect([out.code, errLines(out.stderr), out.stdout], bad).toEqual([
+        1,
+        usage(`option '--max-runs <n>' argument '${bad}' is invalid. expected a whole number from 1 to 10000, got "${bad}"`),
+        '',
+      ]);
+    }
+    const help = (await runCli(['sweep', '--help'], env)).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('refuse sweeps of more runs than this (default 500, at most 10000)');
+  });
+
+  it('a huge grid is refused at once, naming its run count', async () => {
+    const values = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i).join(',');
+    const started = Date.now();
+    const out = await runCli(
+      ['sweep', '--task', 'kmeans', '--grid', `k=${values(2, 1001)}`, '--grid', `n-init=${values(1, 1000)}`, '--max-runs', '10000'],
+      env,
+    );
+    expect([out.code, out.stderr.trim(), out.stdout]).toEqual([
+      1,
+      'clusterbench: the sweep has 1000000 runs, more than 10000, the most one sweep may have',
+      '',
+    ]);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it('--grid k=0x10 and --k 0x10 are not numbers', async () => {
+    const grid = await runCli(['sweep', '--task', 'kmeans', '--grid', 'k=0x10,12'], env);
+    expect([grid.code, grid.stderr.trim()]).toEqual([1, 'clusterbench: --grid k: expected a number, got "0x10"']);
+    const flag = await runCli(['run', '--task', 'kmeans', '--k', '0x10'], env);
+    expect(errLines(flag.stderr)[0]).toBe(`clusterbench: option '--k <n>' argument '0x10' is invalid. expected a number, got "0x10"`);
+  });
+
+  it('--name with a line break is refused before anything is recorded or written', async () => {
+    const dir = join(tempHome(), 'array');
+    const marker = join(dir, 'PWNED');
+    const out = await runCli(
+      ['sweep', '--task', 'kmeans', '--seeds', '0,1', '--name', `x\ntouch ${marker} #`, '--emit', 'slurm', dir],
+      env,
+    );
+    expect([out.code, out.stderr.trim(), out.stdout]).toEqual([
+      1,
+      'clusterbench: name: must be one line of printable text (no line breaks, tabs or other control characters)',
+      '',
+    ]);
+    expect(existsSync(join(dir, 'sweep.sbatch'))).toBe(false);
+    expect(JSON.parse((await runCli(['sweeps', 'list', '--json'], env)).stdout)).toEqual([]);
+  });
+
+  it('plan refusals name the flag the user typed (lr), not the parameter (learningRate)', async () => {
+    const out = await runCli(['sweep', '--task', 'ae-kmeans', '--grid', 'lr=0.1,20', '--emit', 'slurm', join(tempHome(), 'a')], env);
+    expect([out.code, out.stderr.trim()]).toEqual([1, 'clusterbench: lr: must be ≤ 10 (grid lr=20)']);
+    const base = await runCli(['sweep', '--task', 'kmeans', '--seeds', '0,1', '--n-init', '0'], env);
+    expect([base.code, base.stderr.trim()]).toEqual([1, 'clusterbench: n-init: must be ≥ 1']);
+    const seeds = await runCli(['run', '--task', 'kmeans', '--seeds', '0,1', '--n-init', '0'], env);
+    expect([seeds.code, seeds.stderr.trim()]).toEqual([1, 'clusterbench: n-init: must be ≥ 1']);
+  });
+});

@@ -10,6 +10,7 @@ import {
   SweepPlanError,
 } from '../src-main/engine/experiments/sweep';
 import { requests } from '../src-main/contract/index';
+import { numberArg } from '../src-main/cli/args';
 import { confusionMean, meanSd, sweepRows, type ChildOutcome } from '../src-main/engine/experiments/sweepSummary';
 import type { RunRecord } from '../src-main/engine/store/types';
 import { estimateSweep } from '../src-main/service/sweepOps';
@@ -385,5 +386,18 @@ describe('sweep plans are bounded before they are built (issue 19)', () => {
     expect(refusal({ ...ok, name: 'x'.repeat(MAX_SWEEP_NAME + 1) })).toBe(
       `name: at most ${MAX_SWEEP_NAME} characters, got ${MAX_SWEEP_NAME + 1}`,
     );
+  });
+});
+
+describe('--grid values parse exactly as their flags do (issue 19)', () => {
+  it('numbers are decimal: no hex, binary, octal, Infinity or blanks', () => {
+    for (const bad of ['0x10', '0b11', '0o17', 'Infinity', '1e999', '1_000', '1 0'])
+      expect(() => gridArg(`k=${bad}`), bad).toThrow(`--grid k: expected a number, got "${bad}"`);
+    expect(() => gridArg('k=5, ,6')).toThrow('--grid k: expected a number, got ""');
+    expect(() => gridArg('layers=0x10,10')).toThrow(/^--grid layers: expected comma-separated layer sizes/);
+    expect(() => numberArg('0x10')).toThrow('expected a number, got "0x10"');
+    expect(() => numberArg(' 10')).toThrow('expected a number, got " 10"');
+    expect(gridArg('k=10, 1e1, +12, 13.0')).toEqual(['k', [10, 10, 12, 13]]);
+    expect(gridArg('lr=.5,5e-3,-1')).toEqual(['learningRate', [0.5, 0.005, -1]]);
   });
 });

@@ -12,7 +12,7 @@ import {
   type ParamKind,
   type ParamName,
 } from '../engine/experiments/params';
-import { numberArg } from './args';
+import { decimalNumber, numberArg } from './args';
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -21,12 +21,11 @@ export const paramFlag = (name: ParamName): string => specOf(name).cli?.flag ?? 
 
 /** "500,500,2000" → [500, 500, 2000]; the sizes themselves are checked by the parameter schema. */
 export function listArg(value: string): number[] {
-  const parts = value.split(',').map((p) => p.trim());
-  const numbers = parts.map(Number);
-  if (value.trim() === '' || parts.some((p) => p === '') || numbers.some((n) => !Number.isFinite(n))) {
+  const numbers = value.split(',').map((p) => decimalNumber(p.trim()));
+  if (numbers.some((n) => n === undefined)) {
     throw new InvalidArgumentError(`expected comma-separated layer sizes such as 500,500,2000, got "${value}"`);
   }
-  return numbers;
+  return numbers as number[];
 }
 
 const PARSERS: Partial<Record<ParamKind, (value: string) => unknown>> = { int: numberArg, number: numberArg, list: listArg };

@@ -1,14 +1,22 @@
 import { Option, type Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { planSweep, type SweepRequest } from '../../engine/experiments/sweep';
+import {
+  DEFAULT_MAX_RUNS,
+  MAX_SWEEP_NAME,
+  MAX_SWEEP_RUNS,
+  planSweep,
+  type PlanWording,
+  type SweepPlan,
+  type SweepRequest,
+} from '../../engine/experiments/sweep';
 import { removeRunArtifacts } from '../../engine/experiments/artifacts';
-import { paramKind, TASKS } from '../../engine/experiments/params';
+import { PARAM_NAMES, paramKind, TASKS, type ParamName } from '../../engine/experiments/params';
 import type { RunStore } from '../../engine/store/index';
 import { sweepCsv, sweepDetail, sweepSummary } from '../../service/sweepViews';
-import { CliError, idArg, numberArg } from '../args';
+import { CliError, idArg, wholeNumberArg } from '../args';
 import { globals, printJson, withStore } from '../context';
-import { addParamOptions, paramNamed, parseParamValue } from '../paramOptions';
+import { addParamOptions, paramFlag, paramNamed, parseParamValue } from '../paramOptions';
 import { driveSweep, seedsArg } from '../sweepDriver';
 import { sweepReport, sweepsTable } from '../sweepFormat';
 import { addSlurmEmitOptions, emitFolder, emitReport, emitSweep, type EmitFlags } from '../slurm/options';
@@ -42,6 +50,14 @@ export function gridArg(text: string): [string, unknown[]] {
   ];
 }
 
+/** Plan refusals name parameters as the user typed them: by their flag (lr, n-init), as --grid takes them too. */
+const CLI_WORDING: PlanWording = {
+  label: (param) => (PARAM_NAMES.includes(param as ParamName) ? paramFlag(param as ParamName) : param),
+};
+
+/** The sweep's plan, refused in the CLI's words before anything is recorded or run (the runner plans it again). */
+const planForCli = (request: SweepRequest) => planSweep(request, CLI_WORDING);
+
 function seedsOf(opts: { seeds?: number[]; seed?: number }, fallback: number[]): number[] {
   if (opts.seeds && opts.seed !== undefined) throw new CliError('--seed and --seeds cannot be used together: --seeds lists every seed');
   return opts.seeds ?? fallback;
@@ -54,6 +70,7 @@ export async function runSeedsSweep(
   opts: { seeds?: number[]; seed?: number; json?: boolean },
 ) {
   const request: SweepRequest = { params, seeds: seedsOf(opts, []) };
+  planForCli(request);
   await driveSweep(command, { request }, opts.json);
 }
 
@@ -74,8 +91,12 @@ function registerSweepCommand(program: Command): void {
       collect,
     )
     .option('--seeds <list>', 'seeds, e.g. 0,1,2 (default: --seed, else 0)', seedsArg)
-    .option('--max-runs <n>', 'refuse sweeps of more runs than this (default 500)', numberArg)
-    .option('--name <text>', 'a name for the sweep');
+    .option(
+      '--max-runs <n>',
+      `refuse sweeps of more runs than this (default ${DEFAULT_MAX_RUNS}, at most ${MAX_SWEEP_RUNS})`,
+      wholeNumberArg(1, MAX_SWEEP_RUNS),
+    )
+    .option('--name <text>', `a name for the sweep (one line, at most ${MAX_SWEEP_NAME} characters)`);
   const readParams = addParamOptions(sweep);
   addSlurmEmitOptions(sweep);
   sweep
@@ -85,7 +106,7 @@ function registerSweepCommand(program: Command): void {
       const seeds = seedsOf(opts, [typeof params.seed === 'number' ? params.seed : 0]);
       // A sweep of one run is a run: ask for something to vary (a seeds-only sweep can also be emitted for Slurm).
       if (!opts.grid?.length && seeds.length < 2) throw new CliError('sweep needs a --grid NAME=VALUE,VALUE… or two or more --seeds');
-      const request: SweepRequest & { name?: string } = {
+      const request: SweepRequest = {
         params,
         seeds,
         grid: ((opts.grid ?? []) as string[]).map(gridArg),
@@ -93,7 +114,8 @@ function registerSweepCommand(program: Command): void {
         name: opts.name,
       };
       const emitDir = emitFolder(opts);
-      if (emitDir !== undefined) return emitAsSlurm(command, request, emitDir, opts, opts.json);
+      const plan = planForCli(request);
+      if (emitDir !== undefined) return emitAsSlurm(command, plan, request.name ?? null, emitDir, opts, opts.json);
       await driveSweep(command, { request }, opts.json);
     });
 }
@@ -102,10 +124,9 @@ function registerSweepCommand(program: Command): void {
  * `sweep … --emit slurm DIR`: the sweep is recorded (queued) and written as a Slurm job array instead of run here.
  * With --json: `{ sweep, slurm: { dir, script } }`, the sweep as `sweeps show --json` prints it.
  */
-function emitAsSlurm(command: Command, request: SweepRequest & { name?: string }, dir: string, flags: EmitFlags, json?: boolean) {
-  const plan = planSweep(request);
+function emitAsSlurm(command: Command, plan: SweepPlan, name: string | null, dir: string, flags: EmitFlags, json?: boolean) {
   return withStore(command, (store) => {
-    const { sweep, script } = emitSweep(store, plan, request.name ?? null, dir, flags, globals(command).data);
+    const { sweep, script } = emitSweep(store, plan, name, dir, flags, globals(command).data);
     if (json) printJson({ sweep: sweepDetail(sweep, []), slurm: { dir: resolve(dir), script } });
     else process.stdout.write(`${emitReport(sweep, plan, script, dir)}\n`);
   });

@@ -431,10 +431,12 @@ describe('GaussianMixture: validation, abort', () => {
   ).X;
 
   it('rejects invalid parameters before any work', () => {
-    expect(() => new GaussianMixture({ k: 0 })).toThrow(/k must be an integer ≥ 1/);
+    expect(() => new GaussianMixture({ k: 0 })).toThrow(/^GaussianMixture k must be ≥ 1, got 0$/);
     expect(() => new GaussianMixture({ k: 2.5 })).toThrow(/k must be an integer/);
-    expect(() => new GaussianMixture({ covarianceType: 'tied' as CovarianceType })).toThrow(/covarianceType/);
-    expect(() => new GaussianMixture({ regCovar: -1 })).toThrow(/regCovar must be a finite number ≥ 0/);
+    expect(() => new GaussianMixture({ covarianceType: 'tied' as CovarianceType })).toThrow(
+      /^GaussianMixture covarianceType must be one of full, diag, spherical, got 'tied'$/,
+    );
+    expect(() => new GaussianMixture({ regCovar: -1 })).toThrow(/regCovar must be ≥ 0, got -1/);
     expect(() => new GaussianMixture({ regCovar: NaN })).toThrow(/regCovar/);
     expect(() => new GaussianMixture({ maxIter: 0 })).toThrow(/maxIter/);
     expect(() => new GaussianMixture({ tol: -1e-3 })).toThrow(/tol/);

@@ -178,15 +178,18 @@ describe('KMeans parameters', () => {
   });
 
   it('rejects invalid parameters with clear errors', () => {
-    expect(() => new KMeans({ k: 1 })).toThrow(/k must be an integer ≥ 2, got 1/);
-    expect(() => new KMeans({ k: 2.5 })).toThrow(/k must be an integer/);
-    expect(() => new KMeans({ k: Number.NaN })).toThrow(/k must be a number/);
-    expect(() => new KMeans({ nInit: 0 })).toThrow(/nInit must be an integer ≥ 1, got 0/);
-    expect(() => new KMeans({ maxIter: 0 })).toThrow(/maxIter must be an integer ≥ 1/);
-    expect(() => new KMeans({ tol: -1e-3 })).toThrow(/tol must be a finite number ≥ 0/);
-    expect(() => new KMeans({ tol: Infinity })).toThrow(/tol must be a finite number ≥ 0/);
+    // The messages come from the estimator's schema (cluster/kmeans-params.ts), one line naming parameter and value.
+    expect(() => new KMeans({ k: 1 })).toThrow(/^KMeans k must be ≥ 2, got 1$/);
+    expect(() => new KMeans({ k: 2.5 })).toThrow(/^KMeans k must be an integer, got 2.5$/);
+    expect(() => new KMeans({ k: Number.NaN })).toThrow(/KMeans k must be a number, got NaN/);
+    expect(() => new KMeans({ nInit: 0 })).toThrow(/KMeans nInit must be ≥ 1, got 0/);
+    expect(() => new KMeans({ nInit: 5000 })).toThrow(/KMeans nInit must be ≤ 1000, got 5000/);
+    expect(() => new KMeans({ maxIter: 0 })).toThrow(/maxIter must be ≥ 1/);
+    expect(() => new KMeans({ tol: -1e-3 })).toThrow(/tol must be ≥ 0, got -0.001/);
+    expect(() => new KMeans({ tol: Infinity })).toThrow(/tol must be a (finite )?number, got Infinity/);
     expect(() => new KMeans({ seed: 0.5 })).toThrow(/seed must be an integer/);
-    expect(() => new KMeans({ k: '3' as unknown as number })).toThrow(/k must be a number/);
+    expect(() => new KMeans({ k: '3' as unknown as number })).toThrow(/k must be a number, got '3'/);
+    expect(() => new KMeans({ k: 1 })).toThrow(RangeError);
     expect(() => validateKMeansParams({ clusters: 3 } as never)).toThrow(/Unknown KMeans parameter "clusters"/);
   });
 

@@ -22,9 +22,11 @@ import {
   specOf,
   TASKS,
   taskParamNames,
+  type Estimator,
   type ParamName,
   type TaskName,
 } from '../src-main/engine/experiments/params';
+import { ESTIMATOR_PARAMS } from '../src-main/engine/experiments/paramTable';
 import {
   activeFields,
   defaultValues,
@@ -220,7 +222,7 @@ describe('every parameter reaches the New-experiment form', () => {
       layers: 'must be ≥ 1',
       epochs: 'must be an integer',
       umapNeighbors: 'must be ≥ 2',
-      umapMinDist: 'must be ≤ 1',
+      umapMinDist: 'must be ≤ 1 (the spread)',
     });
     expect(errorsOf('ae-kmeans', { learningRate: '0' })).toEqual({ learningRate: 'must be > 0' });
     expect(errorsOf('kmeans', { testLimit: '5' })).toEqual({
@@ -267,10 +269,16 @@ describe('every parameter reaches the New-experiment form', () => {
 
 describe('every parameter reaches the engine', () => {
   it('the runner reads every parameter', () => {
-    // A parameter the schema accepts but the runner never reads would be silently ignored. The runner reads the
-    // parameters in run.ts (data, backend) and spec.ts (what each task's parameters mean for the pipeline's stages).
+    // A parameter the schema accepts but the runner never reads would be silently ignored. The stages get the
+    // estimators' parameters through the table's `sets` (which must name a parameter of that estimator's own
+    // schema); the rest (data, backend, the pipeline's choices) are read by name in run.ts and spec.ts.
     const runner = ['run.ts', 'spec.ts'].map((f) => readFileSync(join(__dirname, '../src-main/engine/experiments', f), 'utf8')).join('\n');
-    for (const name of PARAM_NAMES) expect(runner, name).toMatch(new RegExp(`\\b(params|p)\\.${name}\\b`));
+    for (const name of PARAM_NAMES) {
+      const sets = Object.entries(specOf(name).sets ?? {}) as [Estimator, string][];
+      for (const [estimator, target] of sets)
+        expect(Object.keys(ESTIMATOR_PARAMS[estimator]), `${name} → ${estimator}.${target}`).toContain(target);
+      if (sets.length === 0) expect(runner, name).toMatch(new RegExp(`\\b(params|p)\\.${name}\\b`));
+    }
   });
 
   it('--reg-covar 1e-5 (and the other GMM flags) reach the GaussianMixture', async () => {

@@ -1,5 +1,5 @@
 /** The parameters of a fitted Gaussian mixture as the E- and M-steps pass them around, and the error of a collapsed component. */
-import type { CovarianceType } from './gmm';
+import type { CovarianceType } from './gmm-params';
 
 export interface Model {
   k: number;

@@ -5,7 +5,7 @@
  * (Cholesky, triangular inverses) and the 'diag' / 'spherical' models run in JavaScript in float64.
  */
 import type { Matrix } from '../types';
-import type { CovarianceType } from './gmm';
+import type { CovarianceType } from './gmm-params';
 import { IllDefinedCovarianceError, type Model } from './gmm-model';
 import { accurateScatter, type ScatterRows } from './gmm-scatter';
 import { NotPositiveDefiniteError, cholesky, invertLowerTriangular } from '../math/linalg';

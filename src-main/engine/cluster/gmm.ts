@@ -14,51 +14,23 @@
  *    the 'diag' / 'spherical' models (O(n·k·d)) run in JavaScript in float64.
  * Awaits `data()` (never dataSync), yields to the event loop between iterations and checks the AbortSignal.
  */
-import { yieldToEventLoop } from '../abort';
+import { throwIfAborted, yieldToEventLoop } from '../abort';
 import type { Matrix } from '../types';
 import { disposeBlocks, eStep, mean, normalizeLogResp, uploadBlocks, weightedLogProb, type BackendData } from './gmm-estep';
 import type { Model } from './gmm-model';
 import { mStep } from './gmm-mstep';
 import { KMeans } from './kmeans';
-import { taskDefaults } from '../experiments/params';
+import { parseEstimatorParams } from '../schema/constraints';
+import { COVARIANCE_TYPES, GMM_PARAMS, type CovarianceType, type GaussianMixtureParams } from './gmm-params';
 import { Rng } from '../math/rng';
 
 export { IllDefinedCovarianceError } from './gmm-model';
 export { PRUNE_RELATIVE } from './gmm-mstep';
 
-export type CovarianceType = 'full' | 'diag' | 'spherical';
+export { COVARIANCE_TYPES, GMM_PARAMS, type CovarianceType, type GaussianMixtureParams };
 
-export interface GaussianMixtureParams {
-  /** Number of mixture components (≥ 1, ≤ number of samples). */
-  k: number;
-  covarianceType: CovarianceType;
-  /** Non-negative regularisation added to the diagonal of every covariance (sklearn's reg_covar, 1e-6). */
-  regCovar: number;
-  /** Maximum EM iterations per initialisation (≥ 1; default 100). */
-  maxIter: number;
-  /** Convergence threshold on the change of the lower bound (mean log-likelihood per sample; ≥ 0; 1e-3). */
-  tol: number;
-  /** Number of initialisations; the one with the best lower bound is kept (≥ 1; default 1). */
-  nInit: number;
-  /** Seed for the k-means / random initialisation. */
-  seed: number;
-  /** Initial responsibilities: one-hot from k-means labels (KMeans with nInit = 1), or random rows summing to 1. */
-  initParams: 'kmeans' | 'random';
-}
-
-// (Alike in shape to the k-means and autoencoder defaults, but each is its own estimator's settings: they stay apart.)
-/** The GMM settings of the parameter schema (scikit-learn's defaults); k = 1 as in scikit-learn. */
-const GM = taskDefaults('ae-gmm');
-export const DEFAULT_GMM_PARAMS: Readonly<GaussianMixtureParams> = Object.freeze({
-  k: 1,
-  covarianceType: GM.covariance,
-  regCovar: GM.regCovar,
-  maxIter: GM.gmmMaxIter,
-  tol: GM.gmmTol,
-  nInit: GM.gmmNInit,
-  seed: GM.seed,
-  initParams: 'kmeans',
-});
+/** Every parameter at its default (scikit-learn's: k = 1, full covariances, k-means initialisation). */
+export const DEFAULT_GMM_PARAMS: Readonly<GaussianMixtureParams> = Object.freeze(parseEstimatorParams('GaussianMixture', GMM_PARAMS));
 
 export interface GmmProgressEvent {
   phase: 'gmm';
@@ -84,23 +56,6 @@ export interface GmmFitOptions {
   init?: { resp?: Float32Array | Float64Array };
 }
 
-function validateParams(p: GaussianMixtureParams): void {
-  const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-  if (!isInt(p.k) || p.k < 1) throw new RangeError(`GaussianMixture: k must be an integer ≥ 1, got ${p.k}`);
-  if (!['full', 'diag', 'spherical'].includes(p.covarianceType))
-    throw new RangeError(`GaussianMixture: covarianceType must be 'full', 'diag' or 'spherical', got '${p.covarianceType}'`);
-  if (typeof p.regCovar !== 'number' || !Number.isFinite(p.regCovar) || p.regCovar < 0)
-    throw new RangeError(`GaussianMixture: regCovar must be a finite number ≥ 0, got ${p.regCovar}`);
-  if (!isInt(p.maxIter) || p.maxIter < 1) throw new RangeError(`GaussianMixture: maxIter must be an integer ≥ 1, got ${p.maxIter}`);
-  if (typeof p.tol !== 'number' || Number.isNaN(p.tol) || p.tol < 0)
-    throw new RangeError(`GaussianMixture: tol must be a number ≥ 0, got ${p.tol}`);
-  if (!isInt(p.nInit) || p.nInit < 1) throw new RangeError(`GaussianMixture: nInit must be an integer ≥ 1, got ${p.nInit}`);
-  if (typeof p.seed !== 'number' || !Number.isSafeInteger(p.seed))
-    throw new RangeError(`GaussianMixture: seed must be an integer, got ${p.seed}`);
-  if (p.initParams !== 'kmeans' && p.initParams !== 'random')
-    throw new RangeError(`GaussianMixture: initParams must be 'kmeans' or 'random', got '${p.initParams}'`);
-}
-
 function validateMatrix(X: Matrix, what: string, minRows: number): void {
   if (!X || !(X.data instanceof Float32Array)) throw new TypeError(`GaussianMixture.${what}: X.data must be a Float32Array`);
   if (!Number.isInteger(X.rows) || !Number.isInteger(X.cols) || X.rows < 0 || X.cols < 1)
@@ -116,15 +71,6 @@ function validateMatrix(X: Matrix, what: string, minRows: number): void {
       );
     }
   }
-}
-
-function checkAbort(signal?: AbortSignal): void {
-  if (!signal?.aborted) return;
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error) throw reason;
-  const err = new Error(typeof reason === 'string' ? reason : 'GaussianMixture.fit was aborted');
-  err.name = 'AbortError';
-  throw err;
 }
 
 /** The outcome of one initialisation's EM run. */
@@ -164,22 +110,11 @@ export class GaussianMixture {
   nFeatures = 0;
 
   constructor(params: Partial<GaussianMixtureParams> = {}) {
-    if (params === null || typeof params !== 'object') throw new TypeError('GaussianMixture params must be an object');
-    const known = Object.keys(DEFAULT_GMM_PARAMS);
-    for (const key of Object.keys(params)) {
-      if (!known.includes(key)) throw new TypeError(`Unknown GaussianMixture parameter "${key}" (expected one of ${known.join(', ')})`);
-    }
-    const merged: GaussianMixtureParams = { ...DEFAULT_GMM_PARAMS };
-    for (const [key, value] of Object.entries(params) as [keyof GaussianMixtureParams, unknown][]) {
-      if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value;
-    }
-    validateParams(merged);
-    this.params = Object.freeze(merged);
+    this.params = Object.freeze(parseEstimatorParams('GaussianMixture', GMM_PARAMS, params));
   }
 
   async fit(X: Matrix, opts: GmmFitOptions = {}): Promise<this> {
     const p = this.params;
-    validateParams(p);
     validateMatrix(X, 'fit', 2);
     if (X.rows < p.k) {
       throw new RangeError(`GaussianMixture.fit: expected n_samples ≥ k, got k = ${p.k} and ${X.rows} samples`);
@@ -187,7 +122,7 @@ export class GaussianMixture {
     const givenResp = opts.init?.resp;
     if (givenResp !== undefined) checkGivenResp(givenResp, X.rows * p.k);
     const { signal } = opts;
-    checkAbort(signal);
+    throwIfAborted(signal, 'GaussianMixture.fit was aborted');
 
     const inits = givenResp ? 1 : p.nInit;
     const seeds = new Rng(p.seed);
@@ -197,7 +132,7 @@ export class GaussianMixture {
       for (let init = 0; init < inits; init++) {
         const seed = init === 0 ? p.seed : seeds.nextSeed();
         const resp0 = givenResp ? Float64Array.from(givenResp) : await this.initialResponsibilities(X, seed, signal);
-        checkAbort(signal);
+        throwIfAborted(signal, 'GaussianMixture.fit was aborted');
         const result = await this.runEm(X, resp0, data, { ...opts, init, inits });
         if (!best || result.lowerBound > best.lowerBound) best = result;
       }
@@ -231,7 +166,7 @@ export class GaussianMixture {
     let converged = false;
     let nIter = 0;
     for (let iter = 1; iter <= p.maxIter; iter++) {
-      checkAbort(signal);
+      throwIfAborted(signal, 'GaussianMixture.fit was aborted');
       const prev = lowerBound;
       const e = await eStep(X, model, data);
       if (!Number.isFinite(e.lowerBound)) {
@@ -273,7 +208,7 @@ export class GaussianMixture {
       return resp;
     }
     if (k === 1) return resp.fill(1);
-    checkAbort(signal);
+    throwIfAborted(signal, 'GaussianMixture.fit was aborted');
     const km = await new KMeans({ k, nInit: 1, seed }).fit(X, { signal });
     const labels = km.labels;
     if (!labels || labels.length !== n) throw new Error('GaussianMixture: k-means initialisation returned no labels');

@@ -40,7 +40,8 @@
 import { tf } from '../backend/index';
 import { throwIfAborted } from '../abort';
 import type { Matrix } from '../types';
-import { taskDefaults } from '../experiments/params';
+import { parseEstimatorParams } from '../schema/constraints';
+import { KMEANS_PARAMS, type KMeansParams } from './kmeans-params';
 import { Rng } from '../math/rng';
 import { chunkRowsFor, DeviceRows, forEachDeviceChunk, packCenters } from './kmeans-device';
 import { usePruning } from './kmeans-elkan';
@@ -50,29 +51,10 @@ import { seedPlusPlus } from './kmeans-seeding';
 
 export { exactInertia } from './kmeans-restart';
 
-export interface KMeansParams {
-  /** Number of clusters (integer ≥ 2, ≤ number of samples). */
-  k: number;
-  /** Number of k-means++ restarts; the lowest inertia wins. */
-  nInit: number;
-  /** Maximum Lloyd iterations per restart. */
-  maxIter: number;
-  /** Relative tolerance: stop when the total squared center shift ≤ tol · mean feature variance. */
-  tol: number;
-  /** Seed of the random generator (integer). */
-  seed: number;
-}
+export { KMEANS_PARAMS, type KMeansParams };
 
-// (Alike in shape to the GMM and autoencoder defaults, but each is its own estimator's settings: they stay apart.)
-/** The kmeans task's defaults (scikit-learn's, but k = 10), from the parameter schema. */
-const KM = taskDefaults('kmeans');
-export const KMEANS_DEFAULTS: Readonly<KMeansParams> = Object.freeze({
-  k: KM.k,
-  nInit: KM.nInit,
-  maxIter: KM.maxIter,
-  tol: KM.tol,
-  seed: KM.seed,
-});
+/** Every parameter at its default (scikit-learn's, but k = 10). */
+export const KMEANS_DEFAULTS: Readonly<KMeansParams> = Object.freeze(validateKMeansParams());
 
 export interface KMeansProgress {
   phase: 'kmeans';
@@ -141,33 +123,9 @@ export interface KMeansFitStats {
 }
 
 /** Validates and completes parameters; throws RangeError/TypeError with a clear message. */
+/** Checks parameters against {@link KMEANS_PARAMS} and fills in the defaults; one-line TypeError / RangeError. */
 export function validateKMeansParams(params: Partial<KMeansParams> = {}): KMeansParams {
-  if (params === null || typeof params !== 'object') throw new TypeError('KMeans params must be an object');
-  const known = new Set(Object.keys(KMEANS_DEFAULTS));
-  for (const key of Object.keys(params)) {
-    if (!known.has(key)) throw new TypeError(`Unknown KMeans parameter "${key}" (expected one of ${[...known].join(', ')})`);
-  }
-  const p: KMeansParams = { ...KMEANS_DEFAULTS };
-  for (const [key, value] of Object.entries(params)) {
-    if (value !== undefined) (p as unknown as Record<string, unknown>)[key] = value;
-  }
-  const num = (name: keyof KMeansParams): number => {
-    const v = p[name];
-    if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`KMeans ${name} must be a number, got ${String(v)}`);
-    return v;
-  };
-  const int = (name: keyof KMeansParams, min: number): void => {
-    const v = num(name);
-    if (!Number.isInteger(v) || v < min) throw new RangeError(`KMeans ${name} must be an integer ≥ ${min}, got ${v}`);
-  };
-  int('k', 2);
-  int('nInit', 1);
-  int('maxIter', 1);
-  const tol = num('tol');
-  if (!(tol >= 0) || !Number.isFinite(tol)) throw new RangeError(`KMeans tol must be a finite number ≥ 0, got ${tol}`);
-  const seed = num('seed');
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`KMeans seed must be an integer, got ${seed}`);
-  return p;
+  return parseEstimatorParams('KMeans', KMEANS_PARAMS, params);
 }
 
 function checkMatrix(X: Matrix, what: string): void {

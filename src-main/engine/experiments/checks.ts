@@ -4,10 +4,10 @@
  */
 import { existsSync } from 'node:fs';
 import { pixelStats, type FashionMnist } from '../data/index';
-import { umapParamIssues, type UmapParams } from '../manifold/umap';
+import { umapParamIssues } from '../manifold/umap';
 import { folderSha256, type RunStore } from '../store/index';
 import type { DatasetInfo, RunRecord } from '../store/types';
-import { ParamError, type ParamIssue } from './params';
+import { ParamError, tableParamName, type ParamIssue } from './params';
 import { encoderArchitecture, type PipelineSpec } from './spec';
 
 /** Facts about the data a run saw, stored with it so runs can be compared and reused safely. */
@@ -54,15 +54,6 @@ function reusableEncoderRun(store: RunStore, id: number, wanted: string | undefi
   return earlier;
 }
 
-/** The schema's names of UMAP's parameters, for its issues. */
-const UMAP_PARAM_NAMES: Partial<Record<keyof UmapParams, string>> = {
-  nNeighbors: 'umapNeighbors',
-  minDist: 'umapMinDist',
-  nComponents: 'umapComponents',
-  nEpochs: 'umapEpochs',
-  init: 'umapInit',
-};
-
 /** Checks a spec against the loaded data and the history; returns the run whose encoder is reused, if any. */
 export function checkAgainstData(spec: PipelineSpec, data: FashionMnist, store: RunStore): RunRecord | undefined {
   const transductive = spec.protocol === 'transductive';
@@ -72,7 +63,7 @@ export function checkAgainstData(spec: PipelineSpec, data: FashionMnist, store: 
     issues.push({ param: 'k', message: `${spec.k} clusters for only ${fitRows} ${transductive ? 'images to fit on' : 'training images'}` });
   if (spec.umap) {
     for (const issue of umapParamIssues(spec.umap, fitRows))
-      issues.push({ param: UMAP_PARAM_NAMES[issue.param] ?? issue.param, message: issue.message });
+      issues.push({ param: tableParamName('umap', issue.param) ?? issue.param, message: issue.message });
   }
   const { encoder } = spec;
   if (encoder.kind !== 'none' && encoder.reuse === undefined) {

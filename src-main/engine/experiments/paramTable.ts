@@ -1,11 +1,23 @@
 /**
- * Every experiment parameter, described once: its type and constraints (zod), its default (per task where they
- * differ), the tasks that take it, and how people see it (label, help, CLI flag, form section). Like
- * scikit-learn's `_parameter_constraints`: validation (params.ts), the CLI's flags and help (cli/paramOptions.ts),
- * the New-experiment form (src-renderer/src/lib/experiment.ts) and the run displays all read this table.
+ * Every experiment parameter, described once: the tasks that take it and how people see it (label, help, CLI flag,
+ * form section), composed from the estimators' own parameter schemas (type, constraints and default: their
+ * `_parameter_constraints`, in cluster/kmeans-params.ts, cluster/gmm-params.ts, manifold/umap-params.ts,
+ * models/training-params.ts, models/dense-autoencoder-params.ts), with the estimator parameter each one sets.
+ * Validation (params.ts), the CLI's flags and help (cli/paramOptions.ts), the New-experiment form
+ * (src-renderer/src/lib/experiment.ts), the run displays and the pipeline's stages all read this table.
  * Pure zod: the renderer bundles it.
  */
 import { z } from 'zod';
+import { GMM_PARAMS } from '../cluster/gmm-params';
+import { KMEANS_PARAMS } from '../cluster/kmeans-params';
+import { UMAP_PARAMS } from '../manifold/umap-params';
+import { DENSE_AE_PARAMS } from '../models/dense-autoencoder-params';
+import { AUGMENT_PARAMS, TRAINING_PARAMS } from '../models/training-params';
+import { int, runId, seed, withDefault } from '../schema/constraints';
+
+export { COVARIANCE_TYPES as COVARIANCES } from '../cluster/gmm-params';
+export { UMAP_COMPONENTS_MAX, UMAP_INITS } from '../manifold/umap-params';
+export { AE_LOSSES } from '../models/dense-autoencoder-params';
 
 /** The experiments, in the order the UI lists them. */
 export const TASKS = ['kmeans', 'ae-kmeans', 'ae-gmm', 'n2d', 'n2d-aug', 'pipeline'] as const;
@@ -16,27 +28,11 @@ export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const
 export const ENCODERS = ['none', 'conv', 'dense'] as const;
 export const CLUSTERERS = ['kmeans', 'gmm'] as const;
 export const PROTOCOLS = ['transductive', 'inductive'] as const;
-export const AE_LOSSES = ['mse', 'bce'] as const;
-export const UMAP_INITS = ['spectral', 'pca', 'random'] as const;
 export const MAP2D_METHODS = ['umap', 'pca', 'none'] as const;
-export const COVARIANCES = ['full', 'diag', 'spherical'] as const;
-
-// Every number has a maximum, so that no parameter can ask for unbounded work or memory.
-const num = (min: number, max: number) =>
-  z.number({ error: 'must be a number' }).finite('must be a finite number').min(min, `must be ≥ ${min}`).max(max, `must be ≤ ${max}`);
-const int = (min: number, max: number) => num(min, max).int('must be an integer');
-/** A positive number (a rate), at most `max`. */
-const rate = (max: number) =>
-  z.number({ error: 'must be a number' }).finite('must be a finite number').gt(0, 'must be > 0').max(max, `must be ≤ ${max}`);
-/** The id of a stored run: an identifier, not an amount of work. */
-const runId = () => z.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be ≥ 1');
 
 /** Fashion-MNIST's split sizes: a larger limit would mean the whole split anyway. */
 const TRAIN_IMAGES = 60_000;
 const TEST_IMAGES = 10_000;
-const EPOCHS_MAX = 10_000;
-/** UMAP embedding dimension (when set; null means k). */
-export const UMAP_COMPONENTS_MAX = 256;
 
 /**
  * N2D trains its autoencoder for 1000 epochs (on a GPU). Clusterbench's default keeps the whole n2d run within
@@ -51,12 +47,28 @@ export type ParamSection = 'clustering' | 'training' | 'encoder' | 'umap' | 'dat
 /** Parameter values as a run, a form or a CLI line holds them (the checks below read only what they need). */
 export type ParamValues = Readonly<Record<string, unknown>>;
 
+/** The estimators whose parameters the table composes (and the pipeline's stages build from a run's values). */
+export const ESTIMATOR_PARAMS = {
+  kmeans: KMEANS_PARAMS,
+  gmm: GMM_PARAMS,
+  umap: UMAP_PARAMS,
+  training: TRAINING_PARAMS,
+  denseAutoencoder: DENSE_AE_PARAMS,
+  augment: AUGMENT_PARAMS,
+};
+export type Estimator = keyof typeof ESTIMATOR_PARAMS;
+
 export interface ParamSpec<S extends z.ZodType = z.ZodType, T extends readonly TaskName[] = readonly TaskName[]> {
   /**
    * Type, constraints and default: `.default(v)` (the engine fills it in), `.nullable().default(null)` (null is a
    * setting, e.g. patience off), or `.optional()` (absent: e.g. all images).
    */
   schema: S;
+  /**
+   * The estimator parameters this entry sets, where its name differs or is shared: `gmmMaxIter` is the
+   * GaussianMixture's `maxIter`, `k` both clusterers' `k`. The table's flat names are those runs are stored with.
+   */
+  sets?: Partial<Record<Estimator, string>>;
   /** Defaults that differ by task (replace the schema's default for those tasks). */
   defaultFor?: Partial<Record<TaskName, z.output<S>>>;
   tasks: T;
@@ -114,15 +126,16 @@ const gmmClusterer = (p: ParamValues): boolean => p.cluster !== 'kmeans';
  */
 export const PARAMS = {
   k: param({
-    schema: int(2, 1000).default(10),
+    schema: KMEANS_PARAMS.k,
+    sets: { kmeans: 'k', gmm: 'k' },
     tasks: ALL,
     section: 'clustering',
     label: 'k (clusters)',
     help: 'number of clusters',
   }),
   seed: param({
-    /** Like scikit-learn's random_state: 0 … 2³² − 1. */
-    schema: int(0, 2 ** 32 - 1).default(0),
+    schema: seed().default(0),
+    sets: { kmeans: 'seed', gmm: 'seed', umap: 'seed', training: 'seed' },
     tasks: ALL,
     section: 'clustering',
     label: 'Seed',
@@ -168,15 +181,8 @@ export const PARAMS = {
     choices: { dense: 'Dense autoencoder (N2D)', conv: 'Convolutional autoencoder (study)', none: 'None — raw pixels' },
   }),
   layers: param({
-    /**
-     * Dense AE: hidden layer sizes of the encoder (input side first); the decoder mirrors them. At most 4096 wide:
-     * 8 such layers already make ≈ 270M weights (≈ 4 GB with their gradients and Adam's state).
-     */
-    schema: z
-      .array(int(1, 4096), { error: 'must be a list of layer sizes' })
-      .min(1, 'needs at least one layer')
-      .max(8, 'at most 8 layers')
-      .default([500, 500, 2000]),
+    schema: DENSE_AE_PARAMS.layers,
+    sets: { denseAutoencoder: 'layers' },
     tasks: PIPELINES,
     section: 'encoder',
     label: 'Encoder layers',
@@ -186,7 +192,8 @@ export const PARAMS = {
     cli: { metavar: 'sizes' },
   }),
   codeSize: param({
-    schema: int(1, 4096).default(10),
+    schema: DENSE_AE_PARAMS.codeSize,
+    sets: { denseAutoencoder: 'codeSize' },
     tasks: PIPELINES,
     section: 'encoder',
     label: 'Code size',
@@ -194,7 +201,8 @@ export const PARAMS = {
     usedWhen: denseEncoder,
   }),
   loss: param({
-    schema: z.enum(AE_LOSSES).default('mse'),
+    schema: DENSE_AE_PARAMS.loss,
+    sets: { denseAutoencoder: 'loss' },
     tasks: PIPELINES,
     section: 'encoder',
     label: 'Reconstruction loss',
@@ -205,7 +213,8 @@ export const PARAMS = {
   }),
   // The study's conv autoencoder trains with its settings (ae-kmeans, ae-gmm); the pipelines default to N2D's.
   epochs: param({
-    schema: int(1, EPOCHS_MAX).default(50),
+    schema: TRAINING_PARAMS.epochs,
+    sets: { training: 'epochs' },
     defaultFor: { n2d: N2D_DEFAULT_EPOCHS, 'n2d-aug': N2D_DEFAULT_EPOCHS, pipeline: N2D_DEFAULT_EPOCHS },
     tasks: AUTOENCODER,
     section: 'training',
@@ -214,7 +223,8 @@ export const PARAMS = {
     usedWhen: hasEncoder,
   }),
   batchSize: param({
-    schema: int(1, 65_536).default(128),
+    schema: TRAINING_PARAMS.batchSize,
+    sets: { training: 'batchSize' },
     defaultFor: { n2d: 256, 'n2d-aug': 256, pipeline: 256 },
     tasks: AUTOENCODER,
     section: 'training',
@@ -223,7 +233,8 @@ export const PARAMS = {
     usedWhen: hasEncoder,
   }),
   learningRate: param({
-    schema: rate(10).default(0.01),
+    schema: TRAINING_PARAMS.learningRate,
+    sets: { training: 'learningRate' },
     defaultFor: { n2d: 1e-3, 'n2d-aug': 1e-3, pipeline: 1e-3 },
     tasks: AUTOENCODER,
     section: 'training',
@@ -233,7 +244,8 @@ export const PARAMS = {
     cli: { flag: 'lr' },
   }),
   valSplit: param({
-    schema: num(0, 0.5).default(0.1),
+    schema: TRAINING_PARAMS.valSplit,
+    sets: { training: 'valSplit' },
     defaultFor: { n2d: 0, 'n2d-aug': 0 },
     tasks: AUTOENCODER,
     section: 'training',
@@ -242,8 +254,8 @@ export const PARAMS = {
     usedWhen: hasEncoder,
   }),
   patience: param({
-    /** Early stopping: epochs without improvement of the validation loss; null = off. */
-    schema: int(1, EPOCHS_MAX).nullable().default(null),
+    schema: TRAINING_PARAMS.patience,
+    sets: { training: 'patience' },
     tasks: AUTOENCODER,
     section: 'training',
     label: 'Early-stopping patience',
@@ -274,7 +286,8 @@ export const PARAMS = {
     cli: { negate: 'cluster the codes directly' },
   }),
   umapNeighbors: param({
-    schema: int(2, 200).default(20),
+    schema: withDefault(UMAP_PARAMS.nNeighbors, 20),
+    sets: { umap: 'nNeighbors' },
     tasks: PIPELINES,
     section: 'umap',
     label: 'UMAP neighbours',
@@ -283,8 +296,9 @@ export const PARAMS = {
     usedWhen: umapOn,
   }),
   umapMinDist: param({
-    /** At most the spread (1). */
-    schema: num(0, 1).default(0),
+    // The pipeline keeps UMAP's spread at 1, which bounds min_dist.
+    schema: UMAP_PARAMS.minDist.unwrap().max(1, 'must be ≤ 1 (the spread)').default(0),
+    sets: { umap: 'minDist' },
     tasks: PIPELINES,
     section: 'umap',
     label: 'UMAP min dist',
@@ -293,8 +307,8 @@ export const PARAMS = {
     usedWhen: umapOn,
   }),
   umapComponents: param({
-    /** Embedding dimension; null = k, as N2D does. */
-    schema: int(1, UMAP_COMPONENTS_MAX).nullable().default(null),
+    /** Embedding dimension; null = k, as N2D does (the pipeline fills it in). */
+    schema: UMAP_PARAMS.nComponents.unwrap().nullable().default(null),
     tasks: PIPELINES,
     section: 'umap',
     label: 'UMAP components',
@@ -304,8 +318,8 @@ export const PARAMS = {
     usedWhen: umapOn,
   }),
   umapEpochs: param({
-    /** Layout epochs; null = umap-learn's default. */
-    schema: int(1, EPOCHS_MAX).nullable().default(null),
+    schema: UMAP_PARAMS.nEpochs,
+    sets: { umap: 'nEpochs' },
     tasks: PIPELINES,
     section: 'umap',
     label: 'UMAP epochs',
@@ -315,7 +329,8 @@ export const PARAMS = {
     usedWhen: umapOn,
   }),
   umapInit: param({
-    schema: z.enum(UMAP_INITS).default('spectral'),
+    schema: UMAP_PARAMS.init,
+    sets: { umap: 'init' },
     tasks: PIPELINES,
     section: 'umap',
     label: 'UMAP init',
@@ -348,7 +363,8 @@ export const PARAMS = {
     choices: { gmm: 'Gaussian mixture', kmeans: 'k-means' },
   }),
   nInit: param({
-    schema: int(1, 1000).default(10),
+    schema: KMEANS_PARAMS.nInit,
+    sets: { kmeans: 'nInit' },
     tasks: KMEANS,
     section: 'clustering',
     label: 'n_init',
@@ -356,7 +372,8 @@ export const PARAMS = {
     usedWhen: kmeansClusterer,
   }),
   maxIter: param({
-    schema: int(1, 100_000).default(300),
+    schema: KMEANS_PARAMS.maxIter,
+    sets: { kmeans: 'maxIter' },
     tasks: KMEANS,
     section: 'clustering',
     label: 'Max iterations',
@@ -364,7 +381,8 @@ export const PARAMS = {
     usedWhen: kmeansClusterer,
   }),
   tol: param({
-    schema: num(0, 1).default(1e-4),
+    schema: KMEANS_PARAMS.tol,
+    sets: { kmeans: 'tol' },
     tasks: KMEANS,
     section: 'clustering',
     label: 'Tolerance',
@@ -372,7 +390,8 @@ export const PARAMS = {
     usedWhen: kmeansClusterer,
   }),
   covariance: param({
-    schema: z.enum(COVARIANCES).default('full'),
+    schema: GMM_PARAMS.covarianceType,
+    sets: { gmm: 'covarianceType' },
     tasks: GMM,
     section: 'clustering',
     label: 'Covariance',
@@ -382,7 +401,8 @@ export const PARAMS = {
     cli: { metavar: 'type' },
   }),
   regCovar: param({
-    schema: num(0, 1).default(1e-6),
+    schema: GMM_PARAMS.regCovar,
+    sets: { gmm: 'regCovar' },
     tasks: GMM,
     section: 'clustering',
     label: 'Covariance regularisation',
@@ -390,7 +410,8 @@ export const PARAMS = {
     usedWhen: gmmClusterer,
   }),
   gmmMaxIter: param({
-    schema: int(1, 100_000).default(100),
+    schema: GMM_PARAMS.maxIter,
+    sets: { gmm: 'maxIter' },
     tasks: GMM,
     section: 'clustering',
     label: 'GMM max iterations',
@@ -399,7 +420,8 @@ export const PARAMS = {
     usedWhen: gmmClusterer,
   }),
   gmmTol: param({
-    schema: num(0, 1).default(1e-3),
+    schema: GMM_PARAMS.tol,
+    sets: { gmm: 'tol' },
     tasks: GMM,
     section: 'clustering',
     label: 'GMM tolerance',
@@ -408,7 +430,8 @@ export const PARAMS = {
     usedWhen: gmmClusterer,
   }),
   gmmNInit: param({
-    schema: int(1, 100).default(1),
+    schema: GMM_PARAMS.nInit,
+    sets: { gmm: 'nInit' },
     tasks: GMM,
     section: 'clustering',
     label: 'GMM n_init',
@@ -431,7 +454,8 @@ export const PARAMS = {
   // Augmentation-invariant training (the n2d-aug preset; DEC-DA's ranges on Fashion-MNIST): models/augment.ts. Last
   // in the table, so that the runs stored before them keep their parameters' order.
   augRotation: param({
-    schema: num(0, 45).default(0),
+    schema: AUGMENT_PARAMS.rotation,
+    sets: { augment: 'rotation' },
     defaultFor: { 'n2d-aug': 10 },
     tasks: PIPELINES,
     section: 'training',
@@ -442,7 +466,8 @@ export const PARAMS = {
     usedWhen: hasEncoder,
   }),
   augShift: param({
-    schema: num(0, 0.5).default(0),
+    schema: AUGMENT_PARAMS.shift,
+    sets: { augment: 'shift' },
     defaultFor: { 'n2d-aug': 0.1 },
     tasks: PIPELINES,
     section: 'training',

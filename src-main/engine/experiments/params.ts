@@ -10,6 +10,7 @@ import {
   specOf,
   TASKS,
   UMAP_COMPONENTS_MAX,
+  type Estimator,
   type ParamName,
   type ParamTable,
   type ParamValues,
@@ -31,7 +32,7 @@ export {
   UMAP_INITS,
   specOf,
 } from './paramTable';
-export type { ParamName, ParamSection, ParamSpec, ParamValues, TaskName } from './paramTable';
+export type { Estimator, ParamName, ParamSection, ParamSpec, ParamValues, TaskName } from './paramTable';
 
 /** The names of the parameters a task takes, in the table's order (the order of a run's stored params). */
 type NamesOf<T extends TaskName> = { [K in ParamName]: T extends ParamTable[K]['tasks'][number] ? K : never }[ParamName];
@@ -104,6 +105,25 @@ export type AutoencoderTaskParams = AeKmeansTaskParams | AeGmmTaskParams;
 export type PipelineTaskParams = z.infer<typeof pipelineTaskSchema> | z.infer<typeof n2dTaskSchema> | z.infer<typeof n2dAugTaskSchema>;
 export type ExperimentParams = z.infer<typeof experimentSchema>;
 export type TaskParams<T extends TaskName> = Extract<ExperimentParams, { task: T }>;
+
+/**
+ * The parameters of one estimator that a run's values set, under the estimator's own names (the table's `sets`):
+ * `estimatorParams('gmm', { gmmMaxIter: 50, covariance: 'diag', k: 10, … })` is `{ maxIter: 50, covarianceType:
+ * 'diag', k: 10, … }`. Absent values are left out, so the estimator's defaults apply.
+ */
+export function estimatorParams(estimator: Estimator, values: ParamValues): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of PARAM_NAMES) {
+    const target = specOf(name).sets?.[estimator];
+    if (target !== undefined && values[name] !== undefined) out[target] = values[name];
+  }
+  return out;
+}
+
+/** The table's name of an estimator's parameter (`nNeighbors` of umap → `umapNeighbors`), for messages. */
+export function tableParamName(estimator: Estimator, param: string): string | undefined {
+  return PARAM_NAMES.find((name) => specOf(name).sets?.[estimator] === param);
+}
 
 /** Every parameter of a task at its default (a fresh object: change it freely). Estimators take theirs from here. */
 export function taskDefaults<T extends TaskName>(task: T): TaskParams<T> {

@@ -3,13 +3,19 @@
  * optionally a UMAP embedding → a clusterer (k-means or a Gaussian mixture) → evaluation on the test images. The
  * tasks are presets of it; `pipelineSpecOf` says which stages and parameters each task's parameters mean.
  */
-import type { UmapParams } from '../manifold/umap';
+import type { GaussianMixtureParams } from '../cluster/gmm-params';
+import type { KMeansParams } from '../cluster/kmeans-params';
+import type { UmapParams } from '../manifold/umap-params';
 import { CONV_AE_ARCHITECTURE, CONV_AE_CODE_SIZE } from '../models/convAutoencoder';
 import { denseArchitectureId } from '../models/denseAutoencoder';
 import type { DenseAutoencoderConfig } from '../models/denseAutoencoder';
-import type { AugmentParams } from '../models/augment';
-import type { AutoencoderTrainParams } from '../models/trainer';
-import type { ExperimentParams, PipelineTaskParams, PROTOCOLS, MAP2D_METHODS } from './params';
+import type { DenseAutoencoderParams } from '../models/dense-autoencoder-params';
+import { AUGMENT_PARAMS, type AugmentParams, type AutoencoderTrainParams } from '../models/training-params';
+import { parseEstimatorParams } from '../schema/constraints';
+import { estimatorParams, type ExperimentParams, type PipelineTaskParams, type PROTOCOLS, type MAP2D_METHODS } from './params';
+
+/** No augmentation: the study's tasks train on the images as they are. */
+const DEFAULT_AUGMENTATION: AugmentParams = parseEstimatorParams('Augmentation', AUGMENT_PARAMS);
 
 export const PIXELS = 784;
 
@@ -23,18 +29,7 @@ export type EncoderSpec =
   | { kind: 'conv'; training: EncoderTraining; reuse?: number }
   | { kind: 'dense'; config: DenseAutoencoderConfig; training: EncoderTraining; reuse?: number };
 
-export type ClustererSpec =
-  | { kind: 'kmeans'; k: number; nInit: number; maxIter: number; tol: number; seed: number }
-  | {
-      kind: 'gmm';
-      k: number;
-      covariance: 'full' | 'diag' | 'spherical';
-      regCovar: number;
-      maxIter: number;
-      tol: number;
-      nInit: number;
-      seed: number;
-    };
+export type ClustererSpec = ({ kind: 'kmeans' } & KMeansParams) | ({ kind: 'gmm' } & Omit<GaussianMixtureParams, 'initParams'>);
 
 export interface PipelineSpec {
   k: number;
@@ -49,42 +44,20 @@ export interface PipelineSpec {
   map2d: (typeof MAP2D_METHODS)[number];
 }
 
-const NO_AUGMENTATION: AugmentParams = { rotation: 0, shift: 0 };
-
-const trainingOf = (p: AutoencoderTrainParams & Partial<{ augRotation: number; augShift: number }>): EncoderTraining => ({
-  epochs: p.epochs,
-  batchSize: p.batchSize,
-  learningRate: p.learningRate,
-  valSplit: p.valSplit,
-  patience: p.patience,
-  seed: p.seed,
-  augment: p.augRotation === undefined ? NO_AUGMENTATION : { rotation: p.augRotation, shift: p.augShift ?? 0 },
+// The table validated every value; each estimator checks its own again when it is built.
+const trainingOf = (p: ExperimentParams): EncoderTraining => ({
+  ...(estimatorParams('training', p) as unknown as AutoencoderTrainParams),
+  augment: { ...DEFAULT_AUGMENTATION, ...estimatorParams('augment', p) },
 });
 
-const kmeansOf = (p: { k: number; nInit: number; maxIter: number; tol: number; seed: number }): ClustererSpec => ({
-  kind: 'kmeans',
-  k: p.k,
-  nInit: p.nInit,
-  maxIter: p.maxIter,
-  tol: p.tol,
-  seed: p.seed,
-});
+const kmeansOf = (p: ExperimentParams): ClustererSpec => ({ kind: 'kmeans', ...(estimatorParams('kmeans', p) as unknown as KMeansParams) });
 
-const gmmOf = (p: Extract<ExperimentParams, { task: 'ae-gmm' }> | PipelineTaskParams): ClustererSpec => ({
-  kind: 'gmm',
-  k: p.k,
-  covariance: p.covariance,
-  regCovar: p.regCovar,
-  maxIter: p.gmmMaxIter,
-  tol: p.gmmTol,
-  nInit: p.gmmNInit,
-  seed: p.seed,
-});
+const gmmOf = (p: ExperimentParams): ClustererSpec => ({ kind: 'gmm', ...(estimatorParams('gmm', p) as unknown as GaussianMixtureParams) });
 
 function pipelineEncoder(p: PipelineTaskParams): EncoderSpec {
   if (p.encoder === 'none') return { kind: 'none' };
   if (p.encoder === 'conv') return { kind: 'conv', training: trainingOf(p), reuse: p.reuseEncoder };
-  const config = { inputSize: PIXELS, layers: [...p.layers], codeSize: p.codeSize, loss: p.loss };
+  const config = { inputSize: PIXELS, ...(estimatorParams('denseAutoencoder', p) as unknown as DenseAutoencoderParams) };
   return { kind: 'dense', config, training: trainingOf(p), reuse: p.reuseEncoder };
 }
 
@@ -105,16 +78,7 @@ export function pipelineSpecOf(params: ExperimentParams): PipelineSpec {
         ...base,
         protocol: params.protocol,
         encoder: pipelineEncoder(params),
-        umap: params.umap
-          ? {
-              nNeighbors: params.umapNeighbors,
-              minDist: params.umapMinDist,
-              nComponents: params.umapComponents ?? params.k,
-              nEpochs: params.umapEpochs,
-              init: params.umapInit,
-              seed: params.seed,
-            }
-          : null,
+        umap: params.umap ? { ...estimatorParams('umap', params), nComponents: params.umapComponents ?? params.k } : null,
         clusterer: params.cluster === 'gmm' ? gmmOf(params) : kmeansOf(params),
         map2d: params.map2d,
       };

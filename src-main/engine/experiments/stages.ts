@@ -1,7 +1,7 @@
 /** The pipeline's stages after the features: the UMAP embedding, the clusterer, the UI's 2-D map. */
 import { join } from 'node:path';
 import { GaussianMixture, type GmmProgressEvent } from '../cluster/gmm';
-import { KMeans, type KMeansProgress } from '../cluster/kmeans';
+import { KMeans, type KMeansParams, type KMeansProgress } from '../cluster/kmeans';
 import { Pca } from '../manifold/pca';
 import { Umap, type UmapParams, type UmapProgressEvent } from '../manifold/umap';
 import type { Matrix } from '../types';
@@ -60,18 +60,8 @@ export async function embeddingStage(
 
 type Clusterer = KMeans | GaussianMixture;
 
-function makeClusterer(spec: ClustererSpec): Clusterer {
-  return spec.kind === 'kmeans'
-    ? new KMeans({ k: spec.k, nInit: spec.nInit, maxIter: spec.maxIter, tol: spec.tol, seed: spec.seed })
-    : new GaussianMixture({
-        k: spec.k,
-        covarianceType: spec.covariance,
-        regCovar: spec.regCovar,
-        maxIter: spec.maxIter,
-        tol: spec.tol,
-        nInit: spec.nInit,
-        seed: spec.seed,
-      });
+function makeClusterer({ kind, ...params }: ClustererSpec): Clusterer {
+  return kind === 'kmeans' ? new KMeans(params as KMeansParams) : new GaussianMixture(params);
 }
 
 /** What each clusterer reports about its fit (and, for the mixture, the test images' likelihood). */

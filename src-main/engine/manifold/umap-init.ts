@@ -6,7 +6,7 @@ import { abortError, yieldToEventLoop } from '../abort';
 import type { Rng } from '../math/rng';
 import type { Matrix } from '../types';
 import { pca } from './pca';
-import type { UmapInit } from './umap';
+import type { UmapInit } from './umap-params';
 import type { FuzzyGraph } from './umap-graph';
 
 /**

@@ -26,7 +26,8 @@
 import { findABParams } from 'umap-js/dist/umap.js';
 import { abortError, yieldToEventLoop } from '../abort';
 import { Rng } from '../math/rng';
-import { taskDefaults } from '../experiments/params';
+import { paramIssue, parseEstimatorParams } from '../schema/constraints';
+import { UMAP_INITS, UMAP_PARAMS, type UmapInit, type UmapMetric, type UmapParams } from './umap-params';
 import type { Matrix } from '../types';
 import { exactNeighbours } from './knn';
 import { fuzzySimplicialSet, memberships, smoothKnnDist } from './umap-graph';
@@ -35,47 +36,10 @@ import { edgesFor, optimizeLayout } from './umap-layout';
 
 export { fuzzySimplicialSet, smoothKnnDist, type FuzzyGraph } from './umap-graph';
 
-export type UmapMetric = 'euclidean';
-export type UmapInit = 'spectral' | 'pca' | 'random';
+export { UMAP_INITS, UMAP_PARAMS, type UmapInit, type UmapMetric, type UmapParams };
 
-export interface UmapParams {
-  /** Size of the local neighbourhood (umap-learn's n_neighbors), ≥ 2 and below the number of points. */
-  nNeighbors: number;
-  /** Minimum distance between embedded points (≥ 0, ≤ spread; 0 packs clusters tightly, as N2D uses). */
-  minDist: number;
-  /** Dimension of the embedding (≥ 1). */
-  nComponents: number;
-  /** Optimisation epochs; null = umap-learn's default (500 up to 10,000 points, else 200). */
-  nEpochs: number | null;
-  metric: UmapMetric;
-  /** Scale of the embedded points (umap-learn's spread, default 1). */
-  spread: number;
-  init: UmapInit;
-  /** Negative samples per positive sample (5). */
-  negativeSampleRate: number;
-  seed: number;
-}
-
-export const DEFAULT_UMAP_PARAMS: Readonly<UmapParams> = Object.freeze({
-  nNeighbors: 15,
-  minDist: 0.1,
-  nComponents: 2,
-  nEpochs: null,
-  metric: 'euclidean' as UmapMetric,
-  spread: 1,
-  init: 'spectral' as UmapInit,
-  negativeSampleRate: 5,
-  seed: 0,
-});
-
-const N2D = taskDefaults('n2d');
-/** N2D's settings (the n2d task's defaults): UMAP on the autoencoder codes, 20 neighbours, min_dist 0, as many components as clusters. */
-export const N2D_UMAP_PARAMS: Readonly<Pick<UmapParams, 'nNeighbors' | 'minDist' | 'nComponents' | 'metric'>> = Object.freeze({
-  nNeighbors: N2D.umapNeighbors,
-  minDist: N2D.umapMinDist,
-  nComponents: N2D.k,
-  metric: 'euclidean' as UmapMetric,
-});
+/** Every parameter at its default (umap-learn's). */
+export const DEFAULT_UMAP_PARAMS: Readonly<UmapParams> = Object.freeze(parseEstimatorParams('Umap', UMAP_PARAMS));
 
 export interface UmapIssue {
   /** Parameter name (as in UmapParams). */
@@ -83,46 +47,28 @@ export interface UmapIssue {
   message: string;
 }
 
+const PARAM_ORDER = Object.keys(UMAP_PARAMS);
+
 /**
- * Problems with UMAP parameters, each naming its parameter; `points` (the number of points to embed), when known,
- * bounds nNeighbors and nComponents. An empty list means the parameters are usable.
+ * Problems with UMAP parameters, each naming its parameter: what its schema says ({@link UMAP_PARAMS}), then the
+ * bounds between parameters and the data; `points` (the number of points to embed), when known, bounds nNeighbors
+ * and nComponents. An empty list means the parameters are usable.
  */
 export function umapParamIssues(p: Partial<UmapParams>, points?: number): UmapIssue[] {
   const issues: UmapIssue[] = [];
-  const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-  if (p.nNeighbors !== undefined) {
-    if (!isInt(p.nNeighbors) || p.nNeighbors < 2)
-      issues.push({ param: 'nNeighbors', message: `must be an integer ≥ 2, got ${p.nNeighbors}` });
-    else if (points !== undefined && p.nNeighbors >= points)
-      issues.push({ param: 'nNeighbors', message: `${p.nNeighbors} neighbours need more than ${p.nNeighbors} points, got ${points}` });
+  for (const name of Object.keys(p) as (keyof UmapParams)[]) {
+    const message = name in UMAP_PARAMS ? paramIssue(UMAP_PARAMS[name], p[name]) : 'is not a UMAP parameter';
+    if (message !== undefined && p[name] !== undefined) issues.push({ param: name, message });
   }
-  const spreadOk = p.spread === undefined || (typeof p.spread === 'number' && Number.isFinite(p.spread) && p.spread > 0);
-  if (!spreadOk) issues.push({ param: 'spread', message: `must be a number > 0, got ${p.spread}` });
-  if (p.minDist !== undefined) {
-    if (!(typeof p.minDist === 'number' && Number.isFinite(p.minDist) && p.minDist >= 0))
-      issues.push({ param: 'minDist', message: `must be a number ≥ 0, got ${p.minDist}` });
-    else if (spreadOk && p.minDist > (p.spread ?? 1))
-      issues.push({ param: 'minDist', message: `must not exceed the spread (${p.spread ?? 1}), got ${p.minDist}` });
-  }
-  if (p.nComponents !== undefined) {
-    if (!isInt(p.nComponents) || p.nComponents < 1)
-      issues.push({ param: 'nComponents', message: `must be an integer ≥ 1, got ${p.nComponents}` });
-    else if (points !== undefined && p.nComponents >= points)
-      issues.push({ param: 'nComponents', message: `must be below the number of points (${points}), got ${p.nComponents}` });
-  }
-  if (p.nEpochs !== undefined && p.nEpochs !== null && (!isInt(p.nEpochs) || p.nEpochs < 1)) {
-    issues.push({ param: 'nEpochs', message: `must be an integer ≥ 1 (or null for the default), got ${p.nEpochs}` });
-  }
-  if (p.metric !== undefined && p.metric !== 'euclidean')
-    issues.push({ param: 'metric', message: `only 'euclidean' is supported, got '${String(p.metric)}'` });
-  if (p.init !== undefined && !['spectral', 'pca', 'random'].includes(p.init))
-    issues.push({ param: 'init', message: `must be spectral, pca or random, got '${String(p.init)}'` });
-  if (p.negativeSampleRate !== undefined && (!isInt(p.negativeSampleRate) || p.negativeSampleRate < 0)) {
-    issues.push({ param: 'negativeSampleRate', message: `must be an integer ≥ 0, got ${p.negativeSampleRate}` });
-  }
-  if (p.seed !== undefined && !(typeof p.seed === 'number' && Number.isSafeInteger(p.seed)))
-    issues.push({ param: 'seed', message: `must be an integer, got ${p.seed}` });
-  return issues;
+  const valid = (name: keyof UmapParams): boolean => p[name] !== undefined && !issues.some((i) => i.param === name);
+  // What the schema cannot say: the bounds the data and the other parameters set.
+  if (valid('nNeighbors') && points !== undefined && p.nNeighbors! >= points)
+    issues.push({ param: 'nNeighbors', message: `${p.nNeighbors} neighbours need more than ${p.nNeighbors} points, got ${points}` });
+  if (valid('minDist') && (p.spread === undefined || valid('spread')) && p.minDist! > (p.spread ?? 1))
+    issues.push({ param: 'minDist', message: `must not exceed the spread (${p.spread ?? 1}), got ${p.minDist}` });
+  if (valid('nComponents') && points !== undefined && p.nComponents! >= points)
+    issues.push({ param: 'nComponents', message: `must be below the number of points (${points}), got ${p.nComponents}` });
+  return issues.sort((a, b) => PARAM_ORDER.indexOf(a.param) - PARAM_ORDER.indexOf(b.param));
 }
 
 export class UmapParamError extends RangeError {
@@ -172,10 +118,9 @@ export class Umap {
   private transforms = 0;
 
   constructor(params: Partial<UmapParams> = {}) {
-    const p: UmapParams = { ...DEFAULT_UMAP_PARAMS, ...params };
-    const issues = umapParamIssues(p);
+    const issues = umapParamIssues(params);
     if (issues.length) throw new UmapParamError(issues);
-    this.params = p;
+    this.params = parseEstimatorParams('Umap', UMAP_PARAMS, params);
   }
 
   private ab(): { a: number; b: number } {

@@ -7,13 +7,9 @@
  * transforms, so a training run is repeatable.
  */
 import { Rng } from '../math/rng';
+import type { AugmentParams } from './training-params';
 
-export interface AugmentParams {
-  /** Largest rotation, in degrees (0 = none). */
-  rotation: number;
-  /** Largest shift, as a fraction of the image's height (vertical) and width (horizontal) (0 = none). */
-  shift: number;
-}
+export type { AugmentParams };
 
 /** One image's transform: a rotation (radians, counter-clockwise on screen) and a shift (pixels, +x right, +y down). */
 export interface AffineStep {

@@ -12,7 +12,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Images } from '../types';
 import { Rng } from '../math/rng';
-import { taskDefaults } from '../experiments/params';
+import { parseEstimatorParams } from '../schema/constraints';
+import { TRAINING_PARAMS } from './training-params';
 import { throwIfAborted } from '../abort';
 import { loadModelArtifacts, saveModelArtifacts } from './fsIo';
 import { registerCpuTrainingKernelFixes, registerWasmTrainingKernels } from '../backend/wasmKernels';
@@ -28,17 +29,10 @@ export const CONV_AE_PARAMS = 12_785;
 /** Name of the Flatten layer whose output is the 128-d code. */
 const CODE_LAYER = 'code';
 
-// (Alike in shape to the clusterers' defaults, but these are the training's own settings: they stay apart.)
-/** The study's training settings: the ae-kmeans / ae-gmm defaults of the parameter schema. */
-const AE = taskDefaults('ae-kmeans');
-export const DEFAULT_AE_TRAIN_PARAMS: Readonly<AutoencoderTrainParams> = Object.freeze({
-  epochs: AE.epochs,
-  batchSize: AE.batchSize,
-  learningRate: AE.learningRate,
-  valSplit: AE.valSplit,
-  patience: AE.patience,
-  seed: AE.seed,
-});
+/** The study's training settings (Adam, lr 0.01, batch 128, 50 epochs): the training schema's defaults. */
+export const DEFAULT_AE_TRAIN_PARAMS: Readonly<AutoencoderTrainParams> = Object.freeze(
+  parseEstimatorParams('Autoencoder training', TRAINING_PARAMS),
+);
 
 export interface ConvAutoencoder {
   autoencoder: tf.LayersModel;

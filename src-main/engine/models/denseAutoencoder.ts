@@ -17,7 +17,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../math/rng';
-import { taskDefaults } from '../experiments/params';
+import { parseEstimatorParams } from '../schema/constraints';
+import { DENSE_AE_PARAMS, type AutoencoderLoss } from './dense-autoencoder-params';
 import type { Matrix } from '../types';
 import { throwIfAborted } from '../abort';
 import { loadModelArtifacts, saveModelArtifacts } from './fsIo';
@@ -32,7 +33,7 @@ export interface DenseTrainOptions extends TrainOptions {
   afterEpoch?(e: EpochEvent): Promise<void> | void;
 }
 
-export type DenseLoss = 'mse' | 'bce';
+export type DenseLoss = AutoencoderLoss;
 
 export interface DenseAutoencoderConfig {
   /** Input (and reconstruction) size, e.g. 784 for 28×28 images. */
@@ -44,15 +45,9 @@ export interface DenseAutoencoderConfig {
   loss: DenseLoss;
 }
 
-const N2D = taskDefaults('n2d');
-// (Alike in shape to the clusterers' defaults, but this is the architecture's own: they stay apart.)
-/** N2D's autoencoder for Fashion-MNIST: 784-500-500-2000-10, MSE (the n2d task's defaults). */
-export const N2D_AE_CONFIG: Readonly<DenseAutoencoderConfig> = Object.freeze({
-  inputSize: 784,
-  layers: N2D.layers,
-  codeSize: N2D.codeSize,
-  loss: N2D.loss,
-});
+const DENSE = parseEstimatorParams('Dense autoencoder', DENSE_AE_PARAMS);
+/** N2D's autoencoder for Fashion-MNIST: 784-500-500-2000-10, MSE (the architecture's defaults). */
+export const N2D_AE_CONFIG: Readonly<DenseAutoencoderConfig> = Object.freeze({ inputSize: 784, ...DENSE });
 
 export const DENSE_AE_ARCHITECTURE_PREFIX = 'dense-ae-v1';
 const CODE_LAYER = 'code';

@@ -12,24 +12,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { throwIfAborted, yieldToEventLoop } from '../abort';
 import { Rng } from '../math/rng';
+import { parseEstimatorParams } from '../schema/constraints';
+import { TRAINING_PARAMS, type AutoencoderTrainParams } from './training-params';
 import type { FusedTrainer } from '../backend/webgpuTraining/index';
 import type { BatchAugmenter } from './augment';
 
 export { yieldToEventLoop };
 
-export interface AutoencoderTrainParams {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  /** Fraction of the training images (the last ones, deterministic) held out for the validation loss; 0 = none. */
-  valSplit: number;
-  /**
-   * Early stopping: stop after `patience` epochs in a row without improvement of the validation loss (the training
-   * loss without a validation split) and restore the best weights; null = off.
-   */
-  patience: number | null;
-  seed: number;
-}
+export { TRAINING_PARAMS, type AutoencoderTrainParams };
 
 export interface EpochEvent {
   epoch: number;
@@ -89,17 +79,10 @@ export interface TrainingTask<Batch extends tf.Tensor> {
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers for the models
 
+/** Checks the training settings against {@link TRAINING_PARAMS} (other keys of `p` are not the trainer's). */
 export function checkTrainParams(p: AutoencoderTrainParams): void {
-  const bad = (name: string, v: unknown, why: string): never => {
-    throw new RangeError(`invalid ${name} ${String(v)}: ${why}`);
-  };
-  if (!Number.isInteger(p.epochs) || p.epochs < 1) bad('epochs', p.epochs, 'must be an integer ≥ 1');
-  if (!Number.isInteger(p.batchSize) || p.batchSize < 1) bad('batchSize', p.batchSize, 'must be an integer ≥ 1');
-  if (!(p.learningRate > 0) || !Number.isFinite(p.learningRate)) bad('learningRate', p.learningRate, 'must be a finite number > 0');
-  if (!(p.valSplit >= 0 && p.valSplit < 1)) bad('valSplit', p.valSplit, 'must be in [0, 1)');
-  if (p.patience !== null && (!Number.isInteger(p.patience) || p.patience < 0))
-    bad('patience', p.patience, 'must be null or an integer ≥ 0');
-  if (!Number.isFinite(p.seed)) bad('seed', p.seed, 'must be a finite number');
+  const own = Object.fromEntries(Object.keys(TRAINING_PARAMS).map((name) => [name, p[name as keyof AutoencoderTrainParams]]));
+  parseEstimatorParams('Autoencoder training', TRAINING_PARAMS, own);
 }
 
 export interface TrainValSplit {

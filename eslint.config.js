@@ -5,6 +5,44 @@ import vue from 'eslint-plugin-vue';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** An import path (relative or not) that reaches into one of `folders`, as a no-restricted-imports regex. */
+const into = (...folders) => `(^|/)(${folders.join('|')})(/|$)`;
+const restrict = (files, patterns, paths = []) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns, paths }] } });
+
+const layerRules = [
+  // The engine runs in the app's worker, the CLI, web mode and the tests: nothing above it, nothing of Electron.
+  restrict(
+    ['src-main/engine/**'],
+    [
+      {
+        regex: into('service', 'cli', 'app', 'web'),
+        message: 'The engine imports nothing from the service, the CLI, the app or web mode.',
+      },
+    ],
+    [{ name: 'electron', message: 'The engine imports nothing from Electron.' }],
+  ),
+  // Estimators and shared maths know nothing of experiments: the experiment table composes their parameters.
+  restrict(
+    ['src-main/engine/{cluster,manifold,models,math,metrics}/**'],
+    [
+      {
+        regex: into('experiments', 'store'),
+        message: 'Estimators import nothing from experiments/ or store/ (the table composes their parameters).',
+      },
+    ],
+  ),
+  // Pure schema modules are bundled by the renderer: no Node built-ins.
+  restrict(
+    [
+      'src-main/contract/**',
+      'src-main/engine/schema/**',
+      'src-main/engine/**/*-params.ts',
+      'src-main/engine/experiments/{paramTable,params}.ts',
+    ],
+    [{ regex: '^node:', message: 'Schema modules are bundled by the renderer: no Node built-ins.' }],
+  ),
+];
+
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'coverage/**', 'test-artifacts/**', 'resources/**', '.scratch/**'] },
   js.configs.recommended,
@@ -27,6 +65,8 @@ export default tseslint.config(
     files: ['**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  // The layers (docs/architecture.md): each folder may import only from the layers below it.
+  ...layerRules,
   {
     rules: {
       // Optional props typed as possibly undefined are meant to be undefined when absent.

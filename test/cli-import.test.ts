@@ -4,10 +4,13 @@
  * that emitted the sweep: the sweep is joined and complete, files are copied under the new ids, and references follow.
  */
 import Database from 'better-sqlite3';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPLICATION_ID, SCHEMA_VERSION, runArtifactsDir } from '../src-main/engine/store';
+import { planSweep } from '../src-main/engine/experiments/sweep';
+import { APPLICATION_ID, RunStore, SCHEMA_VERSION, runArtifactsDir } from '../src-main/engine/store';
+import { CHILD_FORMAT } from '../src-main/cli/slurm/child-file';
+import { evaluationOf } from './helpers/run-fixtures';
 import { runCli, tempHome, type CliResult } from './helpers/cli';
 import { skipUnless } from './helpers/prereqs';
 
@@ -113,4 +116,67 @@ describe.skipIf(skipUnless('fashionMnist'))('runs import of CLI-made histories',
     ]);
     expect(json<unknown[]>(await cli('runs', 'list', '--json'))).toHaveLength(before);
   }, 120_000);
+});
+
+describe('hand-edited files (issue 19)', () => {
+  let home: string;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(() => {
+    home = tempHome('clusterbench-edited-');
+    env = { CLUSTERBENCH_HOME: home };
+  });
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  it('sweeps run-child refuses a child file whose base parameters were edited, when its history has the sweep as emitted', async () => {
+    const uid = 'c'.repeat(32);
+    const definition = (nInit: number) => {
+      const plan = planSweep({ params: { task: 'kmeans', k: 3, nInit }, seeds: [0, 1] });
+      return { plan, sweep: { uid, name: null, task: plan.task, base: plan.base, grid: plan.grid, seeds: plan.seeds } };
+    };
+    const childDb = join(home, 'child.sqlite');
+    const store = RunStore.open(childDb);
+    store.createSweep({ ...definition(10).sweep, status: 'queued' }); // child 0 ran here already
+    store.close();
+    const edited = definition(1000);
+    const file = join(home, 'child-1.json');
+    const child = {
+      format: CHILD_FORMAT,
+      sweep: edited.sweep,
+      description: 'seed=1',
+      index: 1,
+      values: { seed: 1 },
+      params: edited.plan.children[1].params,
+    };
+    writeFileSync(file, JSON.stringify(child));
+    const ran = await runCli(['--db', childDb, '--data', join(home, 'no-data'), 'sweeps', 'run-child', file], env);
+    expect(ran.code).toBe(1);
+    expect(ran.stderr.trim()).toBe(
+      `clusterbench: ${file}: ${childDb} has a sweep ${uid} with other parameters (task, base, grid or seeds); emit the sweep again`,
+    );
+  }, 60_000);
+
+  it('runs list and runs show still answer when one run’s metrics and params are damaged', async () => {
+    const db = join(home, 'damaged.sqlite');
+    const store = RunStore.open(db);
+    for (const accuracy of [0.25, 0.5]) {
+      const id = store.createRun({ task: 'kmeans', params: { task: 'kmeans', k: 3, seed: 0 }, seed: 0, backend: 'cpu' }).id;
+      store.completeRun(id, {
+        metrics: { accuracy, nmi: 0.1, ari: 0.1 },
+        evaluation: evaluationOf(accuracy),
+        assignments: Int32Array.from([0, 1]),
+        timings: { totalMs: 1 },
+      });
+    }
+    store.close();
+    const raw = new Database(db);
+    raw.exec(`UPDATE runs SET metrics = '"high"', params = '[1]' WHERE id = 1`);
+    raw.close();
+    const list = await runCli(['--db', db, 'runs', 'list'], env);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^ *2 +kmeans +completed +50\.00%/m);
+    expect(list.stdout).toMatch(/^ *1 +kmeans +completed +cpu/m);
+    const shown = await runCli(['--db', db, 'runs', 'show', '1'], env);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('damaged in the history, read as none: params: Invalid input: expected record, received array');
+  }, 60_000);
 });

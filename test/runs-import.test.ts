@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPLICATION_ID, migrate, RunStore, runArtifactsDir, SCHEMA_VERSION } from '../src-main/engine/store';
 import { importRunDatabase, openImportTarget, type ImportResult } from '../src-main/engine/store/import';
+import { IMPORT_LIMITS } from '../src-main/engine/store/import-checks';
 import { settledSweepStatus as settledStatus } from '../src-main/engine/experiments/sweepSummary';
 import { rewritePath } from '../src-main/engine/store/import-artifacts';
 import type { NewRun, RunResult } from '../src-main/engine/store/types';
+import { evaluationOf } from './helpers/run-fixtures';
 
 let root: string;
 let n = 0;
@@ -29,7 +31,7 @@ const run = (over: Partial<NewRun> = {}): NewRun => ({
 
 const result = (accuracy: number, artifacts: RunResult['artifacts'] = {}): RunResult => ({
   metrics: { accuracy, nmi: 0.5, ari: 0.4 },
-  evaluation: { accuracy } as unknown as RunResult['evaluation'],
+  evaluation: evaluationOf(accuracy),
   assignments: Int32Array.from([0, 1, 2]),
   timings: { totalMs: 10 },
   artifacts,
@@ -258,8 +260,10 @@ describe('runs import: pieces', () => {
       '/home/u/runs.sqlite.artifacts/run-9/autoencoder/w.bin',
     );
     expect(rewritePath('/old/artifacts/run-3', ids, '/h/runs.sqlite')).toBe('/h/runs.sqlite.artifacts/run-9');
-    expect(rewritePath('/x/child.sqlite.artifacts/run-4/a', ids, '/h/runs.sqlite')).toBe('/x/child.sqlite.artifacts/run-4/a');
-    expect(rewritePath('/x/run-3/a', ids, '/h/runs.sqlite')).toBe('/x/run-3/a');
+    // nothing else: a run the file does not have, a path that is not into a run folder, or one that leads out of it
+    expect(rewritePath('/x/child.sqlite.artifacts/run-4/a', ids, '/h/runs.sqlite')).toBeUndefined();
+    expect(rewritePath('/x/run-3/a', ids, '/h/runs.sqlite')).toBeUndefined();
+    expect(rewritePath('/x/child.sqlite.artifacts/run-3/../../../etc/passwd', ids, '/h/runs.sqlite')).toBeUndefined();
   });
 
   it('settles a sweep only when every planned child has ended', () => {
@@ -269,5 +273,97 @@ describe('runs import: pieces', () => {
     expect(settledStatus(2, ['completed', 'failed'])).toBe('partial');
     expect(settledStatus(2, ['failed', 'cancelled'])).toBe('failed');
     expect(settledStatus(1, ['cancelled'])).toBe('cancelled');
+  });
+});
+
+describe('runs import: rows the app could not have written refuse the file, in one line naming it and the run', () => {
+  /** A history with one completed run (and the sweep SWEEP, the run its child 0), then `sql` run on it directly. */
+  function tampered(sql: string, ...args: unknown[]): string {
+    const file = childHistory(0);
+    const raw = new Database(file);
+    raw.pragma('foreign_keys = OFF');
+    raw.prepare(sql).run(...args);
+    raw.close();
+    return file;
+  }
+  const refusedWith = (file: string, why: string): void => {
+    const dest = dbFile();
+    expect(refusal(dest, file)).toBe(`${file}: ${why}; nothing was imported from this file`);
+    expect(withStore(dest, (s) => [s.listRuns().length, s.listSweeps().length])).toEqual([0, 0]);
+  };
+
+  it('a sweep whose plan the app refuses (a negative seed)', () => {
+    refusedWith(tampered("UPDATE sweeps SET seeds = '[0,-1]'"), 'its sweep 1 has a plan this Clusterbench refuses (seeds: -1 must be ≥ 0)');
+  });
+
+  it('metrics, params or an evaluation of the wrong shape, a parameter out of its range, an unknown task', () => {
+    refusedWith(tampered(`UPDATE runs SET metrics = '"high"'`), 'its run 1 has metrics: Invalid input: expected object, received string');
+    refusedWith(tampered(`UPDATE runs SET params = '[1,2]'`), 'its run 1 has params: Invalid input: expected record, received array');
+    refusedWith(
+      tampered(`UPDATE runs SET evaluation = json_set(evaluation, '$.mapping', 'all')`),
+      'its run 1 has evaluation.mapping: Invalid input: expected array, received string',
+    );
+    refusedWith(tampered(`UPDATE runs SET params = '{"task":"kmeans","k":"ten"}'`), 'its run 1 has params.k = "ten": must be a number');
+    refusedWith(tampered(`UPDATE runs SET task = 'rm -rf'`), 'its run 1 has the unknown task "rm -rf"');
+  });
+
+  it('an id past what JavaScript holds exactly, and two runs of one uid (named, not "UNIQUE constraint failed")', () => {
+    refusedWith(tampered('UPDATE runs SET id = 9223372036854775807'), 'its run 9223372036854775807 has an id out of range');
+    const twice = childHistory(0);
+    withStore(twice, (s) => s.completeRun(s.createRun(run()).id, result(0.2)));
+    const raw = new Database(twice);
+    raw.exec('DROP INDEX runs_uid');
+    raw.prepare('UPDATE runs SET uid = (SELECT uid FROM runs WHERE id = 1)').run();
+    raw.close();
+    const uid = withStore(twice, (s) => s.getRun(1)!.uid);
+    refusedWith(twice, `its runs 1 and 2 have the same uid ${uid}`);
+  });
+
+  it('a JSON column past its size limit; an error text past its limit is cut, saying so', () => {
+    refusedWith(
+      tampered(`UPDATE runs SET params = json_object('task', 'kmeans', 'note', ?)`, 'x'.repeat(IMPORT_LIMITS.jsonChars)),
+      `its run 1 has a params of ${IMPORT_LIMITS.jsonChars + 27} characters, more than the ${IMPORT_LIMITS.jsonChars} an import takes`,
+    );
+    const long = 'e'.repeat(3 * IMPORT_LIMITS.errorChars);
+    const dest = dbFile();
+    importInto(dest, tampered("UPDATE runs SET status = 'failed', error = ?", long));
+    expect(withStore(dest, (s) => s.getRun(1)!.error)).toBe(
+      `${'e'.repeat(IMPORT_LIMITS.errorChars)}… (cut at ${IMPORT_LIMITS.errorChars} of ${long.length} characters on import)`,
+    );
+  });
+
+  it('a sweep of the same uid here whose base parameters differ (an edited child file): the whole plan is compared', () => {
+    const dest = dbFile();
+    withStore(dest, (s) => s.createSweep({ ...SWEEP, base: { task: 'kmeans', k: 10, nInit: 10 } }));
+    const file = dbFile();
+    withStore(file, (s) => {
+      const sweep = s.createSweep({ ...SWEEP, base: { task: 'kmeans', k: 10, nInit: 1000 } });
+      s.completeRun(
+        s.createRun(run({ params: { task: 'kmeans', k: 10, nInit: 1000, seed: 0 }, sweep: { sweepId: sweep.id, child: 0 } })).id,
+        result(0.5),
+      );
+    });
+    expect(refusal(dest, file)).toBe(
+      `${file}: its sweep ${SWEEP.uid} has other parameters than the sweep 1 of the same uid here; nothing was imported from this file`,
+    );
+    expect(withStore(dest, (s) => s.listRuns().length)).toBe(0);
+  });
+});
+
+describe('reading a history with a damaged row', () => {
+  it('lists every run: a JSON column of the wrong shape reads as none, with a note in the run’s error', () => {
+    const file = dbFile();
+    withStore(file, (s) => [0.1, 0.2].forEach((a) => s.completeRun(s.createRun(run()).id, result(a))));
+    const raw = new Database(file);
+    raw.exec(`UPDATE runs SET metrics = '"high"', params = '[1]' WHERE id = 1`);
+    raw.close();
+    withStore(file, (s) => {
+      const [second, first] = s.listRuns();
+      expect(second.metrics?.accuracy).toBe(0.2);
+      expect(first).toMatchObject({ id: 1, metrics: null, params: {} });
+      expect(first.error).toBe(
+        'damaged in the history, read as none: params: Invalid input: expected record, received array; metrics: Invalid input: expected object, received string',
+      );
+    });
   });
 });

@@ -1,6 +1,7 @@
 // Read-side operations of the contract, answered inside the engine worker so the UI thread never parses
 // data, renders figures or walks large arrays.
-import { readFile } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import { statSync } from 'node:fs';
 import type {
   BackendInfo,
   ClusterImagesPage,
@@ -14,12 +15,20 @@ import type {
 } from '../contract/index';
 import { probeBackends } from '../engine/backend/index';
 import { removeRunArtifacts } from '../engine/experiments/artifacts';
-import { downloadFashionMnist, FASHION_MNIST_CLASSES, loadFashionMnist, pixelStats, type FashionMnist } from '../engine/data/index';
+import {
+  downloadFashionMnist,
+  FASHION_MNIST_CLASSES,
+  inspectDataDir,
+  loadFashionMnist,
+  pixelStats,
+  type FashionMnist,
+} from '../engine/data/index';
 import { Pca } from '../engine/manifold/pca';
 import { defaultDataDir } from '../engine/paths';
 import { confusionTitleForRun, renderConfusionSvg, svgToPng } from '../engine/report/index';
 import { RunStore } from '../engine/store/index';
-import type { RunRecord } from '../engine/store/types';
+import { ArtifactFileError, checkPlainFile, isInsideArtifacts, readArtifactFile, shown } from '../engine/store/artifact-files';
+import type { DatasetInfo, RunRecord } from '../engine/store/types';
 import type { ImageSet } from '../engine/types';
 
 import { csvCell } from './csv';
@@ -83,25 +92,79 @@ function safeName(text: string): string {
 
 let lastBackends: BackendInfo[] | undefined;
 
-/** Reads a float32 artifact written by writeMatrixFile (null when it is missing or not `rows × k` values). */
-async function readFloats(file: string, rows: number): Promise<{ data: Float32Array; cols: number } | null> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch {
-    return null;
-  }
-  const values = bytes.byteLength / 4;
-  if (rows < 1 || values < rows || values % rows !== 0 || bytes.byteLength % 4 !== 0) return null;
-  const data = new Float32Array(values);
+/** The widest codes a run writes (an autoencoder's code layer; pixels are never stored as codes). */
+const MAX_CODE_COLUMNS = 4096;
+
+/**
+ * A float32 matrix the run recorded (written by writeMatrixFile), `rows × cols` values, read through the checked
+ * reader: inside this history's artifacts folder, a plain file of exactly that size. null when it is missing.
+ */
+function readMatrixArtifact(
+  dbPath: string,
+  run: RunRecord,
+  key: 'map2dEval' | 'codesEval',
+  rows: number,
+  cols: number,
+): Float32Array | null {
+  const path = run.artifacts[key];
+  if (!path) return null;
+  const expected = { bytes: rows * cols * 4, because: `its ${rows} × ${cols} float32 values` };
+  const bytes = readArtifactFile(dbPath, path, expected, `Run #${run.id}'s ${key}`);
+  if (!bytes) return null;
+  const data = new Float32Array(rows * cols);
   new Uint8Array(data.buffer).set(bytes);
-  return { data, cols: values / rows };
+  return data;
+}
+
+/** The width of a run's codes, as recorded with them (null when not a sensible width). */
+function codeColumns(run: RunRecord): number | null {
+  const cols = Number(run.artifacts.codeSize);
+  return Number.isInteger(cols) && cols >= 1 && cols <= MAX_CODE_COLUMNS ? cols : null;
+}
+
+/** Larger than any Fashion-MNIST file (the training CSV is about 130 MB). */
+const MAX_DATA_FILE_BYTES = 512 * 2 ** 20;
+
+/**
+ * The recorded data folder of a run when it can be read here: an absolute folder outside this history's artifacts
+ * folder (a run's data is never among run files, where an import could have put some) whose data files are plain
+ * files of a sensible size. null when it is not here or holds no dataset (a run made on another machine).
+ */
+async function recordedDataFolder(dbPath: string, run: RunRecord, dir: string): Promise<string | null> {
+  const what = `Run #${run.id}'s data folder ${shown(dir)}`;
+  if (!isAbsolute(dir)) throw new ArtifactFileError(`${what} is not an absolute path`);
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return null;
+  if (isInsideArtifacts(dbPath, dir)) throw new ArtifactFileError(`${what} is inside this history's artifacts folder`);
+  const found = (await inspectDataDir(dir)).found;
+  if (!found) return null;
+  for (const file of Object.values(found.files)) {
+    const st = statSync(file); // links followed: a dataset may be linked from elsewhere
+    if (!st.isFile()) throw new ArtifactFileError(`${what} holds ${shown(file.slice(dir.length + 1))}, which is not a plain file`);
+    if (st.size > MAX_DATA_FILE_BYTES) checkPlainFile(file, { max: MAX_DATA_FILE_BYTES }, `${what} holds`);
+  }
+  return dir;
+}
+
+const sameChecksums = (a: Record<string, string>, b: Record<string, string>): boolean =>
+  JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+
+/**
+ * The data a run was evaluated on: its recorded folder when that is here (see recordedDataFolder), else the data
+ * folder in use (--data, $CLUSTERBENCH_DATA, the app's), which then must hold the very files recorded with the run.
+ */
+async function runDataset(dbPath: string, run: RunRecord, recorded: DatasetInfo, ctx: QueryContext): Promise<FashionMnist> {
+  const data = await dataset((await recordedDataFolder(dbPath, run, recorded.dir)) ?? ctx.dataDir);
+  if (!sameChecksums(data.info.checksums, recorded.checksums))
+    throw new NotFoundError(
+      `Run #${run.id} was evaluated on other data than ${data.info.dir} (its files' checksums differ; it was made with ${shown(recorded.dir)})`,
+    );
+  return data;
 }
 
 /** PCA rows fitted for the pixel fallback: a fixed, evenly spaced sample keeps it well under a second. */
 const PIXEL_PCA_FIT_ROWS = 1000;
-/** 2-D projections computed for runs without a stored map, by run id (runs never change once completed). */
-const projections = new Map<number, Promise<{ points: Float32Array; source: 'codes' | 'pixels' }>>();
+/** 2-D projections computed for runs without a stored map, by history and run id (runs never change once completed). */
+const projections = new Map<string, Promise<{ points: Float32Array; source: 'codes' | 'pixels' }>>();
 
 /** PCA to 2-D of `rows × cols` values, the components fitted on at most `fitRows` evenly spaced rows. */
 async function project2d(data: Float32Array, rows: number, cols: number, fitRows: number): Promise<Float32Array> {
@@ -151,13 +214,13 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
       : { path: store.path, readOnly: true, reason: store.readOnlyReason },
   'runs.compare': (req, store) => req.ids.map((id) => requireRun(store, id)),
 
-  'runs.clusterImages': async (req, store) => {
+  'runs.clusterImages': async (req, store, ctx) => {
     const run = requireRun(store, req.id, true);
     if (!run.assignments || !run.evaluation || !run.dataset)
       throw new NotFoundError(`Run #${req.id} has no cluster assignments (status ${run.status})`);
     const ev = run.evaluation;
     if (req.cluster >= ev.mapping.length) throw new NotFoundError(`Run #${req.id} has no cluster ${req.cluster} (k=${ev.mapping.length})`);
-    const { test } = await dataset(run.dataset.dir);
+    const { test } = await runDataset(store.path, run, run.dataset, ctx);
     const mapped = ev.mapping[req.cluster];
     let members: number[] = [];
     run.assignments.forEach((c, i) => {
@@ -180,42 +243,46 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
     return result;
   },
 
-  'runs.imageDetail': async (req, store) => {
+  'runs.imageDetail': async (req, store, ctx) => {
     const run = requireRun(store, req.id, true);
     if (!run.assignments || !run.dataset || !run.evaluation) throw new NotFoundError(`Run #${req.id} has no cluster assignments`);
     if (req.index >= run.assignments.length)
       throw new NotFoundError(`Run #${req.id} evaluated ${run.assignments.length} images; there is no image ${req.index}`);
-    const { test } = await dataset(run.dataset.dir);
+    const { reconstructImage, checkedModelFolder } = await import('./reconstruct');
+    const modelDir = checkedModelFolder(store.path, run); // before the data: a tampered folder is refused at once
+    const { test } = await runDataset(store.path, run, run.dataset, ctx);
     const cluster = run.assignments[req.index];
-    const { reconstructImage } = await import('./reconstruct');
     return {
       index: req.index,
       label: test.labels[req.index],
       cluster,
       mappedLabel: run.evaluation.mapping[cluster],
       pixelsBase64: toBytes(test, [req.index]),
-      reconstructionBase64: await reconstructImage(run, test, req.index),
+      reconstructionBase64: modelDir === null ? null : await reconstructImage(run, modelDir, test, req.index),
     };
   },
 
-  'runs.embedding': async (req, store) => {
+  'runs.embedding': async (req, store, ctx) => {
     const run = requireRun(store, req.id, true);
     if (!run.assignments || !run.dataset) throw new NotFoundError(`Run #${req.id} has no cluster assignments (status ${run.status})`);
     const count = run.assignments.length;
-    const { test } = await dataset(run.dataset.dir);
-    let points: Float32Array | undefined;
+    // The recorded files are checked before anything else is loaded: a tampered history answers at once.
+    const stored = readMatrixArtifact(store.path, run, 'map2dEval', count, 2);
+    const cols = codeColumns(run);
+    const codes = stored || cols === null ? null : readMatrixArtifact(store.path, run, 'codesEval', count, cols);
+    const { test } = await runDataset(store.path, run, run.dataset, ctx);
+    let points: Float32Array;
     let method: RunEmbedding['method'] = 'pca';
     let source: RunEmbedding['source'] = 'map';
-    const stored = run.artifacts.map2dEval ? await readFloats(run.artifacts.map2dEval, count) : null;
-    if (stored && stored.cols === 2) {
-      points = stored.data;
+    if (stored) {
+      points = stored;
       method = run.artifacts.map2dMethod === 'umap' ? 'umap' : 'pca';
     } else {
-      let computing = projections.get(run.id);
+      const key = `${store.path}#${run.id}`;
+      let computing = projections.get(key);
       if (!computing) {
         computing = (async () => {
-          const codes = run.artifacts.codesEval ? await readFloats(run.artifacts.codesEval, count) : null;
-          if (codes) return { points: await project2d(codes.data, count, codes.cols, 5000), source: 'codes' as const };
+          if (codes && cols !== null) return { points: await project2d(codes, count, cols, 5000), source: 'codes' as const };
           if (test.count < count) throw new NotFoundError(`Run #${run.id} evaluated ${count} images; the dataset has ${test.count}`);
           const size = test.width * test.height;
           return {
@@ -223,8 +290,8 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
             source: 'pixels' as const,
           };
         })();
-        computing.catch(() => projections.delete(run.id));
-        projections.set(run.id, computing);
+        computing.catch(() => projections.delete(key));
+        projections.set(key, computing);
       }
       ({ points, source } = await computing);
     }
@@ -338,7 +405,8 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
 
   'export.historyCsv': (_req, store) => {
     const runs = store.listRuns({ order: 'oldest' });
-    const paramKeys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].filter((k) => k !== 'task').sort();
+    // task and backend have their own columns (the backend a run ran on, not the one asked for, e.g. auto)
+    const paramKeys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].filter((k) => k !== 'task' && k !== 'backend').sort();
     const header = [
       'id',
       'task',

@@ -1,12 +1,65 @@
+import { join } from 'node:path';
 import { activeBackend, initBackend } from '../engine/backend/index';
 import { loadAutoencoder, reconstruct } from '../engine/models/convAutoencoder';
 import { DENSE_AE_ARCHITECTURE_PREFIX, loadDenseAutoencoder, reconstructDense } from '../engine/models/denseAutoencoder';
+import { MODEL_JSON } from '../engine/models/fsIo';
+import {
+  ArtifactFileError,
+  checkPlainFile,
+  containedArtifactPath,
+  isInsideFolder,
+  readPlainFile,
+  shown,
+} from '../engine/store/artifact-files';
 import type { RunRecord } from '../engine/store/types';
 import { imagesAsMatrix, type ImageSet } from '../engine/types';
 
 type Reconstructor = (set: ImageSet, index: number) => Promise<Float32Array>;
 
 const models = new Map<string, Promise<Reconstructor>>();
+
+/** Far more than any model.json the app writes (a topology and a weights manifest: a few tens of KB). */
+const MAX_MODEL_JSON_BYTES = 16 * 2 ** 20;
+
+/**
+ * The real path of the run's autoencoder folder, checked before tfjs reads it: inside this history's artifacts
+ * folder, with model.json and every weight file it lists plain files inside that folder. null for runs without one.
+ */
+export function checkedModelFolder(dbPath: string, run: RunRecord): string | null {
+  const dir = run.artifacts?.autoencoder;
+  if (!dir) return null;
+  const what = `Run #${run.id}'s autoencoder`;
+  const real = containedArtifactPath(dbPath, dir, what);
+  if (real === null) throw new ArtifactFileError(`${what} ${shown(dir)} is missing`);
+  let manifest: unknown;
+  try {
+    manifest = (
+      JSON.parse(readPlainFile(join(real, MODEL_JSON), { max: MAX_MODEL_JSON_BYTES }, what).toString('utf8')) as {
+        weightsManifest?: unknown;
+      }
+    ).weightsManifest;
+  } catch (e) {
+    if (e instanceof ArtifactFileError) throw e;
+    throw new ArtifactFileError(`${what} ${shown(join(dir, MODEL_JSON))} is not JSON`);
+  }
+  const paths = weightPaths(manifest);
+  if (!paths) throw new ArtifactFileError(`${what}'s ${MODEL_JSON} does not list its weight files as paths`);
+  for (const path of paths) {
+    const weights = containedArtifactPath(dbPath, join(real, path), `${what} weights`);
+    if (weights === null) continue; // tfjs says which file is missing
+    if (!isInsideFolder(weights, real)) throw new ArtifactFileError(`${what} weights ${shown(path)} are outside its folder ${shown(dir)}`);
+    checkPlainFile(weights, {}, `${what} weights`);
+  }
+  return real;
+}
+
+/** The weight files a model.json lists (null when its manifest is not a list of groups of paths). */
+function weightPaths(manifest: unknown): string[] | null {
+  if (manifest === undefined) return [];
+  if (!Array.isArray(manifest)) return null;
+  const paths = manifest.flatMap((group: { paths?: unknown }) => (Array.isArray(group?.paths) ? (group.paths as unknown[]) : [null]));
+  return paths.every((p) => typeof p === 'string') ? (paths as string[]) : null;
+}
 
 async function loadReconstructor(dir: string, architecture: string | undefined): Promise<Reconstructor> {
   // Image details can be asked for before any run has started a backend in this worker; a cheap one will do
@@ -20,15 +73,13 @@ async function loadReconstructor(dir: string, architecture: string | undefined):
   return (set, index) => reconstruct(model, set, [index]);
 }
 
-/** The autoencoder's reconstruction of one eval image as base64 bytes, or null for runs without an autoencoder. */
-export async function reconstructImage(run: RunRecord, set: ImageSet, index: number): Promise<string | null> {
-  const dir = run.artifacts?.autoencoder;
-  if (!dir) return null;
-  let loading = models.get(dir);
+/** The reconstruction of one eval image by the autoencoder in `modelDir` (see checkedModelFolder), as base64 bytes. */
+export async function reconstructImage(run: RunRecord, modelDir: string, set: ImageSet, index: number): Promise<string> {
+  let loading = models.get(modelDir);
   if (!loading) {
-    loading = loadReconstructor(dir, run.artifacts.architecture);
-    loading.catch(() => models.delete(dir));
-    models.set(dir, loading);
+    loading = loadReconstructor(modelDir, run.artifacts.architecture);
+    loading.catch(() => models.delete(modelDir));
+    models.set(modelDir, loading);
   }
   const pixels = await (await loading)(set, index);
   // Linear (MSE) decoders can overshoot [0, 1].

@@ -18,7 +18,8 @@ export function importLine(result: ImportResult): string {
   for (const s of result.sweeps) {
     parts.push(`sweep #${s.id} ${s.name ? `"${s.name}" ` : ''}(${s.uid.slice(0, 8)}, ${s.joined ? 'joined' : 'new'}): ${s.status}`);
   }
-  if (result.droppedReferences > 0) parts.push(`${result.droppedReferences} reused-encoder references to runs not in the file removed`);
+  if (result.droppedReferences > 0)
+    parts.push(`${result.droppedReferences} references to runs not in the file (a reused encoder, its files) removed`);
   return parts.join('; ');
 }
 

@@ -30,12 +30,20 @@ function plannedChild(child: ChildFile, file: string): SweepChildPlan {
   return planned;
 }
 
-/** The sweep in the child's history: joined by uid (another child ran into the same file), else created. */
+/**
+ * The sweep in the child's history: joined by uid (another child ran into the same file), else created. Joined only
+ * when it plans the very same runs (task, base parameters, grid, seeds): a child file edited since it was emitted is
+ * not that sweep's child. (A first child in a fresh history has nothing to compare with: `runs import` compares it
+ * with the emitting history's sweep.)
+ */
 function recordSweep(store: RunStore, child: ChildFile, file: string): number {
   const { sweep } = child;
   const here = store.getSweepByUid(sweep.uid);
-  if (here && canonical([here.grid, here.seeds]) !== canonical([sweep.grid, sweep.seeds]))
-    throw new CliError(`${file}: ${store.path} has a sweep ${sweep.uid} with other parameters`);
+  const planOf = (s: { task: string; base: unknown; grid: unknown; seeds: unknown }) => canonical([s.task, s.base, s.grid, s.seeds]);
+  if (here && planOf(here) !== planOf(sweep))
+    throw new CliError(
+      `${file}: ${store.path} has a sweep ${sweep.uid} with other parameters (task, base, grid or seeds); emit the sweep again`,
+    );
   const id = here?.id ?? store.createSweep({ ...sweep, task: sweep.task as RunRecord['task'], status: 'queued' }).id;
   store.setSweepStatus(id, 'running');
   return id;

@@ -1,19 +1,21 @@
 /**
  * `runs import`: merges another run database (a cluster node's, a colleague's) into this history, in one transaction
  * per file. Its runs get new ids here, with their losses, assignments and files; the run ids and paths recorded with
- * them are rewritten; sweeps are joined by uid (or created), and their status follows from their children. A file is
- * refused as a whole, changing nothing, when any of its runs is already here (same uid), when a run is still active
- * there, or when it is not a Clusterbench database of this or an older schema (see import-source.ts).
+ * them are rewritten; sweeps are joined by uid when they plan the very same runs (or created), and their status
+ * follows from their children. A file is refused as a whole, changing nothing, when any of its runs is already here
+ * (same uid), when a run is still active there, when it is not a Clusterbench database of this or an older schema
+ * (see import-source.ts), or when any row is not one the app could have written (see import-checks.ts): the file is
+ * outside input.
  */
 import type Database from 'better-sqlite3';
 import { resolve } from 'node:path';
 import { decodeJson, encodeJson } from './codec';
 import { StoreError } from './errors';
 import { ArtifactStaging, remapArtifacts, remapParams, sourceRunFolder, type IdMap } from './import-artifacts';
+import { readSourceRuns, readSourceSweeps, type SourceRun, type SourceSweep } from './import-checks';
 import { ImportRefused, loadSource } from './import-source';
 import { historyAccess } from './location';
 import { openForWriting } from './open';
-import type { RunArtifacts } from './types';
 import { sweepRunCount } from '../experiments/sweep';
 import { settledSweepStatus } from '../experiments/sweepSummary';
 
@@ -36,26 +38,11 @@ export interface ImportResult {
   /** The new ids of the imported runs, in the file's order. */
   runIds: number[];
   sweeps: ImportedSweep[];
-  /** Run ids recorded with the runs (a reused encoder) that pointed at runs the file does not have: removed. */
+  /** Run ids and file paths recorded with the runs (a reused encoder, its codes) that pointed at runs the file does not have: removed. */
   droppedReferences: number;
 }
 
-interface SourceRun {
-  id: number;
-  uid: string;
-  params: string;
-  artifacts: string;
-  sweep_id: number | null;
-}
-
-interface SourceSweep {
-  id: number;
-  uid: string;
-  name: string | null;
-  grid: string;
-  seeds: string;
-}
-
+/** The columns of a run copied as they are (params and artifacts are rewritten after the insert, see mergeInto). */
 const RUN_COPY_COLUMNS = [
   'task',
   'params',
@@ -87,45 +74,68 @@ export function openImportTarget(destPath: string): Database.Database {
   return openForWriting(path, {}, (db) => db);
 }
 
-/** Imports one file into the history open on `dest` (at `destPath`); throws ImportRefused (one line) and changes nothing when it cannot. */
+/**
+ * Imports one file into the history open on `dest` (at `destPath`); throws ImportRefused (one line) and changes nothing
+ * when it cannot. Everything is read and checked first, the run folders copied next, and only then is the history
+ * written, in one short transaction: other writers wait for it only as long as the inserts take.
+ */
 export function importRunDatabase(dest: Database.Database, destPath: string, file: string): ImportResult {
   const source = resolve(file);
   if (source === resolve(destPath)) throw new ImportRefused('INVALID', `${file}: this is the history being imported into`);
   const src = loadSource(source);
+  let sweeps: Map<number, SourceSweep>;
+  let runs: SourceRun[];
   try {
-    const runs = src.prepare('SELECT id, uid, params, artifacts, sweep_id FROM runs ORDER BY id').all() as SourceRun[];
-    refuseDuplicates(dest, runs, file);
-    const staging = new ArtifactStaging(destPath);
-    let result: ReturnType<typeof mergeInto>;
-    try {
-      for (const run of runs) {
-        const folder = sourceRunFolder(source, run.id, decodeJson<RunArtifacts>(run.artifacts));
-        if (folder) staging.stage(folder, run.id);
-      }
-      const merge = dest.transaction(() => {
-        refuseDuplicates(dest, runs, file); // again under the write lock: another import may have come first
-        return mergeInto(dest, destPath, src, runs, staging, file);
-      });
-      result = merge.immediate();
-    } catch (e) {
-      staging.discard();
-      throw e;
-    }
-    // Committed: the placed folders belong to the new runs now; a staging folder that cannot be removed is left.
-    try {
-      staging.finish();
-    } catch {
-      /* leftover staging folder only */
-    }
-    return result;
+    sweeps = readSourceSweeps(src, file);
+    runs = readSourceRuns(src, file, sweeps);
   } finally {
     src.close();
   }
+  refuseDuplicates(dest, runs, file);
+  refuseOtherPlans(dest, [...sweeps.values()], file);
+  const staging = new ArtifactStaging(destPath);
+  let result: ImportResult;
+  try {
+    for (const run of runs) {
+      const folder = sourceRunFolder(source, run.id, run.artifacts);
+      if (folder) staging.stage(folder, run.id, file);
+    }
+    const merge = dest.transaction(() => {
+      // again under the write lock: another import may have come first
+      refuseDuplicates(dest, runs, file);
+      refuseOtherPlans(dest, [...sweeps.values()], file);
+      return mergeInto(dest, destPath, runs, sweeps, staging, file);
+    });
+    result = merge.immediate();
+  } catch (e) {
+    staging.discard();
+    throw e instanceof ImportRefused
+      ? e
+      : new ImportRefused('INVALID', `${file}: ${oneLine(e)}; nothing was imported from this file`, { cause: e });
+  }
+  // Committed: the placed folders belong to the new runs now; a staging folder that cannot be removed is left.
+  try {
+    staging.finish();
+  } catch {
+    /* leftover staging folder only */
+  }
+  return result;
 }
+
+/** An error's message on one line (SQLite's and the file system's are; a thrown value may not be). */
+const oneLine = (e: unknown): string => String(e instanceof Error ? e.message : e).replace(/\s+/g, ' ');
 
 function refuseDuplicates(dest: Database.Database, runs: SourceRun[], file: string): void {
   const find = dest.prepare('SELECT id FROM runs WHERE uid = ?');
+  const seen = new Map<string, number>();
   for (const run of runs) {
+    const twice = seen.get(run.uid);
+    if (twice !== undefined)
+      throw new ImportRefused(
+        'INVALID',
+        `${file}: its runs ${twice} and ${run.id} have the same uid ${run.uid}; nothing was imported from this file`,
+      );
+    seen.set(run.uid, run.id);
     const here = find.get(run.uid) as { id: number } | undefined;
     if (here) {
       throw new ImportRefused(
@@ -136,24 +146,49 @@ function refuseDuplicates(dest: Database.Database, runs: SourceRun[], file: stri
   }
 }
 
+/** JSON with object keys sorted: the same plan compares equal whatever order its keys were written in. */
+function canonical(text: string): string {
+  return JSON.stringify(decodeJson(text), (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
+}
+
+/**
+ * Children are identified by their index in the plan: a sweep of the same uid here must plan the very same runs —
+ * task, base parameters, grid and seeds (a child file edited on the cluster is not the sweep's child).
+ */
+function refuseOtherPlans(dest: Database.Database, sweeps: SourceSweep[], file: string): void {
+  const find = dest.prepare('SELECT id, task, base, grid, seeds FROM sweeps WHERE uid = ?');
+  for (const sweep of sweeps) {
+    const here = find.get(sweep.uid) as { id: number; task: string; base: string; grid: string; seeds: string } | undefined;
+    const same = (k: 'base' | 'grid' | 'seeds') => canonical(here![k]) === canonical(sweep[k]);
+    if (here && !(here.task === sweep.task && same('base') && same('grid') && same('seeds'))) {
+      throw new ImportRefused(
+        'INVALID',
+        `${file}: its sweep ${sweep.uid} has other parameters than the sweep ${here.id} of the same uid here; nothing was imported from this file`,
+      );
+    }
+  }
+}
+
 /** The inserts, inside the import's transaction. */
 function mergeInto(
   dest: Database.Database,
   destPath: string,
-  src: Database.Database,
   runs: SourceRun[],
+  sourceSweeps: Map<number, SourceSweep>,
   staging: ArtifactStaging,
   file: string,
 ): ImportResult {
-  const sweeps = mergeSweeps(dest, src, file);
-  const ids = insertRuns(dest, src, runs, sweeps);
+  const sweeps = mergeSweeps(dest, sourceSweeps);
+  const ids = insertRuns(dest, runs, sweeps, file);
   let droppedReferences = 0;
   const update = dest.prepare('UPDATE runs SET params = ?, artifacts = ? WHERE id = ?');
   for (const run of runs) {
     const newId = ids.get(run.id)!;
     staging.place(run.id, newId);
-    const params = remapParams(decodeJson<Record<string, unknown>>(run.params), ids);
-    const artifacts = remapArtifacts(decodeJson<RunArtifacts>(run.artifacts), ids, destPath);
+    const params = remapParams(run.params, ids);
+    const artifacts = remapArtifacts(run.artifacts, ids, destPath);
     droppedReferences += params.dropped + artifacts.dropped;
     update.run(encodeJson(params.value, 'params'), encodeJson(artifacts.value, 'artifacts'), newId);
   }
@@ -165,64 +200,51 @@ function mergeInto(
   return { file, runIds: runs.map((r) => ids.get(r.id)!), sweeps: imported, droppedReferences };
 }
 
-/** Each sweep of the file, joined to this history's sweep of the same uid, or created; keyed by its id there. */
-function mergeSweeps(dest: Database.Database, src: Database.Database, file: string): Map<number, Omit<ImportedSweep, 'status' | 'runs'>> {
+/** Each sweep of the file, joined to this history's sweep of the same uid (same plan, checked), or created; keyed by its id there. */
+function mergeSweeps(dest: Database.Database, sweeps: Map<number, SourceSweep>): Map<number, Omit<ImportedSweep, 'status' | 'runs'>> {
   const out = new Map<number, Omit<ImportedSweep, 'status' | 'runs'>>();
-  const find = dest.prepare('SELECT id, grid, seeds FROM sweeps WHERE uid = ?');
+  const find = dest.prepare('SELECT id FROM sweeps WHERE uid = ?');
   const cols = SWEEP_COPY_COLUMNS.join(', ');
   const insert = dest.prepare(`INSERT INTO sweeps (${cols}) VALUES (${SWEEP_COPY_COLUMNS.map((c) => `@${c}`).join(', ')})`);
-  for (const sweep of src.prepare(`SELECT id, ${cols} FROM sweeps ORDER BY id`).all() as (SourceSweep & Record<string, unknown>)[]) {
-    const here = find.get(sweep.uid) as { id: number; grid: string; seeds: string } | undefined;
-    if (here && !samePlan(here, sweep)) {
-      throw new ImportRefused(
-        'INVALID',
-        `${file}: its sweep ${sweep.uid} has other parameters than the sweep ${here.id} of the same uid here`,
-      );
-    }
+  for (const sweep of sweeps.values()) {
+    const here = find.get(sweep.uid) as { id: number } | undefined;
+    const row = Object.fromEntries(SWEEP_COPY_COLUMNS.map((c) => [c, sweep.row[c]]));
     // A new sweep starts queued: its status follows from its children here (refreshSweepStatus), not from the file.
-    const id = here ? here.id : Number(insert.run({ ...sweep, status: 'queued', ended_at: null }).lastInsertRowid);
+    const id = here ? here.id : Number(insert.run({ ...row, status: 'queued', ended_at: null }).lastInsertRowid);
     out.set(sweep.id, { id, uid: sweep.uid, name: sweep.name, joined: here !== undefined });
   }
   return out;
 }
 
-/** Children are identified by their index in the plan: both sides must plan the same grid and seeds. */
-function samePlan(a: { grid: string; seeds: string }, b: { grid: string; seeds: string }): boolean {
-  const same = (x: string, y: string) => JSON.stringify(decodeJson(x)) === JSON.stringify(decodeJson(y));
-  return same(a.grid, b.grid) && same(a.seeds, b.seeds);
-}
-
 /** Inserts the runs (references still the file's; see mergeInto) with their losses and assignments; returns old → new ids. */
-function insertRuns(
-  dest: Database.Database,
-  src: Database.Database,
-  runs: SourceRun[],
-  sweeps: Map<number, { id: number }>,
-): Map<number, number> {
+function insertRuns(dest: Database.Database, runs: SourceRun[], sweeps: Map<number, { id: number }>, file: string): Map<number, number> {
   const cols = RUN_COPY_COLUMNS.join(', ');
-  const read = src.prepare(`SELECT ${cols}, sweep_id FROM runs WHERE id = ?`);
   const insert = dest.prepare(
     `INSERT INTO runs (${cols}, sweep_id) VALUES (${RUN_COPY_COLUMNS.map((c) => `@${c}`).join(', ')}, @sweep_id)`,
   );
-  const losses = src.prepare('SELECT epoch, train_loss, val_loss FROM run_losses WHERE run_id = ?');
   const insertLoss = dest.prepare('INSERT INTO run_losses (run_id, epoch, train_loss, val_loss) VALUES (?, ?, ?, ?)');
-  const assignments = src.prepare('SELECT data FROM run_assignments WHERE run_id = ?');
   const insertAssignments = dest.prepare('INSERT INTO run_assignments (run_id, data) VALUES (?, ?)');
   const ids = new Map<number, number>();
   for (const run of runs) {
-    const row = read.get(run.id) as Record<string, unknown> & { sweep_id: number | null };
-    const sweepId = row.sweep_id === null ? null : (sweeps.get(row.sweep_id)?.id ?? null);
-    const newId = Number(insert.run({ ...row, sweep_id: sweepId }).lastInsertRowid);
-    ids.set(run.id, newId);
-    for (const l of losses.all(run.id) as { epoch: number; train_loss: unknown; val_loss: unknown }[]) {
-      insertLoss.run(newId, l.epoch, l.train_loss, l.val_loss);
+    const row = Object.fromEntries(RUN_COPY_COLUMNS.map((c) => [c, run.row[c]]));
+    const sweepId = run.sweep_id === null ? null : (sweeps.get(run.sweep_id)?.id ?? null);
+    try {
+      const newId = Number(insert.run({ ...row, sweep_id: sweepId }).lastInsertRowid);
+      ids.set(run.id, newId);
+      for (const l of run.losses) insertLoss.run(newId, l.epoch, l.train_loss, l.val_loss);
+      if (run.assignments) insertAssignments.run(newId, run.assignments);
+    } catch (e) {
+      throw new ImportRefused(
+        'INVALID',
+        `${file}: its run ${run.id} cannot be stored here (${oneLine(e)}); nothing was imported from this file`,
+        {
+          cause: e,
+        },
+      );
     }
-    const a = assignments.get(run.id) as { data: Buffer } | undefined;
-    if (a) insertAssignments.run(newId, a.data);
   }
   return ids satisfies IdMap;
 }
-
 /**
  * A sweep whose every planned child has ended (its latest run) is completed, failed, cancelled or partial; one with
  * children still to run keeps its status. Returns the status after the import.

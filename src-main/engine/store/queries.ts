@@ -4,7 +4,8 @@
  */
 import type Database from 'better-sqlite3';
 import type { EvaluationReport } from '../metrics/types';
-import { decodeJson, decodeJsonOrNull, decodeReal } from './codec';
+import { decodeReal } from './codec';
+import { decodeStored, type StoredColumn } from './stored-shapes';
 import type { DatasetInfo, EpochLoss, RunArtifacts, RunRecord, RunResult, RunStatus, TaskName } from './types';
 
 export interface RunRow {
@@ -84,31 +85,53 @@ export function runStatements(conn: () => Database.Database, columns: string) {
   });
 }
 
-/** A run row and its loss rows as a RunRecord (without assignments). */
+/**
+ * A run row and its loss rows as a RunRecord (without assignments). A JSON column that is not of its shape (a
+ * damaged or hand-edited history) reads as none, and a loss that is not a number is left out, each with a note in
+ * the run's error: one bad row never makes a listing of the whole history fail.
+ */
 export function toRecord(row: RunRow, lossRows: LossRow[]): RunRecord {
-  const losses = lossRows.map<EpochLoss>((l) => ({
-    epoch: l.epoch,
-    trainLoss: l.train_loss === null ? Number.NaN : decodeReal(l.train_loss),
-    valLoss: l.val_loss === null ? null : decodeReal(l.val_loss),
-  }));
-  return {
+  const notes: string[] = [];
+  const column = <T>(name: StoredColumn, text: string | null, fallback: T): T => {
+    const decoded = decodeStored(name, text, fallback === null);
+    if ('value' in decoded) return decoded.value as T;
+    notes.push(decoded.problem);
+    return fallback;
+  };
+  const losses = lossRows.flatMap<EpochLoss>((l) => {
+    try {
+      return [
+        {
+          epoch: l.epoch,
+          trainLoss: l.train_loss === null ? Number.NaN : decodeReal(l.train_loss),
+          valLoss: l.val_loss === null ? null : decodeReal(l.val_loss),
+        },
+      ];
+    } catch {
+      notes.push(`the loss of epoch ${l.epoch} is not a number`);
+      return [];
+    }
+  });
+  const record: RunRecord = {
     id: row.id,
     task: row.task as TaskName,
-    params: decodeJson<Record<string, unknown>>(row.params),
+    params: column<Record<string, unknown>>('params', row.params, {}),
     seed: row.seed,
     backend: row.backend,
-    dataset: decodeJsonOrNull<DatasetInfo>(row.dataset),
+    dataset: column<DatasetInfo | null>('dataset', row.dataset, null),
     status: row.status,
     error: row.error,
     startedAt: row.started_at,
     endedAt: row.ended_at,
-    metrics: decodeJsonOrNull<RunResult['metrics']>(row.metrics),
-    evaluation: decodeJsonOrNull<EvaluationReport>(row.evaluation),
-    timings: decodeJsonOrNull<Record<string, number>>(row.timings),
-    artifacts: decodeJson<RunArtifacts>(row.artifacts),
+    metrics: column<RunResult['metrics'] | null>('metrics', row.metrics, null),
+    evaluation: column<EvaluationReport | null>('evaluation', row.evaluation, null),
+    timings: column<Record<string, number> | null>('timings', row.timings, null),
+    artifacts: column<RunArtifacts>('artifacts', row.artifacts, {}),
     losses,
     uid: row.uid,
     sweepId: row.sweep_id,
     sweepChild: row.sweep_child,
   };
+  if (notes.length) record.error = [row.error, `damaged in the history, read as none: ${notes.join('; ')}`].filter(Boolean).join('; ');
+  return record;
 }

@@ -1,0 +1,59 @@
+/**
+ * The shapes of the run table's JSON columns, as the store writes them (types.ts): `runs import` refuses a row that
+ * does not have them, and reading a history turns a column without them into "none" with a note (toRecord), so one
+ * damaged row never makes a whole listing fail.
+ */
+import { z } from 'zod';
+import { decodeJson } from './codec';
+
+/** Any number, NaN and ±Infinity included (the codec stores them tagged; a failed loss is NaN). */
+const num = z.custom<number>((v) => typeof v === 'number', 'expected a number');
+const count = z.number().int().min(0);
+
+const average = z.object({ precision: num, recall: num, f1: num, support: num });
+
+export const STORED_SHAPES = {
+  params: z.record(z.string(), z.unknown()),
+  metrics: z.object({ accuracy: num, nmi: num, ari: num }).catchall(num),
+  evaluation: z.object({
+    accuracy: num,
+    nmi: num,
+    ari: num,
+    mapping: z.array(z.number().int().min(-1)),
+    clusterSizes: z.array(count),
+    confusion: z.array(z.array(num)),
+    classNames: z.array(z.string()),
+    perClass: z.array(z.object({ label: z.number().int(), name: z.string(), precision: num, recall: num, f1: num, support: num })),
+    macroAvg: average,
+    weightedAvg: average,
+  }),
+  timings: z.record(z.string(), num),
+  dataset: z.object({
+    name: z.string(),
+    dir: z.string(),
+    format: z.enum(['idx', 'csv']),
+    checksums: z.record(z.string(), z.string()),
+    fitSize: count,
+    evalSize: count,
+    pixelStats: z.object({ min: num, max: num, mean: num }).optional(),
+  }),
+  artifacts: z.record(z.string(), z.string()),
+} as const;
+
+export type StoredColumn = keyof typeof STORED_SHAPES;
+
+/** A stored JSON column decoded and checked: its value, or why it is not of its shape (one phrase). */
+export function decodeStored(column: StoredColumn, text: unknown, nullable: boolean): { value: unknown } | { problem: string } {
+  if (text === null && nullable) return { value: null };
+  if (typeof text !== 'string') return { problem: `${column} is not JSON text` };
+  let value: unknown;
+  try {
+    value = decodeJson(text);
+  } catch {
+    return { problem: `${column} is not JSON` };
+  }
+  const parsed = STORED_SHAPES[column].safeParse(value);
+  if (parsed.success) return { value };
+  const issue = parsed.error.issues[0];
+  return { problem: `${[column, ...issue.path].join('.')}: ${issue.message}` };
+}

@@ -21,12 +21,16 @@ for name in names:
           f" | new metrics: {sorted(set(m) - set(x['metrics']))}")
     identical = identical and not diffs
 if os.path.exists(f'{before}/runs.json'):
-    timing = ('PerSec', 'Ms', 'Seconds', 'At', 'backend')
-    def stored(path):
-        return [{k: v for k, v in r.items() if not any(t in k for t in timing)} |
-                {'metrics': {k: v for k, v in (r.get('metrics') or {}).items() if not any(t in k for t in timing)}}
-                for r in json.load(open(path))]
-    same = stored(f'{before}/runs.json') == stored(f'{after}/runs.json')
+    # What a run stores that is not a result: its random uid, clock times, throughput and the output folder's paths.
+    varying = {'uid', 'startedAt', 'endedAt', 'timings', 'heartbeatAt', 'owner'}
+    def stored(path, out):
+        def run(r):
+            kept = {k: v for k, v in r.items() if k not in varying}
+            kept['metrics'] = {k: v for k, v in (r.get('metrics') or {}).items() if not (k.endswith('PerSec') or k.startswith('backend'))}
+            kept['artifacts'] = {k: str(v).replace(out, 'OUT') for k, v in (r.get('artifacts') or {}).items()}
+            return kept
+        return [run(r) for r in json.load(open(f'{path}/runs.json'))]
+    same = stored(before, before) == stored(after, after)
     print(f"stored history: {'identical' if same else 'DIFFERENT'}")
     identical = identical and same
 print('ALL IDENTICAL' if identical else 'DIFFERENT')

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -346,5 +346,106 @@ describe('item 10: a --db path that cannot hold a database', () => {
     const file = join(dir, 'a', 'b', 'x.sqlite');
     openStore(file).close();
     expect(existsSync(file)).toBe(true);
+  });
+});
+
+describe('issue 19: a sweep is claimed by the process that runs it', () => {
+  const plan = { task: 'kmeans' as const, base: { task: 'kmeans' }, grid: [['k', [5, 10]]] as [string, unknown[]][], seeds: [0, 1] };
+  /** Gives sweep `id` an owner: another live process on this host (our parent), or a pid that does not exist. */
+  const ownedBy = (file: string, id: number, pid: number, heartbeat = Date.now(), host = hostname()) =>
+    rawSet(
+      file,
+      "UPDATE sweeps SET status = 'running', owner_pid = ?, owner_host = ?, heartbeat_at = ? WHERE id = ?",
+      pid,
+      host,
+      heartbeat,
+      id,
+    );
+  const DEAD_PID = 2147483646;
+
+  it('one claim at a time: a live owner is refused in one line; a dead or silent one is taken over', () => {
+    const file = join(freshDir(), 'runs.sqlite');
+    const s = openStore(file);
+    const { id } = s.createSweep(plan);
+    expect(s.claimSweep(id)).toMatchObject({ id, status: 'running', endedAt: null });
+    // a second claim, even from this process, is refused while the first beats
+    expect(caught(() => s.claimSweep(id))).toMatchObject({
+      code: 'RUN_ACTIVE',
+      message: `sweep ${id} is already running (process ${process.pid} on ${hostname()}): cancel it first or wait for it to end`,
+    });
+    ownedBy(file, id, process.ppid);
+    expect(caught(() => openStore(file).claimSweep(id)).message).toContain(`(process ${process.ppid} on ${hostname()})`);
+    ownedBy(file, id, DEAD_PID); // its process on this host is gone
+    expect(s.claimSweep(id).status).toBe('running');
+    ownedBy(file, id, 1, Date.now() - STALE_AFTER_MS - 1000, 'another-host'); // no beat for longer than the runs' limit
+    expect(s.claimSweep(id).status).toBe('running');
+    expect(s.beatSweep(id)).toBe('owned');
+    ownedBy(file, id, 1, Date.now(), 'another-host'); // taken over by a process elsewhere
+    expect(s.beatSweep(id)).toBe('taken-over');
+    expect(s.endSweep(id, 'cancelled')).toBe(false); // not ours any more: its state is left to its owner
+    expect(s.getSweep(id)!.status).toBe('running');
+  });
+
+  it('a live claim refuses delete ("cancel it first"); cancel asks its owner, or settles a sweep whose owner is gone', () => {
+    const file = join(freshDir(), 'runs.sqlite');
+    const s = openStore(file);
+    const { id } = s.createSweep(plan);
+    s.claimSweep(id);
+    expect(caught(() => s.deleteSweep(id))).toMatchObject({ code: 'RUN_ACTIVE', message: expect.stringMatching(/cancel it first/) });
+    expect(s.cancelSweep(id)).toBe('requested');
+    expect(s.beatSweep(id)).toBe('cancel-requested');
+    expect(s.endSweep(id, 'cancelled')).toBe(true);
+    expect(s.getSweep(id)).toMatchObject({ status: 'cancelled', endedAt: expect.any(String) });
+    expect(s.cancelSweep(id)).toBe('not-running');
+    expect(s.claimSweep(id).status).toBe('running'); // resumed: the old cancel request is gone
+    expect(s.beatSweep(id)).toBe('owned');
+    ownedBy(file, id, DEAD_PID);
+    expect(s.cancelSweep(id)).toBe('cancelled');
+    expect(s.getSweep(id)!.status).toBe('cancelled');
+    expect(s.deleteSweep(id)).toEqual([]);
+    expect(s.beatSweep(id)).toBe('deleted');
+    expect(caught(() => s.cancelSweep(id)).code).toBe('NOT_FOUND');
+  });
+
+  it('on open, a running sweep whose owner is gone is interrupted: cancelled (resumable), or settled when every child ended', () => {
+    const file = join(freshDir(), 'runs.sqlite');
+    const s = openStore(file);
+    const killed = s.createSweep(plan).id;
+    const finished = s.createSweep({ ...plan, grid: [], seeds: [0] }).id;
+    const live = s.createSweep(plan).id;
+    const child = s.createRun(newRun({ sweep: { sweepId: finished, child: 0 } })).id;
+    s.failRun(child, 'boom');
+    for (const id of [killed, finished]) ownedBy(file, id, DEAD_PID);
+    ownedBy(file, live, process.ppid);
+    const later = openStore(file);
+    expect(later.recoveredSweepIds).toEqual([killed, finished]);
+    expect([killed, finished, live].map((id) => later.getSweep(id)!.status)).toEqual(['cancelled', 'failed', 'running']);
+    expect(later.claimSweep(killed).status).toBe('running'); // and it can be resumed
+  });
+
+  it('a running sweep with a live child run elsewhere (a Slurm task, no claim) is left alone', () => {
+    const file = join(freshDir(), 'runs.sqlite');
+    const s = openStore(file);
+    const { id } = s.createSweep(plan);
+    s.setSweepStatus(id, 'running');
+    s.createRun(newRun({ sweep: { sweepId: id, child: 0 } }));
+    expect(openStore(file).recoveredSweepIds).toEqual([]);
+    expect(caught(() => s.claimSweep(id)).message).toMatch(
+      /^sweep \d+ is already running \(run \d+ is running\): cancel it first or wait for it to end$/,
+    );
+  });
+
+  it('migrates a schema-4 history: its sweeps get no owner, and it opens at the current version', () => {
+    const file = join(freshDir(), 'runs.sqlite');
+    const r = new Database(file);
+    migrate(r, 4);
+    r.prepare(
+      `INSERT INTO sweeps (uid, task, base, grid, seeds, status, created_at) VALUES ('u1', 'kmeans', '{"task":"kmeans"}', '[]', '[0,1]', 'running', '2024-01-01T00:00:00.000Z')`,
+    ).run();
+    r.close();
+    const s = openStore(file);
+    expect(s.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(s.recoveredSweepIds).toEqual([1]); // running, with no owner and no live child: interrupted
+    expect(s.getSweep(1)!.status).toBe('cancelled');
   });
 });

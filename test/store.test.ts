@@ -387,7 +387,7 @@ describe('schema and files', () => {
     r.close();
 
     const s = openStore(file);
-    expect(s.schemaVersion).toBe(4);
+    expect(s.schemaVersion).toBe(SCHEMA_VERSION); // through v4 (sweeps) to the current version
     const runs = ids.map((id) => s.getRun(id)!);
     expect(runs.map((run) => [run.seed, run.status, run.metrics?.accuracy, run.sweepId, run.sweepChild])).toEqual([
       [0, 'completed', 0.5, null, null],

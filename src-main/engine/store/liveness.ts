@@ -12,13 +12,17 @@ export const HEARTBEAT_INTERVAL_MS = 5_000;
 /** A run whose heartbeat is older than this is taken for dead, whatever host wrote it. */
 export const STALE_AFTER_MS = 120_000;
 
-/** What liveness is decided from. */
-export interface OwnerRow {
-  id: number;
-  status: RunStatus;
+/** Who holds an active run or sweep: its process (pid on host) and when it last beat. */
+export interface Owner {
   owner_pid: number | null;
   owner_host: string | null;
   heartbeat_at: number | null;
+}
+
+/** What a run's liveness is decided from. */
+export interface OwnerRow extends Owner {
+  id: number;
+  status: RunStatus;
 }
 
 /** True unless the process certainly does not exist (ESRCH). EPERM means it exists but is someone else's. */
@@ -33,10 +37,10 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 /**
- * An active run is stale (its owner is gone) when no owner is recorded (schema 1), its owner has not beaten for
- * STALE_AFTER_MS on whatever host, or its owner was another process on this host that no longer exists.
+ * An active run (or a sweep's claim) is stale (its owner is gone) when no owner is recorded (schema 1), its owner has
+ * not beaten for STALE_AFTER_MS on whatever host, or its owner was another process on this host that no longer exists.
  */
-export function isStale(run: OwnerRow, now: number, host: string): boolean {
+export function isStale(run: Owner, now: number, host: string): boolean {
   if (run.owner_pid === null) return true;
   if (run.heartbeat_at === null || now - run.heartbeat_at > STALE_AFTER_MS) return true;
   return run.owner_host === host && run.owner_pid !== process.pid && !isProcessAlive(run.owner_pid);

@@ -108,6 +108,20 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    name: 'sweep claims: the process running a sweep (pid + host + heartbeat), and a cancel asked by another',
+    up(db) {
+      // No grace period as in version 3: a process of an older version cannot reopen this schema, so a sweep it runs
+      // stops at its next step anyway; a running sweep without an owner is interrupted once none of its runs is live.
+      db.exec(`
+        ALTER TABLE sweeps ADD COLUMN owner_pid INTEGER;
+        ALTER TABLE sweeps ADD COLUMN owner_host TEXT;
+        ALTER TABLE sweeps ADD COLUMN heartbeat_at INTEGER;
+        ALTER TABLE sweeps ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1));
+      `);
+    },
+  },
 ];
 
 /** A run's uid from its content: the same old run gets the same uid in every copy of its history. */

@@ -1,16 +1,26 @@
 import type Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { sweepRunCount } from '../experiments/sweep';
+import { settledSweepStatus } from '../experiments/sweepSummary';
 import { defaultDbPath } from '../paths';
 import { decodeAssignments, decodeJson, encodeAssignments, encodeJson, encodeReal } from './codec';
 import { StoreError } from './errors';
 import { relocateLegacyArtifacts, type LegacyRun } from './legacy-artifacts';
-import { beatEvery, HEARTBEAT_INTERVAL_MS, INTERRUPTED, isStale, type OwnerRow } from './liveness';
+import { beatEvery, HEARTBEAT_INTERVAL_MS, INTERRUPTED, isStale, type Owner, type OwnerRow } from './liveness';
 import { historyAccess, type WritableCheck } from './location';
 import { userVersion } from './migrations';
 import { openForReading, openForWriting } from './open';
 import { runColumns, runStatements, SWEEPS_SCHEMA, toRecord, type LossRow, type RunRow } from './queries';
-import { FINAL_SWEEP_STATUSES, newUid, SWEEP_STATUSES, sweepStatements, toSweepRecord, type SweepRow } from './sweep-queries';
+import {
+  FINAL_SWEEP_STATUSES,
+  newUid,
+  SWEEP_STATUSES,
+  sweepStatements,
+  toSweepRecord,
+  type SweepClaimRow,
+  type SweepRow,
+} from './sweep-queries';
 import type {
   EpochLoss,
   NewRun,
@@ -19,6 +29,9 @@ import type {
   RunRecord,
   RunResult,
   RunStatus,
+  SweepBeat,
+  SweepCancel,
+  SweepGrid,
   SweepRecord,
   SweepStatus,
   TaskName,
@@ -86,7 +99,9 @@ function checkRecordOfStrings(r: unknown, what: string): Record<string, string> 
  *
  * Liveness: a running run's owner beats (keepAlive) every few seconds. On open, a run still active whose owner
  * has not beaten for STALE_AFTER_MS, whatever host it is on, or whose owner process on this host is gone, is
- * marked failed with error 'interrupted'; a live run cannot be deleted.
+ * marked failed with error 'interrupted'; a live run cannot be deleted. A running sweep is claimed the same way by the
+ * process that runs it (claimSweep, beatSweep): a live claim cannot be claimed again or deleted, and a stale one is
+ * taken over, or on open marked interrupted (cancelled, so it can be resumed).
  *
  * A history whose file or folder cannot be written opens read-only: reads work, nothing is changed on open
  * (no WAL switch, migration or recovery), and every write fails with one line saying so.
@@ -95,6 +110,8 @@ export class RunStore {
   readonly path: string;
   /** Ids of the runs this open marked failed/interrupted. */
   readonly recoveredRunIds: readonly number[];
+  /** Ids of the running sweeps whose process was gone, which this open marked interrupted (see recoverStaleSweeps). */
+  readonly recoveredSweepIds: readonly number[];
   /** Why this store is read-only, or null when it can write. */
   readonly readOnlyReason: string | null;
   /** Things the user should know about this history (old-layout artifact folders left in place…), one line each. */
@@ -116,7 +133,9 @@ export class RunStore {
     this.stmts = runStatements(() => this.conn, this.columns);
     this.sweepSql = sweepStatements(() => this.conn);
     const writable = readOnlyReason === null;
-    this.recoveredRunIds = writable && (options.recoverStale ?? true) ? this.recoverStaleRuns() : [];
+    const recover = writable && (options.recoverStale ?? true);
+    this.recoveredRunIds = recover ? this.recoverStaleRuns() : [];
+    this.recoveredSweepIds = recover ? this.recoverStaleSweeps() : [];
     this.notices = writable ? this.relocateLegacyArtifacts() : [];
   }
 
@@ -394,15 +413,100 @@ export class RunStore {
     return (this.sweepSql('list').all() as SweepRow[]).map(toSweepRecord);
   }
 
-  /** Sets a sweep's state; a final state records its end time, an active one clears it (a resumed sweep). */
+  /**
+   * Sets a sweep's state; a final state records its end time, an active one clears it (a resumed sweep). Any state but
+   * 'running' also ends its claim.
+   */
   setSweepStatus(id: number, status: SweepStatus): void {
     checkId(id);
     if (!SWEEP_STATUSES.includes(status)) throw new StoreError('INVALID', `unknown sweep status '${String(status)}'`);
-    const endedAt = FINAL_SWEEP_STATUSES.includes(status) ? new Date().toISOString() : null;
     this.write(() => {
-      if (this.sweepSql('setStatus').run({ id, status, endedAt }).changes === 0)
-        throw new StoreError('NOT_FOUND', `sweep ${id} does not exist in ${this.path}`);
+      if (!this.setSweepState(id, status)) throw new StoreError('NOT_FOUND', `sweep ${id} does not exist in ${this.path}`);
     });
+  }
+
+  /** Within a write: sets the state (see setSweepStatus); false when there is no such sweep. */
+  private setSweepState(id: number, status: SweepStatus): boolean {
+    const endedAt = FINAL_SWEEP_STATUSES.includes(status) ? new Date().toISOString() : null;
+    if (this.sweepSql('setStatus').run({ id, status, endedAt }).changes === 0) return false;
+    if (status !== 'running') this.sweepSql('release').run(id);
+    return true;
+  }
+
+  /**
+   * Claims a sweep for this process and marks it running, in one write transaction: refused (RUN_ACTIVE, one line)
+   * while another live process holds it or one of its runs is live; a claim whose owner is gone (its process on this
+   * host, or no beat for STALE_AFTER_MS) is taken over. The claimer then beats (beatSweep) until endSweep.
+   */
+  claimSweep(id: number): SweepRecord {
+    checkId(id);
+    this.write(() => {
+      const holder = this.liveHolder(this.claimOf(id));
+      if (holder) throw new StoreError('RUN_ACTIVE', `sweep ${id} is already running (${holder}): cancel it first or wait for it to end`);
+      this.sweepSql('claim').run({ id, pid: process.pid, host: this.host, now: this.now() });
+    });
+    return this.getSweep(id)!;
+  }
+
+  /** The claimer's heartbeat: beats while this process holds the sweep, and says whether to go on. */
+  beatSweep(id: number): SweepBeat {
+    checkId(id);
+    return this.write(() => {
+      const claim = this.sweepSql('claimOf').get(id) as SweepClaimRow | undefined;
+      if (!claim) return 'deleted';
+      if (!this.ownsClaim(claim)) return 'taken-over';
+      this.sweepSql('beat').run({ id, now: this.now(), pid: process.pid, host: this.host });
+      return claim.cancel_requested ? 'cancel-requested' : 'owned';
+    });
+  }
+
+  /** Records how a sweep this process holds ended, and ends the claim; false (nothing changed) when it holds it no more. */
+  endSweep(id: number, status: SweepStatus): boolean {
+    checkId(id);
+    if (!FINAL_SWEEP_STATUSES.includes(status)) throw new StoreError('INVALID', `a sweep cannot end '${String(status)}'`);
+    return this.write(() => {
+      const claim = this.sweepSql('claimOf').get(id) as SweepClaimRow | undefined;
+      return claim !== undefined && this.ownsClaim(claim) && this.setSweepState(id, status);
+    });
+  }
+
+  /**
+   * Cancels a running (or queued) sweep from any process: a live claim is asked to cancel (its runner stops before its
+   * next child and cancels the running one); a sweep whose process is gone is marked cancelled here. Refuses
+   * (RUN_ACTIVE) a sweep whose live run belongs to no sweep runner (a Slurm task): only its own process can stop it.
+   */
+  cancelSweep(id: number): SweepCancel {
+    checkId(id);
+    return this.write(() => {
+      const claim = this.claimOf(id);
+      if (claim.status !== 'running' && claim.status !== 'queued') return 'not-running';
+      if (claim.owner_pid !== null && !this.isStale(claim)) {
+        this.sweepSql('requestCancel').run(id);
+        return 'requested';
+      }
+      const holder = this.liveHolder(claim);
+      if (holder) throw new StoreError('RUN_ACTIVE', `sweep ${id} cannot be cancelled from here (${holder}, outside a sweep runner)`);
+      this.setSweepState(id, 'cancelled');
+      return 'cancelled';
+    });
+  }
+
+  /** A sweep's claim; NOT_FOUND when there is no such sweep. */
+  private claimOf(id: number): SweepClaimRow {
+    const claim = this.sweepSql('claimOf').get(id) as SweepClaimRow | undefined;
+    if (!claim) throw new StoreError('NOT_FOUND', `sweep ${id} does not exist in ${this.path}`);
+    return claim;
+  }
+
+  private ownsClaim(claim: Owner): boolean {
+    return claim.owner_pid === process.pid && claim.owner_host === this.host;
+  }
+
+  /** What keeps a sweep running, in words ("process 12 on host", "run 7 is running"), or null when nothing live does. */
+  private liveHolder(claim: SweepClaimRow): string | null {
+    if (claim.owner_pid !== null && !this.isStale(claim)) return `process ${claim.owner_pid} on ${claim.owner_host}`;
+    const run = (this.sweepSql('activeChildren').all(claim.id) as OwnerRow[]).find((r) => !this.isStale(r));
+    return run ? `run ${run.id} is ${run.status}` : null;
   }
 
   /** A sweep's child runs (with their losses), by child index, older runs of a child first. */
@@ -418,19 +522,17 @@ export class RunStore {
 
   /**
    * Deletes a sweep and (unless `deleteRuns` is false, which keeps them as runs of their own) its child runs. Refuses
-   * (RUN_ACTIVE) while one of its runs is active with a live owner. Returns the ids of the runs deleted (their files
+   * (RUN_ACTIVE) while a live process holds it or one of its runs is active with a live owner. Returns the ids of the runs deleted (their files
    * are the caller's to remove), or null when there was no such sweep.
    */
   deleteSweep(id: number, options: { deleteRuns?: boolean } = {}): number[] | null {
     checkId(id);
     return this.write(() => {
-      if (!this.sweepSql('get').get(id)) return null;
+      const claim = this.sweepSql('claimOf').get(id) as SweepClaimRow | undefined;
+      if (!claim) return null;
+      const holder = this.liveHolder(claim);
+      if (holder) throw new StoreError('RUN_ACTIVE', `sweep ${id} is still running (${holder}): cancel it first`);
       const runIds = (this.sweepSql('childRunIds').all(id) as { id: number }[]).map((r) => r.id);
-      for (const runId of runIds) {
-        const run = this.stmts.owner.get(runId) as OwnerRow;
-        if (ACTIVE_STATUSES.includes(run.status) && !this.isStale(run))
-          throw new StoreError('RUN_ACTIVE', `sweep ${id} is still running (run ${runId} is ${run.status}): cancel it first`);
-      }
       const deleteRuns = options.deleteRuns ?? true;
       if (deleteRuns) for (const runId of runIds) this.stmts.deleteRun.run(runId);
       this.sweepSql('remove').run(id); // kept runs lose their link (ON DELETE SET NULL)
@@ -439,7 +541,7 @@ export class RunStore {
   }
 
   /** Whether an active run's owner is gone (see liveness.ts). */
-  private isStale(run: OwnerRow): boolean {
+  private isStale(run: Owner): boolean {
     return isStale(run, this.now(), this.host);
   }
 
@@ -451,6 +553,25 @@ export class RunStore {
       for (const r of stale) this.stmts.end.run({ id: r.id, status: 'failed', error: INTERRUPTED, endedAt });
       return stale.map((r) => r.id);
     });
+  }
+
+  /**
+   * Marks interrupted every running sweep whose process is gone (its claim stale, none of its runs live; run after
+   * recoverStaleRuns): settled from its children when each has ended, else cancelled, so that it can be resumed.
+   */
+  recoverStaleSweeps(): number[] {
+    return this.write(() => {
+      const stale = (this.sweepSql('runningClaims').all() as SweepClaimRow[]).filter((c) => this.liveHolder(c) === null);
+      for (const claim of stale) this.setSweepState(claim.id, this.interruptedStatus(claim));
+      return stale.map((c) => c.id);
+    });
+  }
+
+  /** How an interrupted sweep ended: as its children did when each has ended, else cancelled (resumable). */
+  private interruptedStatus(claim: SweepClaimRow): SweepStatus {
+    const planned = sweepRunCount(decodeJson<SweepGrid>(claim.grid), decodeJson<number[]>(claim.seeds).length);
+    const statuses = (this.sweepSql('latestChildStatuses').all(claim.id) as { status: RunStatus }[]).map((r) => r.status);
+    return settledSweepStatus(planned, statuses) ?? 'cancelled';
   }
 
   /** Moves this history's old-layout artifact folders into its own (see legacy-artifacts.ts); returns what it left. */

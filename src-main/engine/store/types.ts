@@ -60,6 +60,12 @@ export interface NewSweep {
   status?: SweepStatus;
 }
 
+/** What a sweep's runner learns at each beat: it still runs the sweep, was asked to cancel, lost it, or it is gone. */
+export type SweepBeat = 'owned' | 'cancel-requested' | 'taken-over' | 'deleted';
+
+/** What cancelSweep did: asked the live process running it, cancelled one whose process is gone, or nothing. */
+export type SweepCancel = 'requested' | 'cancelled' | 'not-running';
+
 export interface SweepRecord {
   id: number;
   uid: string;

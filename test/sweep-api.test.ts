@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Reply, SweepDetail, SweepSummary } from '../src-main/contract/index';
 import { createEngineApi } from '../src-main/service/api';
+import { MAX_ACTIVE_SWEEPS } from '../src-main/service/sweepRunner';
 import { tempHome } from './helpers/cli';
 import { skipUnless } from './helpers/prereqs';
 
@@ -94,5 +95,40 @@ describe.skipIf(skipUnless('fashionMnist'))('sweep operations of the contract', 
     const done = await call<SweepDetail>('sweeps.get', { id: sweepId });
     expect(done.children.map((c) => c.state)).toEqual(['completed', 'completed', 'completed', 'completed']);
     expect(await call('sweeps.resume', { id: sweepId })).toEqual({ resumed: false });
+  });
+});
+
+// Issue 19: a client cannot fill the service with sweeps.
+describe.skipIf(skipUnless('fashionMnist'))('active sweeps per service', () => {
+  const api = createEngineApi({ dbPath: join(tempHome(), 'runs.sqlite') });
+  const updates: SweepSummary[] = [];
+  api.subscribe((event, payload) => event === 'sweep.updated' && updates.push(payload as SweepSummary));
+  afterAll(() => api.close());
+
+  it(`at most ${MAX_ACTIVE_SWEEPS} sweeps run or wait at once: one more is refused as queue-full, in one line, storing nothing`, async () => {
+    const start = (seed: number) => api.dispatch('sweeps.start', { params: { ...SMALL, nInit: 3 }, seeds: [seed, seed + 100] });
+    const accepted: number[] = [];
+    for (let i = 0; i < MAX_ACTIVE_SWEEPS; i++) {
+      const reply = (await start(i)) as Reply<'sweeps.start'>;
+      expect(reply.ok).toBe(true);
+      if (reply.ok) accepted.push(reply.value.sweepId);
+    }
+    expect(await start(99)).toEqual({
+      ok: false,
+      error: {
+        code: 'queue-full',
+        message: `${MAX_ACTIVE_SWEEPS} sweeps are already running or waiting: wait for one to end, or cancel one`,
+      },
+    });
+    const list = (await api.dispatch('sweeps.list', {})) as Reply<'sweeps.list'>;
+    expect(list.ok && list.value.map((s) => s.id).sort()).toEqual(accepted.sort());
+    for (const id of accepted) expect(await api.dispatch('sweeps.cancel', { id })).toEqual({ ok: true, value: { cancelled: true } });
+    await vi.waitFor(
+      () => expect(accepted.filter((id) => updates.some((u) => u.id === id && u.status === 'cancelled'))).toEqual(accepted),
+      {
+        timeout: 60_000,
+      },
+    );
+    expect(((await start(99)) as Reply<'sweeps.start'>).ok).toBe(true); // room again
   });
 });

@@ -1,4 +1,6 @@
+import Database from 'better-sqlite3';
 import { readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SweepDetail } from '../src-main/contract/index';
@@ -139,6 +141,114 @@ describe.skipIf(skipUnless('fashionMnist'))('sweep runner', () => {
     ]);
     expect(runs[0].id).toBe(first);
     expect(later.resume(sweepId)).toBeNull(); // nothing left to run
+  });
+
+  it('a second resume landing between two children is refused; each child runs once', async () => {
+    const other = new SweepRunner({ host, dbPath });
+    let refusal: Error | undefined;
+    let duplicate: Promise<SweepDetail> | null = null;
+    const first: SweepRunner = new SweepRunner({
+      host,
+      dbPath,
+      onChildEnded: (child, d) => {
+        if (child.index !== 0) return;
+        try {
+          duplicate = other.resume(d.id);
+        } catch (err) {
+          refusal = err as Error;
+        }
+      },
+    });
+    const { sweepId, done } = first.start({ params: { task: 'kmeans', nInit: 1, ...SMALL }, seeds: [10, 11, 12] });
+    const detail = await done;
+    await (duplicate as Promise<SweepDetail> | null)?.catch(() => undefined);
+    expect(refusal?.message).toBe(
+      `sweep ${sweepId} is already running (process ${process.pid} on ${hostname()}): cancel it first or wait for it to end`,
+    );
+    expect(detail.status).toBe('completed');
+    expect(runsOf(sweepId).map((r) => r.sweepChild)).toEqual([0, 1, 2]);
+  });
+
+  it('delete between two children is refused ("cancel it first") and the sweep goes on', async () => {
+    let refusal: Error | undefined;
+    const deleting = new SweepRunner({
+      host,
+      dbPath,
+      onChildEnded: (child, d) => {
+        if (child.index !== 0) return;
+        const store = RunStore.open(dbPath);
+        try {
+          store.deleteSweep(d.id);
+        } catch (err) {
+          refusal = err as Error;
+        } finally {
+          store.close();
+        }
+      },
+    });
+    const { sweepId, done } = deleting.start({ params: { task: 'kmeans', nInit: 1, ...SMALL }, seeds: [13, 14] });
+    expect((await done).status).toBe('completed');
+    expect(refusal?.message).toMatch(new RegExp(`^sweep ${sweepId} is still running .*: cancel it first$`));
+  });
+
+  it('a cancel asked through the history (from another process) stops the sweep before its next child', async () => {
+    const asking = new SweepRunner({
+      host,
+      dbPath,
+      onChildEnded: (child, d) => {
+        if (child.index !== 0) return;
+        const store = RunStore.open(dbPath);
+        try {
+          expect(store.cancelSweep(d.id)).toBe('requested');
+        } finally {
+          store.close();
+        }
+      },
+    });
+    const { done } = asking.start({ params: { task: 'kmeans', nInit: 1, ...SMALL }, seeds: [15, 16, 17] });
+    const stopped = await done;
+    expect(stopped.status).toBe('cancelled');
+    expect(stopped.children.map((c) => c.state)).toEqual(['completed', 'pending', 'pending']);
+  });
+
+  it('a sweep deleted behind its runner (as an older version could) ends it in one line', async () => {
+    const vanishing = new SweepRunner({
+      host,
+      dbPath,
+      onChildEnded: (child, d) => {
+        if (child.index !== 0) return;
+        const raw = new Database(dbPath);
+        raw.pragma('foreign_keys = ON');
+        raw.prepare('DELETE FROM sweeps WHERE id = ?').run(d.id);
+        raw.close();
+      },
+    });
+    const { sweepId, done } = vanishing.start({ params: { task: 'kmeans', nInit: 1, ...SMALL }, seeds: [18, 19, 20] });
+    await expect(done).rejects.toThrow(`sweep #${sweepId} was deleted while it ran; its remaining children were not run`);
+    const store = RunStore.open(dbPath);
+    try {
+      expect(store.listRuns().filter((r) => [19, 20].includes(r.seed))).toEqual([]); // nothing more was run
+      expect(store.getSweep(sweepId)).toBeUndefined();
+    } finally {
+      store.close();
+    }
+  });
+
+  it('N sweeps add one listener to the engine host, removed when they end', async () => {
+    const many = new SweepRunner({ host, dbPath, maxActive: 12 });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    const before = host.listenerCount('created');
+    const started = Array.from({ length: 12 }, (_, i) =>
+      many.start({ params: { task: 'kmeans', nInit: 1, ...SMALL }, seeds: [30 + i, 50 + i] }),
+    );
+    expect(host.listenerCount('created') - before).toBeLessThanOrEqual(1);
+    await many.cancelAll();
+    await Promise.all(started.map((s) => s.done));
+    process.off('warning', onWarning);
+    expect(host.listenerCount('created')).toBe(before);
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
 
   it('cancel marks a sweep left running by a process that is gone; not one that ended or does not exist', () => {

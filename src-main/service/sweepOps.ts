@@ -106,10 +106,11 @@ export async function handleSweepOperation<O extends SweepOperation>(
         return runner.withStore((store) => planInfo(req, store));
       case 'sweeps.start':
         return { sweepId: runner.start(req).sweepId };
+      // Lists and pages first mark sweeps (and runs) whose process is gone as interrupted, as opening a history does.
       case 'sweeps.list':
-        return runner.withStore((store) => store.listSweeps().map((s) => sweepSummary(s, store.sweepRuns(s.id))));
+        return runner.withStore((store) => store.listSweeps().map((s) => sweepSummary(s, store.sweepRuns(s.id))), true);
       case 'sweeps.get':
-        return runner.detail((req as ParsedRequestOf<'sweeps.get'>).id);
+        return runner.detail((req as ParsedRequestOf<'sweeps.get'>).id, true);
       case 'sweeps.cancel':
         return { cancelled: runner.cancel((req as ParsedRequestOf<'sweeps.cancel'>).id) };
       case 'sweeps.resume':

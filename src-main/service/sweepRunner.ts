@@ -3,14 +3,23 @@
  * each linked to its sweep and child index; later children whose encoder would be trained exactly like an earlier
  * completed child's reuse that encoder; a failed child is recorded and the sweep goes on; cancel stops it (the running
  * child is cancelled) and resume runs the children that are not completed. Used by the CLI and the contract alike.
+ *
+ * A sweep run here is claimed in the history (store.claimSweep) and beats while it runs, so that no other process runs
+ * it at the same time, deletes it, or takes it for interrupted; another process cancels it through the history
+ * (store.cancelSweep), which this runner sees at its next beat.
  */
 import type { SweepChild, SweepDetail } from '../contract/index';
 import { settledSweepStatus } from '../engine/experiments/sweepSummary';
 import { encoderKey, planOfStored, planSweep, type SweepChildPlan, type SweepRequest } from '../engine/experiments/sweep';
 import { RunStore } from '../engine/store/index';
-import type { RunRecord, RunStatus, SweepStatus } from '../engine/store/types';
+import type { RunRecord, RunStatus, SweepBeat, SweepStatus } from '../engine/store/types';
 import { latestRuns, sweepDetail } from './sweepViews';
-import type { EngineHost } from './worker/host';
+import { QueueFullError, type EngineHost, type Job } from './worker/host';
+
+/** Sweeps running or waiting in one service at most: a client cannot fill the engine's queue with sweeps. */
+export const MAX_ACTIVE_SWEEPS = 4;
+/** How often a sweep run here beats its claim and looks for a cancel asked by another process. */
+export const SWEEP_WATCH_MS = 1000;
 
 export interface SweepRunnerOptions {
   host: EngineHost;
@@ -21,6 +30,10 @@ export interface SweepRunnerOptions {
   onChildEnded?: (child: SweepChild, detail: SweepDetail) => void;
   /** How long to wait before submitting again when the host's queue is full (default 1 s). */
   queueRetryMs?: number;
+  /** Sweeps running or waiting here at most (default MAX_ACTIVE_SWEEPS); one more is refused as queue-full. */
+  maxActive?: number;
+  /** How often a sweep run here beats and looks for a cancel asked elsewhere (default SWEEP_WATCH_MS). */
+  watchMs?: number;
 }
 
 /** An error for a sweep that does not exist, mapped to the contract's 'not-found'. */
@@ -28,9 +41,18 @@ export class SweepNotFoundError extends Error {
   override name = 'NotFoundError';
 }
 
+/** A sweep that stopped because it was deleted, or taken over by another process, while it ran here. */
+export class SweepLostError extends Error {
+  override name = 'SweepLostError';
+}
+
 interface Active {
   cancelled: boolean;
+  /** Set when the sweep was deleted or taken over meanwhile: the runner stops and records nothing more. */
+  lost?: 'deleted' | 'taken-over';
   jobId?: string;
+  /** The connection that holds the claim: beats, and records how the sweep ended. */
+  claim: RunStore;
   done: Promise<SweepDetail>;
 }
 
@@ -38,6 +60,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SweepRunner {
   private readonly active = new Map<number, Active>();
+  /** The children's jobs on the host → their sweep: one 'created' listener serves them all. */
+  private readonly childJobs = new Map<Job, number>();
 
   constructor(private readonly options: SweepRunnerOptions) {}
 
@@ -51,12 +75,13 @@ export class SweepRunner {
     }
   }
 
-  detail(id: number): SweepDetail {
+  /** A stored sweep's detail; `recoverStale` first marks sweeps and runs whose process is gone as interrupted. */
+  detail(id: number, recoverStale = false): SweepDetail {
     return this.withStore((store) => {
       const sweep = store.getSweep(id);
       if (!sweep) throw new SweepNotFoundError(`No sweep #${id} in ${store.path}`);
       return sweepDetail(sweep, store.sweepRuns(id));
-    });
+    }, recoverStale);
   }
 
   isRunning(id: number): boolean {
@@ -66,6 +91,7 @@ export class SweepRunner {
   /** Validates (a SweepPlanError says what is wrong, nothing is stored), stores the sweep and starts running it. */
   start(request: SweepRequest & { name?: string | null }): { sweepId: number; done: Promise<SweepDetail> } {
     const plan = planSweep(request);
+    this.checkCapacity();
     const sweep = this.withStore((store) => {
       store.assertWritable();
       return store.createSweep({ name: request.name ?? null, task: plan.task, base: plan.base, grid: plan.grid, seeds: plan.seeds });
@@ -75,7 +101,7 @@ export class SweepRunner {
 
   /**
    * Runs the children of a stored sweep that are pending, failed or cancelled. Returns null when there is nothing to
-   * run; refuses a sweep being run here or (one of its runs active) by another process.
+   * run; refuses (one line) a sweep being run here or by another live process (see store.claimSweep).
    */
   resume(id: number): Promise<SweepDetail> | null {
     if (this.active.has(id)) throw new Error(`sweep #${id} is already running`);
@@ -85,36 +111,50 @@ export class SweepRunner {
       store.assertWritable();
       return sweepDetail(sweep, store.sweepRuns(id));
     }, true);
-    const live = detail.children.find((c) => c.state === 'running' || c.state === 'queued');
-    if (live) throw new Error(`sweep #${id} is still running in another process (run #${live.run?.id} is ${live.state})`);
     if (detail.children.every((c) => c.state === 'completed')) {
-      if (detail.status !== 'completed') this.setStatus(id, 'completed');
+      if (detail.status !== 'completed') this.settleCompleted(id);
       return null;
     }
+    this.checkCapacity();
     return this.launch(id);
   }
 
+  /** Records a sweep whose every child has completed as completed (claimed for that write: refused while live elsewhere). */
+  private settleCompleted(id: number): void {
+    this.withStore((store) => {
+      store.claimSweep(id);
+      store.endSweep(id, 'completed');
+    });
+    this.update(id);
+  }
+
   /**
-   * Cancels a sweep: one run here has its running child cancelled and ends 'cancelled'; one left 'running' by a
-   * process that is gone (none of its runs active) is marked 'cancelled'. False for a sweep that is not running.
+   * Cancels a sweep: one run here has its running child cancelled and ends 'cancelled'; one run by another live process
+   * is asked to (through the history); one left running by a process that is gone is marked 'cancelled'. False for a
+   * sweep that is not running.
    */
   cancel(id: number): boolean {
     const active = this.active.get(id);
-    if (!active) return this.cancelOrphan(id);
+    if (!active) return this.cancelElsewhere(id);
     active.cancelled = true;
     if (active.jobId) this.options.host.cancel(active.jobId);
     return true;
   }
 
-  private cancelOrphan(id: number): boolean {
-    const orphan = this.withStore((store) => {
-      const sweep = store.getSweep(id);
-      if (!sweep) throw new SweepNotFoundError(`No sweep #${id} in ${store.path}`);
-      if (sweep.status !== 'running' && sweep.status !== 'queued') return false;
-      return !store.sweepRuns(id).some((run) => run.status === 'running' || run.status === 'queued');
-    }, true);
-    if (orphan) this.setStatus(id, 'cancelled');
-    return orphan;
+  private cancelElsewhere(id: number): boolean {
+    const outcome = this.withStore((store) => {
+      if (!store.getSweep(id)) throw new SweepNotFoundError(`No sweep #${id} in ${store.path}`);
+      return store.cancelSweep(id);
+    });
+    if (outcome === 'cancelled') this.update(id);
+    return outcome !== 'not-running';
+  }
+
+  /** Refuses one more sweep (queue-full) while MAX_ACTIVE_SWEEPS run or wait here. */
+  private checkCapacity(): void {
+    const max = this.options.maxActive ?? MAX_ACTIVE_SWEEPS;
+    if (this.active.size >= max)
+      throw new QueueFullError(`${max} sweeps are already running or waiting: wait for one to end, or cancel one`);
   }
 
   /** Cancels every sweep run here and waits until each has recorded its state. */
@@ -124,17 +164,55 @@ export class SweepRunner {
     await Promise.all(running.map(([, a]) => a.done.catch(() => undefined)));
   }
 
+  /** Claims the sweep (refused in one line while another live process runs it) and runs it, beating until it ends. */
   private launch(id: number): Promise<SweepDetail> {
-    const active: Active = { cancelled: false, done: Promise.resolve(undefined as never) };
+    const claim = RunStore.open(this.options.dbPath, { recoverStale: false });
+    try {
+      claim.claimSweep(id);
+    } catch (err) {
+      claim.close();
+      throw err;
+    }
+    const active: Active = { cancelled: false, claim, done: Promise.resolve(undefined as never) };
     this.active.set(id, active);
-    active.done = this.drive(id, active).finally(() => this.active.delete(id));
+    const watch = setInterval(() => this.checkClaim(id, active), this.options.watchMs ?? SWEEP_WATCH_MS);
+    watch.unref?.();
+    active.done = this.drive(id, active).finally(() => {
+      clearInterval(watch);
+      claim.close();
+      this.active.delete(id);
+    });
     active.done.catch(() => undefined); // callers that only follow the updates must not get unhandled rejections
     return active.done;
   }
 
-  private setStatus(id: number, status: SweepStatus): void {
-    this.withStore((store) => store.setSweepStatus(id, status));
-    this.update(id);
+  /** Beats the sweep's claim; a cancel asked elsewhere cancels it here; a sweep deleted or taken over stops. */
+  private checkClaim(id: number, active: Active): void {
+    let beat: SweepBeat;
+    try {
+      beat = active.claim.beatSweep(id);
+    } catch {
+      return; // a busy database: the next beat tries again, and a missed one only brings staleness closer
+    }
+    if (beat === 'cancel-requested' && !active.cancelled) this.cancel(id);
+    if ((beat === 'deleted' || beat === 'taken-over') && !active.lost) {
+      active.lost = beat;
+      if (active.jobId) this.options.host.cancel(active.jobId);
+    }
+  }
+
+  private lostError(id: number, lost: NonNullable<Active['lost']>): SweepLostError {
+    return new SweepLostError(
+      lost === 'deleted'
+        ? `sweep #${id} was deleted while it ran; its remaining children were not run`
+        : `sweep #${id} was taken over by another process; this one stopped`,
+    );
+  }
+
+  /** Records how the sweep ended, while this process still holds it (else it was lost meanwhile). */
+  private end(id: number, active: Active, status: SweepStatus): void {
+    if (active.claim.endSweep(id, status)) this.update(id);
+    else active.lost ??= active.claim.getSweep(id) ? 'taken-over' : 'deleted';
   }
 
   private update(id: number): SweepDetail {
@@ -143,35 +221,43 @@ export class SweepRunner {
     return detail;
   }
 
-  /** Runs the sweep's unfinished children in plan order, then records how it ended. */
+  /** Runs the sweep, then records how it ended; a sweep deleted or taken over meanwhile ends in one line. */
   private async drive(id: number, active: Active): Promise<SweepDetail> {
+    try {
+      await this.runChildren(id, active);
+      if (!active.lost) this.end(id, active, active.cancelled ? 'cancelled' : this.endStatus(id));
+    } catch (err) {
+      this.checkClaim(id, active); // the error may come from the sweep having gone
+      if (!active.lost) this.end(id, active, 'failed');
+      if (!active.lost) throw err;
+    }
+    if (active.lost) throw this.lostError(id, active.lost);
+    return this.detail(id);
+  }
+
+  /** Runs the sweep's unfinished children in plan order, until the end, a cancel, or the sweep is lost. */
+  private async runChildren(id: number, active: Active): Promise<void> {
     const { sweep, runs } = this.withStore((store) => ({ sweep: store.getSweep(id)!, runs: store.sweepRuns(id) }));
     const plan = planOfStored(sweep);
     const latest = latestRuns(runs);
     /** Encoder key → the run whose trained encoder later children with that key reuse. */
     const encoders = new Map<string, number>();
-    this.setStatus(id, 'running');
-    try {
-      for (const child of plan.children) {
-        if (active.cancelled) break;
-        const key = encoderKey(child.params);
-        const earlier = latest.get(child.index);
-        if (earlier?.status === 'completed') {
-          if (key && !encoders.has(key) && earlier.artifacts.autoencoder) encoders.set(key, earlier.id);
-          continue;
-        }
-        const reuse = key ? encoders.get(key) : undefined;
-        const run = await this.runChild(id, child, reuse === undefined ? child.params : { ...child.params, reuseEncoder: reuse }, active);
-        if (key && run?.status === 'completed' && !encoders.has(key) && run.artifacts.autoencoder) encoders.set(key, run.id);
-        // A reused encoder that failed the child is not offered again: the next child with this key trains its own.
-        if (key && reuse !== undefined && run?.status !== 'completed') encoders.delete(key);
+    this.update(id);
+    for (const child of plan.children) {
+      this.checkClaim(id, active); // a cancel asked elsewhere, or a deletion, since the last child
+      if (active.cancelled || active.lost) return;
+      const key = encoderKey(child.params);
+      const earlier = latest.get(child.index);
+      if (earlier?.status === 'completed') {
+        if (key && !encoders.has(key) && earlier.artifacts.autoencoder) encoders.set(key, earlier.id);
+        continue;
       }
-    } catch (err) {
-      this.setStatus(id, 'failed');
-      throw err;
+      const reuse = key ? encoders.get(key) : undefined;
+      const run = await this.runChild(id, child, reuse === undefined ? child.params : { ...child.params, reuseEncoder: reuse }, active);
+      if (key && run?.status === 'completed' && !encoders.has(key) && run.artifacts.autoencoder) encoders.set(key, run.id);
+      // A reused encoder that failed the child is not offered again: the next child with this key trains its own.
+      if (key && reuse !== undefined && run?.status !== 'completed') encoders.delete(key);
     }
-    this.setStatus(id, active.cancelled ? 'cancelled' : this.endStatus(id));
-    return this.detail(id);
   }
 
   private endStatus(id: number): SweepStatus {
@@ -201,15 +287,7 @@ export class SweepRunner {
     }
     const { job, result } = submitted;
     active.jobId = job.jobId;
-    const onCreated = (created: typeof job) => {
-      if (created !== job) return;
-      try {
-        this.update(id);
-      } catch {
-        // only a progress update: the child runs on, and the next update says where it stands
-      }
-    };
-    host.on('created', onCreated);
+    this.trackJob(job, id);
     let run: RunRecord | null;
     try {
       run = await result;
@@ -223,13 +301,34 @@ export class SweepRunner {
             ? null
             : this.recordUnstarted(child, params, link, cancelled ? 'cancelled' : 'failed', (err as Error).message);
     } finally {
-      host.off('created', onCreated);
+      this.untrackJob(job);
       active.jobId = undefined;
     }
     const detail = this.update(id);
     if (run) this.options.onChildEnded?.(detail.children[child.index], detail);
     return run;
   }
+
+  /** Follows a child's job: its sweep is updated when its run is created. */
+  private trackJob(job: Job, sweepId: number): void {
+    if (this.childJobs.size === 0) this.options.host.on('created', this.onJobCreated);
+    this.childJobs.set(job, sweepId);
+  }
+
+  private untrackJob(job: Job): void {
+    this.childJobs.delete(job);
+    if (this.childJobs.size === 0) this.options.host.off('created', this.onJobCreated);
+  }
+
+  private readonly onJobCreated = (job: Job): void => {
+    const sweepId = this.childJobs.get(job);
+    if (sweepId === undefined) return;
+    try {
+      this.update(sweepId);
+    } catch {
+      // only a progress update: the child runs on, and the next update says where it stands
+    }
+  };
 
   /** Stores a child that ended before its run could start as a failed (or cancelled) run with the reason. */
   private recordUnstarted(

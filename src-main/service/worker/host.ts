@@ -43,11 +43,11 @@ export interface EngineHostEvents {
 /** Runs waiting behind the running one, at most: a client cannot queue unbounded work (or memory). */
 export const MAX_QUEUED_JOBS = 32;
 
-/** `submit` when {@link MAX_QUEUED_JOBS} runs are already waiting. */
+/** `submit` when {@link MAX_QUEUED_JOBS} runs are already waiting (and other queues that are full: the contract's 'queue-full'). */
 export class QueueFullError extends Error {
   override name = 'QueueFullError';
-  constructor() {
-    super(`The run queue is full (${MAX_QUEUED_JOBS} runs waiting): wait for one to finish, or cancel one`);
+  constructor(message = `The run queue is full (${MAX_QUEUED_JOBS} runs waiting): wait for one to finish, or cancel one`) {
+    super(message);
   }
 }
 

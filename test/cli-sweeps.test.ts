@@ -1,11 +1,12 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SweepDetail } from '../src-main/contract/index';
 import type { RunRecord } from '../src-main/engine/store/types';
 import { repoRoot, runCli, tempHome, type CliResult } from './helpers/cli';
-import { skipUnless } from './helpers/prereqs';
+import { recordSkip, skipUnless } from './helpers/prereqs';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
@@ -232,5 +233,146 @@ describe('sweep refuses hostile or unbounded input in one line (issue 19)', () =
     expect([base.code, base.stderr.trim()]).toEqual([1, 'clusterbench: n-init: must be ≥ 1']);
     const seeds = await runCli(['run', '--task', 'kmeans', '--seeds', '0,1', '--n-init', '0'], env);
     expect([seeds.code, seeds.stderr.trim()]).toEqual([1, 'clusterbench: n-init: must be ≥ 1']);
+  });
+});
+
+/** The CLI running in the background: wait for its stdout to match, kill it, or await its end. */
+function startCli(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/bin.ts', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const seen: { when: RegExp; found: () => void }[] = [];
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    for (const s of [...seen]) if (s.when.test(stdout)) s.found();
+  });
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return {
+    child,
+    done,
+    waitFor: (when: RegExp) =>
+      new Promise<void>((found, fail) => {
+        if (when.test(stdout)) return found();
+        seen.push({ when, found });
+        void done.then((r) => fail(new Error(`the CLI ended (${r.code}) before printing ${when}: ${r.stderr}`)));
+      }),
+  };
+}
+
+// Issue 19: a sweep is claimed by the process running it; other processes are refused, or ask it to cancel.
+describe.skipIf(skipUnless('fashionMnist'))('sweeps run by another process', () => {
+  const slow = ['--train-limit', '3000', '--test-limit', '500', '--backend', 'wasm', '--n-init', '3'];
+  const small = ['--train-limit', '1000', '--test-limit', '300', '--backend', 'wasm', '--n-init', '1'];
+
+  it('resume and delete are refused in one line while it runs; sweeps cancel stops it; each child ran once', async () => {
+    const env = { CLUSTERBENCH_HOME: tempHome() };
+    const running = startCli(['run', '--task', 'kmeans', '--seeds', '0,1,2,3,4,5,6,7', ...slow], env);
+    await running.waitFor(/^child 1\/8 /m);
+    const pid = running.child.pid;
+    const [resume, del] = await Promise.all([runCli(['sweeps', 'resume', '1'], env), runCli(['sweeps', 'delete', '1'], env)]);
+    expect([resume.code, resume.stderr.trim(), resume.stdout]).toEqual([
+      1,
+      `clusterbench: sweep 1 is already running (process ${pid} on ${hostname()}): cancel it first or wait for it to end`,
+      '',
+    ]);
+    expect([del.code, del.stderr.trim()]).toEqual([
+      1,
+      `clusterbench: sweep 1 is still running (process ${pid} on ${hostname()}): cancel it first`,
+    ]);
+    const cancel = await runCli(['sweeps', 'cancel', '1'], env);
+    expect([cancel.code, cancel.stderr]).toEqual([0, '']);
+    expect(cancel.stdout.trim()).toMatch(/^Cancelled sweep #1: \d\/8 runs completed; continue it with: clusterbench sweeps resume 1$/);
+    const ended = await running.done;
+    expect(ended.code).toBe(130);
+    expect(ended.stderr).toContain('clusterbench: sweep #1 cancelled; continue it with: clusterbench sweeps resume 1');
+    const { sweep } = JSON.parse((await runCli(['sweeps', 'show', '1', '--json'], env)).stdout) as { sweep: SweepDetail };
+    expect(sweep.status).toBe('cancelled');
+    const runs = JSON.parse((await runCli(['runs', 'list', '--json'], env)).stdout) as RunRecord[];
+    expect(new Set(runs.map((r) => r.sweepChild)).size).toBe(runs.length); // no child ran twice
+    expect(runs.length).toBeLessThan(8);
+    const again = await runCli(['sweeps', 'cancel', '1'], env);
+    expect([again.code, again.stderr.trim()]).toEqual([1, 'clusterbench: sweep #1 is not running (it is cancelled)']);
+  });
+
+  const home = tempHome();
+  const env = { CLUSTERBENCH_HOME: home };
+
+  it('a sweep whose process was killed is listed as cancelled (interrupted), and resumes', async () => {
+    const running = startCli(['run', '--task', 'kmeans', '--seeds', '5,6,7,8', ...small], env);
+    await running.waitFor(/^child 1\/4 /m);
+    running.child.kill('SIGKILL');
+    await running.done;
+    const [listed] = JSON.parse((await runCli(['sweeps', 'list', '--json'], env)).stdout) as SweepDetail[];
+    expect([listed.status, listed.running]).toEqual(['cancelled', 0]);
+    const resumed = await runCli(['sweeps', 'resume', '1', '--json'], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const { sweep } = JSON.parse(resumed.stdout) as { sweep: SweepDetail };
+    expect(sweep.status).toBe('completed');
+    expect(sweep.children.map((c) => c.state)).toEqual(['completed', 'completed', 'completed', 'completed']);
+  });
+  it('sweeps export and export confusion --out: no silent overwrite, never through a symlink, one line for a folder or a full disk', async () => {
+    const dir = tempHome();
+    const csv = join(dir, 'sweep.csv');
+    const svg = join(dir, 'sweep.svg');
+    const exports = (out: string, ...more: string[]) => [
+      ['sweeps', 'export', '1', '--out', out, ...more],
+      ['export', 'confusion', '1', '--out', out.replace(/\.csv$/, '.svg'), ...more],
+    ];
+    for (const args of exports(csv)) expect((await runCli(args, env)).code).toBe(0);
+    writeFileSync(csv, 'mine');
+    writeFileSync(svg, 'mine');
+    for (const args of exports(csv)) {
+      const out = await runCli(args, env);
+      const file = args[args.indexOf('--out') + 1];
+      expect([out.code, out.stderr.trim()]).toEqual([1, `clusterbench: cannot write ${file}: it exists (add --force to replace it)`]);
+    }
+    expect([readFileSync(csv, 'utf8'), readFileSync(svg, 'utf8')]).toEqual(['mine', 'mine']);
+    for (const args of exports(csv, '--force')) expect((await runCli(args, env)).code).toBe(0);
+    expect(readFileSync(csv, 'utf8')).toMatch(/^n,accuracy_mean/);
+    expect(readFileSync(svg, 'utf8')).toContain('<svg');
+
+    // a symlink at the path is never followed, even with --force: its target is left as it was
+    const target = join(dir, 'target.txt');
+    writeFileSync(target, 'precious');
+    for (const link of [join(dir, 'link.csv'), join(dir, 'link.svg')]) symlinkSync(target, link);
+    for (const args of exports(join(dir, 'link.csv'), '--force')) {
+      const out = await runCli(args, env);
+      const file = args[args.indexOf('--out') + 1];
+      expect([out.code, out.stderr.trim()]).toEqual([1, `clusterbench: cannot write ${file}: it is a symbolic link`]);
+    }
+    expect(readFileSync(target, 'utf8')).toBe('precious');
+
+    const folder = join(dir, 'folder.csv');
+    mkdirSync(folder);
+    mkdirSync(join(dir, 'folder.svg'));
+    for (const args of exports(folder, '--force')) {
+      const out = await runCli(args, env);
+      const file = args[args.indexOf('--out') + 1];
+      expect([out.code, out.stderr.trim()]).toEqual([1, `clusterbench: cannot write ${file}: it is a folder`]);
+    }
+
+    // a full disk: a tiny tmpfs (root can mount one; elsewhere this part is skipped, and says so)
+    const full = join(dir, 'full');
+    mkdirSync(full);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4k', 'tmpfs', full]).status !== 0) {
+      recordSkip('the full-disk case of the exports: mounting a tmpfs needs root');
+      return;
+    }
+    try {
+      writeFileSync(join(full, 'filler'), Buffer.alloc(4096));
+      for (const args of exports(join(full, 'sweep.csv'))) {
+        const out = await runCli(args, env);
+        const file = args[args.indexOf('--out') + 1];
+        expect([out.code, out.stderr.trim()]).toEqual([1, `clusterbench: cannot write ${file}: no space left on the device`]);
+      }
+      expect(readdirSync(full)).toEqual(['filler']); // no temporary file left behind
+    } finally {
+      spawnSync('umount', [full]);
+    }
   });
 });

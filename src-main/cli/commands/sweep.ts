@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   DEFAULT_MAX_RUNS,
@@ -11,6 +10,7 @@ import {
   type SweepRequest,
 } from '../../engine/experiments/sweep';
 import { removeRunArtifacts } from '../../engine/experiments/artifacts';
+import { writeFileAtomic } from '../../engine/files';
 import { PARAM_NAMES, paramKind, TASKS, type ParamName } from '../../engine/experiments/params';
 import type { RunStore } from '../../engine/store/index';
 import { sweepCsv, sweepDetail, sweepSummary } from '../../service/sweepViews';
@@ -20,7 +20,9 @@ import { addParamOptions, paramFlag, paramNamed, parseParamValue } from '../para
 import { driveSweep, seedsArg } from '../sweepDriver';
 import { sweepReport, sweepsTable } from '../sweepFormat';
 import { addSlurmEmitOptions, emitFolder, emitReport, emitSweep, type EmitFlags } from '../slurm/options';
+import { FORCE_OPTION, writeOut } from './export';
 import { registerRunChildCommand } from './run-child';
+import { registerSweepsCancelCommand } from './sweeps-cancel';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -182,11 +184,14 @@ export function registerSweepCommands(program: Command): void {
     .description("a sweep's summary rows (mean ± sd per combination) as CSV")
     .argument('<id>', 'sweep id', idArg)
     .requiredOption('--out <file>', 'output file (.csv)')
-    .action((id: number, opts: { out: string }, command: Command) =>
+    .option(...FORCE_OPTION)
+    .action((id: number, opts: { out: string; force?: boolean }, command: Command) =>
       withStore(command, async (store) => {
-        await writeFile(opts.out, sweepCsv(getDetail(store, id)));
+        const csv = sweepCsv(getDetail(store, id));
+        await writeOut(() => writeFileAtomic(opts.out, csv, { overwrite: opts.force ?? false }));
         process.stdout.write(`Wrote ${opts.out}\n`);
       }),
     );
+  registerSweepsCancelCommand(sweeps);
   registerRunChildCommand(sweeps);
 }

@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
 import * as echarts from 'echarts';
 import type { EChartsOption } from 'echarts';
-import { writeFileAtomic } from '../files';
+import { writeFileAtomic, type WriteOptions } from '../files';
 import type { RunRecord } from '../store/types';
 
 export interface ConfusionChartInput {
@@ -282,7 +282,7 @@ export function confusionTitleForRun(run: RunRecord): { title: string; subtitle:
   return { title, subtitle };
 }
 
-export interface ExportOptions extends RenderSize, PngOptions {
+export interface ExportOptions extends RenderSize, PngOptions, WriteOptions {
   normalize?: boolean;
 }
 
@@ -290,7 +290,7 @@ export interface ExportOptions extends RenderSize, PngOptions {
  * Writes the confusion matrix of a run as a figure: SVG or PNG, chosen by the extension of `outFile`
  * (.svg / .png; anything else is an error). Fails when the run has no evaluation (e.g. a failed run).
  * The file is written to a temporary name in the same folder and renamed into place, so a reader never
- * sees a partial figure.
+ * sees a partial figure (`overwrite: false` refuses a file already there; see writeFileAtomic).
  */
 export async function exportConfusion(run: RunRecord, outFile: string, opts: ExportOptions = {}): Promise<void> {
   const ext = extname(outFile).toLowerCase();
@@ -308,5 +308,5 @@ export async function exportConfusion(run: RunRecord, outFile: string, opts: Exp
     { width: opts.width, height: opts.height },
   );
   const content = ext === '.svg' ? svg : svgToPng(svg, { scale: opts.scale, fontFiles: opts.fontFiles });
-  await writeFileAtomic(outFile, content);
+  await writeFileAtomic(outFile, content, { overwrite: opts.overwrite });
 }

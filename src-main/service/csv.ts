@@ -1,5 +1,14 @@
-/** One CSV cell: quoted when it holds a quote, a comma or a line break; null and undefined are empty. */
+/** What makes a spreadsheet read a text cell as a formula (OWASP, "CSV injection"): its first character. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV cell. Numbers (and booleans) are written as they are: -0.5 stays a number. Text that a spreadsheet would take
+ * for a formula (starting with =, +, -, @, a tab or a carriage return) gets a leading single quote, as OWASP
+ * recommends. A cell holding a quote, a comma or a line break is quoted; null and undefined are empty.
+ */
 export function csvCell(value: unknown): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  if (value === null || value === undefined) return '';
+  const typed = typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean';
+  const text = typed || !FORMULA_START.test(String(value)) ? String(value) : `'${String(value)}`;
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

@@ -5,6 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  HEARTBEAT_INTERVAL_MS,
   INTERRUPTED,
   RunStore,
   SCHEMA_VERSION,
@@ -384,6 +385,27 @@ describe('issue 19: a sweep is claimed by the process that runs it', () => {
     expect(s.beatSweep(id)).toBe('taken-over');
     expect(s.endSweep(id, 'cancelled')).toBe(false); // not ours any more: its state is left to its owner
     expect(s.getSweep(id)!.status).toBe('running');
+  });
+
+  it('a beat is a check, written only once due: frequent checks never wait for the write lock, and the claim stays live', () => {
+    const file = join(freshDir(), 'runs.sqlite');
+    let now = Date.parse('2030-01-01T00:00:00.000Z');
+    const s = openStore(file, { now: () => now });
+    const { id } = s.createSweep(plan);
+    s.claimSweep(id);
+    const heartbeat = () => {
+      const r = new Database(file, { readonly: true });
+      const row = r.prepare('SELECT heartbeat_at FROM sweeps WHERE id = ?').get(id) as { heartbeat_at: number };
+      r.close();
+      return row.heartbeat_at;
+    };
+    const claimedAt = now;
+    now += HEARTBEAT_INTERVAL_MS - 1;
+    expect(s.beatSweep(id)).toBe('owned');
+    expect(heartbeat()).toBe(claimedAt);
+    now += 1;
+    expect(s.beatSweep(id)).toBe('owned');
+    expect(heartbeat()).toBe(now);
   });
 
   it('a live claim refuses delete ("cancel it first"); cancel asks its owner, or settles a sweep whose owner is gone', () => {

@@ -448,16 +448,19 @@ export class RunStore {
     return this.getSweep(id)!;
   }
 
-  /** The claimer's heartbeat: beats while this process holds the sweep, and says whether to go on. */
+  /**
+   * The claimer's heartbeat, called often (it says whether to go on): a read, and a write only once a beat is due
+   * (HEARTBEAT_INTERVAL_MS), so that frequent checks never wait for another process's write lock.
+   */
   beatSweep(id: number): SweepBeat {
     checkId(id);
-    return this.write(() => {
-      const claim = this.sweepSql('claimOf').get(id) as SweepClaimRow | undefined;
-      if (!claim) return 'deleted';
-      if (!this.ownsClaim(claim)) return 'taken-over';
-      this.sweepSql('beat').run({ id, now: this.now(), pid: process.pid, host: this.host });
-      return claim.cancel_requested ? 'cancel-requested' : 'owned';
-    });
+    const claim = this.read(() => this.sweepSql('claimOf').get(id) as SweepClaimRow | undefined);
+    if (!claim) return 'deleted';
+    if (!this.ownsClaim(claim)) return 'taken-over';
+    const now = this.now();
+    if (claim.heartbeat_at === null || now - claim.heartbeat_at >= HEARTBEAT_INTERVAL_MS)
+      this.write(() => this.sweepSql('beat').run({ id, now, pid: process.pid, host: this.host }));
+    return claim.cancel_requested ? 'cancel-requested' : 'owned';
   }
 
   /** Records how a sweep this process holds ended, and ends the claim; false (nothing changed) when it holds it no more. */

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BACKEND_NAMES,
   BackendUnavailableError,
+  CONCRETE_BACKENDS,
   activeBackend,
   activeBackendInfo,
   initBackend,
@@ -20,6 +22,7 @@ import { calibrationKey, readCalibration, readCalibrationEntry } from '../src-ma
 import { trainLossSequence, type TinyNetConfig } from '../src-main/engine/backend/calibrationNet';
 import { registerTensorflowBackend } from '../src-main/engine/backend/tensorflow';
 import { isSoftwareAdapter } from '../src-main/engine/backend/webgpu';
+import { paramChoices } from '../src-main/engine/experiments/params';
 
 const SOFTWARE_NAME = /llvmpipe|lavapipe|softpipe|swiftshader/i;
 
@@ -140,6 +143,14 @@ describe('switching backends', () => {
   });
 });
 
+describe('backend names', () => {
+  it('come from one list: the --backend choices, the concrete backends and what the probe reports', () => {
+    expect(paramChoices('backend')).toEqual([...BACKEND_NAMES]);
+    expect(CONCRETE_BACKENDS).toEqual(BACKEND_NAMES.filter((name) => name !== 'auto'));
+    expect(statuses.map((s) => s.name)).toEqual(CONCRETE_BACKENDS);
+  });
+});
+
 describe('auto selection', () => {
   // Injected timings: the logic is tested without spending seconds per backend.
   function fakeMeasure(ips: Partial<Record<ConcreteBackendName, number | Error>>) {
@@ -234,6 +245,23 @@ describe('auto selection', () => {
     });
     expect(e.fromCache).toBe(false);
     expect(e.info.imagesPerSec).toBe(150);
+  });
+
+  it('recalibrates when a hand-edited cache names a backend that does not exist, saying why', async () => {
+    const cachePath = join(dir, 'tampered.json');
+    const gpuAdapter = { name: 'llvmpipe (fake)', software: true };
+    await selectAutoBackend({ cachePath, measureFn: fakeMeasure({ wasm: 120 }).fn, gpuAdapter });
+    const file = JSON.parse(readFileSync(cachePath, 'utf8'));
+    const host = calibrationKey(gpuAdapter.name, wasmThreadsWanted()).hostname;
+    file.entries[host].chosen = 'toString';
+    writeFileSync(cachePath, JSON.stringify(file));
+    const messages: string[] = [];
+    const again = fakeMeasure({ wasm: 130 });
+    const sel = await selectAutoBackend({ cachePath, measureFn: again.fn, gpuAdapter, onProgress: (m) => messages.push(m) });
+    expect(sel).toMatchObject({ fromCache: false, info: { name: 'wasm', imagesPerSec: 130 } });
+    expect(messages).toContain(
+      "auto: cached choice toString no longer starts (Backend 'toString' is not available: unknown backend); recalibrating",
+    );
   });
 
   it('really calibrates here: picks wasm, records its throughput, and initBackend reuses the cache', async () => {

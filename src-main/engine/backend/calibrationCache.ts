@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { appDataDir } from '../paths';
 import { CALIBRATION_NET_VERSION } from './calibrationNet';
+import type { ConcreteBackendName } from './names';
 import { packageInfo } from './tensorflow';
 import { fusedTrainingEnabled } from './webgpuTraining/device';
 
@@ -13,8 +14,6 @@ import { fusedTrainingEnabled } from './webgpuTraining/device';
  * key still matches: hostname, CPU model and count, platform, Node version, installed backend package
  * versions, the WebGPU adapter, the wasm thread count, the calibration net's version, and whether webgpu's fused step is on.
  */
-
-export type ConcreteBackend = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
 export interface CalibrationKey {
   hostname: string;
@@ -36,7 +35,7 @@ export interface CalibrationKey {
 
 /** What probing or calibrating one backend found (also what `probeBackends` reports). */
 export interface CalibrationResult {
-  name: ConcreteBackend;
+  name: ConcreteBackendName;
   available: boolean;
   /** Why it is unavailable (or could not train). */
   reason?: string;
@@ -56,7 +55,7 @@ export interface CalibrationResult {
 
 export interface CalibrationEntry {
   key: CalibrationKey;
-  chosen: ConcreteBackend;
+  chosen: ConcreteBackendName;
   imagesPerSec: number;
   results: CalibrationResult[];
   measuredAt: string;

@@ -57,6 +57,23 @@ export function wasmThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): number
   return value === undefined || value === '' ? undefined : parseWasmThreads(value, WASM_THREADS_ENV);
 }
 
+/** The count set by {@link setWasmThreads} (the CLI's --wasm-threads), which wins over the environment. */
+let threadsSetting: number | undefined;
+
+/**
+ * The wasm backend's thread count from now on (the CLI's --wasm-threads); undefined: CLUSTERBENCH_WASM_THREADS,
+ * else one per core. A wasm backend already running with another count is restarted on its next activation (its
+ * tensors are lost: set this before creating any).
+ */
+export function setWasmThreads(threads: number | undefined): void {
+  threadsSetting = threads === undefined ? undefined : parseWasmThreads(threads, 'the wasm thread count');
+}
+
+/** The thread count the wasm backend is (or will be) started with. Throws when CLUSTERBENCH_WASM_THREADS is bad. */
+export function wasmThreadsWanted(): number {
+  return threadsSetting ?? wasmThreadsFromEnv() ?? defaultWasmThreads();
+}
+
 /** XNNPACK threads of the initialised wasm backend; undefined before it is initialised. */
 export function wasmBackendThreads(): number | undefined {
   const registry = (tf.engine() as unknown as { registry?: Record<string, unknown> }).registry;

@@ -8,6 +8,7 @@
  * Pure zod: the renderer bundles it.
  */
 import { z } from 'zod';
+import { BACKEND_NAMES } from '../backend/names';
 import { GMM_PARAMS } from '../cluster/gmm-params';
 import { KMEANS_PARAMS } from '../cluster/kmeans-params';
 import { UMAP_PARAMS } from '../manifold/umap-params';
@@ -23,7 +24,7 @@ export { AE_LOSSES } from '../models/dense-autoencoder-params';
 export const TASKS = ['kmeans', 'ae-kmeans', 'ae-gmm', 'n2d', 'n2d-aug', 'pipeline'] as const;
 export type TaskName = (typeof TASKS)[number];
 
-export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export const BACKENDS = BACKEND_NAMES;
 /** Pipeline components: the encoder (none = raw pixels), the clusterer, how the data is split between fit and eval. */
 export const ENCODERS = ['none', 'conv', 'dense'] as const;
 export const CLUSTERERS = ['kmeans', 'gmm'] as const;

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { idArg } from '../src-main/cli/args';
 import { buildProgram } from '../src-main/cli/index';
 import { addParamOptions, paramFlag, paramFlags } from '../src-main/cli/paramOptions';
 import {
@@ -33,9 +34,11 @@ import {
   presetFor,
   validate,
   valuesForTask,
+  readField,
   valuesFromParams,
   type FormValues,
 } from '../src-renderer/src/lib/experiment';
+import { parseGridRow } from '../src-renderer/src/lib/sweep';
 import { cleanupTmpDirs, makeTmpDir, writeIdxDataset } from './helpers/data-fixtures';
 
 /** The GaussianMixtures the runner builds, with the parameters they were given. */
@@ -343,5 +346,35 @@ describe('effective parameters', () => {
     expect(dense).toHaveProperty('layers');
     expect(dense).not.toHaveProperty('nInit');
     expect(effectiveParams({ task: 'kmeans', k: 3, fromAnOlderVersion: 1 })).toEqual({ task: 'kmeans', k: 3, fromAnOlderVersion: 1 });
+  });
+});
+
+describe('numbers in the form are decimal, as on the command line', () => {
+  const errorsOf = (change: Partial<FormValues>) => validate({ ...defaultValues('n2d'), ...change }).errors;
+
+  it('refuses hex, binary, octal, digit separators and a bare exponent', () => {
+    for (const text of ['0x10', '0b11', '0o17', '1_000', '1e']) {
+      expect(errorsOf({ epochs: text }).epochs, text).toBe('must be a number');
+      expect(errorsOf({ learningRate: text }).learningRate, text).toBe('must be a number');
+    }
+    expect(errorsOf({ layers: '0x10, 64' }).layers).toBe('must be a number');
+  });
+
+  it('takes 1e-5 and .5, and reads -0.5 as the number it is (then refused by the range of the field)', () => {
+    expect(validate({ ...defaultValues('n2d'), learningRate: '1e-5' }).params.learningRate).toBe(1e-5);
+    expect(validate({ ...defaultValues('n2d'), valSplit: '.5' }).params.valSplit).toBe(0.5);
+    expect(readField('learningRate', '-0.5', 'n2d')).toEqual({ value: -0.5 });
+    expect(errorsOf({ learningRate: '-0.5' }).learningRate).toBe('must be > 0');
+  });
+
+  it('reads run ids on the command line the same way', () => {
+    expect(idArg('16')).toBe(16);
+    for (const text of ['0x10', '0b10', '1_6', ' 16'])
+      expect(() => idArg(text), text).toThrow(`expected a run id (a positive integer), got "${text}"`);
+  });
+
+  it('reads the sweep grid rows the same way', () => {
+    expect(parseGridRow({ param: 'epochs', text: '2, 0x10' }, 'n2d')).toEqual({ ok: false, error: '0x10: must be a number' });
+    expect(parseGridRow({ param: 'learningRate', text: '1e-3, 1e-5' }, 'n2d')).toEqual({ ok: true, value: [1e-3, 1e-5] });
   });
 });

@@ -24,7 +24,9 @@ describe('wasm thread count', () => {
     expect(defaultWasmThreads()).toBe(Math.min(os.availableParallelism(), MAX_WASM_THREADS));
     expect(wasmThreadsFromEnv({})).toBeUndefined();
     expect(wasmThreadsFromEnv({ CLUSTERBENCH_WASM_THREADS: '3' })).toBe(3);
-    for (const bad of ['0', '9', '1.5', 'two', ' ']) {
+    expect(() => wasmThreadsFromEnv({ CLUSTERBENCH_WASM_THREADS: '0x2' })).toThrow(/CLUSTERBENCH_WASM_THREADS expects a whole number/);
+    // Decimal only, as every number on the command line: 0x4 is not 4.
+    for (const bad of ['0', '9', '1.5', 'two', ' ', '0x4', '0b11', '0o4']) {
       expect(() => parseWasmThreads(bad, '--wasm-threads'), bad).toThrow(/--wasm-threads expects a whole number of threads from 1 to 8/);
     }
     setWasmThreads(1);

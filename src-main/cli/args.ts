@@ -1,17 +1,12 @@
 import { InvalidArgumentError } from 'commander';
 import { parseWasmThreads } from '../engine/backend/wasmThreads';
+import { decimalNumber } from '../engine/schema/decimal';
+
+// paramOptions.ts reads --grid values with it too.
+export { decimalNumber };
 
 export class CliError extends Error {
   override name = 'CliError';
-}
-
-/** A decimal number as people write it (10, -3, 0.5, .5, 1e-4): not hex, binary or octal, no spaces around it. */
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-
-/** The number `text` writes in decimal, or undefined (Number() alone takes "0x10", " 1 " and "" as numbers). */
-export function decimalNumber(text: string): number | undefined {
-  const n = Number(text);
-  return DECIMAL.test(text) && Number.isFinite(n) ? n : undefined;
 }
 
 /** Parses a numeric flag strictly: "10" → 10, "1e-4" → 0.0001, "ten", "0x10" or "" → a clear error. */
@@ -41,7 +36,8 @@ export function wasmThreadsArg(value: string): number {
 }
 
 export function idArg(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a run id (a positive integer), got "${value}"`);
+  const n = decimalNumber(value);
+  if (n === undefined || !Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a run id (a positive integer), got "${value}"`);
   return n;
 }

@@ -4,6 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendWasm, getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { decimalNumber } from '../schema/decimal';
 
 /**
  * Multi-threaded tfjs wasm in Node, in the main thread and in worker_threads, without patching any global.
@@ -44,8 +45,9 @@ export function defaultWasmThreads(): number {
 
 /** A thread count from the command line or the environment; throws naming `source` when it is not 1–8. */
 export function parseWasmThreads(value: string | number, source: string): number {
-  const n = Number(value);
-  if (String(value).trim() === '' || !Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS) {
+  // Decimal only, like every number the CLI reads: "0x4" is not 4.
+  const n = typeof value === 'number' ? value : decimalNumber(value);
+  if (n === undefined || !Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS) {
     throw new Error(`${source} expects a whole number of threads from 1 to ${MAX_WASM_THREADS}, got "${value}"`);
   }
   return n;

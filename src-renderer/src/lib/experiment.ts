@@ -19,6 +19,7 @@ import {
   type ParamSection,
   type TaskName,
 } from '@contract/params';
+import { decimalNumber } from '@contract/decimal';
 
 export type Task = TaskName;
 export const TASK_OPTIONS: readonly Task[] = TASKS;
@@ -132,6 +133,9 @@ export const isListField = (field: FieldName): boolean => paramKind(field) === '
 
 export type Read = { value: unknown } | { error: string };
 
+/** A number as the CLI reads it: decimal only ("0x10" is not 16); NaN otherwise, which the schema calls "must be a number". */
+const formNumber = (text: string): number => decimalNumber(text) ?? NaN;
+
 /** A field's text as a value for the schema: numbers (NaN for "abc": the schema says "must be a number"), lists… */
 export function readField(field: FieldName, text: string, task: Task): Read {
   const t = text.trim();
@@ -143,13 +147,13 @@ export function readField(field: FieldName, text: string, task: Task): Read {
   switch (paramKind(field)) {
     case 'int':
     case 'number':
-      return { value: Number(t) };
+      return { value: formNumber(t) };
     case 'list':
       return {
         value: t
           .split(/[,\s]+/)
           .filter((p) => p !== '')
-          .map(Number),
+          .map(formNumber),
       };
     case 'switch':
       return { value: t === 'true' ? true : t === 'false' ? false : t };

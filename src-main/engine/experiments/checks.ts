@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { pixelStats, type FashionMnist } from '../data/index';
 import { umapParamIssues } from '../manifold/umap';
+import { autoencoderArchitecture } from '../models/registry';
 import { folderSha256, type RunStore } from '../store/index';
 import type { DatasetInfo, RunRecord } from '../store/types';
 import { ParamError, tableParamName, type ParamIssue } from './params';
@@ -77,6 +78,6 @@ export function checkAgainstData(spec: PipelineSpec, data: FashionMnist, store: 
   }
   if (issues.length) throw new ParamError(issues);
   if (encoder.kind === 'none' || encoder.reuse === undefined) return undefined;
-  const hint = encoder.kind === 'dense' ? ' (match its --encoder, --layers, --code-size and --loss)' : '';
+  const hint = autoencoderArchitecture(encoder.kind).reuseHint ?? '';
   return reusableEncoderRun(store, encoder.reuse, encoderArchitecture(encoder), hint);
 }

@@ -3,7 +3,7 @@ import type { DatasetInfo, RunRecord } from '../store/types';
 import type { Images, ProgressFn } from '../types';
 
 /**
- * What each stage of a run works with: the run's row and folder, the images, progress, cancellation, timings. The
+ * What each stage of a run works with: the run's row and folder, the images, progress, cancellation. The
  * images come without labels (types.withoutLabels): no training, fitting or selection step can read them; only
  * the evaluation in run.ts holds them.
  */
@@ -17,6 +17,12 @@ export interface StageContext {
   store: RunStore;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
+}
+
+/** What a stage gives back: its output, and what it measured (merged into the run's metrics and timings). */
+export interface StageResult<T> {
+  output: T;
+  metrics: Record<string, number>;
   timings: Record<string, number>;
 }
 

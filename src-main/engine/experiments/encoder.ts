@@ -4,32 +4,18 @@
  * encoded exactly these images).
  */
 import { join } from 'node:path';
-import {
-  buildConvAutoencoder,
-  encode,
-  loadAutoencoder,
-  saveAutoencoder,
-  trainAutoencoder,
-  type ConvAutoencoder,
-} from '../models/convAutoencoder';
-import {
-  buildDenseAutoencoder,
-  denseArchitectureId,
-  encodeDense,
-  loadDenseAutoencoder,
-  saveDenseAutoencoder,
-  trainDenseAutoencoder,
-  type DenseAutoencoder,
-} from '../models/denseAutoencoder';
+import type { Autoencoder } from '../models/autoencoder';
 import { affineAugmenter, isAugmenting } from '../models/augment';
+import { autoencoderArchitecture } from '../models/registry';
 import type { TrainOptions, TrainResult } from '../models/trainer';
 import { checksumsOf } from '../store/index';
+import { containedArtifactPath } from '../store/artifact-files';
 import type { DatasetInfo, RunRecord } from '../store/types';
-import { imagesAsMatrix, type Images } from '../types';
+import type { Images } from '../types';
 import { copyArtifact, readMatrixFile, writeMatrixFile } from './artifacts';
 import { encoderProblem } from './checks';
 import { throwIfAborted } from '../abort';
-import type { StageContext } from './context';
+import type { StageContext, StageResult } from './context';
 import { encoderArchitecture, featureCols, PIXELS, type EncoderSpec } from './spec';
 
 /** Codes (or pixels) of the training and test images, row-major, `cols` wide. */
@@ -93,12 +79,15 @@ function trainingCallbacks(ctx: StageContext, epochs: number): TrainOptions {
   };
 }
 
-function recordTraining(result: TrainResult, metrics: Record<string, number>): void {
+function trainingMetrics(result: TrainResult): Record<string, number> {
   const last = result.losses.at(-1);
-  metrics.trainImagesPerSec = result.imagesPerSec;
-  metrics.epochsRun = result.losses.length;
-  metrics.finalTrainLoss = last?.trainLoss ?? NaN;
+  const metrics: Record<string, number> = {
+    trainImagesPerSec: result.imagesPerSec,
+    epochsRun: result.losses.length,
+    finalTrainLoss: last?.trainLoss ?? NaN,
+  };
   if (last?.valLoss != null) metrics.finalValLoss = last.valLoss;
+  return metrics;
 }
 
 const sameData = (a: DatasetInfo | null, b: DatasetInfo): boolean =>
@@ -123,8 +112,11 @@ type Codes = Omit<Features, 'cols'>;
 async function adoptReusedEncoder(reused: RunRecord, ctx: StageContext, modelDir: string, cols: number): Promise<Codes | undefined> {
   const { run, images, store, onProgress } = ctx;
   onProgress?.({ phase: 'reuse', message: `Loading the encoder of run #${reused.id}` });
-  const from = reused.artifacts.autoencoder;
-  if (!from) throw new Error(`run #${reused.id} has no trained autoencoder`); // checked before the run began
+  const recorded = reused.artifacts.autoencoder;
+  if (!recorded) throw new Error(`run #${reused.id} has no trained autoencoder`); // checked before the run began
+  // A recorded path is read only inside this history's artifacts, after links (a hand-edited history may lie).
+  const from = containedArtifactPath(store.path, recorded, `run #${reused.id}'s encoder`);
+  if (!from) throw new Error(`run #${reused.id}'s encoder files are missing (${recorded})`);
   await copyArtifact(from, modelDir);
   const problem = encoderProblem(reused, modelDir);
   if (problem) throw new Error(problem);
@@ -142,22 +134,10 @@ async function adoptReusedEncoder(reused: RunRecord, ctx: StageContext, modelDir
   return codes;
 }
 
-type Autoencoder = { kind: 'conv'; model: ConvAutoencoder } | { kind: 'dense'; model: DenseAutoencoder };
-
-async function loadEncoder(encoder: Exclude<EncoderSpec, { kind: 'none' }>, modelDir: string): Promise<Autoencoder> {
-  return encoder.kind === 'conv'
-    ? { kind: 'conv', model: await loadAutoencoder(modelDir) }
-    : { kind: 'dense', model: await loadDenseAutoencoder(modelDir, denseArchitectureId(encoder.config)) };
-}
+type AutoencoderSpec = Exclude<EncoderSpec, { kind: 'none' }>;
 
 /** Trains a new autoencoder on the images the protocol allows (transductive: the test images too, never their labels). */
-async function trainEncoder(
-  encoder: Exclude<EncoderSpec, { kind: 'none' }>,
-  ctx: StageContext,
-  transductive: boolean,
-  metrics: Record<string, number>,
-): Promise<Autoencoder> {
-  const { onProgress, timings } = ctx;
+async function trainEncoder(encoder: AutoencoderSpec, ctx: StageContext, transductive: boolean): Promise<StageResult<Autoencoder>> {
   const start = performance.now();
   const images = transductive ? concatImages(ctx.images.train, ctx.images.test) : ctx.images.train;
   const { augment: augmentation, seed } = encoder.training;
@@ -168,29 +148,21 @@ async function trainEncoder(
       ? affineAugmenter(augmentation, seed + AUGMENT_SEED_OFFSET, images.height, images.width)
       : undefined,
   };
-  onProgress?.({ phase: 'train', fraction: 0, message: `Training the ${encoder.kind} autoencoder on ${images.count} images` });
-  let trained: Autoencoder;
-  let result: TrainResult;
-  if (encoder.kind === 'conv') {
-    trained = { kind: 'conv', model: buildConvAutoencoder(encoder.training.seed) };
-    result = await trainAutoencoder(trained.model, images, encoder.training, callbacks);
-  } else {
-    trained = { kind: 'dense', model: buildDenseAutoencoder(encoder.config, encoder.training.seed) };
-    result = await trainDenseAutoencoder(trained.model, imagesAsMatrix(images), encoder.training, callbacks);
+  ctx.onProgress?.({ phase: 'train', fraction: 0, message: `Training the ${encoder.kind} autoencoder on ${images.count} images` });
+  const model = autoencoderArchitecture(encoder.kind).build(encoder.config, seed);
+  try {
+    const result = await model.train(images, encoder.training, callbacks);
+    ctx.store.setArtifacts(ctx.run.id, { encoderFitOn: transductive ? 'train+test' : 'train' });
+    return { output: model, metrics: trainingMetrics(result), timings: { trainMs: performance.now() - start } };
+  } catch (err) {
+    model.dispose();
+    throw err;
   }
-  timings.trainMs = performance.now() - start;
-  recordTraining(result, metrics);
-  ctx.store.setArtifacts(ctx.run.id, { encoderFitOn: transductive ? 'train+test' : 'train' });
-  return trained;
 }
 
 async function encodeImages(ae: Autoencoder, ctx: StageContext): Promise<Codes> {
   const { images, signal } = ctx;
-  if (ae.kind === 'conv') return { train: await encode(ae.model.encoder, images.train), test: await encode(ae.model.encoder, images.test) };
-  return {
-    train: await encodeDense(ae.model, imagesAsMatrix(images.train), 1024, signal),
-    test: await encodeDense(ae.model, imagesAsMatrix(images.test), 1024, signal),
-  };
+  return { train: await ae.encode(images.train, signal), test: await ae.encode(images.test, signal) };
 }
 
 /** Writes the codes into the run's folder and records them with their checksums. */
@@ -207,27 +179,33 @@ export async function featureStage(
   reused: RunRecord | undefined,
   transductive: boolean,
   ctx: StageContext,
-  metrics: Record<string, number>,
-): Promise<Features> {
-  const { images, store, run, signal, timings, onProgress } = ctx;
-  if (encoder.kind === 'none')
-    return {
+): Promise<StageResult<Features>> {
+  const { images, store, run, signal, onProgress } = ctx;
+  if (encoder.kind === 'none') {
+    const pixels = {
       train: images.train.images.subarray(0, images.train.count * PIXELS),
       test: images.test.images.subarray(0, images.test.count * PIXELS),
       cols: PIXELS,
     };
+    return { output: pixels, metrics: {}, timings: {} };
+  }
   const cols = featureCols(encoder);
+  const architecture = autoencoderArchitecture(encoder.kind);
   const modelDir = join(ctx.dir, 'autoencoder');
+  const metrics: Record<string, number> = {};
+  const timings: Record<string, number> = {};
   let ae: Autoencoder | undefined;
   try {
     let codes = reused ? await adoptReusedEncoder(reused, ctx, modelDir, cols) : undefined;
-    if (reused && !codes) ae = await loadEncoder(encoder, modelDir);
+    if (reused && !codes) ae = await architecture.load(modelDir, encoderArchitecture(encoder));
     if (!reused) {
-      ae = await trainEncoder(encoder, ctx, transductive, metrics);
-      if (ae.kind === 'conv') await saveAutoencoder(ae.model, modelDir);
-      else await saveDenseAutoencoder(ae.model, modelDir);
+      const trained = await trainEncoder(encoder, ctx, transductive);
+      ae = trained.output;
+      Object.assign(metrics, trained.metrics);
+      Object.assign(timings, trained.timings);
+      await ae.save(modelDir);
     }
-    if (ae) metrics.encoderParams = ae.model.autoencoder.countParams();
+    if (ae) metrics.encoderParams = ae.paramCount;
     store.setArtifacts(run.id, {
       autoencoder: modelDir,
       architecture: encoderArchitecture(encoder)!,
@@ -242,8 +220,8 @@ export async function featureStage(
       timings.encodeMs = performance.now() - start;
     }
     await storeCodes(ctx, codes);
-    return { ...codes, cols };
+    return { output: { ...codes, cols }, metrics, timings };
   } finally {
-    ae?.model.autoencoder.dispose();
+    ae?.dispose();
   }
 }

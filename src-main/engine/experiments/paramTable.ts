@@ -54,7 +54,9 @@ export const ESTIMATOR_PARAMS = {
   gmm: GMM_PARAMS,
   umap: UMAP_PARAMS,
   training: TRAINING_PARAMS,
-  denseAutoencoder: DENSE_AE_PARAMS,
+  // The autoencoder architectures, by the pipeline's `encoder` value (models/registry.ts): the conv one has none.
+  conv: {},
+  dense: DENSE_AE_PARAMS,
   augment: AUGMENT_PARAMS,
 };
 export type Estimator = keyof typeof ESTIMATOR_PARAMS;
@@ -183,7 +185,7 @@ export const PARAMS = {
   }),
   layers: param({
     schema: DENSE_AE_PARAMS.layers,
-    sets: { denseAutoencoder: 'layers' },
+    sets: { dense: 'layers' },
     tasks: PIPELINES,
     section: 'encoder',
     label: 'Encoder layers',
@@ -194,7 +196,7 @@ export const PARAMS = {
   }),
   codeSize: param({
     schema: DENSE_AE_PARAMS.codeSize,
-    sets: { denseAutoencoder: 'codeSize' },
+    sets: { dense: 'codeSize' },
     tasks: PIPELINES,
     section: 'encoder',
     label: 'Code size',
@@ -203,7 +205,7 @@ export const PARAMS = {
   }),
   loss: param({
     schema: DENSE_AE_PARAMS.loss,
-    sets: { denseAutoencoder: 'loss' },
+    sets: { dense: 'loss' },
     tasks: PIPELINES,
     section: 'encoder',
     label: 'Reconstruction loss',

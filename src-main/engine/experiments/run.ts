@@ -11,7 +11,7 @@ import { withoutLabels, type Matrix, type ProgressFn } from '../types';
 import { removeRunArtifacts, runArtifactsDir } from './artifacts';
 import { checkAgainstData, describeDataset } from './checks';
 import { throwIfAborted } from '../abort';
-import { CancelledError, isAbort, type StageContext } from './context';
+import { CancelledError, isAbort, type StageContext, type StageResult } from './context';
 import { concatRows, featureStage } from './encoder';
 import { evalSetIssue, evalSetWarning, ParamError, parseExperimentParams } from './params';
 import { pipelineSpecOf, type PipelineSpec } from './spec';
@@ -80,9 +80,8 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
       store,
       onProgress: beatingProgress,
       signal,
-      timings,
     };
-    const result = await runPipeline(spec, reused, stageContext, data.test.labels);
+    const result = await runPipeline(spec, reused, stageContext, data.test.labels, timings);
     timings.totalMs = performance.now() - started;
     const { name: backend, imagesPerSec: calibrated, threads, trainingPath } = activeBackendInfo() ?? {};
     if (calibrated !== undefined) result.metrics.backendImagesPerSec = calibrated;
@@ -112,13 +111,20 @@ async function runPipeline(
   reused: RunRecord | undefined,
   ctx: StageContext,
   testLabels: Uint8Array,
+  timings: Record<string, number>,
 ): Promise<Omit<RunResult, 'timings'>> {
   const { run, images, store, signal } = ctx;
   const transductive = spec.protocol === 'transductive';
   const metrics: Record<string, number> = {};
+  /** A stage's output; what it measured joins the run's metrics and timings. */
+  const collect = <T>(result: StageResult<T>): T => {
+    Object.assign(metrics, result.metrics);
+    Object.assign(timings, result.timings);
+    return result.output;
+  };
   store.setArtifacts(run.id, { protocol: spec.protocol });
 
-  const features = await featureStage(spec.encoder, reused, transductive, ctx, metrics);
+  const features = collect(await featureStage(spec.encoder, reused, transductive, ctx));
   throwIfAborted(signal);
   const { cols } = features;
   const nTrain = images.train.count;
@@ -132,16 +138,16 @@ async function runPipeline(
     evalSet: testFeatures,
   };
   metrics.fitRows = stageInput.fit.rows;
-  if (spec.umap) stageInput = await embeddingStage(spec.umap, spec, stageInput, ctx, metrics);
+  if (spec.umap) stageInput = collect(await embeddingStage(spec.umap, spec, stageInput, ctx));
 
-  const clustered = await clusterStage(spec.clusterer, stageInput, ctx);
+  const assignments = collect(await clusterStage(spec.clusterer, stageInput, ctx));
   throwIfAborted(signal);
-  await map2dStage(spec.map2d, spec.seed, testFeatures, ctx);
+  collect(await map2dStage(spec.map2d, spec.seed, testFeatures, ctx));
 
-  const evaluation = evaluate(clustered.assignments, testLabels, { k: spec.k, classNames: [...FASHION_MNIST_CLASSES] });
+  const evaluation = evaluate(assignments, testLabels, { k: spec.k, classNames: [...FASHION_MNIST_CLASSES] });
   return {
-    metrics: { accuracy: evaluation.accuracy, nmi: evaluation.nmi, ari: evaluation.ari, ...metrics, ...clustered.metrics },
+    metrics: { accuracy: evaluation.accuracy, nmi: evaluation.nmi, ari: evaluation.ari, ...metrics },
     evaluation,
-    assignments: clustered.assignments,
+    assignments,
   };
 }

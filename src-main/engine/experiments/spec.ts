@@ -6,13 +6,10 @@
 import type { GaussianMixtureParams } from '../cluster/gmm-params';
 import type { KMeansParams } from '../cluster/kmeans-params';
 import type { UmapParams } from '../manifold/umap-params';
-import { CONV_AE_ARCHITECTURE, CONV_AE_CODE_SIZE } from '../models/convAutoencoder';
-import { denseArchitectureId } from '../models/denseAutoencoder';
-import type { DenseAutoencoderConfig } from '../models/denseAutoencoder';
-import type { DenseAutoencoderParams } from '../models/dense-autoencoder-params';
+import { autoencoderArchitecture, type AutoencoderKind } from '../models/registry';
 import { AUGMENT_PARAMS, type AugmentParams, type AutoencoderTrainParams } from '../models/training-params';
 import { parseEstimatorParams } from '../schema/constraints';
-import { estimatorParams, type ExperimentParams, type PipelineTaskParams, type PROTOCOLS, type MAP2D_METHODS } from './params';
+import { estimatorParams, type ExperimentParams, type PROTOCOLS, type MAP2D_METHODS } from './params';
 
 /** No augmentation: the study's tasks train on the images as they are. */
 const DEFAULT_AUGMENTATION: AugmentParams = parseEstimatorParams('Augmentation', AUGMENT_PARAMS);
@@ -24,10 +21,8 @@ export interface EncoderTraining extends AutoencoderTrainParams {
   augment: AugmentParams;
 }
 
-export type EncoderSpec =
-  | { kind: 'none' }
-  | { kind: 'conv'; training: EncoderTraining; reuse?: number }
-  | { kind: 'dense'; config: DenseAutoencoderConfig; training: EncoderTraining; reuse?: number };
+/** Raw pixels, or an autoencoder of the registry (models/registry.ts) with its configuration, training and reuse. */
+export type EncoderSpec = { kind: 'none' } | { kind: AutoencoderKind; config: unknown; training: EncoderTraining; reuse?: number };
 
 export type ClustererSpec = ({ kind: 'kmeans' } & KMeansParams) | ({ kind: 'gmm' } & Omit<GaussianMixtureParams, 'initParams'>);
 
@@ -54,11 +49,9 @@ const kmeansOf = (p: ExperimentParams): ClustererSpec => ({ kind: 'kmeans', ...(
 
 const gmmOf = (p: ExperimentParams): ClustererSpec => ({ kind: 'gmm', ...(estimatorParams('gmm', p) as unknown as GaussianMixtureParams) });
 
-function pipelineEncoder(p: PipelineTaskParams): EncoderSpec {
-  if (p.encoder === 'none') return { kind: 'none' };
-  if (p.encoder === 'conv') return { kind: 'conv', training: trainingOf(p), reuse: p.reuseEncoder };
-  const config = { inputSize: PIXELS, ...(estimatorParams('denseAutoencoder', p) as unknown as DenseAutoencoderParams) };
-  return { kind: 'dense', config, training: trainingOf(p), reuse: p.reuseEncoder };
+function autoencoderSpec(kind: AutoencoderKind, p: Exclude<ExperimentParams, { task: 'kmeans' }>): EncoderSpec {
+  const config = autoencoderArchitecture(kind).configOf(estimatorParams(kind, p), PIXELS);
+  return { kind, config, training: trainingOf(p), reuse: p.reuseEncoder };
 }
 
 /** The stages and their parameters that a task's (validated) parameters ask for. */
@@ -68,16 +61,16 @@ export function pipelineSpecOf(params: ExperimentParams): PipelineSpec {
     case 'kmeans': // experiment 1: k-means on the raw pixels
       return { ...base, encoder: { kind: 'none' }, clusterer: kmeansOf(params) };
     case 'ae-kmeans': // experiment 2: the study's autoencoder, k-means on its codes
-      return { ...base, encoder: { kind: 'conv', training: trainingOf(params), reuse: params.reuseEncoder }, clusterer: kmeansOf(params) };
+      return { ...base, encoder: autoencoderSpec('conv', params), clusterer: kmeansOf(params) };
     case 'ae-gmm': // experiment 3: the same codes, a Gaussian mixture
-      return { ...base, encoder: { kind: 'conv', training: trainingOf(params), reuse: params.reuseEncoder }, clusterer: gmmOf(params) };
+      return { ...base, encoder: autoencoderSpec('conv', params), clusterer: gmmOf(params) };
     case 'pipeline':
     case 'n2d':
     case 'n2d-aug':
       return {
         ...base,
         protocol: params.protocol,
-        encoder: pipelineEncoder(params),
+        encoder: params.encoder === 'none' ? { kind: 'none' } : autoencoderSpec(params.encoder, params),
         umap: params.umap ? { ...estimatorParams('umap', params), nComponents: params.umapComponents ?? params.k } : null,
         clusterer: params.cluster === 'gmm' ? gmmOf(params) : kmeansOf(params),
         map2d: params.map2d,
@@ -87,12 +80,10 @@ export function pipelineSpecOf(params: ExperimentParams): PipelineSpec {
 
 /** Architecture id of the encoder a spec asks for (what a reused encoder must match); undefined for raw pixels. */
 export function encoderArchitecture(encoder: EncoderSpec): string | undefined {
-  if (encoder.kind === 'conv') return CONV_AE_ARCHITECTURE;
-  if (encoder.kind === 'dense') return denseArchitectureId(encoder.config);
-  return undefined;
+  return encoder.kind === 'none' ? undefined : autoencoderArchitecture(encoder.kind).architectureId(encoder.config);
 }
 
 /** Width of the features the next stage sees. */
 export function featureCols(encoder: EncoderSpec): number {
-  return encoder.kind === 'conv' ? CONV_AE_CODE_SIZE : encoder.kind === 'dense' ? encoder.config.codeSize : PIXELS;
+  return encoder.kind === 'none' ? PIXELS : autoencoderArchitecture(encoder.kind).codeSize(encoder.config);
 }

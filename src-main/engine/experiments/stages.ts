@@ -7,7 +7,7 @@ import { Umap, type UmapParams, type UmapProgressEvent } from '../manifold/umap'
 import type { Matrix } from '../types';
 import { writeMatrixFile } from './artifacts';
 import { throwIfAborted } from '../abort';
-import type { StageContext } from './context';
+import type { StageContext, StageResult } from './context';
 import type { ClustererSpec, PipelineSpec } from './spec';
 
 /** The features the clusterer fits on, and those of the test images it assigns. */
@@ -25,9 +25,8 @@ export async function embeddingStage(
   spec: PipelineSpec,
   features: FitAndEval,
   ctx: StageContext,
-  metrics: Record<string, number>,
-): Promise<FitAndEval> {
-  const { onProgress, signal, timings, store, run } = ctx;
+): Promise<StageResult<FitAndEval>> {
+  const { onProgress, signal, store, run } = ctx;
   const transductive = spec.protocol === 'transductive';
   const { fit } = features;
   const nTest = features.evalSet.rows;
@@ -41,21 +40,21 @@ export async function embeddingStage(
   const evalSet: Matrix = transductive
     ? { data: embedding.subarray(nTrain * dim, (nTrain + nTest) * dim), rows: nTest, cols: dim }
     : { data: await umap.transform(features.evalSet, { signal, onProgress: forward }), rows: nTest, cols: dim };
-  timings.umapMs = performance.now() - start;
   const info = umap.info!;
-  Object.assign(timings, {
+  const timings = {
+    umapMs: performance.now() - start,
     umapKnnMs: info.timings.knnMs,
     umapGraphMs: info.timings.graphMs,
     umapInitMs: info.timings.initMs,
     umapOptimizeMs: info.timings.optimizeMs,
-  });
-  Object.assign(metrics, { umapComponents: dim, umapEpochs: info.nEpochs, umapEdges: info.edges });
+  };
+  const metrics: Record<string, number> = { umapComponents: dim, umapEpochs: info.nEpochs, umapEdges: info.edges };
   if (info.initFallback) metrics.umapInitFallback = 1;
   const file = join(ctx.dir, 'embedding-eval.f32');
   await writeMatrixFile(file, evalSet.data.slice());
   store.setArtifacts(run.id, { embeddingEval: file, embeddingDims: String(dim) });
   throwIfAborted(signal);
-  return { fit: { data: embedding, rows: fit.rows, cols: dim }, evalSet };
+  return { output: { fit: { data: embedding, rows: fit.rows, cols: dim }, evalSet }, metrics, timings };
 }
 
 type Clusterer = KMeans | GaussianMixture;
@@ -77,29 +76,29 @@ async function clustererMetrics(model: Clusterer, features: FitAndEval): Promise
 }
 
 /** Fits the clusterer on the fit rows and assigns the test images. */
-export async function clusterStage(
-  spec: ClustererSpec,
-  features: FitAndEval,
-  ctx: StageContext,
-): Promise<{ assignments: Int32Array; metrics: Record<string, number> }> {
-  const { onProgress, signal, timings } = ctx;
+export async function clusterStage(spec: ClustererSpec, features: FitAndEval, ctx: StageContext): Promise<StageResult<Int32Array>> {
+  const { onProgress, signal } = ctx;
   const start = performance.now();
   const model = makeClusterer(spec);
   const forward = (e: KMeansProgress | GmmProgressEvent) => onProgress?.({ ...e });
   await model.fit(features.fit, { onProgress: forward, signal });
-  timings.fitMs = performance.now() - start;
+  const fitMs = performance.now() - start;
   throwIfAborted(signal);
   onProgress?.({ phase: 'evaluate', message: 'Assigning test images' });
   const evalStart = performance.now();
   const assignments = await model.predict(features.evalSet);
   const metrics = await clustererMetrics(model, features);
-  timings.evalMs = performance.now() - evalStart;
-  return { assignments, metrics };
+  return { output: assignments, metrics, timings: { fitMs, evalMs: performance.now() - evalStart } };
 }
 
 /** 2-D coordinates of the test images for the UI's map: a 2-component UMAP of their features, or their PCA. */
-export async function map2dStage(method: PipelineSpec['map2d'], seed: number, features: Matrix, ctx: StageContext): Promise<void> {
-  if (method === 'none' || features.rows < 3) return;
+export async function map2dStage(
+  method: PipelineSpec['map2d'],
+  seed: number,
+  features: Matrix,
+  ctx: StageContext,
+): Promise<StageResult<void>> {
+  if (method === 'none' || features.rows < 3) return { output: undefined, metrics: {}, timings: {} };
   const start = performance.now();
   ctx.onProgress?.({ phase: 'map', message: `2-D ${method === 'umap' ? 'UMAP' : 'PCA'} map of the test images` });
   let points: Float32Array;
@@ -112,8 +111,9 @@ export async function map2dStage(method: PipelineSpec['map2d'], seed: number, fe
     points = await new Pca({ nComponents: Math.min(2, features.cols), seed }).fitTransform(features);
     used = 'pca';
   }
-  ctx.timings.mapMs = performance.now() - start;
+  const mapMs = performance.now() - start;
   const file = join(ctx.dir, 'map2d-eval.f32');
   await writeMatrixFile(file, points);
   ctx.store.setArtifacts(ctx.run.id, { map2dEval: file, map2dMethod: used });
+  return { output: undefined, metrics: {}, timings: { mapMs } };
 }

@@ -14,6 +14,7 @@ import type { Images } from '../types';
 import { Rng } from '../math/rng';
 import { parseEstimatorParams } from '../schema/constraints';
 import { TRAINING_PARAMS } from './training-params';
+import type { Autoencoder, AutoencoderArchitecture } from './autoencoder';
 import { throwIfAborted } from '../abort';
 import { loadModelArtifacts, saveModelArtifacts } from './fsIo';
 import { registerCpuTrainingKernelFixes, registerWasmTrainingKernels } from '../backend/wasmKernels';
@@ -265,3 +266,33 @@ export async function loadAutoencoder(dir: string): Promise<ConvAutoencoder> {
   }
   return { autoencoder, encoder: encoderOf(autoencoder), codeSize: CONV_AE_CODE_SIZE, architecture };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The common interface (autoencoder.ts)
+
+function asAutoencoder(model: ConvAutoencoder): Autoencoder {
+  return {
+    architecture: model.architecture,
+    codeSize: CONV_AE_CODE_SIZE,
+    paramCount: model.autoencoder.countParams(),
+    train: (images, params, options) => trainAutoencoder(model, images, params, options),
+    encode: (images) => encode(model.encoder, images),
+    reconstruct: (images, indices) => reconstruct(model, images, indices),
+    save: (dir) => saveAutoencoder(model, dir),
+    dispose: () => model.autoencoder.dispose(),
+  };
+}
+
+/** The study's convolutional autoencoder: a fixed network for 28×28 images, nothing to configure. */
+export const convArchitecture: AutoencoderArchitecture<Record<string, never>> = {
+  kind: 'conv',
+  configOf: (_params, pixels) => {
+    if (pixels !== 784) throw new RangeError(`the study's conv autoencoder takes 28×28 images (784 pixels), not ${pixels}`);
+    return {};
+  },
+  architectureId: () => CONV_AE_ARCHITECTURE,
+  owns: (id) => id === CONV_AE_ARCHITECTURE,
+  codeSize: () => CONV_AE_CODE_SIZE,
+  build: (_config, seed) => asAutoencoder(buildConvAutoencoder(seed)),
+  load: async (dir) => asAutoencoder(await loadAutoencoder(dir)),
+};

@@ -19,7 +19,8 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../math/rng';
 import { parseEstimatorParams } from '../schema/constraints';
 import { DENSE_AE_PARAMS, type AutoencoderLoss } from './dense-autoencoder-params';
-import type { Matrix } from '../types';
+import { imagesAsMatrix, type Matrix } from '../types';
+import type { Autoencoder, AutoencoderArchitecture } from './autoencoder';
 import { throwIfAborted } from '../abort';
 import { loadModelArtifacts, saveModelArtifacts } from './fsIo';
 import { fusedAutoencoderTrainer } from '../backend/webgpuTraining/index';
@@ -354,3 +355,31 @@ export async function loadDenseAutoencoder(dir: string, expectedArchitecture?: s
   const encoder = tf.model({ inputs: autoencoder.inputs, outputs: code.output as tf.SymbolicTensor, name: 'dense_encoder' });
   return { autoencoder, encoder, config, codeSize: config.codeSize, architecture };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The common interface (autoencoder.ts)
+
+function asAutoencoder(model: DenseAutoencoder): Autoencoder {
+  return {
+    architecture: model.architecture,
+    codeSize: model.codeSize,
+    paramCount: model.autoencoder.countParams(),
+    train: (images, params, options) => trainDenseAutoencoder(model, imagesAsMatrix(images), params, options),
+    encode: (images, signal) => encodeDense(model, imagesAsMatrix(images), 1024, signal),
+    reconstruct: (images, indices) => reconstructDense(model, imagesAsMatrix(images), indices),
+    save: (dir) => saveDenseAutoencoder(model, dir),
+    dispose: () => model.autoencoder.dispose(),
+  };
+}
+
+/** N2D's dense autoencoder: its layers, code size and loss are parameters (dense-autoencoder-params.ts). */
+export const denseArchitecture: AutoencoderArchitecture<DenseAutoencoderConfig> = {
+  kind: 'dense',
+  configOf: (params, pixels) => ({ inputSize: pixels, ...parseEstimatorParams('Dense autoencoder', DENSE_AE_PARAMS, params) }),
+  architectureId: denseArchitectureId,
+  owns: (id) => parseDenseArchitectureId(id) !== undefined,
+  codeSize: (config) => config.codeSize,
+  build: (config, seed) => asAutoencoder(buildDenseAutoencoder(config, seed)),
+  load: async (dir, id) => asAutoencoder(await loadDenseAutoencoder(dir, id)),
+  reuseHint: ' (match its --encoder, --layers, --code-size and --loss)',
+};

@@ -9,37 +9,44 @@ import tseslint from 'typescript-eslint';
 const into = (...folders) => `(^|/)(${folders.join('|')})(/|$)`;
 const restrict = (files, patterns, paths = []) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns, paths }] } });
 
+// A file gets the rule of the last block that matches it, so each block repeats the engine's own restrictions.
+const ENGINE = [
+  { regex: into('service', 'cli', 'app', 'web'), message: 'The engine imports nothing from the service, the CLI, the app or web mode.' },
+];
+const NO_ELECTRON = [{ name: 'electron', message: 'The engine imports nothing from Electron.' }];
+const NO_NODE = { regex: '^node:', message: 'Schema modules are bundled by the renderer: no Node built-ins.' };
+
 const layerRules = [
   // The engine runs in the app's worker, the CLI, web mode and the tests: nothing above it, nothing of Electron.
-  restrict(
-    ['src-main/engine/**'],
-    [
-      {
-        regex: into('service', 'cli', 'app', 'web'),
-        message: 'The engine imports nothing from the service, the CLI, the app or web mode.',
-      },
-    ],
-    [{ name: 'electron', message: 'The engine imports nothing from Electron.' }],
-  ),
+  restrict(['src-main/engine/**'], ENGINE, NO_ELECTRON),
   // Estimators and shared maths know nothing of experiments: the experiment table composes their parameters.
   restrict(
     ['src-main/engine/{cluster,manifold,models,math,metrics}/**'],
     [
+      ...ENGINE,
       {
         regex: into('experiments', 'store'),
         message: 'Estimators import nothing from experiments/ or store/ (the table composes their parameters).',
       },
     ],
+    NO_ELECTRON,
   ),
-  // Pure schema modules are bundled by the renderer: no Node built-ins.
+  // The store keeps runs; what they mean (the pipeline) is above it.
   restrict(
+    ['src-main/engine/store/**'],
     [
-      'src-main/contract/**',
-      'src-main/engine/schema/**',
-      'src-main/engine/**/*-params.ts',
-      'src-main/engine/experiments/{paramTable,params}.ts',
+      ...ENGINE,
+      { regex: into('experiments'), message: 'The store imports nothing from the pipeline (experiments/); schemas are in engine/schema.' },
     ],
-    [{ regex: '^node:', message: 'Schema modules are bundled by the renderer: no Node built-ins.' }],
+    NO_ELECTRON,
+  ),
+  // Pure schema modules are bundled by the renderer: no Node built-ins; the engine's also nothing of the store or the
+  // pipeline (the contract describes the store's records to the UI, by type only).
+  restrict(['src-main/contract/**'], [NO_NODE]),
+  restrict(
+    ['src-main/engine/schema/**', 'src-main/engine/**/*-params.ts', 'src-main/engine/backend/names.ts'],
+    [...ENGINE, NO_NODE, { regex: into('store', 'experiments'), message: 'Schema modules import nothing from the store or the pipeline.' }],
+    NO_ELECTRON,
   ),
 ];
 

@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { activeBackendInfo } from '../src-main/engine/backend/index';
-import { taskDefaults } from '../src-main/engine/experiments/params';
+import { taskDefaults } from '../src-main/engine/schema/params';
 import { runExperiment } from '../src-main/engine/experiments/run';
 import { RunStore } from '../src-main/engine/store/index';
 import { choice, fmt, int, intList, mean, number, parseFlags, sd } from './harness';

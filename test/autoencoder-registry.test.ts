@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENCODERS } from '../src-main/engine/experiments/params';
+import { ENCODERS } from '../src-main/engine/schema/params';
 import { architectureOfId, AUTOENCODERS, autoencoderArchitecture, type AutoencoderKind } from '../src-main/engine/models/registry';
 import { Rng } from '../src-main/engine/math/rng';
 import type { Images } from '../src-main/engine/types';

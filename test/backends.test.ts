@@ -22,7 +22,7 @@ import { calibrationKey, readCalibration, readCalibrationEntry } from '../src-ma
 import { trainLossSequence, type TinyNetConfig } from '../src-main/engine/backend/calibrationNet';
 import { registerTensorflowBackend } from '../src-main/engine/backend/tensorflow';
 import { isSoftwareAdapter } from '../src-main/engine/backend/webgpu';
-import { paramChoices } from '../src-main/engine/experiments/params';
+import { paramChoices } from '../src-main/engine/schema/params';
 
 const SOFTWARE_NAME = /llvmpipe|lavapipe|softpipe|swiftshader/i;
 

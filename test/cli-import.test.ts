@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planSweep } from '../src-main/engine/experiments/sweep';
+import { planSweep } from '../src-main/engine/schema/sweep';
 import { APPLICATION_ID, RunStore, SCHEMA_VERSION, runArtifactsDir } from '../src-main/engine/store';
 import { CHILD_FORMAT } from '../src-main/cli/slurm/child-file';
 import { evaluationOf } from './helpers/run-fixtures';

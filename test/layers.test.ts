@@ -18,7 +18,7 @@ describe('layers (eslint no-restricted-imports)', () => {
   it('an estimator may not import from experiments/ or the store', async () => {
     const errors = await importErrors(
       'src-main/engine/cluster/new-clusterer.ts',
-      "import { taskDefaults } from '../experiments/params';\nimport { RunStore } from '../store/index';\nexport const x = [taskDefaults, RunStore];\n",
+      "import { runExperiment } from '../experiments/run';\nimport { RunStore } from '../store/index';\nexport const x = [runExperiment, RunStore];\n",
     );
     expect(errors).toHaveLength(2);
     expect(errors[0]).toMatch(/Estimators import nothing from experiments\//);
@@ -35,6 +35,19 @@ describe('layers (eslint no-restricted-imports)', () => {
     const errors = await importErrors('src-main/engine/experiments/new-stage.ts', code);
     expect(errors).toHaveLength(4);
     expect(errors[3]).toMatch(/nothing from Electron/);
+  });
+
+  it('the store may not import the pipeline, nor a schema module the store', async () => {
+    const store = await importErrors(
+      'src-main/engine/store/new-table.ts',
+      "import { runExperiment } from '../experiments/run';\nexport const x = runExperiment;\n",
+    );
+    expect(store).toEqual([expect.stringMatching(/The store imports nothing from the pipeline/)]);
+    const schema = await importErrors(
+      'src-main/engine/schema/new-plan.ts',
+      "import { RunStore } from '../store/index';\nexport const x = RunStore;\n",
+    );
+    expect(schema).toEqual([expect.stringMatching(/nothing from the store or the pipeline/)]);
   });
 
   it('a schema module (bundled by the renderer) may not import Node built-ins', async () => {

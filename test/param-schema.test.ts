@@ -26,8 +26,8 @@ import {
   type Estimator,
   type ParamName,
   type TaskName,
-} from '../src-main/engine/experiments/params';
-import { ESTIMATOR_PARAMS } from '../src-main/engine/experiments/paramTable';
+} from '../src-main/engine/schema/params';
+import { ESTIMATOR_PARAMS } from '../src-main/engine/schema/paramTable';
 import {
   activeFields,
   defaultValues,

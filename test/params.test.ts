@@ -9,7 +9,7 @@ import {
   parseExperimentParams,
   pipelineTaskSchema,
   ParamError,
-} from '../src-main/engine/experiments/params';
+} from '../src-main/engine/schema/params';
 
 const TASK_SCHEMAS = [kmeansTaskSchema, aeKmeansTaskSchema, aeGmmTaskSchema, pipelineTaskSchema, n2dTaskSchema];
 

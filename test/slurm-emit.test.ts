@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planSweep, type SweepPlan } from '../src-main/engine/experiments/sweep';
+import { planSweep, type SweepPlan } from '../src-main/engine/schema/sweep';
 import { RunStore } from '../src-main/engine/store';
 import type { SweepRecord } from '../src-main/engine/store/types';
 import { readChildFile } from '../src-main/cli/slurm/child-file';

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SweepDetail } from '../src-main/contract/index';
-import { meanSd } from '../src-main/engine/experiments/sweepSummary';
+import { meanSd } from '../src-main/engine/schema/sweepSummary';
 import { RunStore } from '../src-main/engine/store/index';
 import { SweepRunner } from '../src-main/service/sweepRunner';
 import { EngineHost } from '../src-main/service/worker/host';

@@ -1,4 +1,4 @@
-import { effectiveParams } from '../engine/experiments/params';
+import { effectiveParams } from '../engine/schema/params';
 import type { EvaluationReport } from '../engine/metrics/types';
 import type { RunRecord } from '../engine/store/types';
 

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { MAX_WASM_THREADS, WASM_THREADS_ENV } from '../engine/backend/wasmThreads';
-import { PARAM_NAMES, type ParamError, type ParamName } from '../engine/experiments/params';
+import { PARAM_NAMES, type ParamError, type ParamName } from '../engine/schema/params';
 import { wasmThreadsArg } from './args';
 import { registerBackendsCommand } from './commands/backends';
 import { registerDataCommands } from './commands/data';

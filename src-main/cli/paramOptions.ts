@@ -11,7 +11,7 @@ import {
   specOf,
   type ParamKind,
   type ParamName,
-} from '../engine/experiments/params';
+} from '../engine/schema/params';
 import { decimalNumber, numberArg } from './args';
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

@@ -2,7 +2,7 @@
 // (or one JSON object); Ctrl-C cancels the sweep (`sweeps resume ID` continues it).
 import { InvalidArgumentError, type Command } from 'commander';
 import type { SweepDetail } from '../contract/index';
-import type { SweepRequest } from '../engine/experiments/sweep';
+import type { SweepRequest } from '../engine/schema/sweep';
 import { SweepRunner } from '../service/sweepRunner';
 import { EngineHost } from '../service/worker/host';
 import { CliError } from './args';

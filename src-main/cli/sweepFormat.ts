@@ -1,6 +1,6 @@
 // How the CLI prints sweeps: one line per child as it ends, the summary rows (mean ± sd and n), the sweep list.
 import type { MeanSd, SweepChild, SweepDetail, SweepSummary } from '../contract/index';
-import { effectiveParams } from '../engine/experiments/params';
+import { effectiveParams } from '../engine/schema/params';
 import { paramSummary, table } from './format';
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;

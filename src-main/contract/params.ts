@@ -1,6 +1,6 @@
 /**
- * The experiment parameter schema (one description per parameter: src-main/engine/experiments/paramTable.ts),
+ * The experiment parameter schema (one description per parameter: src-main/engine/schema/paramTable.ts),
  * shared with the UI, which builds its form, defaults, presets and validation from it. Pure zod: it bundles
  * into the renderer.
  */
-export * from '../engine/experiments/params';
+export * from '../engine/schema/params';

@@ -1,6 +1,6 @@
 /**
  * A sweep's plan, shared with the UI: the run count and the one-line refusal of a grid before anything is sent
- * (engine/experiments/sweep.ts). Pure zod: it bundles into the renderer.
+ * (engine/schema/sweep.ts). Pure zod: it bundles into the renderer.
  */
 export {
   DEFAULT_MAX_RUNS,
@@ -13,5 +13,5 @@ export {
   sweepRunCount,
   encoderKey,
   sweepNameProblem,
-} from '../engine/experiments/sweep';
-export type { SweepChildPlan, SweepPlan, SweepRequest } from '../engine/experiments/sweep';
+} from '../engine/schema/sweep';
+export type { SweepChildPlan, SweepPlan, SweepRequest } from '../engine/schema/sweep';

@@ -12,7 +12,7 @@ import {
   type Reply,
   type Responses,
 } from '../contract/index';
-import { parseExperimentParams } from '../engine/experiments/params';
+import { parseExperimentParams } from '../engine/schema/params';
 import type { RunRecord } from '../engine/store/types';
 import { EngineHost, type Job } from './worker/host';
 import { summarize } from './summarize';

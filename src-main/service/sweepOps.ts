@@ -4,7 +4,7 @@
  */
 import type { ExportedFile, ParsedRequestOf, Responses, SweepPlanInfo } from '../contract/index';
 import { removeRunArtifacts } from '../engine/experiments/artifacts';
-import { encoderKey, planSweep, type SweepPlan } from '../engine/experiments/sweep';
+import { encoderKey, planSweep, type SweepPlan } from '../engine/schema/sweep';
 import type { RunStore } from '../engine/store/index';
 import type { RunRecord } from '../engine/store/types';
 import { SweepRunner } from './sweepRunner';

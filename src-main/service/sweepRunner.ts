@@ -9,8 +9,8 @@
  * (store.cancelSweep), which this runner sees at its next beat.
  */
 import type { SweepChild, SweepDetail } from '../contract/index';
-import { settledSweepStatus } from '../engine/experiments/sweepSummary';
-import { encoderKey, planOfStored, planSweep, type SweepChildPlan, type SweepRequest } from '../engine/experiments/sweep';
+import { settledSweepStatus } from '../engine/schema/sweepSummary';
+import { encoderKey, planOfStored, planSweep, type SweepChildPlan, type SweepRequest } from '../engine/schema/sweep';
 import { RunStore } from '../engine/store/index';
 import type { RunRecord, RunStatus, SweepBeat, SweepStatus } from '../engine/store/types';
 import { latestRuns, sweepDetail } from './sweepViews';

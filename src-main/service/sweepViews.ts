@@ -3,8 +3,8 @@
  * summary rows (mean ± sd per combination) and the averaged confusion matrix; and the rows as CSV.
  */
 import type { SweepChild, SweepDetail, SweepSummary } from '../contract/index';
-import { gridCombinations, planOfStored } from '../engine/experiments/sweep';
-import { confusionMean, sweepRows, type ChildOutcome } from '../engine/experiments/sweepSummary';
+import { gridCombinations, planOfStored } from '../engine/schema/sweep';
+import { confusionMean, sweepRows, type ChildOutcome } from '../engine/schema/sweepSummary';
 import type { RunRecord, SweepRecord } from '../engine/store/types';
 import { csvCell } from './csv';
 import { summarize } from './summarize';

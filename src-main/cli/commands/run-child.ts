@@ -4,7 +4,7 @@
  * `runs import` later merges the histories. Exits non-zero when the child does not complete, so Slurm marks the task.
  */
 import type { Command } from 'commander';
-import { planOfStored, type SweepChildPlan } from '../../engine/experiments/sweep';
+import { planOfStored, type SweepChildPlan } from '../../engine/schema/sweep';
 import { RunStore } from '../../engine/store/index';
 import type { RunRecord } from '../../engine/store/types';
 import { EngineHost } from '../../service/worker/host';

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { parseExperimentParams, TASKS } from '../../engine/experiments/params';
+import { parseExperimentParams, TASKS } from '../../engine/schema/params';
 import { EngineHost } from '../../service/worker/host';
 import type { RunRecord } from '../../engine/store/types';
 import { globals, printJson } from '../context';

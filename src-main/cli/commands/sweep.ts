@@ -8,10 +8,10 @@ import {
   type PlanWording,
   type SweepPlan,
   type SweepRequest,
-} from '../../engine/experiments/sweep';
+} from '../../engine/schema/sweep';
 import { removeRunArtifacts } from '../../engine/experiments/artifacts';
 import { writeFileAtomic } from '../../engine/files';
-import { PARAM_NAMES, paramKind, TASKS, type ParamName } from '../../engine/experiments/params';
+import { PARAM_NAMES, paramKind, TASKS, type ParamName } from '../../engine/schema/params';
 import type { RunStore } from '../../engine/store/index';
 import { sweepCsv, sweepDetail, sweepSummary } from '../../service/sweepViews';
 import { CliError, idArg, wholeNumberArg } from '../args';

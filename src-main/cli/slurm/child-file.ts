@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { sweepNameSchema } from '../../engine/experiments/sweep';
+import { sweepNameSchema } from '../../engine/schema/sweep';
 import { CliError } from '../args';
 
 export const SWEEP_FORMAT = 'clusterbench-sweep/1';

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, realpathSync, writeFileSync } from 
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { SweepPlan } from '../../engine/experiments/sweep';
+import type { SweepPlan } from '../../engine/schema/sweep';
 import { CliError } from '../args';
 import { CHILD_FORMAT, SWEEP_FORMAT, type ChildFile, type SweepDefinition } from './child-file';
 import { slurmScript, type CliInvocation, type SlurmResources } from './script';

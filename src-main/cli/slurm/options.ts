@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { resolve } from 'node:path';
-import { sweepNameProblem, type SweepPlan } from '../../engine/experiments/sweep';
+import { sweepNameProblem, type SweepPlan } from '../../engine/schema/sweep';
 import type { RunStore, SweepRecord } from '../../engine/store/index';
 import { CliError } from '../args';
 import { emitSlurm } from './emit';

@@ -3,7 +3,7 @@
  * (`sweeps run-child children/child-i.json --db results/child-i.sqlite`). Pure text; slurm/emit.ts writes it.
  */
 import { MAX_WASM_THREADS, WASM_THREADS_ENV } from '../../engine/backend/wasmThreads';
-import { oneLine } from '../../engine/experiments/sweep';
+import { oneLine } from '../../engine/schema/sweep';
 
 /** How the array tasks start this CLI: the node binary, its loader flags (running from sources) and the entry script. */
 export interface CliInvocation {

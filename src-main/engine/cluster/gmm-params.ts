@@ -1,6 +1,6 @@
 /**
  * GaussianMixture's parameters, its `_parameter_constraints` (scikit-learn's defaults; k = 1 as there). The
- * estimator validates with them, the experiment table (experiments/paramTable.ts) composes them. Pure zod.
+ * estimator validates with them, the experiment table (schema/paramTable.ts) composes them. Pure zod.
  */
 import { z } from 'zod';
 import { int, num, seed, type ParamsOf } from '../schema/constraints';

@@ -8,7 +8,7 @@ import { umapParamIssues } from '../manifold/umap';
 import { autoencoderArchitecture } from '../models/registry';
 import { folderSha256, type RunStore } from '../store/index';
 import type { DatasetInfo, RunRecord } from '../store/types';
-import { ParamError, tableParamName, type ParamIssue } from './params';
+import { ParamError, tableParamName, type ParamIssue } from '../schema/params';
 import { encoderArchitecture, type PipelineSpec } from './spec';
 
 /** Facts about the data a run saw, stored with it so runs can be compared and reused safely. */

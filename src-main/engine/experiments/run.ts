@@ -13,7 +13,7 @@ import { checkAgainstData, describeDataset } from './checks';
 import { throwIfAborted } from '../abort';
 import { CancelledError, isAbort, type StageContext, type StageResult } from './context';
 import { concatRows, featureStage } from './encoder';
-import { evalSetIssue, evalSetWarning, ParamError, parseExperimentParams } from './params';
+import { evalSetIssue, evalSetWarning, ParamError, parseExperimentParams } from '../schema/params';
 import { pipelineSpecOf, type PipelineSpec } from './spec';
 import { clusterStage, embeddingStage, map2dStage, type FitAndEval } from './stages';
 

@@ -9,7 +9,7 @@ import type { UmapParams } from '../manifold/umap-params';
 import { autoencoderArchitecture, type AutoencoderKind } from '../models/registry';
 import { AUGMENT_PARAMS, type AugmentParams, type AutoencoderTrainParams } from '../models/training-params';
 import { parseEstimatorParams } from '../schema/constraints';
-import { estimatorParams, type ExperimentParams, type PROTOCOLS, type MAP2D_METHODS } from './params';
+import { estimatorParams, type ExperimentParams, type PROTOCOLS, type MAP2D_METHODS } from '../schema/params';
 
 /** No augmentation: the study's tasks train on the images as they are. */
 const DEFAULT_AUGMENTATION: AugmentParams = parseEstimatorParams('Augmentation', AUGMENT_PARAMS);

@@ -29,7 +29,7 @@ export interface AutoencoderArchitecture<Config = unknown> {
   readonly kind: string;
   /**
    * Its configuration for images of `pixels` values from its own parameters (the experiment table's entries that
-   * set them, under its names: experiments/params.ts estimatorParams), validated and with defaults filled in.
+   * set them, under its names: schema/params.ts estimatorParams), validated and with defaults filled in.
    */
   configOf(params: Readonly<Record<string, unknown>>, pixels: number): Config;
   /** The id stored with its networks' files. */

@@ -1,6 +1,6 @@
 /**
  * The autoencoder architectures, by the pipeline's `encoder` value. A new encoder is one file implementing
- * AutoencoderArchitecture (autoencoder.ts) plus one line here, and its choice in experiments/paramTable.ts.
+ * AutoencoderArchitecture (autoencoder.ts) plus one line here, and its choice in schema/paramTable.ts.
  */
 import type { AutoencoderArchitecture } from './autoencoder';
 import { convArchitecture } from './convAutoencoder';

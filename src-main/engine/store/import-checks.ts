@@ -5,9 +5,9 @@
  * file, in one line naming the file and the run or sweep.
  */
 import type Database from 'better-sqlite3';
-import { TASKS, type TaskName } from '../experiments/paramTable';
-import { PARAM_NAMES, paramSchemaFor, taskTakes, type ParamName } from '../experiments/params';
-import { planOfStored, sweepNameProblem } from '../experiments/sweep';
+import { TASKS, type TaskName } from '../schema/paramTable';
+import { PARAM_NAMES, paramSchemaFor, taskTakes, type ParamName } from '../schema/params';
+import { planOfStored, sweepNameProblem } from '../schema/sweep';
 import { shown } from './artifact-files';
 import { decodeJson } from './codec';
 import { ImportRefused } from './import-source';

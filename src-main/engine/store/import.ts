@@ -16,8 +16,8 @@ import { readSourceRuns, readSourceSweeps, type SourceRun, type SourceSweep } fr
 import { ImportRefused, loadSource } from './import-source';
 import { historyAccess } from './location';
 import { openForWriting } from './open';
-import { sweepRunCount } from '../experiments/sweep';
-import { settledSweepStatus } from '../experiments/sweepSummary';
+import { sweepRunCount } from '../schema/sweep';
+import { settledSweepStatus } from '../schema/sweepSummary';
 
 export { ImportRefused };
 

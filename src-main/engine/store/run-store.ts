@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { sweepRunCount } from '../experiments/sweep';
-import { settledSweepStatus } from '../experiments/sweepSummary';
+import { sweepRunCount } from '../schema/sweep';
+import { settledSweepStatus } from '../schema/sweepSummary';
 import { defaultDbPath } from '../paths';
 import { decodeAssignments, decodeJson, encodeAssignments, encodeJson, encodeReal } from './codec';
 import { StoreError } from './errors';

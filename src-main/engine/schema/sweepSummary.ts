@@ -3,7 +3,8 @@
  * ARI and time over its completed children, the best row (highest mean accuracy) marked, and the children's
  * row-normalised confusion matrices averaged. Pure: the renderer may use it too.
  */
-import type { RunStatus } from '../store/types';
+/** How a run ended, or that it has not (the store's run statuses). */
+type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
 export interface MeanSd {
   mean: number | null;

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { SweepDetail } from '../src-main/contract/index';
+import type { SweepDetail, SweepSummary } from '../src-main/contract/index';
+import { RunStore } from '../src-main/engine/store/index';
 import type { RunRecord } from '../src-main/engine/store/types';
 import { repoRoot, runCli, tempHome, type CliResult } from './helpers/cli';
 import { recordSkip, skipUnless } from './helpers/prereqs';
@@ -233,6 +234,41 @@ describe('sweep refuses hostile or unbounded input in one line (issue 19)', () =
     expect([base.code, base.stderr.trim()]).toEqual([1, 'clusterbench: n-init: must be ≥ 1']);
     const seeds = await runCli(['run', '--task', 'kmeans', '--seeds', '0,1', '--n-init', '0'], env);
     expect([seeds.code, seeds.stderr.trim()]).toEqual([1, 'clusterbench: n-init: must be ≥ 1']);
+  });
+});
+
+// Issue 19 follow-up: one stored sweep that today's validation refuses (hand-edited, or written by an older version)
+// is listed as unreadable with its reason; it does not hide the others.
+describe('an unreadable stored sweep', () => {
+  it('sweeps list shows it as unreadable with the reason and lists the others; sweeps show says why in one line', async () => {
+    const home = tempHome();
+    const store = RunStore.open(join(home, 'runs.sqlite'));
+    const sweep = (name: string, seeds: number[]) =>
+      store.createSweep({ name, task: 'kmeans', base: { task: 'kmeans' }, grid: [], seeds, status: 'cancelled' });
+    sweep('good', [0, 1]);
+    const bad = sweep('edited', [0, -1]);
+    store.close();
+    const env = { CLUSTERBENCH_HOME: home };
+
+    const json = await runCli(['sweeps', 'list', '--json'], env);
+    expect([json.code, json.stderr]).toEqual([0, '']);
+    const list = JSON.parse(json.stdout) as SweepSummary[];
+    expect(list.map((s) => [s.name, s.runs, s.unreadable ?? null])).toEqual([
+      ['edited', 0, 'seeds: -1 must be ≥ 0'],
+      ['good', 2, null],
+    ]);
+    const table = await runCli(['sweeps', 'list'], env);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`^\\s*${bad.id}\\s+kmeans\\s+unreadable\\s`, 'm'));
+    expect(table.stdout).toContain(`sweep #${bad.id} cannot be read: seeds: -1 must be ≥ 0`);
+    expect(table.stdout).toMatch(/^\s*1\s+kmeans\s+cancelled\s+0\/2\s/m);
+
+    const show = await runCli(['sweeps', 'show', String(bad.id)], env);
+    expect([show.code, show.stderr.trim(), show.stdout]).toEqual([
+      1,
+      `clusterbench: sweep #${bad.id} cannot be read: seeds: -1 must be ≥ 0`,
+      '',
+    ]);
   });
 });
 

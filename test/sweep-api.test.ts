@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Reply, SweepDetail, SweepSummary } from '../src-main/contract/index';
+import { RunStore } from '../src-main/engine/store/index';
 import { createEngineApi } from '../src-main/service/api';
 import { MAX_ACTIVE_SWEEPS } from '../src-main/service/sweepRunner';
 import { tempHome } from './helpers/cli';
@@ -130,5 +131,38 @@ describe.skipIf(skipUnless('fashionMnist'))('active sweeps per service', () => {
       },
     );
     expect(((await start(99)) as Reply<'sweeps.start'>).ok).toBe(true); // room again
+  });
+});
+
+// Issue 19 follow-up: a stored sweep that today's validation refuses (hand-edited, or written by an older version) is
+// listed as unreadable with its reason, the others as before; reading it says why in one line; it can be deleted.
+describe('an unreadable stored sweep', () => {
+  const dbPath = join(tempHome(), 'runs.sqlite');
+  const store = RunStore.open(dbPath);
+  const sweep = (name: string, seeds: number[]) =>
+    store.createSweep({ name, task: 'kmeans', base: { task: 'kmeans' }, grid: [], seeds, status: 'cancelled' });
+  const good = sweep('good', [0, 1]);
+  const bad = sweep('edited', [0, -1]);
+  store.close();
+  const api = createEngineApi({ dbPath });
+  afterAll(() => api.close());
+  const reason = `sweep #${bad.id} cannot be read: seeds: -1 must be ≥ 0`;
+
+  it('sweeps.list lists it with the reason; sweeps.get, compare, export and resume of it fail in one line; delete works', async () => {
+    const list = (await api.dispatch('sweeps.list', {})) as Reply<'sweeps.list'>;
+    expect(list.ok && list.value.map((s) => [s.id, s.status, s.runs, s.unreadable ?? null])).toEqual([
+      [bad.id, 'cancelled', 0, 'seeds: -1 must be ≥ 0'],
+      [good.id, 'cancelled', 2, null],
+    ]);
+    for (const [op, payload] of [
+      ['sweeps.get', { id: bad.id }],
+      ['sweeps.compare', { ids: [good.id, bad.id] }],
+      ['export.sweepCsv', { id: bad.id }],
+      ['sweeps.resume', { id: bad.id }],
+    ] as const)
+      expect(await api.dispatch(op, payload), op).toEqual({ ok: false, error: { code: 'failed', message: reason } });
+    expect(await api.dispatch('sweeps.delete', { id: bad.id })).toEqual({ ok: true, value: { deleted: true } });
+    const after = (await api.dispatch('sweeps.list', {})) as Reply<'sweeps.list'>;
+    expect(after.ok && after.value.map((s) => s.id)).toEqual([good.id]);
   });
 });

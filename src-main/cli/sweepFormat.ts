@@ -76,7 +76,7 @@ export function sweepsTable(sweeps: SweepSummary[]): string {
     rows.push([
       String(s.id),
       s.task,
-      s.status,
+      s.unreadable === undefined ? s.status : 'unreadable',
       `${s.completed}/${s.runs}`,
       String(s.failed),
       s.varied.join(' '),
@@ -84,5 +84,6 @@ export function sweepsTable(sweeps: SweepSummary[]): string {
       s.createdAt.replace('T', ' ').slice(0, 19),
     ]);
   }
-  return table(rows, ['r', 'l', 'l', 'r', 'r', 'l', 'l', 'l']);
+  const notes = sweeps.flatMap((s) => (s.unreadable === undefined ? [] : [`sweep #${s.id} cannot be read: ${s.unreadable}`]));
+  return [table(rows, ['r', 'l', 'l', 'r', 'r', 'l', 'l', 'l']), ...notes].join('\n');
 }

@@ -225,6 +225,11 @@ export interface SweepSummary {
   running: number;
   pending: number;
   best: { accuracyMean: number; accuracySd: number | null; values: Record<string, unknown> } | null;
+  /**
+   * Why the stored sweep cannot be read (today's validation refuses its plan: a hand-edited row, or one an older
+   * version wrote), in one line; its counts are then those of the runs it has.
+   */
+  unreadable?: string;
 }
 
 /** One child of a sweep: its grid values and seed, and its latest run ('pending' while it has none). */

@@ -3,7 +3,7 @@
  * summary rows (mean ± sd per combination) and the averaged confusion matrix; and the rows as CSV.
  */
 import type { SweepChild, SweepDetail, SweepSummary } from '../contract/index';
-import { gridCombinations, planOfStored } from '../engine/schema/sweep';
+import { gridCombinations, oneLine, planOfStored, type SweepPlan } from '../engine/schema/sweep';
 import { confusionMean, sweepRows, type ChildOutcome } from '../engine/schema/sweepSummary';
 import type { RunRecord, SweepRecord } from '../engine/store/types';
 import { csvCell } from './csv';
@@ -16,9 +16,39 @@ export function latestRuns(runs: readonly RunRecord[]): Map<number, RunRecord> {
   return latest;
 }
 
-/** A sweep's detail from its record and its child runs (store.sweepRuns). */
+/**
+ * The stored sweep's plan, or why today's validation refuses it (a hand-edited row, or one an older version wrote),
+ * in one line: one such sweep must not hide the others.
+ */
+function readStoredPlan(sweep: SweepRecord): { plan: SweepPlan } | { problem: string } {
+  try {
+    return { plan: planOfStored(sweep) };
+  } catch (err) {
+    return { problem: oneLine(err instanceof Error ? err.message : String(err)) };
+  }
+}
+
+const unreadableText = (sweep: SweepRecord, problem: string) => `sweep #${sweep.id} cannot be read: ${problem}`;
+
+/** How many children are in each kind of state. */
+function progressOf(states: readonly SweepChild['state'][]): Pick<SweepSummary, 'completed' | 'failed' | 'running' | 'pending'> {
+  const count = (...kinds: SweepChild['state'][]) => states.filter((s) => kinds.includes(s)).length;
+  return {
+    completed: count('completed'),
+    failed: count('failed', 'cancelled'),
+    running: count('running', 'queued'),
+    pending: count('pending'),
+  };
+}
+
+/** A sweep's detail from its record and its child runs (store.sweepRuns); one line when it cannot be read. */
 export function sweepDetail(sweep: SweepRecord, runs: readonly RunRecord[]): SweepDetail {
-  const plan = planOfStored(sweep);
+  const stored = readStoredPlan(sweep);
+  if ('problem' in stored) throw new Error(unreadableText(sweep, stored.problem));
+  return detailOf(sweep, stored.plan, runs);
+}
+
+function detailOf(sweep: SweepRecord, plan: SweepPlan, runs: readonly RunRecord[]): SweepDetail {
   const latest = latestRuns(runs);
   const children: SweepChild[] = plan.children.map((child) => {
     const run = latest.get(child.index);
@@ -39,7 +69,6 @@ export function sweepDetail(sweep: SweepRecord, runs: readonly RunRecord[]): Swe
   const rows = sweepRows(gridCombinations(sweep.grid), outcomes);
   const matrix = confusionMean(outcomes);
   const classNames = [...latest.values()].find((r) => r.status === 'completed' && r.evaluation)?.evaluation?.classNames ?? [];
-  const count = (state: SweepChild['state']) => children.filter((c) => c.state === state).length;
   const bestRow = rows.find((r) => r.best);
   return {
     id: sweep.id,
@@ -51,10 +80,7 @@ export function sweepDetail(sweep: SweepRecord, runs: readonly RunRecord[]): Swe
     endedAt: sweep.endedAt,
     varied: [...sweep.grid.map(([name]) => name), ...(sweep.seeds.length > 1 ? ['seed'] : [])],
     runs: plan.runs,
-    completed: count('completed'),
-    failed: count('failed') + count('cancelled'),
-    running: count('running') + count('queued'),
-    pending: count('pending'),
+    ...progressOf(children.map((c) => c.state)),
     best: bestRow ? { accuracyMean: bestRow.accuracy.mean!, accuracySd: bestRow.accuracy.sd, values: bestRow.values } : null,
     base: sweep.base,
     grid: sweep.grid,
@@ -71,8 +97,31 @@ export function summaryOf(detail: SweepDetail): SweepSummary {
   return summary;
 }
 
-/** The list entry of a sweep. */
-export const sweepSummary = (sweep: SweepRecord, runs: readonly RunRecord[]): SweepSummary => summaryOf(sweepDetail(sweep, runs));
+/** The list entry of a sweep that cannot be read: why, and the children it has runs for (its plan is unknown). */
+function unreadableSummary(sweep: SweepRecord, runs: readonly RunRecord[], problem: string): SweepSummary {
+  const states = [...latestRuns(runs).values()].map((run) => run.status);
+  const { id, uid, name, task, status, createdAt, endedAt } = sweep;
+  return {
+    id,
+    uid,
+    name,
+    task,
+    status,
+    createdAt,
+    endedAt,
+    varied: [],
+    runs: states.length,
+    ...progressOf(states),
+    best: null,
+    unreadable: problem,
+  };
+}
+
+/** The list entry of a sweep; one that cannot be read is listed with the reason. */
+export function sweepSummary(sweep: SweepRecord, runs: readonly RunRecord[]): SweepSummary {
+  const stored = readStoredPlan(sweep);
+  return 'problem' in stored ? unreadableSummary(sweep, runs, stored.problem) : summaryOf(detailOf(sweep, stored.plan, runs));
+}
 
 /** The summary rows as CSV: the varied values, n, mean and sd of each metric, time in seconds, the best row marked. */
 export function sweepCsv(detail: SweepDetail): string {

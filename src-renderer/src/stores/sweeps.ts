@@ -6,9 +6,9 @@ import { useLoader } from '../lib/loader';
 
 /** Whether a sweep is still going (its children queued or running). */
 export const isActiveSweep = (s: Pick<SweepSummary, 'status'>): boolean => s.status === 'running' || s.status === 'queued';
-/** Whether resume has something to run: a sweep that ended with children pending, failed or cancelled. */
+/** Whether resume has something to run: a readable sweep that ended with children pending, failed or cancelled. */
 export const canResume = (s: SweepSummary): boolean =>
-  !isActiveSweep(s) && s.completed < s.runs && ['partial', 'failed', 'cancelled'].includes(s.status);
+  s.unreadable === undefined && !isActiveSweep(s) && s.completed < s.runs && ['partial', 'failed', 'cancelled'].includes(s.status);
 
 /** The sweeps in the history, kept current by `sweep.updated` events. */
 export const useSweepsStore = defineStore('sweeps', () => {

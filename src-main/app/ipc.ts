@@ -9,6 +9,7 @@ import { app, BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent, type WebC
 import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL, type ParsedRequestOf, type Reply, type Operation, type Responses } from '../contract/index';
 import { writeFileAtomic } from '../engine/files';
 import type { EngineApi, EngineApiOptions } from '../service/api';
+import { dispatchSafely, failure } from '../web/dispatch';
 
 export interface TrustedOrigins {
   /** The built renderer's index.html (loaded with loadFile). */
@@ -98,14 +99,9 @@ export function registerIpc(options: IpcOptions): () => void {
   ipcMain.handle(IPC_CALL_CHANNEL, async (e, op: unknown, payload: unknown): Promise<Reply<Operation>> => {
     // Only the main frame of our own window, showing our own renderer, may talk to the engine.
     if (rejectSender(e) || !isOurWebContents(e.sender) || !isTrustedRendererUrl(e.senderFrame?.url, trusted)) {
-      return { ok: false, error: { code: 'failed', message: 'Refused: the request did not come from the Clusterbench window' } };
+      return failure('failed', 'Refused: the request did not come from the Clusterbench window');
     }
-    try {
-      return await api.dispatch(op, payload);
-    } catch (err) {
-      // dispatch answers errors as replies; this is only a last line of defence.
-      return { ok: false, error: { code: 'failed', message: (err as Error)?.message ?? String(err) } };
-    }
+    return dispatchSafely(api, op, payload);
   });
 
   const unsubscribe = api.subscribe((event, payload) => {

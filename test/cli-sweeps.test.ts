@@ -237,6 +237,27 @@ describe('sweep refuses hostile or unbounded input in one line (issue 19)', () =
   });
 });
 
+// Issue 19 follow-up: --seeds reads decimal numbers only, as every other number flag does.
+describe('--seeds is decimal', () => {
+  it('--seeds 0,0x1 is refused in one line, recording and writing nothing (it was seeds 0 and 1)', async () => {
+    const home = tempHome();
+    const dir = join(home, 'array');
+    for (const token of ['0x1', '0b1', '1_0']) {
+      const out = await runCli(['sweep', '--task', 'kmeans', '--seeds', `0,${token}`, '--emit', 'slurm', dir], { CLUSTERBENCH_HOME: home });
+      expect([out.code, out.stderr.trim().split('\n'), out.stdout], token).toEqual([
+        1,
+        [
+          `clusterbench: option '--seeds <list>' argument '0,${token}' is invalid. expected comma-separated seeds such as 0,1,2, got "${token}"`,
+          'Run `clusterbench sweep --help` for the options.',
+        ],
+        '',
+      ]);
+    }
+    expect(existsSync(join(dir, 'sweep.sbatch'))).toBe(false);
+    expect(JSON.parse((await runCli(['sweeps', 'list', '--json'], { CLUSTERBENCH_HOME: home })).stdout)).toEqual([]);
+  });
+});
+
 // Issue 19 follow-up: one stored sweep that today's validation refuses (hand-edited, or written by an older version)
 // is listed as unreadable with its reason; it does not hide the others.
 describe('an unreadable stored sweep', () => {

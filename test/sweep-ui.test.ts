@@ -28,6 +28,12 @@ describe('seeds field', () => {
     expect(err(parseSeeds('1, x'))).toBe('x: must be a number');
     expect(err(parseSeeds('1.5'))).toBe('1.5: must be an integer');
     expect(err(parseSeeds('0, 1, 1'))).toBe('seed 1 is listed twice');
+  });
+
+  it('reads decimal seeds only, as the CLI does (0x10 was seed 16)', () => {
+    for (const token of ['0x10', '0b11', '0o17', '1_000', '1e', 'Infinity'])
+      expect(err(parseSeeds(`0, ${token}`)), token).toBe(`${token}: must be a number`);
+    expect(ok(parseSeeds('010, 7'))).toEqual([10, 7]);
     expect(err(parseSeeds('5-2'))).toMatch(/^5-2: a range goes up/);
     expect(err(parseSeeds('0-5000'))).toBe('0-5000: more than 1000 seeds');
   });

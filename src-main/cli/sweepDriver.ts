@@ -5,20 +5,20 @@ import type { SweepDetail } from '../contract/index';
 import type { SweepRequest } from '../engine/schema/sweep';
 import { SweepRunner } from '../service/sweepRunner';
 import { EngineHost } from '../service/worker/host';
-import { CliError } from './args';
+import { CliError, decimalNumber } from './args';
 import { globals, printJson } from './context';
 import { createProgressReporter } from './progress';
 import { childLine, sweepHeader, sweepRowsTable } from './sweepFormat';
 
 export type SweepStart = { request: SweepRequest & { name?: string | null } } | { resume: number };
 
-/** "0,1,2" → [0, 1, 2] (each checked by the seed's own schema when the sweep is planned). */
+/** "0,1,2" → [0, 1, 2], decimal only ("0x1" is not 1); each is checked by the seed's own schema when the sweep is planned. */
 export function seedsArg(value: string): number[] {
-  const parts = value.split(',').map((p) => p.trim());
-  const seeds = parts.map(Number);
-  if (parts.some((p) => p === '') || seeds.some((n) => !Number.isFinite(n)))
-    throw new InvalidArgumentError(`expected comma-separated seeds such as 0,1,2`);
-  return seeds;
+  return value.split(',').map((part) => {
+    const seed = decimalNumber(part.trim());
+    if (seed === undefined) throw new InvalidArgumentError(`expected comma-separated seeds such as 0,1,2, got "${part.trim()}"`);
+    return seed;
+  });
 }
 
 /** Starts (or resumes) a sweep and follows it to its end; a sweep that did not complete ends the command non-zero. */

@@ -134,7 +134,7 @@ export const isListField = (field: FieldName): boolean => paramKind(field) === '
 export type Read = { value: unknown } | { error: string };
 
 /** A number as the CLI reads it: decimal only ("0x10" is not 16); NaN otherwise, which the schema calls "must be a number". */
-const formNumber = (text: string): number => decimalNumber(text) ?? NaN;
+export const formNumber = (text: string): number => decimalNumber(text) ?? NaN;
 
 /** A field's text as a value for the schema: numbers (NaN for "abc": the schema says "must be a number"), lists… */
 export function readField(field: FieldName, text: string, task: Task): Read {

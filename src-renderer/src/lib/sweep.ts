@@ -3,7 +3,7 @@
 import type { MeanSd } from '@contract';
 import { paramKind, paramSchemaFor, PARAM_NAMES, specOf, taskParamNames, type ParamName } from '@contract/params';
 import { MAX_SEEDS } from '@contract/sweep';
-import { readField, type Task } from './experiment';
+import { formNumber, readField, type Task } from './experiment';
 import { duration, paramLabel, paramValue } from './format';
 
 export { MAX_SEEDS, sweepRunCount } from '@contract/sweep';
@@ -12,9 +12,9 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
 const seedSchema = paramSchemaFor('seed', 'kmeans');
 
-/** One seed's text checked by the seed parameter's schema. */
+/** One seed's text checked by the seed parameter's schema; decimal only, as the CLI reads it ("0x10" is not 16). */
 function readSeed(token: string): Parsed<number> {
-  const checked = seedSchema.safeParse(Number(token));
+  const checked = seedSchema.safeParse(formNumber(token));
   return checked.success
     ? { ok: true, value: checked.data as number }
     : { ok: false, error: `${token}: ${checked.error.issues[0].message}` };

@@ -9,7 +9,7 @@ import { app, BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent, type WebC
 import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL, type ParsedRequestOf, type Reply, type Operation, type Responses } from '../contract/index';
 import { writeFileAtomic } from '../engine/files';
 import type { EngineApi, EngineApiOptions } from '../service/api';
-import { dispatchSafely, failure } from '../web/dispatch';
+import { dispatchSafely, failure } from '../service/transport';
 
 export interface TrustedOrigins {
   /** The built renderer's index.html (loaded with loadFile). */

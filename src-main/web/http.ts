@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { appPath, authenticate, tokenCookie, type Credentials } from './auth';
 import { applySecurityHeaders, type SecurityHeaders } from './csp';
-import { errorMessage } from './dispatch';
+import { errorMessage } from '../service/transport';
 import type { OriginChecks } from './origin';
 import { fileHeaders, resolveStatic, type Renderer } from './static';
 

@@ -10,7 +10,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Operation, Reply } from '../contract/index';
 import type { EngineApi } from '../service/api';
 import { appPath, authenticate, type Credentials } from './auth';
-import { dispatchSafely, errorMessage, failure } from './dispatch';
+import { dispatchSafely, errorMessage, failure } from '../service/transport';
 import type { OriginChecks } from './origin';
 
 export const MAX_MESSAGE_BYTES = 1024 * 1024;

@@ -52,6 +52,24 @@ export const CHROMIUM_ARGS = [
 /** Why the e2e tests cannot run here (locally; under CI a missing prerequisite fails), or false when they can. */
 export const e2eSkipReason = skipUnless('chromium', 'builtApp');
 
+/** Saves a full-page screenshot to test-artifacts/screenshots/NAME.png; returns the path. */
+async function screenshotOf(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const path = join(SCREENSHOT_DIR, `${name.replace(/[^\w.-]+/g, '_')}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/**
+ * Resolves once the page has drawn what it has: fonts loaded, then two animation frames (charts re-render on the
+ * frame after a resize; with reduced motion they do not animate).
+ */
+export async function settled(page: Page): Promise<void> {
+  await page.evaluate(() =>
+    document.fonts.ready.then(() => new Promise<void>((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())))),
+  );
+}
+
 export interface EventRecord {
   event: keyof Events;
   payload: unknown;
@@ -83,6 +101,11 @@ export interface App {
   injectApi(): Promise<void>;
   /** Saves a full-page screenshot to test-artifacts/screenshots/NAME.png; returns the path. */
   screenshot(name: string): Promise<string>;
+  /**
+   * A screenshot of the whole page with the viewport as tall as the content, so sticky bars sit where a user sees
+   * them; toasts closed, scrolled to the top, once the page has settled.
+   */
+  pageShot(name: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -224,6 +247,8 @@ export async function startApp(options: StartAppOptions = {}): Promise<App> {
       args: CHROMIUM_ARGS,
       viewport: options.viewport ?? { width: 1280, height: 800 },
       acceptDownloads: true,
+      // The charts honour it (no animations), so what a screenshot or an assertion sees is the final frame.
+      reducedMotion: 'reduce',
     });
     cleanups.push(() => context.close());
     const browser = context.browser();
@@ -258,10 +283,18 @@ export async function startApp(options: StartAppOptions = {}): Promise<App> {
         await page.addScriptTag({ url: '__e2e/api.js', type: 'module' });
         await page.waitForFunction(() => '__clusterbenchTest' in window, undefined, { timeout: 10_000 });
       },
-      async screenshot(name: string) {
-        mkdirSync(SCREENSHOT_DIR, { recursive: true });
-        const path = join(SCREENSHOT_DIR, `${name.replace(/[^\w.-]+/g, '_')}.png`);
-        await page.screenshot({ path, fullPage: true });
+      screenshot: (name: string) => screenshotOf(page, name),
+      async pageShot(name: string) {
+        await page.evaluate(() => {
+          for (const b of document.querySelectorAll<HTMLButtonElement>('[data-testid="toast"] button')) b.click();
+          window.scrollTo(0, 0);
+        });
+        const viewport = page.viewportSize() ?? { width: 1280, height: 800 };
+        const height = await page.evaluate(() => document.documentElement.scrollHeight);
+        if (height > viewport.height) await page.setViewportSize({ width: viewport.width, height });
+        await settled(page);
+        const path = await screenshotOf(page, name);
+        if (height > viewport.height) await page.setViewportSize(viewport);
         return path;
       },
       async close() {

@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src-main/contract/index';
 import { defaultValues, isPipeline, shownFields, TASK_OPTIONS } from '../../src-renderer/src/lib/experiment';
-import { e2eSkipReason, startApp, type App } from './harness';
+import { e2eSkipReason, settled, startApp, type App } from './harness';
 
 const tid = (id: string): string => `[data-testid="${id}"]`;
 
@@ -17,20 +17,8 @@ async function goto(page: Page, hash: string): Promise<void> {
   }, hash);
 }
 
-/** A screenshot of the whole page (viewport as tall as the content, so sticky bars sit where a user sees them). */
-async function shot(app: App, name: string): Promise<void> {
-  const { page } = app;
-  await page.evaluate(() => {
-    for (const b of document.querySelectorAll<HTMLButtonElement>('[data-testid="toast"] button')) b.click();
-    window.scrollTo(0, 0);
-  });
-  const viewport = page.viewportSize() ?? { width: 1440, height: 900 };
-  const height = await page.evaluate(() => document.documentElement.scrollHeight);
-  if (height > viewport.height) await page.setViewportSize({ width: viewport.width, height });
-  await page.waitForTimeout(500);
-  await app.screenshot(name);
-  if (height > viewport.height) await page.setViewportSize(viewport);
-}
+/** A whole-page screenshot, saved as test-artifacts/screenshots/NAME.png. */
+const shot = (app: App, name: string): Promise<string> => app.pageShot(`${name}`);
 
 async function fill(page: Page, field: string, value: string): Promise<void> {
   await page.fill(tid(`input-${field}`), value);
@@ -146,15 +134,14 @@ describe.skipIf(e2eSkipReason)('N2D in the workbench UI', () => {
             .then((n) => n > 0)
             .catch(() => false);
         }
-        if (!hovered) await page.waitForTimeout(10);
       }
-      await page.waitForTimeout(400);
+      await settled(page);
       await app.screenshot('n2d-embedding-tooltip');
       await page.mouse.move(0, 0);
       await shot(app, 'n2d-embedding-map');
       await page.mouse.move(0, 0);
       await page.click(tid('embedding-color-label'));
-      await page.waitForTimeout(300);
+      await settled(page);
       await app.screenshot('n2d-embedding-map-labels');
 
       // The n2d-aug preset: N2D's recipe with the augmentation fields set, its run mapped and gridded like N2D's.

@@ -18,20 +18,8 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const tid = (id: string): string => `[data-testid="${id}"]`;
 const EXPORT_DIR = join(repoRoot, 'test-artifacts', 'exports');
 
-/** A whole-page screenshot with the viewport as tall as the page (sticky bars where a user sees them). */
-async function shot(app: App, name: string): Promise<void> {
-  const { page } = app;
-  await page.evaluate(() => {
-    for (const b of document.querySelectorAll<HTMLButtonElement>('[data-testid="toast"] button')) b.click();
-    window.scrollTo(0, 0);
-  });
-  const viewport = page.viewportSize() ?? { width: 1440, height: 900 };
-  const height = await page.evaluate(() => document.documentElement.scrollHeight);
-  if (height > viewport.height) await page.setViewportSize({ width: viewport.width, height });
-  await page.waitForTimeout(500); // charts resize, animations settle
-  await app.screenshot(`sweeps-${name}`);
-  if (height > viewport.height) await page.setViewportSize(viewport);
-}
+/** A whole-page screenshot, saved as test-artifacts/screenshots/sweeps-NAME.png. */
+const shot = (app: App, name: string): Promise<string> => app.pageShot(`sweeps-${name}`);
 
 async function goto(page: Page, hash: string): Promise<void> {
   await page.evaluate((h) => {

@@ -20,23 +20,8 @@ function keep(file: { name: string; bytes: Buffer }): void {
   writeFileSync(join(EXPORT_DIR, file.name), file.bytes);
 }
 
-/**
- * A screenshot of the whole screen: the viewport is made as tall as the page first, so that the sticky sidebar
- * and the sticky submit bar sit where a user sees them (a plain full-page capture would leave them mid-page).
- */
-async function shot(app: App, name: string): Promise<void> {
-  const { page } = app;
-  await page.evaluate(() => {
-    for (const b of document.querySelectorAll<HTMLButtonElement>('[data-testid="toast"] button')) b.click();
-    window.scrollTo(0, 0);
-  });
-  const viewport = page.viewportSize() ?? { width: 1280, height: 800 };
-  const height = await page.evaluate(() => document.documentElement.scrollHeight);
-  if (height > viewport.height) await page.setViewportSize({ width: viewport.width, height });
-  await page.waitForTimeout(400); // charts resize, animations settle
-  await app.screenshot(`workbench-${name}`);
-  if (height > viewport.height) await page.setViewportSize(viewport);
-}
+/** A whole-page screenshot, saved as test-artifacts/screenshots/workbench-NAME.png. */
+const shot = (app: App, name: string): Promise<string> => app.pageShot(`workbench-${name}`);
 
 async function goto(page: Page, hash: string): Promise<void> {
   await page.evaluate((h) => {

@@ -1,6 +1,6 @@
 import type { EpochLoss } from '@contract';
 import type { EChartsOption } from './echarts';
-import { axisStyle, optionFrame, palette, textColors, titleBlock, type ChartCtx } from './theme';
+import { axisStyle, chartAnimation, optionFrame, palette, textColors, titleBlock, type ChartCtx } from './theme';
 
 export interface LossSeries {
   name: string;
@@ -42,7 +42,8 @@ export function lossOption(runs: LossSeries[], ctx: ChartCtx & { totalEpochs?: n
   const maxEpoch = Math.max(1, ctx.totalEpochs ?? 0, ...runs.flatMap((r) => r.losses.map((l) => l.epoch)));
   return {
     ...optionFrame(ctx, t),
-    animation: ctx.exporting || ctx.live ? false : true,
+    // a live chart redraws every epoch: no animation there either
+    animation: chartAnimation(ctx) && !ctx.live,
     tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? v.toFixed(5) : String(v)) },
     legend: { top: t.top + 4, type: 'scroll', textStyle: { color: textColors(ctx).muted } },
     grid: { left: 64, right: 24, top: t.top + 40, bottom: 44 },

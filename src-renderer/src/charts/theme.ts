@@ -40,6 +40,14 @@ export function titleBlock(ctx: ChartCtx): { title?: Record<string, unknown>; to
   };
 }
 
+/** Whether the person (or the OS) asked for less motion: charts then draw their final frame at once. */
+export function prefersReducedMotion(): boolean {
+  return typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;
+}
+
+/** Charts animate on screen, never in an exported figure, nor for someone who asked for less motion. */
+export const chartAnimation = (ctx: ChartCtx): boolean => !ctx.exporting && !prefersReducedMotion();
+
 export function baseOption(ctx: ChartCtx): Record<string, unknown> {
   const c = textColors(ctx);
   return {
@@ -47,7 +55,7 @@ export function baseOption(ctx: ChartCtx): Record<string, unknown> {
     color: palette(ctx),
     // Single quotes in the font list: ECharts writes it unescaped into an SVG export's style="…" attribute.
     textStyle: { fontFamily: "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', Arial, sans-serif", color: c.text },
-    animation: !ctx.exporting,
+    animation: chartAnimation(ctx),
   };
 }
 

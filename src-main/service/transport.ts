@@ -4,7 +4,7 @@
  * here too, as the last line of defence: nothing a client sends may take a transport down.
  */
 import type { ContractError, Operation, Reply } from '../contract/index';
-import type { EngineApi } from '../service/api';
+import type { EngineApi } from './api';
 
 export const errorMessage = (err: unknown): string => (err as Error)?.message ?? String(err);
 

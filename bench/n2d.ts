@@ -18,7 +18,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { activeBackendInfo } from '../src-main/engine/backend/index';
-import { taskDefaults } from '../src-main/engine/schema/params';
+import { BACKEND_NAMES } from '../src-main/engine/backend/names';
+import { MAP2D_METHODS, PROTOCOLS, taskDefaults, UMAP_INITS } from '../src-main/engine/schema/params';
 import { runExperiment } from '../src-main/engine/experiments/run';
 import { RunStore } from '../src-main/engine/store/index';
 import { choice, fmt, int, intList, mean, number, parseFlags, sd } from './harness';
@@ -68,14 +69,14 @@ function parseArgs(args: string[]): Options {
       '--epochs': (o, v, f) => (o.epochs = int(f, v(), 1)),
       '--train-limit': (o, v, f) => (o.trainLimit = int(f, v(), 1)),
       '--test-limit': (o, v, f) => (o.testLimit = int(f, v(), 1)),
-      '--backend': (o, v, f) => (o.backend = choice(f, v(), ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'])),
+      '--backend': (o, v, f) => (o.backend = choice(f, v(), BACKEND_NAMES)),
       '--batch': (o, v, f) => (o.batch = int(f, v(), 1)),
       '--lr': (o, v, f) => (o.lr = number(f, v(), 0, { exclusive: true })),
       '--umap-epochs': (o, v, f) => (o.umapEpochs = int(f, v(), 1)),
-      '--umap-init': (o, v, f) => (o.umapInit = choice(f, v(), ['spectral', 'pca', 'random'])),
+      '--umap-init': (o, v, f) => (o.umapInit = choice(f, v(), UMAP_INITS)),
       '--gmm-n-init': (o, v, f) => (o.gmmNInit = int(f, v(), 1)),
-      '--protocol': (o, v, f) => (o.protocol = choice(f, v(), ['transductive', 'inductive'])),
-      '--map2d': (o, v, f) => (o.map2d = choice(f, v(), ['umap', 'pca', 'none'])),
+      '--protocol': (o, v, f) => (o.protocol = choice(f, v(), PROTOCOLS)),
+      '--map2d': (o, v, f) => (o.map2d = choice(f, v(), MAP2D_METHODS)),
       '--data': (o, v) => (o.dataDir = v()),
       '--keep': (o) => (o.keep = true),
       '--json': (o, v) => (o.json = v()),

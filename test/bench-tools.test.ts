@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { choice, int, intList, parseFlags, sd } from '../bench/harness';
 import { halfToFloat, readCodes } from '../bench/n2dCodes';
+import { BACKEND_NAMES } from '../src-main/engine/backend/names';
+import { repoRoot } from './helpers/cli';
 
 // The benches print the figures the README quotes: their option parsing and the reading of codes written by the
 // PyTorch reference (numpy float16) must be right.
@@ -28,6 +30,18 @@ describe('bench tools', () => {
     expect(() => parseFlags(['--sed', '1'], defaults, flags)).toThrow('unknown option --sed');
     expect(() => int('--epochs', '', 1)).toThrow('--epochs expects an integer ≥ 1, got nothing');
     expect(sd([1, 2, 3, 4])).toBeCloseTo(1.2909944, 6);
+  });
+
+  it('the backend names are written once (engine/backend/names.ts): no bench or source file keeps its own list', () => {
+    const name = `['"](?:${BACKEND_NAMES.join('|')})['"]`;
+    const list = new RegExp(`\\[\\s*${name}(?:\\s*,\\s*${name}){3,}`); // four or more: a copy, not a chosen few
+    const sources = ['src-main', 'bench', 'src-renderer/src'].flatMap((dir) =>
+      readdirSync(join(repoRoot, dir), { recursive: true, encoding: 'utf8' })
+        .filter((file) => /\.(ts|vue)$/.test(file))
+        .map((file) => join(repoRoot, dir, file)),
+    );
+    const copies = sources.filter((file) => list.test(readFileSync(file, 'utf8'))).map((file) => relative(repoRoot, file));
+    expect(copies).toEqual(['src-main/engine/backend/names.ts']);
   });
 
   it('decodes IEEE half floats as numpy writes them', () => {

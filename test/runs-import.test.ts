@@ -190,6 +190,41 @@ describe('runs import: merging', () => {
     withStore(upgraded, (s) => expect(s.getRun(1)?.uid).toBe(withStore(dest, (d) => d.getRun(1)?.uid)));
     expect(refusal(dest, upgraded)).toMatch(/its run 1 \(uid [0-9a-f]{32}\) is already in this history as run 1; nothing was imported/);
   });
+
+  it('brings each run’s per-step series: the loss columns of a schema-5 file, and any series of a current one', () => {
+    const old = dbFile();
+    mkdirSync(join(old, '..'), { recursive: true });
+    const raw = new Database(old);
+    migrate(raw, 5);
+    raw
+      .prepare(
+        `INSERT INTO runs (task, params, seed, backend, status, started_at, ended_at, metrics, artifacts, uid) VALUES ('ae-kmeans', '{}', 0, 'cpu', 'failed', '2026-01-01T00:00:00Z', '2026-01-01T00:01:00Z', NULL, '{}', ?)`,
+      )
+      .run('c'.repeat(32));
+    const loss = raw.prepare('INSERT INTO run_losses (run_id, epoch, train_loss, val_loss) VALUES (1, ?, ?, ?)');
+    loss.run(0, 0.9, null);
+    loss.run(1, 0.5, 0.6);
+    raw.close();
+    const current = dbFile();
+    withStore(current, (s) => {
+      const r = s.createRun(run({ task: 'ae-kmeans', params: { task: 'ae-kmeans', seed: 0 } }));
+      s.appendLoss(r.id, { epoch: 0, trainLoss: 0.8, valLoss: Number.NaN });
+      s.appendSeries(r.id, 'learningRate', 0, 0.001);
+      s.completeRun(r.id, result(0.7));
+    });
+    const dest = dbFile();
+    const [fromOld] = importInto(dest, old).runIds;
+    const [fromCurrent] = importInto(dest, current).runIds;
+    withStore(dest, (s) => {
+      expect(s.getRun(fromOld)!.losses).toEqual([
+        { epoch: 0, trainLoss: 0.9, valLoss: null },
+        { epoch: 1, trainLoss: 0.5, valLoss: 0.6 },
+      ]);
+      const [loss0] = s.getRun(fromCurrent)!.losses;
+      expect([loss0.epoch, loss0.trainLoss, Number.isNaN(loss0.valLoss)]).toEqual([0, 0.8, true]);
+      expect(s.getSeries(fromCurrent, 'learningRate')).toEqual([{ step: 0, value: 0.001 }]);
+    });
+  });
 });
 
 describe('runs import: refusals change nothing', () => {
@@ -317,6 +352,20 @@ describe('runs import: rows the app could not have written refuse the file, in o
     raw.close();
     const uid = withStore(twice, (s) => s.getRun(1)!.uid);
     refusedWith(twice, `its runs 1 and 2 have the same uid ${uid}`);
+  });
+
+  it('a series point that is not a name, a step and a number, and a series key past its length', () => {
+    const point = (key: unknown, step: unknown, value: unknown): string =>
+      tampered('INSERT INTO run_series (run_id, key, step, value) VALUES (1, ?, ?, ?)', key, step, value);
+    refusedWith(point('lr', 0, 'high'), 'its run 1 has a series point ("lr" at step 0) that is not a name, a step and a number');
+    refusedWith(point('rm -rf', 0, 1), 'its run 1 has a series point ("rm -rf" at step 0) that is not a name, a step and a number');
+    refusedWith(point('lr', 1.5, 1), 'its run 1 has a series point ("lr" at step 1.5) that is not a name, a step and a number');
+    const crafted = childHistory(0);
+    const raw = new Database(crafted);
+    raw.exec('DROP TABLE run_series; CREATE TABLE run_series (run_id, key, step, value)'); // a crafted file: no checks
+    raw.prepare('INSERT INTO run_series VALUES (1, ?, 0, 1)').run('k'.repeat(10_000));
+    raw.close();
+    refusedWith(crafted, 'its run 1 has a series whose key is not a name of at most 64 characters');
   });
 
   it('a JSON column past its size limit; an error text past its limit is cut, saying so', () => {

@@ -230,10 +230,39 @@ describe('RunStore basics', () => {
     expect(s.deleteRun(id)).toBe(false);
     expect(s.getRun(id)).toBeUndefined();
     const r = raw(file);
-    expect(r.prepare('SELECT count(*) AS n FROM run_losses WHERE run_id = ?').get(id)).toEqual({ n: 0 });
+    expect(r.prepare('SELECT count(*) AS n FROM run_series WHERE run_id = ?').get(id)).toEqual({ n: 0 });
     expect(r.prepare('SELECT count(*) AS n FROM run_assignments WHERE run_id = ?').get(id)).toEqual({ n: 0 });
-    expect(r.prepare('SELECT count(*) AS n FROM run_losses WHERE run_id = ?').get(other)).toEqual({ n: 1 });
+    expect(r.prepare('SELECT count(*) AS n FROM run_series WHERE run_id = ?').get(other)).toEqual({ n: 2 }); // trainLoss, valLoss
     r.close();
+  });
+
+  it('keeps any per-step series by key, step and value, apart from the losses', () => {
+    const s = openStore(dbFile());
+    const { id } = s.createRun(newRun({ task: 'ae-kmeans' }));
+    s.appendLoss(id, { epoch: 0, trainLoss: 0.9, valLoss: 0.95 });
+    s.appendSeries(id, 'learningRate', 1, 0.01);
+    s.appendSeries(id, 'learningRate', 0, 0.1);
+    s.appendSeries(id, 'learningRate', 1, Number.NaN); // the same step again replaces it
+    s.appendSeries(id, 'valLoss', 1, 0.7); // a validation loss alone: its epoch's training loss reads as NaN
+    const series = s.getSeries(id, 'learningRate');
+    expect(series.map((p) => p.step)).toEqual([0, 1]);
+    expect(series[0].value).toBe(0.1);
+    expect(Number.isNaN(series[1].value)).toBe(true);
+    expect(s.getSeries(id, 'trainLoss')).toEqual([{ step: 0, value: 0.9 }]);
+    const losses = s.getRun(id)!.losses;
+    expect(losses[0]).toEqual({ epoch: 0, trainLoss: 0.9, valLoss: 0.95 });
+    expect(losses[1].epoch).toBe(1);
+    expect(Number.isNaN(losses[1].trainLoss)).toBe(true);
+    expect(losses[1].valLoss).toBe(0.7);
+    // Reporting an epoch again without a validation loss removes the earlier one, as the loss columns did.
+    s.appendLoss(id, { epoch: 0, trainLoss: 0.8, valLoss: null });
+    expect(s.getRun(id)!.losses[0]).toEqual({ epoch: 0, trainLoss: 0.8, valLoss: null });
+    expectStoreError(() => s.appendSeries(id, 'bad key', 0, 1), 'INVALID', /series key "bad key" is not a name/);
+    expectStoreError(() => s.appendSeries(id, 'x'.repeat(65), 0, 1), 'INVALID');
+    expectStoreError(() => s.appendSeries(id, 'lr', -1, 1), 'INVALID', 'step must be >= 0, got -1');
+    expectStoreError(() => s.appendSeries(id, 'lr', 0, '1' as unknown as number), 'INVALID');
+    s.completeRun(id, result());
+    expectStoreError(() => s.appendSeries(id, 'lr', 2, 1), 'RUN_ENDED', `run ${id} is already completed; cannot append series lr`);
   });
 
   it('refuses data that JSON would not store faithfully', () => {
@@ -417,6 +446,40 @@ describe('schema and files', () => {
     expect(s.listSweeps()).toEqual([]);
   });
 
+  it('migrates a v5 database to v6 (series): each loss column becomes a series, losses read as before', () => {
+    const file = dbFile();
+    mkdirSync(resolve(file, '..'), { recursive: true });
+    const r = raw(file);
+    migrate(r, 5);
+    const id = Number(
+      r
+        .prepare(
+          `INSERT INTO runs (task, params, seed, backend, status, started_at, ended_at, uid) VALUES ('ae-kmeans', '{}', 0, 'cpu', 'failed', '2024-01-01T00:00:00.000Z', '2024-01-01T00:01:00.000Z', ?)`,
+        )
+        .run('b'.repeat(32)).lastInsertRowid,
+    );
+    const loss = r.prepare('INSERT INTO run_losses (run_id, epoch, train_loss, val_loss) VALUES (?, ?, ?, ?)');
+    loss.run(id, 0, 0.9, null);
+    loss.run(id, 1, 'NaN', 0.5);
+    loss.run(id, 2, null, 'NaN'); // an older version's missing training loss
+    r.close();
+    const readOnly = openStore(file, { readOnly: true }); // an older history read in place: its loss columns
+    const before = readOnly.getRun(id)!.losses;
+    readOnly.close();
+
+    const s = openStore(file);
+    expect(s.schemaVersion).toBe(SCHEMA_VERSION);
+    const after = s.getRun(id)!.losses;
+    expect(after).toEqual(before);
+    expect(after.map((l) => l.epoch)).toEqual([0, 1, 2]);
+    expect(after[0]).toEqual({ epoch: 0, trainLoss: 0.9, valLoss: null });
+    expect([after[1].trainLoss, after[2].trainLoss, after[2].valLoss].every(Number.isNaN)).toBe(true);
+    expect(s.getSeries(id, 'valLoss').map((p) => p.step)).toEqual([1, 2]);
+    const r2 = raw(file);
+    expect(r2.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'run_losses'").get()).toEqual({ n: 0 });
+    r2.close();
+  });
+
   it('refuses a database from a newer version without modifying it', () => {
     const file = join(root, 'future.sqlite');
     const r = raw(file);
@@ -520,7 +583,7 @@ describe('processes and concurrency', () => {
     // A long read snapshot (WAL) neither blocks the writer nor sees its later commits.
     const snap = raw(file);
     snap.exec('BEGIN');
-    expect(snap.prepare('SELECT count(*) AS n FROM run_losses').get()).toEqual({ n: 5 });
+    expect(snap.prepare("SELECT count(*) AS n FROM run_series WHERE key = 'trainLoss'").get()).toEqual({ n: 5 });
     writer.completeRun(id, result());
     expect(snap.prepare('SELECT status FROM runs WHERE id = ?').get(id)).toEqual({ status: 'running' });
     snap.exec('COMMIT');

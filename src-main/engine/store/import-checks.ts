@@ -12,6 +12,7 @@ import { shown } from './artifact-files';
 import { decodeJson } from './codec';
 import { ImportRefused } from './import-source';
 import { recordedPathProblem } from './import-artifacts';
+import { MAX_SERIES_KEY_CHARS, seriesKeyProblem } from './series';
 import { decodeStored, type StoredColumn } from './stored-shapes';
 import type { RunArtifacts } from './types';
 
@@ -25,14 +26,14 @@ export const IMPORT_LIMITS = {
   textChars: 256,
   /** Bytes of one run's assignments (4 per evaluated image). */
   assignmentBytes: 4 * 1_000_000,
-  /** Loss rows of one run (one per epoch). */
-  lossRows: 100_000,
+  /** Series points of one run (two per epoch for its losses, one per step of any other series). */
+  seriesRows: 200_000,
 } as const;
 
 const UID = /^[0-9a-f]{16,64}$/;
 const ENDED_STATUSES = ['completed', 'failed', 'cancelled'];
 
-/** A run of the file as it will be inserted: its row (the copied columns), losses and assignments, all checked. */
+/** A run of the file as it will be inserted: its row (the copied columns), series and assignments, all checked. */
 export interface SourceRun {
   id: number;
   uid: string;
@@ -40,8 +41,15 @@ export interface SourceRun {
   row: Record<string, unknown>;
   params: Record<string, unknown>;
   artifacts: RunArtifacts;
-  losses: { epoch: number; train_loss: unknown; val_loss: unknown }[];
+  series: SourcePoint[];
   assignments: Buffer | null;
+}
+
+/** One point of a run's per-step series (see series.ts), as stored. */
+export interface SourcePoint {
+  key: string;
+  step: number;
+  value: unknown;
 }
 
 /** A sweep of the file, checked; `row` holds the copied columns. */
@@ -136,13 +144,13 @@ function sweepProblem(row: Record<string, unknown>): string | null {
   return null;
 }
 
-/** Every run of the file with its losses and assignments, checked against the file's sweeps. */
+/** Every run of the file with its series and assignments, checked against the file's sweeps. */
 export function readSourceRuns(src: Database.Database, file: string, sweeps: Map<number, SourceSweep>): SourceRun[] {
   const refuse = (id: unknown, why: string): never => {
     throw new ImportRefused('INVALID', `${file}: its run ${String(id)} ${why}; nothing was imported from this file`);
   };
   refuseOversized(src, 'runs', refuse);
-  refuseTooManyLosses(src, refuse);
+  refuseOversizedSeries(src, refuse);
   const { errorChars } = IMPORT_LIMITS;
   const rows = src
     .prepare(
@@ -151,7 +159,7 @@ export function readSourceRuns(src: Database.Database, file: string, sweeps: Map
        FROM runs ORDER BY id`,
     )
     .all() as (Record<string, unknown> & { id: number })[];
-  const losses = src.prepare('SELECT epoch, train_loss, val_loss FROM run_losses WHERE run_id = ? ORDER BY epoch');
+  const series = src.prepare('SELECT key, step, value FROM run_series WHERE run_id = ? ORDER BY key, step');
   const assignments = src.prepare('SELECT data FROM run_assignments WHERE run_id = ?');
   return rows.map((row) => {
     const problem = runProblem(row, sweeps) ?? artifactsProblem(row.artifacts as string);
@@ -159,11 +167,15 @@ export function readSourceRuns(src: Database.Database, file: string, sweeps: Map
     const { error_length: length, id_text: _text, ...copied } = row;
     if (typeof length === 'number' && length > errorChars)
       copied.error = `${row.error as string}… (cut at ${errorChars} of ${length} characters on import)`;
-    const runLosses = losses.all(row.id) as SourceRun['losses'];
-    const badLoss = runLosses.find(
-      (l) => !Number.isSafeInteger(l.epoch) || l.epoch < 0 || !isStoredLoss(l.train_loss) || !isStoredLoss(l.val_loss),
+    const points = series.all(row.id) as SourcePoint[];
+    const badPoint = points.find(
+      (p) => seriesKeyProblem(p.key) !== null || !Number.isSafeInteger(p.step) || p.step < 0 || !isStoredValue(p.value),
     );
-    if (badLoss) refuse(row.id, `has a loss row (epoch ${String(badLoss.epoch)}) that is not an epoch and numbers`);
+    if (badPoint)
+      refuse(
+        row.id,
+        `has a series point (${shown(String(badPoint.key))} at step ${String(badPoint.step)}) that is not a name, a step and a number`,
+      );
     const blob = (assignments.get(row.id) as { data: unknown } | undefined)?.data ?? null;
     const blobProblem = assignmentsProblem(blob);
     if (blobProblem) refuse(row.id, blobProblem);
@@ -174,20 +186,26 @@ export function readSourceRuns(src: Database.Database, file: string, sweeps: Map
       row: copied,
       params: decodeJson(row.params as string),
       artifacts: decodeJson(row.artifacts as string),
-      losses: runLosses,
+      series: points,
       assignments: blob as Buffer | null,
     };
   });
 }
 
-function refuseTooManyLosses(src: Database.Database, refuse: (id: unknown, why: string) => never): void {
+/** Too many points for one run, or a key longer than a series name, found in SQL before any reaches JavaScript. */
+function refuseOversizedSeries(src: Database.Database, refuse: (id: unknown, why: string) => never): void {
   const most = src
-    .prepare('SELECT CAST(run_id AS TEXT) AS id, count(*) AS n FROM run_losses GROUP BY run_id HAVING n > ? LIMIT 1')
-    .get(IMPORT_LIMITS.lossRows) as { id: string; n: number } | undefined;
-  if (most) refuse(most.id, `has ${most.n} loss rows, more than the ${IMPORT_LIMITS.lossRows} an import takes`);
+    .prepare('SELECT CAST(run_id AS TEXT) AS id, count(*) AS n FROM run_series GROUP BY run_id HAVING n > ? LIMIT 1')
+    .get(IMPORT_LIMITS.seriesRows) as { id: string; n: number } | undefined;
+  if (most) refuse(most.id, `has ${most.n} series points, more than the ${IMPORT_LIMITS.seriesRows} an import takes`);
+  const long = src
+    .prepare("SELECT CAST(run_id AS TEXT) AS id FROM run_series WHERE typeof(key) != 'text' OR length(key) > ? LIMIT 1")
+    .get(MAX_SERIES_KEY_CHARS) as { id: string } | undefined;
+  if (long) refuse(long.id, `has a series whose key is not a name of at most ${MAX_SERIES_KEY_CHARS} characters`);
 }
 
-const isStoredLoss = (v: unknown): boolean => v === null || typeof v === 'number' || v === 'NaN';
+/** A stored series value: a number, 'NaN' (see codec.ts's encodeReal), or null (an older version's missing loss). */
+const isStoredValue = (v: unknown): boolean => v === null || typeof v === 'number' || v === 'NaN';
 
 function assignmentsProblem(blob: unknown): string | null {
   if (blob === null) return null;

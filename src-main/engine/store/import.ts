@@ -1,6 +1,6 @@
 /**
  * `runs import`: merges another run database (a cluster node's, a colleague's) into this history, in one transaction
- * per file. Its runs get new ids here, with their losses, assignments and files; the run ids and paths recorded with
+ * per file. Its runs get new ids here, with their series (losses…), assignments and files; the run ids and paths recorded with
  * them are rewritten; sweeps are joined by uid when they plan the very same runs (or created), and their status
  * follows from their children. A file is refused as a whole, changing nothing, when any of its runs is already here
  * (same uid), when a run is still active there, when it is not a Clusterbench database of this or an older schema
@@ -216,13 +216,13 @@ function mergeSweeps(dest: Database.Database, sweeps: Map<number, SourceSweep>):
   return out;
 }
 
-/** Inserts the runs (references still the file's; see mergeInto) with their losses and assignments; returns old → new ids. */
+/** Inserts the runs (references still the file's; see mergeInto) with their series and assignments; returns old → new ids. */
 function insertRuns(dest: Database.Database, runs: SourceRun[], sweeps: Map<number, { id: number }>, file: string): Map<number, number> {
   const cols = RUN_COPY_COLUMNS.join(', ');
   const insert = dest.prepare(
     `INSERT INTO runs (${cols}, sweep_id) VALUES (${RUN_COPY_COLUMNS.map((c) => `@${c}`).join(', ')}, @sweep_id)`,
   );
-  const insertLoss = dest.prepare('INSERT INTO run_losses (run_id, epoch, train_loss, val_loss) VALUES (?, ?, ?, ?)');
+  const insertPoint = dest.prepare('INSERT INTO run_series (run_id, key, step, value) VALUES (?, ?, ?, ?)');
   const insertAssignments = dest.prepare('INSERT INTO run_assignments (run_id, data) VALUES (?, ?)');
   const ids = new Map<number, number>();
   for (const run of runs) {
@@ -231,7 +231,7 @@ function insertRuns(dest: Database.Database, runs: SourceRun[], sweeps: Map<numb
     try {
       const newId = Number(insert.run({ ...row, sweep_id: sweepId }).lastInsertRowid);
       ids.set(run.id, newId);
-      for (const l of run.losses) insertLoss.run(newId, l.epoch, l.train_loss, l.val_loss);
+      for (const p of run.series) insertPoint.run(newId, p.key, p.step, p.value);
       if (run.assignments) insertAssignments.run(newId, run.assignments);
     } catch (e) {
       throw new ImportRefused(

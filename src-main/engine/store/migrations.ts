@@ -122,6 +122,28 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    name: 'per-step series: one (run, key, step, value) table instead of the loss columns, so any per-step metric can be kept',
+    up(db) {
+      // Values are copied as they are (a damaged one still reads as a note, see queries.ts's toRecord); an epoch without
+      // a validation loss gets no valLoss row. Rows of runs that are gone (a damaged history) are left behind.
+      db.exec(`
+        CREATE TABLE run_series (
+          run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+          key         TEXT    NOT NULL CHECK (length(key) BETWEEN 1 AND 64),
+          step        INTEGER NOT NULL CHECK (step >= 0),
+          value       REAL,
+          PRIMARY KEY (run_id, key, step)
+        ) WITHOUT ROWID;
+        INSERT INTO run_series (run_id, key, step, value)
+          SELECT run_id, 'trainLoss', epoch, train_loss FROM run_losses WHERE run_id IN (SELECT id FROM runs);
+        INSERT INTO run_series (run_id, key, step, value)
+          SELECT run_id, 'valLoss', epoch, val_loss FROM run_losses WHERE val_loss IS NOT NULL AND run_id IN (SELECT id FROM runs);
+        DROP TABLE run_losses;
+      `);
+    },
+  },
 ];
 
 /** A run's uid from its content: the same old run gets the same uid in every copy of its history. */

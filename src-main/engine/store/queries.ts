@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { EvaluationReport } from '../metrics/types';
 import { decodeReal } from './codec';
+import { lossesSql } from './series';
 import { decodeStored, type StoredColumn } from './stored-shapes';
 import type { DatasetInfo, EpochLoss, RunArtifacts, RunRecord, RunResult, RunStatus, TaskName } from './types';
 
@@ -57,8 +58,9 @@ function lazyStatements<K extends string>(conn: () => Database.Database, sql: Re
   return statements;
 }
 
-/** The store's statements by name (see the top of this file). */
-export function runStatements(conn: () => Database.Database, columns: string) {
+/** The store's statements by name (see the top of this file), for a history at `schemaVersion`. */
+export function runStatements(conn: () => Database.Database, schemaVersion: number) {
+  const columns = runColumns(schemaVersion);
   return lazyStatements(conn, {
     insertRun: `INSERT INTO runs (task, params, seed, dataset, backend, status, started_at, artifacts, owner_pid, owner_host, heartbeat_at,
          uid, sweep_id, sweep_child)
@@ -66,10 +68,12 @@ export function runStatements(conn: () => Database.Database, columns: string) {
     getRun: `SELECT ${columns} FROM runs WHERE id = ?`,
     getStatus: 'SELECT status FROM runs WHERE id = ?',
     getArtifacts: 'SELECT artifacts FROM runs WHERE id = ?',
-    getLosses: 'SELECT epoch, train_loss, val_loss FROM run_losses WHERE run_id = ? ORDER BY epoch',
+    getLosses: lossesSql(schemaVersion),
+    getSeries: 'SELECT step, value FROM run_series WHERE run_id = ? AND key = ? ORDER BY step',
     getAssignments: 'SELECT data FROM run_assignments WHERE run_id = ?',
-    upsertLoss: `INSERT INTO run_losses (run_id, epoch, train_loss, val_loss) VALUES (?, ?, ?, ?)
-       ON CONFLICT (run_id, epoch) DO UPDATE SET train_loss = excluded.train_loss, val_loss = excluded.val_loss`,
+    upsertPoint: `INSERT INTO run_series (run_id, key, step, value) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run_id, key, step) DO UPDATE SET value = excluded.value`,
+    deletePoint: 'DELETE FROM run_series WHERE run_id = ? AND key = ? AND step = ?',
     upsertAssignments: 'INSERT INTO run_assignments (run_id, data) VALUES (?, ?) ON CONFLICT (run_id) DO UPDATE SET data = excluded.data',
     setBackend: 'UPDATE runs SET backend = ? WHERE id = ?',
     setArtifacts: 'UPDATE runs SET artifacts = ? WHERE id = ?',

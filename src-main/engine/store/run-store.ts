@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { sweepRunCount } from '../schema/sweep';
 import { settledSweepStatus } from '../schema/sweepSummary';
 import { defaultDbPath } from '../paths';
-import { decodeAssignments, decodeJson, encodeAssignments, encodeJson, encodeReal } from './codec';
+import { decodeAssignments, decodeJson, decodeReal, encodeAssignments, encodeJson, encodeReal } from './codec';
 import { StoreError } from './errors';
 import { relocateLegacyArtifacts, type LegacyRun } from './legacy-artifacts';
 import { beatEvery, HEARTBEAT_INTERVAL_MS, INTERRUPTED, isStale, type Owner, type OwnerRow } from './liveness';
@@ -12,6 +12,7 @@ import { historyAccess, type WritableCheck } from './location';
 import { userVersion } from './migrations';
 import { openForReading, openForWriting } from './open';
 import { runColumns, runStatements, SWEEPS_SCHEMA, toRecord, type LossRow, type RunRow } from './queries';
+import { checkSeriesKey, LOSS_KEYS, SERIES_SCHEMA, type SeriesRow } from './series';
 import {
   FINAL_SWEEP_STATUSES,
   newUid,
@@ -74,6 +75,12 @@ function checkFiniteInt(n: unknown, what: string): number {
   return n;
 }
 
+function checkStep(n: unknown, what: string): number {
+  const step = checkFiniteInt(n, what);
+  if (step < 0) throw new StoreError('INVALID', `${what} must be >= 0, got ${step}`);
+  return step;
+}
+
 function checkString(s: unknown, what: string): string {
   if (typeof s !== 'string' || s.length === 0) throw new StoreError('INVALID', `${what} must be a non-empty string`);
   return s;
@@ -130,7 +137,7 @@ export class RunStore {
     this.now = options.now ?? Date.now;
     this.readOnlyReason = readOnlyReason;
     this.columns = runColumns(userVersion(db));
-    this.stmts = runStatements(() => this.conn, this.columns);
+    this.stmts = runStatements(() => this.conn, userVersion(db));
     this.sweepSql = sweepStatements(() => this.conn);
     const writable = readOnlyReason === null;
     const recover = writable && (options.recoverStale ?? true);
@@ -240,18 +247,47 @@ export class RunStore {
     return beatEvery(() => this.heartbeat(id), this.now, intervalMs);
   }
 
-  /** Records one epoch's losses; reporting the same epoch again replaces it. Only for active runs. */
+  /**
+   * Records one epoch's losses (the series trainLoss and valLoss at that step); reporting the same epoch again replaces
+   * it, a null valLoss removing an earlier one. Only for active runs.
+   */
   appendLoss(id: number, loss: EpochLoss): void {
     checkId(id);
-    const epoch = checkFiniteInt(loss.epoch, 'epoch');
-    if (epoch < 0) throw new StoreError('INVALID', `epoch must be >= 0, got ${epoch}`);
+    const epoch = checkStep(loss.epoch, 'epoch');
     if (typeof loss.trainLoss !== 'number') throw new StoreError('INVALID', 'trainLoss must be a number');
     if (loss.valLoss !== null && typeof loss.valLoss !== 'number') throw new StoreError('INVALID', 'valLoss must be a number or null');
+    this.writeActive(id, 'losses', () => {
+      this.stmts.upsertPoint.run(id, LOSS_KEYS.train, epoch, encodeReal(loss.trainLoss));
+      if (loss.valLoss === null) this.stmts.deletePoint.run(id, LOSS_KEYS.val, epoch);
+      else this.stmts.upsertPoint.run(id, LOSS_KEYS.val, epoch, encodeReal(loss.valLoss));
+    });
+  }
+
+  /** Records the value of the per-step series `key` at `step` (e.g. a metric per epoch); the same step again replaces it. Only for active runs. */
+  appendSeries(id: number, key: string, step: number, value: number): void {
+    checkId(id);
+    checkSeriesKey(key);
+    checkStep(step, 'step');
+    if (typeof value !== 'number') throw new StoreError('INVALID', `the value of series ${key} must be a number`);
+    this.writeActive(id, `series ${key}`, () => this.stmts.upsertPoint.run(id, key, step, encodeReal(value)));
+  }
+
+  /** The points of a run's series `key`, by step (none for an unknown run or key, or in a history older than series). */
+  getSeries(id: number, key: string): { step: number; value: number }[] {
+    checkId(id);
+    checkSeriesKey(key);
+    if (this.schemaVersion < SERIES_SCHEMA) return [];
+    const rows = this.read(() => this.stmts.getSeries.all(id, key) as SeriesRow[]);
+    return rows.map((r) => ({ step: r.step, value: r.value === null ? Number.NaN : decodeReal(r.value) }));
+  }
+
+  /** Runs `fn` in a write transaction on a run that must still be active (queued or running). */
+  private writeActive(id: number, what: string, fn: () => void): void {
     this.write(() => {
       const status = this.statusOf(id);
       if (status !== 'running' && status !== 'queued')
-        throw new StoreError('RUN_ENDED', `run ${id} is already ${status}; cannot append losses`);
-      this.stmts.upsertLoss.run(id, epoch, encodeReal(loss.trainLoss), loss.valLoss === null ? null : encodeReal(loss.valLoss));
+        throw new StoreError('RUN_ENDED', `run ${id} is already ${status}; cannot append ${what}`);
+      fn();
     });
   }
 

@@ -9,7 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src-main/engine/backend/index';
 import { loadFashionMnist } from '../src-main/engine/data/index';
+import { CONV_AE_ARCHITECTURE, convArchitecture } from '../src-main/engine/models/convAutoencoder';
 import { artifactsRoot, RunStore, runArtifactsDir } from '../src-main/engine/store';
 import { importRunDatabase, openImportTarget } from '../src-main/engine/store/import';
 import type { DatasetInfo, NewRun, RunArtifacts, RunResult } from '../src-main/engine/store/types';
@@ -230,6 +232,26 @@ describe.skipIf(process.platform === 'win32')('service: a tampered history answe
       /^Run #1's autoencoder weights .*secret\.f32" is outside this history's artifacts folder/,
     );
   }, 5_000);
+
+  // Issue 20: the reconstruction loads through the autoencoder registry: the recorded architecture id chooses the network.
+  it('runs.imageDetail reconstructs with the architecture the run recorded; an id no architecture owns is one line', async () => {
+    await initBackend('cpu');
+    const model = convArchitecture.build({}, 0);
+    const withModel = async (architecture: string) => {
+      const run = historyWith((dir) => ({ autoencoder: join(dir, 'autoencoder'), architecture }), dataset);
+      await model.save(join(runArtifactsDir(run.file, run.id), 'autoencoder'));
+      return run;
+    };
+    try {
+      const conv = await withModel(CONV_AE_ARCHITECTURE);
+      const detail = (await imageDetail(conv.file, conv.id)) as { reconstructionBase64: string | null };
+      expect(Buffer.from(detail.reconstructionBase64!, 'base64')).toHaveLength(784);
+      const unknown = await withModel('foo-ae-v9');
+      await oneLine(imageDetail(unknown.file, unknown.id), /^Run #1's autoencoder has an unknown architecture "foo-ae-v9"$/);
+    } finally {
+      model.dispose();
+    }
+  }, 60_000);
 
   it('runs.clusterImages refuses a recorded data folder of FIFOs, fast, and one inside the artifacts folder', async () => {
     const fifos = join(root, 'fifo-data');

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { activeBackend, initBackend } from '../engine/backend/index';
-import { loadAutoencoder, reconstruct } from '../engine/models/convAutoencoder';
-import { DENSE_AE_ARCHITECTURE_PREFIX, loadDenseAutoencoder, reconstructDense } from '../engine/models/denseAutoencoder';
+import type { Autoencoder } from '../engine/models/autoencoder';
 import { MODEL_JSON } from '../engine/models/fsIo';
+import { architectureOfId } from '../engine/models/registry';
 import {
   ArtifactFileError,
   checkPlainFile,
@@ -12,11 +12,9 @@ import {
   shown,
 } from '../engine/store/artifact-files';
 import type { RunRecord } from '../engine/store/types';
-import { imagesAsMatrix, type ImageSet } from '../engine/types';
+import type { ImageSet } from '../engine/types';
 
-type Reconstructor = (set: ImageSet, index: number) => Promise<Float32Array>;
-
-const models = new Map<string, Promise<Reconstructor>>();
+const models = new Map<string, Promise<Autoencoder>>();
 
 /** Far more than any model.json the app writes (a topology and a weights manifest: a few tens of KB). */
 const MAX_MODEL_JSON_BYTES = 16 * 2 ** 20;
@@ -61,27 +59,26 @@ function weightPaths(manifest: unknown): string[] | null {
   return paths.every((p) => typeof p === 'string') ? (paths as string[]) : null;
 }
 
-async function loadReconstructor(dir: string, architecture: string | undefined): Promise<Reconstructor> {
+/** The run's autoencoder from `dir`, loaded by the architecture its recorded id names (models/registry.ts). */
+async function loadModel(run: RunRecord, dir: string): Promise<Autoencoder> {
+  const id = run.artifacts.architecture;
+  const architecture = architectureOfId(id);
+  if (!architecture) throw new Error(`Run #${run.id}'s autoencoder has an unknown architecture ${shown(String(id))}`);
   // Image details can be asked for before any run has started a backend in this worker; a cheap one will do
   // (no calibration), and a running experiment's backend is never switched.
   if (!activeBackend()) await initBackend('wasm').catch(() => initBackend('cpu'));
-  if (architecture?.startsWith(DENSE_AE_ARCHITECTURE_PREFIX)) {
-    const model = await loadDenseAutoencoder(dir);
-    return (set, index) => reconstructDense(model, imagesAsMatrix(set), [index]);
-  }
-  const model = await loadAutoencoder(dir);
-  return (set, index) => reconstruct(model, set, [index]);
+  return architecture.load(dir, id);
 }
 
 /** The reconstruction of one eval image by the autoencoder in `modelDir` (see checkedModelFolder), as base64 bytes. */
 export async function reconstructImage(run: RunRecord, modelDir: string, set: ImageSet, index: number): Promise<string> {
   let loading = models.get(modelDir);
   if (!loading) {
-    loading = loadReconstructor(modelDir, run.artifacts.architecture);
+    loading = loadModel(run, modelDir);
     loading.catch(() => models.delete(modelDir));
     models.set(modelDir, loading);
   }
-  const pixels = await (await loading)(set, index);
+  const pixels = await (await loading).reconstruct(set, [index]);
   // Linear (MSE) decoders can overshoot [0, 1].
   return Buffer.from(Uint8Array.from(pixels, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255))).toString('base64');
 }

@@ -28,9 +28,13 @@ import {
   type TaskName,
 } from '../src-main/engine/schema/params';
 import { ESTIMATOR_PARAMS } from '../src-main/engine/schema/paramTable';
+import { GMM_PARAMS } from '../src-main/engine/cluster/gmm-params';
+import { textOf } from '../src-main/engine/schema/constraints';
 import {
   activeFields,
   defaultValues,
+  fieldHint,
+  fieldLabel,
   presetFor,
   validate,
   valuesForTask,
@@ -319,6 +323,31 @@ describe('every parameter reaches the engine', () => {
       store.close();
     }
     expect(gmmParams.at(-1)).toMatchObject({ k: 3, covarianceType: 'diag', regCovar: 1e-5, nInit: 2, maxIter: 7, tol: 0.01 });
+  });
+});
+
+describe('an estimator parameter is declared once, in its estimator, and one line of the table places it', () => {
+  // The GMM's parameters carry their own description (cluster/gmm-params.ts); the table's entry for each is one line
+  // (fromEstimator) saying where it applies. From there it reaches the CLI's flag and help, the form, and the fit
+  // (the test above: --reg-covar … reach the GaussianMixture).
+  const table = readFileSync(join(__dirname, '../src-main/engine/schema/paramTable.ts'), 'utf8');
+  const run = buildProgram().commands.find((c) => c.name() === 'run')!;
+  const cases = (['covariance', 'regCovar', 'gmmMaxIter', 'gmmTol', 'gmmNInit'] as const).map((name) => {
+    const target = specOf(name).sets!.gmm!;
+    return [name, target, textOf(GMM_PARAMS[target as keyof typeof GMM_PARAMS])!] as const;
+  });
+
+  it.each(cases)('%s (the GaussianMixture’s %s)', (name, target, text) => {
+    expect(text, `${target} has a description in gmm-params.ts`).toBeDefined();
+    expect(table).not.toContain(text.help);
+    const entry = table.slice(table.indexOf(`  ${name}: param({`), table.indexOf('}),', table.indexOf(`  ${name}: param({`)));
+    expect(entry).toContain(`...fromEstimator('gmm', '${target}')`);
+    expect(entry.split('\n').length, 'one line of the table (as Prettier lays it out)').toBeLessThanOrEqual(7);
+    expect(entry).not.toMatch(/label:|help:/);
+    const option = run.options.find((o) => o.long === `--${paramFlag(name)}`)!;
+    expect(option.description).toContain(text.help);
+    expect(fieldLabel(name)).toBe(text.formLabel ?? text.label);
+    expect(fieldHint(name)).toContain(text.help.replace(/^GMM:? /, '').slice(0, 20));
   });
 });
 

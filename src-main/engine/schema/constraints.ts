@@ -16,6 +16,24 @@ export const seed = () => int(0, 2 ** 32 - 1);
 /** The id of a stored run: an identifier, not an amount of work. */
 export const runId = () => z.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be ≥ 1');
 
+/** How people see a parameter: its name in run details and exports, in the form, and what it does (CLI help, hints). */
+export interface ParamText {
+  label: string;
+  /** A shorter name inside its form card, where the card already says e.g. "GMM". */
+  formLabel?: string;
+  /** What it does, as a phrase: the CLI help and the form hint add the range and the default. */
+  help: string;
+}
+
+/** A parameter schema with its description attached (zod metadata), read back by {@link textOf}. */
+export const described = <T extends z.ZodType>(schema: T, text: ParamText): T => schema.meta({ ...text });
+
+/** The description {@link described} attached, if any. */
+export function textOf(schema: z.ZodType): ParamText | undefined {
+  const meta = schema.meta() as Partial<ParamText> | undefined;
+  return meta?.label !== undefined && meta.help !== undefined ? (meta as ParamText) : undefined;
+}
+
 /** An estimator's parameters: one schema per parameter, with its default. */
 export type ParamShape = Record<string, z.ZodType>;
 export type ParamsOf<S extends ParamShape> = z.output<z.ZodObject<S>>;

@@ -14,7 +14,7 @@ import { KMEANS_PARAMS } from '../cluster/kmeans-params';
 import { UMAP_PARAMS } from '../manifold/umap-params';
 import { DENSE_AE_PARAMS } from '../models/dense-autoencoder-params';
 import { AUGMENT_PARAMS, TRAINING_PARAMS } from '../models/training-params';
-import { int, runId, seed, withDefault } from '../schema/constraints';
+import { int, runId, seed, textOf, withDefault } from './constraints';
 
 export { COVARIANCE_TYPES as COVARIANCES } from '../cluster/gmm-params';
 export { UMAP_COMPONENTS_MAX, UMAP_INITS } from '../manifold/umap-params';
@@ -104,6 +104,17 @@ export interface ParamSpec<S extends z.ZodType = z.ZodType, T extends readonly T
     /** Help of the --no-… flag of a switch. */
     negate?: string;
   };
+}
+
+/**
+ * An estimator's own parameter as a table entry: its schema, its description (label, help: constraints.described)
+ * and the estimator parameter it sets. The entry adds where it applies (tasks, form section, when it is used).
+ */
+function fromEstimator<E extends Estimator, N extends keyof (typeof ESTIMATOR_PARAMS)[E] & string>(estimator: E, name: N) {
+  const schema = ESTIMATOR_PARAMS[estimator][name] as (typeof ESTIMATOR_PARAMS)[E][N] & z.ZodType;
+  const text = textOf(schema);
+  if (!text) throw new Error(`${estimator}'s parameter ${name} has no description (constraints.described)`);
+  return { schema, sets: { [estimator]: name } as Partial<Record<Estimator, string>>, ...text };
 }
 
 /** Keeps a spec's exact types (tasks as a tuple, the value type of its choices). */
@@ -393,55 +404,16 @@ export const PARAMS = {
     usedWhen: kmeansClusterer,
   }),
   covariance: param({
-    schema: GMM_PARAMS.covarianceType,
-    sets: { gmm: 'covarianceType' },
+    ...fromEstimator('gmm', 'covarianceType'),
     tasks: GMM,
     section: 'clustering',
-    label: 'Covariance',
-    formLabel: 'Covariance type',
-    help: 'GMM covariance type (the shape of each component)',
     usedWhen: gmmClusterer,
     cli: { metavar: 'type' },
   }),
-  regCovar: param({
-    schema: GMM_PARAMS.regCovar,
-    sets: { gmm: 'regCovar' },
-    tasks: GMM,
-    section: 'clustering',
-    label: 'Covariance regularisation',
-    help: 'GMM: added to the covariance diagonals',
-    usedWhen: gmmClusterer,
-  }),
-  gmmMaxIter: param({
-    schema: GMM_PARAMS.maxIter,
-    sets: { gmm: 'maxIter' },
-    tasks: GMM,
-    section: 'clustering',
-    label: 'GMM max iterations',
-    formLabel: 'Max EM iterations',
-    help: 'GMM EM iterations per initialisation',
-    usedWhen: gmmClusterer,
-  }),
-  gmmTol: param({
-    schema: GMM_PARAMS.tol,
-    sets: { gmm: 'tol' },
-    tasks: GMM,
-    section: 'clustering',
-    label: 'GMM tolerance',
-    formLabel: 'Tolerance',
-    help: 'GMM tolerance: lower-bound change to stop',
-    usedWhen: gmmClusterer,
-  }),
-  gmmNInit: param({
-    schema: GMM_PARAMS.nInit,
-    sets: { gmm: 'nInit' },
-    tasks: GMM,
-    section: 'clustering',
-    label: 'GMM n_init',
-    formLabel: 'n_init',
-    help: 'GMM initialisations (EM runs), the best likelihood is kept',
-    usedWhen: gmmClusterer,
-  }),
+  regCovar: param({ ...fromEstimator('gmm', 'regCovar'), tasks: GMM, section: 'clustering', usedWhen: gmmClusterer }),
+  gmmMaxIter: param({ ...fromEstimator('gmm', 'maxIter'), tasks: GMM, section: 'clustering', usedWhen: gmmClusterer }),
+  gmmTol: param({ ...fromEstimator('gmm', 'tol'), tasks: GMM, section: 'clustering', usedWhen: gmmClusterer }),
+  gmmNInit: param({ ...fromEstimator('gmm', 'nInit'), tasks: GMM, section: 'clustering', usedWhen: gmmClusterer }),
   map2d: param({
     /** 2-D map of the test images for the UI: a 2-component UMAP of their codes, their PCA, or none. */
     schema: z.enum(MAP2D_METHODS).default('umap'),

@@ -5,30 +5,16 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, session, shell, type WebContents } from 'electron';
 import { isTrustedRendererUrl, registerIpc, saveWithDialog, type TrustedOrigins } from './ipc';
 import { createEngineApi, type EngineApi } from '../service/api';
+import { rendererCsp } from '../service/rendererCsp';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
 const trusted: TrustedOrigins = { rendererFile: join(here, '../renderer/index.html'), devServerUrl };
 
+/** The renderer's policy; under `npm run dev` it may also reach the dev server and its hot-reload socket. */
 function contentSecurityPolicy(): string {
-  const connect = ["'self'"];
-  if (devServerUrl) {
-    const dev = new URL(devServerUrl);
-    connect.push(`ws://${dev.host}`, dev.origin);
-  }
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    `connect-src ${connect.join(' ')}`,
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-src 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  const dev = devServerUrl ? new URL(devServerUrl) : undefined;
+  return rendererCsp(dev ? [`ws://${dev.host}`, dev.origin] : []);
 }
 
 const windows = new Set<number>();

@@ -3,24 +3,14 @@
  * token in the URL never leaks through Referer), no framing, no MIME sniffing, no cross-origin embedding.
  */
 import type { ServerResponse } from 'node:http';
+import { rendererCsp } from '../service/rendererCsp';
 
 export type SecurityHeaders = Readonly<Record<string, string>>;
 
 /** The policy for a server answering to `hostNames` on `port`. */
 export function contentSecurityPolicy(hostNames: Iterable<string>, port: number): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    // 'self' covers same-origin ws: in CSP3 browsers; the explicit entries cover older ones.
-    `connect-src 'self' ${[...hostNames].map((h) => `ws://${h}:${port}`).join(' ')}`,
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  // 'self' covers same-origin ws: in CSP3 browsers; the explicit entries cover older ones.
+  return rendererCsp([...hostNames].map((h) => `ws://${h}:${port}`));
 }
 
 export const securityHeaders = (hostNames: Iterable<string>, port: number): SecurityHeaders => ({

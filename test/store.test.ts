@@ -1,9 +1,18 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { INTERRUPTED, MIGRATIONS, RunStore, SCHEMA_VERSION, StoreError, isProcessAlive, migrate } from '../src-main/engine/store';
+import {
+  INTERRUPTED,
+  MIGRATIONS,
+  RunStore,
+  SCHEMA_VERSION,
+  StoreError,
+  isProcessAlive,
+  migrate,
+  runArtifactsDir,
+} from '../src-main/engine/store';
 import type { EvaluationReport } from '../src-main/engine/metrics/types';
 import type { NewRun, RunResult } from '../src-main/engine/store/types';
 import { startRunOwner } from './helpers/run-owner';
@@ -263,6 +272,30 @@ describe('RunStore basics', () => {
     expectStoreError(() => s.appendSeries(id, 'lr', 0, '1' as unknown as number), 'INVALID');
     s.completeRun(id, result());
     expectStoreError(() => s.appendSeries(id, 'lr', 2, 1), 'RUN_ENDED', `run ${id} is already completed; cannot append series lr`);
+  });
+
+  it('deletes a run with its folder and nothing else: a link in the folder’s place is removed, never followed', () => {
+    const file = dbFile();
+    const s = openStore(file);
+    const [a, b, bare] = [0, 1, 2].map(() => s.createRun(newRun()).id);
+    for (const id of [a, b]) {
+      mkdirSync(join(runArtifactsDir(file, id), 'autoencoder'), { recursive: true });
+      writeFileSync(join(runArtifactsDir(file, id), 'codes-fit.f32'), 'codes');
+    }
+    for (const id of [a, b, bare]) s.completeRun(id, result());
+    expect(s.deleteRun(a)).toBe(true);
+    expect(existsSync(runArtifactsDir(file, a))).toBe(false);
+    expect(existsSync(join(runArtifactsDir(file, b), 'codes-fit.f32'))).toBe(true);
+    expect(s.deleteRun(bare)).toBe(true); // a run that wrote no files
+
+    const outside = join(root, `outside-${++n}`);
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'keep'), 'not the run’s');
+    rmSync(runArtifactsDir(file, b), { recursive: true });
+    symlinkSync(outside, runArtifactsDir(file, b));
+    expect(s.deleteRun(b)).toBe(true);
+    expect(lstatSync(runArtifactsDir(file, b), { throwIfNoEntry: false })).toBeUndefined();
+    expect(readFileSync(join(outside, 'keep'), 'utf8')).toBe('not the run’s');
   });
 
   it('refuses data that JSON would not store faithfully', () => {
@@ -633,7 +666,7 @@ describe('sweeps', () => {
     expectStoreError(() => s.createRun(newRun({ sweep: { sweepId: 999, child: 0 } })), 'INVALID');
   });
 
-  it('deletes a sweep with its runs, or keeps the runs unlinked; refuses while a child is running', () => {
+  it('deletes a sweep with its runs and their files, or keeps the runs unlinked; refuses while a child is running', () => {
     const s = openStore(dbFile());
     const one = s.createSweep(sweep);
     const done = s.createRun(newRun({ sweep: { sweepId: one.id, child: 0 } })).id;
@@ -641,15 +674,19 @@ describe('sweeps', () => {
     const live = s.createRun(newRun({ sweep: { sweepId: one.id, child: 1 } })).id;
     expectStoreError(() => s.deleteSweep(one.id), 'RUN_ACTIVE', /sweep \d+ is still running/);
     s.failRun(live, 'boom');
+    for (const id of [done, live]) mkdirSync(runArtifactsDir(s.path, id), { recursive: true });
     expect(s.deleteSweep(one.id)).toEqual([done, live]);
     expect(s.getSweep(one.id)).toBeUndefined();
     expect(s.getRun(done)).toBeUndefined();
+    expect([done, live].map((id) => existsSync(runArtifactsDir(s.path, id)))).toEqual([false, false]); // with their files
 
     const two = s.createSweep(sweep);
     const kept = s.createRun(newRun({ sweep: { sweepId: two.id, child: 0 } })).id;
     s.failRun(kept, 'x');
+    mkdirSync(runArtifactsDir(s.path, kept), { recursive: true });
     expect(s.deleteSweep(two.id, { deleteRuns: false })).toEqual([]);
     expect(s.getRun(kept)).toMatchObject({ sweepId: null, status: 'failed' });
+    expect(existsSync(runArtifactsDir(s.path, kept))).toBe(true);
     expect(s.deleteSweep(two.id)).toBeNull();
   });
 });

@@ -14,7 +14,6 @@ import type {
   RunEmbedding,
 } from '../contract/index';
 import { probeBackends } from '../engine/backend/index';
-import { removeRunArtifacts } from '../engine/experiments/artifacts';
 import {
   downloadFashionMnist,
   FASHION_MNIST_CLASSES,
@@ -204,8 +203,7 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
   'runs.list': (req, store) => store.listRuns({ task: req.task, status: req.status, limit: req.limit }).map(summarize),
   'runs.get': (req, store) => requireRun(store, req.id),
   'runs.delete': async (req, store) => {
-    const deleted = store.deleteRun(req.id); // refuses a live running run and a read-only history, in one line
-    if (deleted) await removeRunArtifacts(store.path, req.id);
+    const deleted = store.deleteRun(req.id); // with its files; refuses a live running run and a read-only history, in one line
     return { deleted };
   },
   'history.info': (_req, store) =>

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { RunRecord, RunStore } from '../../engine/store/index';
-import { removeRunArtifacts } from '../../engine/experiments/artifacts';
 import { printJson, withStore } from '../context';
 import { compareTable, runReport, runsTable } from '../format';
 import { CliError, idArg, numberArg } from '../args';
@@ -70,7 +69,6 @@ export function registerRunsCommands(program: Command): void {
     .action((id: number, _opts, command: Command) =>
       withStore(command, async (store) => {
         if (!store.deleteRun(id)) throw new CliError(`No run #${id} in ${store.path}`);
-        await removeRunArtifacts(store.path, id);
         process.stdout.write(`Deleted run #${id}\n`);
       }),
     );

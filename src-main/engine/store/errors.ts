@@ -16,6 +16,8 @@ export type StoreErrorCode =
   | 'READ_ONLY'
   /** Arguments that cannot be stored faithfully (not plain data, bad ids, bad statuses…). */
   | 'INVALID'
+  /** A run's row was deleted, but some of its files could not be removed (named in the message). */
+  | 'FILES_LEFT'
   | 'CLOSED';
 
 export class StoreError extends Error {

@@ -5,6 +5,7 @@ import { sweepRunCount } from '../schema/sweep';
 import { settledSweepStatus } from '../schema/sweepSummary';
 import { defaultDbPath } from '../paths';
 import { decodeAssignments, decodeJson, decodeReal, encodeAssignments, encodeJson, encodeReal } from './codec';
+import { removeRunFolder } from './artifact-files';
 import { StoreError } from './errors';
 import { relocateLegacyArtifacts, type LegacyRun } from './legacy-artifacts';
 import { beatEvery, HEARTBEAT_INTERVAL_MS, INTERRUPTED, isStale, type Owner, type OwnerRow } from './liveness';
@@ -396,12 +397,14 @@ export class RunStore {
   }
 
   /**
-   * Deletes a run with its losses and assignments. Returns false if there was no such run; refuses (RUN_ACTIVE)
-   * a run that is still queued or running with a live owner: its job would fail writing to a run that is gone.
+   * Deletes a run with its series, assignments and files (its folder in the history's artifacts folder). Returns false
+   * if there was no such run; refuses (RUN_ACTIVE) a run that is still queued or running with a live owner: its job
+   * would fail writing to a run that is gone. The row goes first: a folder that cannot be removed is named in one line
+   * (FILES_LEFT), and never belongs to another run (ids are not reused).
    */
   deleteRun(id: number): boolean {
     checkId(id);
-    return this.write(() => {
+    const deleted = this.write(() => {
       const run = this.stmts.owner.get(id) as OwnerRow | undefined;
       if (!run) return false;
       if (ACTIVE_STATUSES.includes(run.status) && !this.isStale(run)) {
@@ -409,6 +412,23 @@ export class RunStore {
       }
       return this.stmts.deleteRun.run(id).changes > 0;
     });
+    if (deleted) this.removeRunFolders([id]);
+    return deleted;
+  }
+
+  /** Removes the folders of deleted runs, each tried; FILES_LEFT names the first that could not go. */
+  private removeRunFolders(ids: number[]): void {
+    const left = ids.flatMap((id) => {
+      try {
+        removeRunFolder(this.path, id);
+        return [];
+      } catch (e) {
+        return [{ id, why: (e as Error).message }];
+      }
+    });
+    if (left.length === 0) return;
+    const more = left.length > 1 ? ` (and ${left.length - 1} more)` : '';
+    throw new StoreError('FILES_LEFT', `run ${left[0].id} was deleted, but ${left[0].why}${more}: remove it by hand`);
   }
 
   // ---- Sweeps (schema 4): a planned set of runs; its children are ordinary runs linked by sweep_id / sweep_child.
@@ -561,12 +581,12 @@ export class RunStore {
 
   /**
    * Deletes a sweep and (unless `deleteRuns` is false, which keeps them as runs of their own) its child runs. Refuses
-   * (RUN_ACTIVE) while a live process holds it or one of its runs is active with a live owner. Returns the ids of the runs deleted (their files
-   * are the caller's to remove), or null when there was no such sweep.
+   * (RUN_ACTIVE) while a live process holds it or one of its runs is active with a live owner. Returns the ids of the runs
+   * deleted, with their files (see deleteRun), or null when there was no such sweep.
    */
   deleteSweep(id: number, options: { deleteRuns?: boolean } = {}): number[] | null {
     checkId(id);
-    return this.write(() => {
+    const deleted = this.write(() => {
       const claim = this.sweepSql('claimOf').get(id) as SweepClaimRow | undefined;
       if (!claim) return null;
       const holder = this.liveHolder(claim);
@@ -577,6 +597,8 @@ export class RunStore {
       this.sweepSql('remove').run(id); // kept runs lose their link (ON DELETE SET NULL)
       return deleteRuns ? runIds : [];
     });
+    if (deleted) this.removeRunFolders(deleted);
+    return deleted;
   }
 
   /** Whether an active run's owner is gone (see liveness.ts). */

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { ExportedFile } from '../src-main/contract/index';
+import { handleQuery } from '../src-main/service/queries';
 import { runCli, tempHome } from './helpers/cli';
 
 // Experiment 1 end to end through the CLI on a real subset of Fashion-MNIST.
@@ -93,6 +95,39 @@ describe('CLI: experiment 1 (k-means on raw pixels)', () => {
     const gone = await runCli(['runs', 'show', String(second.id)], env);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/No run #\d+/);
+  }, 120_000);
+
+  it('exports the very files the app saves: the confusion figure, the run as JSON, the history as CSV', async () => {
+    // The app's export.* operations, answered as the engine worker answers the UI.
+    const ctx = { dbPath: join(home, 'runs.sqlite'), busy: () => false, emit: () => undefined };
+    const appFile = async (op: 'export.confusion' | 'export.runJson' | 'export.historyCsv', request: object) =>
+      ((await handleQuery(op, request, ctx)) as ExportedFile).data;
+    const out = (name: string) => join(home, `same-${name}`);
+    const id = String(result.id);
+    for (const args of [
+      ['confusion', id, '--out', out('confusion.svg')],
+      ['confusion', id, '--normalize', '--out', out('normalized.svg')],
+      ['run', id, '--out', out('run.json')],
+      ['history', '--out', out('history.csv')],
+    ]) {
+      const cli = await runCli(['export', ...args], env);
+      expect(cli.code, cli.stderr).toBe(0);
+      expect(cli.stdout).toBe(`Wrote ${args[args.length - 1]}\n`);
+    }
+    // zrender numbers its renders and their ids within a process (zr0-cls-1, zr1-g0…): the same figure but for those
+    const svg = (text: string) => text.replace(/\bzr\d+-([a-z]+-?)\d+/g, 'zr-$1');
+    expect(svg(readFileSync(out('confusion.svg'), 'utf8'))).toBe(svg(await appFile('export.confusion', { id: result.id, format: 'svg' })));
+    expect(svg(readFileSync(out('normalized.svg'), 'utf8'))).toBe(
+      svg(await appFile('export.confusion', { id: result.id, format: 'svg', normalize: true })),
+    );
+    expect(readFileSync(out('run.json'), 'utf8')).toBe(await appFile('export.runJson', { id: result.id }));
+    expect(JSON.parse(readFileSync(out('run.json'), 'utf8')).assignments).toHaveLength(1000);
+    expect(readFileSync(out('history.csv'), 'utf8')).toBe(await appFile('export.historyCsv', {}));
+    expect(readFileSync(out('history.csv'), 'utf8')).toMatch(new RegExp(`^${result.id},kmeans,completed,`, 'm'));
+    // an --out file already there is kept unless --force, as for every export
+    const again = await runCli(['export', 'history', '--out', out('run.json')], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/it exists \(add --force to replace it\)/);
   }, 120_000);
 });
 

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { RunStore } from '../engine/store/index';
+import type { Operation, ParsedRequestOf, Responses } from '../contract/index';
+import { withHistory, type RunStore } from '../service/history';
+import { answerQuery, type QueryContext } from '../service/queries';
 
 export interface GlobalOptions {
   db?: string;
@@ -14,17 +16,26 @@ export function globals(command: Command): GlobalOptions {
 }
 
 /**
- * Opens the run store for one command and always closes it. A history that cannot be written opens read-only (reads
- * work; writes fail with one line); what the store has to say about the history goes to stderr, one line each.
+ * Opens the run history (through the service) for one command and always closes it. A history that cannot be written
+ * opens read-only (reads work; writes fail with one line); what the store has to say about the history goes to
+ * stderr, one line each.
  */
-export async function withStore<T>(command: Command, fn: (store: RunStore) => Promise<T> | T): Promise<T> {
-  const store = RunStore.open(globals(command).db);
-  for (const notice of store.notices) process.stderr.write(`clusterbench: note: ${notice}\n`);
-  try {
-    return await fn(store);
-  } finally {
-    store.close();
-  }
+export function withStore<T>(command: Command, fn: (store: RunStore) => Promise<T> | T): Promise<T> {
+  return withHistory(globals(command).db, fn, { onNotice: (notice) => process.stderr.write(`clusterbench: note: ${notice}\n`) });
+}
+
+/** The context the UI's queries get from the engine worker, here for this command's own process. */
+export function queryContext(command: Command): QueryContext {
+  const { db, data } = globals(command);
+  return { dbPath: db, dataDir: data, busy: () => false, emit: () => undefined };
+}
+
+/**
+ * One of the UI's operations (the contract's), answered in this process on the history of --db: the same function
+ * the engine worker answers the UI with; reads need no worker.
+ */
+export function query<O extends Operation>(command: Command, op: O, request: ParsedRequestOf<O>): Promise<Responses[O]> {
+  return withStore(command, (store) => answerQuery(op, request, store, queryContext(command)));
 }
 
 export function printJson(value: unknown): void {

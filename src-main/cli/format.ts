@@ -1,6 +1,5 @@
 import { effectiveParams } from '../engine/schema/params';
-import type { EvaluationReport } from '../engine/metrics/types';
-import type { RunRecord } from '../engine/store/types';
+import type { EvaluationReport, RunRecord } from '../contract/index';
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 const f2 = (x: number): string => x.toFixed(2);

@@ -6,36 +6,35 @@ import type {
   BackendInfo,
   ClusterImagesPage,
   DatasetSummary,
-  ExportedFile,
   ImageBatch,
   Operation,
   ParsedRequestOf,
   Responses,
   RunEmbedding,
 } from '../contract/index';
-import { probeBackends } from '../engine/backend/index';
+import { probeBackends, setWasmThreads } from '../engine/backend/index';
 import {
   downloadFashionMnist,
   FASHION_MNIST_CLASSES,
   inspectDataDir,
   loadFashionMnist,
   pixelStats,
+  type DownloadProgress,
   type FashionMnist,
 } from '../engine/data/index';
 import { Pca } from '../engine/manifold/pca';
 import { defaultDataDir } from '../engine/paths';
-import { confusionTitleForRun, renderConfusionSvg, svgToPng } from '../engine/report/index';
-import { RunStore } from '../engine/store/index';
+import type { RunStore } from '../engine/store/index';
 import { ArtifactFileError, checkPlainFile, isInsideArtifacts, readArtifactFile, shown } from '../engine/store/artifact-files';
 import type { DatasetInfo, RunRecord } from '../engine/store/types';
 import type { ImageSet } from '../engine/types';
 
-import { csvCell } from './csv';
+import { confusionFile, historyCsvFile, runJsonFile } from './exports';
+import { withHistory } from './history';
+import { compareRuns, listRuns, NotFoundError, requireRun } from './runs';
 import { summarize } from './summarize';
 
-export class NotFoundError extends Error {
-  override name = 'NotFoundError';
-}
+export { NotFoundError };
 
 export interface QueryContext {
   dbPath?: string;
@@ -83,10 +82,6 @@ function shuffled(values: number[], seed: number): number[] {
     [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
-}
-
-function safeName(text: string): string {
-  return text.replace(/[^a-zA-Z0-9._-]+/g, '-');
 }
 
 let lastBackends: BackendInfo[] | undefined;
@@ -193,14 +188,65 @@ function thinned(count: number, max?: number): number[] {
 
 type Handler<O extends Operation> = (req: ParsedRequestOf<O>, store: RunStore, ctx: QueryContext) => Promise<Responses[O]> | Responses[O];
 
-function requireRun(store: RunStore, id: number, withAssignments = false): RunRecord {
-  const run = store.getRun(id, { withAssignments });
-  if (!run) throw new NotFoundError(`No run #${id}`);
-  return run;
+/** What the data folder holds: where, its checksums, counts and pixel statistics, or why there is none. */
+export async function datasetSummary(dataDir?: string): Promise<DatasetSummary> {
+  const classNames = [...FASHION_MNIST_CLASSES];
+  let data: FashionMnist;
+  try {
+    data = await dataset(dataDir);
+  } catch (err) {
+    return { available: false, problem: (err as Error).message, classNames };
+  }
+  const raw = new Array<number>(256).fill(0);
+  const normalized = new Array<number>(20).fill(0);
+  const px = data.train.images;
+  for (let i = 0; i < px.length; i++) {
+    raw[Math.round(px[i] * 255)]++;
+    normalized[Math.min(19, Math.floor(px[i] * 20))]++;
+  }
+  return {
+    available: true,
+    info: data.info,
+    trainCount: data.train.count,
+    testCount: data.test.count,
+    classNames,
+    rawHistogram: raw,
+    normalizedHistogram: normalized,
+    pixelStats: pixelStats(data.train),
+  };
+}
+
+export interface DownloadDatasetOptions {
+  /** Default: the app's data folder. */
+  destDir?: string;
+  /** A mirror (default: the official ones). */
+  baseUrl?: string;
+  onProgress?: (event: DownloadProgress) => void;
+}
+
+/** Downloads the official files and verifies their checksums; datasets loaded before are read again. */
+export async function downloadDataset(options: DownloadDatasetOptions = {}): Promise<{ dir: string }> {
+  const dir = options.destDir ?? defaultDataDir();
+  await downloadFashionMnist({ destDir: dir, baseUrl: options.baseUrl, onProgress: options.onProgress });
+  datasets.clear();
+  return { dir };
+}
+
+export interface BackendStatusOptions {
+  measure: boolean;
+  /** XNNPACK threads of the wasm backend, set first (the engine worker sets its own when it starts). */
+  wasmThreads?: number;
+  onProgress?: (message: string) => void;
+}
+
+/** Every tfjs backend: available or why not, its device and threads, its measured training speed. */
+export function backendStatuses(options: BackendStatusOptions) {
+  if (options.wasmThreads !== undefined) setWasmThreads(options.wasmThreads);
+  return probeBackends({ measure: options.measure, onProgress: options.onProgress });
 }
 
 export const queryHandlers: { [O in Operation]?: Handler<O> } = {
-  'runs.list': (req, store) => store.listRuns({ task: req.task, status: req.status, limit: req.limit }).map(summarize),
+  'runs.list': (req, store) => listRuns(store, req).map(summarize),
   'runs.get': (req, store) => requireRun(store, req.id),
   'runs.delete': async (req, store) => {
     const deleted = store.deleteRun(req.id); // with its files; refuses a live running run and a read-only history, in one line
@@ -210,7 +256,7 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
     store.readOnlyReason === null
       ? { path: store.path, readOnly: false }
       : { path: store.path, readOnly: true, reason: store.readOnlyReason },
-  'runs.compare': (req, store) => req.ids.map((id) => requireRun(store, id)),
+  'runs.compare': (req, store) => compareRuns(store, req.ids),
 
   'runs.clusterImages': async (req, store, ctx) => {
     const run = requireRun(store, req.id, true);
@@ -304,34 +350,7 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
     return out;
   },
 
-  'dataset.info': async (_req, _store, ctx) => {
-    const classNames = [...FASHION_MNIST_CLASSES];
-    let data: FashionMnist;
-    try {
-      data = await dataset(ctx.dataDir);
-    } catch (err) {
-      const summary: DatasetSummary = { available: false, problem: (err as Error).message, classNames };
-      return summary;
-    }
-    const raw = new Array<number>(256).fill(0);
-    const normalized = new Array<number>(20).fill(0);
-    const px = data.train.images;
-    for (let i = 0; i < px.length; i++) {
-      raw[Math.round(px[i] * 255)]++;
-      normalized[Math.min(19, Math.floor(px[i] * 20))]++;
-    }
-    const summary: DatasetSummary = {
-      available: true,
-      info: data.info,
-      trainCount: data.train.count,
-      testCount: data.test.count,
-      classNames,
-      rawHistogram: raw,
-      normalizedHistogram: normalized,
-      pixelStats: pixelStats(data.train),
-    };
-    return summary;
-  },
+  'dataset.info': (_req, _store, ctx) => datasetSummary(ctx.dataDir),
 
   'dataset.samples': async (req, _store, ctx) => {
     const data = await dataset(ctx.dataDir);
@@ -349,18 +368,13 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
     return batch(set, picked);
   },
 
-  'dataset.download': async (_req, _store, ctx) => {
-    const dir = defaultDataDir();
-    await downloadFashionMnist({ destDir: dir, onProgress: (e) => ctx.emit('dataset.downloadProgress', e) });
-    datasets.clear();
-    return { dir };
-  },
+  'dataset.download': (_req, _store, ctx) => downloadDataset({ onProgress: (e) => ctx.emit('dataset.downloadProgress', e) }),
 
   'backends.list': async (req, _store, ctx) => {
     // Probing switches the tfjs backend, which must never happen under a running experiment.
     if (ctx.busy() && lastBackends) return lastBackends;
     if (ctx.busy()) throw new Error('Backends can be listed once the current run has finished');
-    lastBackends = (await probeBackends({ measure: req.measure })).map((b) => ({
+    lastBackends = (await backendStatuses({ measure: req.measure })).map((b) => ({
       name: b.name,
       available: b.available,
       reason: b.reason,
@@ -371,88 +385,29 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
     return lastBackends;
   },
 
-  'export.confusion': (req, store) => {
-    const run = requireRun(store, req.id);
-    if (!run.evaluation) throw new NotFoundError(`Run #${run.id} (${run.status}) has no confusion matrix`);
-    const { title, subtitle } = confusionTitleForRun(run);
-    const svg = renderConfusionSvg({
-      confusion: run.evaluation.confusion,
-      classNames: run.evaluation.classNames,
-      title,
-      subtitle,
-      normalize: req.normalize,
-    });
-    const base = `clusterbench-run-${run.id}-confusion${req.normalize ? '-normalized' : ''}`;
-    const file: ExportedFile =
-      req.format === 'svg'
-        ? { suggestedName: `${base}.svg`, mime: 'image/svg+xml', encoding: 'utf8', data: svg }
-        : { suggestedName: `${base}.png`, mime: 'image/png', encoding: 'base64', data: svgToPng(svg).toString('base64') };
-    return file;
-  },
-
-  'export.runJson': (req, store) => {
-    const run = requireRun(store, req.id, true);
-    const json = JSON.stringify({ ...run, assignments: run.assignments ? Array.from(run.assignments) : null }, null, 2);
-    return {
-      suggestedName: `clusterbench-run-${run.id}-${safeName(run.task)}.json`,
-      mime: 'application/json',
-      encoding: 'utf8',
-      data: json,
-    };
-  },
-
-  'export.historyCsv': (_req, store) => {
-    const runs = store.listRuns({ order: 'oldest' });
-    // task and backend have their own columns (the backend a run ran on, not the one asked for, e.g. auto)
-    const paramKeys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].filter((k) => k !== 'task' && k !== 'backend').sort();
-    const header = [
-      'id',
-      'task',
-      'status',
-      'accuracy',
-      'nmi',
-      'ari',
-      'backend',
-      'started_at',
-      'ended_at',
-      'seconds',
-      'error',
-      ...paramKeys,
-    ];
-    const lines = runs.map((r) =>
-      [
-        r.id,
-        r.task,
-        r.status,
-        r.metrics?.accuracy,
-        r.metrics?.nmi,
-        r.metrics?.ari,
-        r.backend,
-        r.startedAt,
-        r.endedAt,
-        r.timings?.totalMs !== undefined ? (r.timings.totalMs / 1000).toFixed(2) : '',
-        r.error,
-        ...paramKeys.map((k) => r.params[k]),
-      ]
-        .map(csvCell)
-        .join(','),
-    );
-    return {
-      suggestedName: 'clusterbench-history.csv',
-      mime: 'text/csv',
-      encoding: 'utf8',
-      data: [header.join(','), ...lines].join('\n') + '\n',
-    };
-  },
+  'export.confusion': (req, store) => confusionFile(store, req),
+  'export.runJson': (req, store) => runJsonFile(store, req.id),
+  'export.historyCsv': (_req, store) => historyCsvFile(store),
 };
 
-export async function handleQuery(op: Operation, request: unknown, ctx: QueryContext): Promise<unknown> {
-  const handler = queryHandlers[op] as Handler<Operation> | undefined;
+function handlerOf<O extends Operation>(op: O): Handler<O> {
+  const handler = queryHandlers[op] as Handler<O> | undefined;
   if (!handler) throw new Error(`Operation ${op} is not answered by the engine worker`);
-  const store = RunStore.open(ctx.dbPath, { recoverStale: false });
-  try {
-    return await handler(request as never, store, ctx);
-  } finally {
-    store.close();
-  }
+  return handler;
+}
+
+/** Answers one contract operation on an open history: the CLI calls it in its own process, on the history it opened. */
+export async function answerQuery<O extends Operation>(
+  op: O,
+  request: ParsedRequestOf<O>,
+  store: RunStore,
+  ctx: QueryContext,
+): Promise<Responses[O]> {
+  return handlerOf(op)(request, store, ctx);
+}
+
+/** Answers one contract operation in the engine worker, on the history opened for it alone. */
+export async function handleQuery(op: Operation, request: unknown, ctx: QueryContext): Promise<unknown> {
+  const handler = handlerOf(op); // refused before the history is opened
+  return withHistory(ctx.dbPath, (store) => handler(request as never, store, ctx), { recoverStale: false });
 }

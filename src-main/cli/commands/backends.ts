@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { probeBackends, setWasmThreads } from '../../engine/backend/index';
+import { backendStatuses } from '../../service/queries';
 import { globals, printJson } from '../context';
 
 export function registerBackendsCommand(program: Command): void {
@@ -9,9 +9,10 @@ export function registerBackendsCommand(program: Command): void {
     .option('--no-measure', 'skip the short training calibration')
     .option('--json', 'print JSON')
     .action(async (opts: { measure: boolean; json?: boolean }, command: Command) => {
-      setWasmThreads(globals(command).wasmThreads);
-      const list = await probeBackends({
+      // the probe behind the UI's backends.list, with everything it found (threads, training path, notes)
+      const list = await backendStatuses({
         measure: opts.measure,
+        wasmThreads: globals(command).wasmThreads,
         onProgress: (msg) => process.stderr.isTTY && process.stderr.write(`${msg}\n`),
       });
       if (opts.json) return printJson(list);

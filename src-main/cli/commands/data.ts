@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { downloadFashionMnist, loadFashionMnist, pixelStats } from '../../engine/data/index';
-import { defaultDataDir } from '../../engine/paths';
+import { datasetSummary, downloadDataset } from '../../service/queries';
+import { CliError } from '../args';
 import { globals, printJson } from '../context';
 
 export function registerDataCommands(program: Command): void {
@@ -13,15 +13,15 @@ export function registerDataCommands(program: Command): void {
     .option('--dir <dir>', 'download into this folder instead')
     .option('--base-url <url>', 'mirror to download from')
     .action(async (opts: { dir?: string; baseUrl?: string }) => {
-      const destDir = opts.dir ?? defaultDataDir();
       const bar = new cliProgress.SingleBar(
         { stream: process.stderr, format: '{file} [{bar}] {percentage}% | {value}/{total} bytes', hideCursor: true },
         cliProgress.Presets.shades_classic,
       );
       let current = '';
+      let dir: string;
       try {
-        await downloadFashionMnist({
-          destDir,
+        ({ dir } = await downloadDataset({
+          destDir: opts.dir,
           baseUrl: opts.baseUrl,
           onProgress: (e) => {
             if (!process.stderr.isTTY) return;
@@ -31,11 +31,11 @@ export function registerDataCommands(program: Command): void {
               bar.start(e.totalBytes ?? 0, e.receivedBytes, { file: e.file });
             } else bar.update(e.receivedBytes);
           },
-        });
+        }));
       } finally {
         if (current) bar.stop();
       }
-      process.stdout.write(`Fashion-MNIST is in ${destDir} (checksums verified)\n`);
+      process.stdout.write(`Fashion-MNIST is in ${dir} (checksums verified)\n`);
     });
 
   data
@@ -43,8 +43,10 @@ export function registerDataCommands(program: Command): void {
     .description('where the data is found, its checksums and pixel statistics')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, command: Command) => {
-      const loaded = await loadFashionMnist({ dir: globals(command).data });
-      const info = { ...loaded.info, train: loaded.train.count, test: loaded.test.count, trainPixels: pixelStats(loaded.train) };
+      // the Data page's summary (dataset.info), printed as this command always has
+      const summary = await datasetSummary(globals(command).data);
+      if (!summary.available) throw new CliError(summary.problem ?? 'Fashion-MNIST is not available');
+      const info = { ...summary.info!, train: summary.trainCount!, test: summary.testCount!, trainPixels: summary.pixelStats! };
       if (opts.json) printJson(info);
       else {
         process.stdout.write(`Fashion-MNIST (${info.format}) from ${info.dir}\n`);

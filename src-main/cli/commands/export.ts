@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { exportConfusion } from '../../engine/report/index';
-import { withStore } from '../context';
+import { extname } from 'node:path';
+import type { ExportedFile } from '../../contract/index';
+import { writeExportedFile } from '../../service/exports';
+import { query } from '../context';
 import { CliError, idArg } from '../args';
 
 /** The --force flag of every command that writes an --out file. */
@@ -19,20 +21,49 @@ export async function writeOut(write: () => Promise<void>): Promise<void> {
   }
 }
 
+interface OutOptions {
+  out: string;
+  force?: boolean;
+}
+
+/** Writes a file one of the UI's export operations made to --out, and says so. */
+async function writeExport(file: ExportedFile, opts: OutOptions): Promise<void> {
+  await writeOut(() => writeExportedFile(file, opts.out, { overwrite: opts.force ?? false }));
+  process.stdout.write(`Wrote ${opts.out}\n`);
+}
+
+/** The figure format --out names by its extension: .svg or .png, anything else refused before the run is read. */
+function figureFormat(out: string): 'svg' | 'png' {
+  const ext = extname(out).toLowerCase();
+  if (ext === '.svg') return 'svg';
+  if (ext === '.png') return 'png';
+  throw new CliError(`Cannot export a confusion matrix to "${out}": unsupported extension "${ext || '(none)'}" — use .svg or .png`);
+}
+
 export function registerExportCommands(program: Command): void {
-  const exp = program.command('export').description('export figures');
+  const exp = program.command('export').description('export figures and data (the files the app exports)');
   exp
     .command('confusion')
     .description("a run's confusion matrix as SVG or PNG, titled with task, parameters and accuracy")
     .argument('<id>', 'run id', idArg)
     .requiredOption('--out <file>', 'output file, .svg or .png')
+    .option('--normalize', 'each row as fractions of its true label')
     .option(...FORCE_OPTION)
-    .action((id: number, opts: { out: string; force?: boolean }, command: Command) =>
-      withStore(command, async (store) => {
-        const run = store.getRun(id);
-        if (!run) throw new CliError(`No run #${id} in ${store.path}`);
-        await writeOut(() => exportConfusion(run, opts.out, { overwrite: opts.force ?? false }));
-        process.stdout.write(`Wrote ${opts.out}\n`);
-      }),
-    );
+    .action(async (id: number, opts: OutOptions & { normalize?: boolean }, command: Command) => {
+      const format = figureFormat(opts.out);
+      await writeExport(await query(command, 'export.confusion', { id, format, normalize: opts.normalize ?? false }), opts);
+    });
+  exp
+    .command('run')
+    .description("a run's whole record as JSON: parameters, metrics, evaluation, losses and its cluster assignments")
+    .argument('<id>', 'run id', idArg)
+    .requiredOption('--out <file>', 'output file (.json)')
+    .option(...FORCE_OPTION)
+    .action(async (id: number, opts: OutOptions, command: Command) => writeExport(await query(command, 'export.runJson', { id }), opts));
+  exp
+    .command('history')
+    .description('every run of the history as CSV, oldest first: metrics, times and parameters')
+    .requiredOption('--out <file>', 'output file (.csv)')
+    .option(...FORCE_OPTION)
+    .action(async (opts: OutOptions, command: Command) => writeExport(await query(command, 'export.historyCsv', {}), opts));
 }

@@ -1,8 +1,6 @@
-/** `runs import FILE.sqlite…`: merges other run histories into this one (engine/store/import.ts); one line per file. */
+/** `runs import FILE.sqlite…`: merges other run histories into this one (service/importOps.ts); one line per file. */
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
-import { defaultDbPath } from '../../engine/paths';
-import { importRunDatabase, openImportTarget, type ImportResult } from '../../engine/store/import';
+import { importHistories, type ImportResult } from '../../service/importOps';
 import { CliError } from '../args';
 import { globals } from '../context';
 
@@ -23,24 +21,12 @@ export function importLine(result: ImportResult): string {
   return parts.join('; ');
 }
 
-async function importFiles(files: string[], command: Command): Promise<void> {
-  const dest = resolve(globals(command).db ?? defaultDbPath());
-  const db = openImportTarget(dest);
-  const refused: string[] = [];
-  try {
-    for (const file of files) {
-      try {
-        process.stdout.write(`${importLine(importRunDatabase(db, dest, file))}\n`);
-      } catch (e) {
-        // Each file is one transaction: a refused (or failed) file changed nothing, and the others still count.
-        process.stderr.write(`clusterbench: ${(e as Error).message}\n`);
-        refused.push(file);
-      }
-    }
-  } finally {
-    db.close();
-  }
-  if (refused.length > 0) throw new CliError(`${refused.length} of ${files.length} files not imported (see above)`);
+function importFiles(files: string[], command: Command): void {
+  const refused = importHistories(globals(command).db, files, {
+    imported: (result) => process.stdout.write(`${importLine(result)}\n`),
+    refused: (_file, error) => process.stderr.write(`clusterbench: ${error.message}\n`),
+  });
+  if (refused > 0) throw new CliError(`${refused} of ${files.length} files not imported (see above)`);
 }
 
 /** Adds `import` to the `runs` command. */

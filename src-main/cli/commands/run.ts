@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { parseExperimentParams, TASKS } from '../../engine/schema/params';
 import { EngineHost } from '../../service/worker/host';
-import type { RunRecord } from '../../engine/store/types';
+import type { RunRecord } from '../../contract/index';
 import { globals, printJson } from '../context';
 import { lossTable, runReport } from '../format';
 import { addParamOptions } from '../paramOptions';

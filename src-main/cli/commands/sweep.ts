@@ -9,10 +9,9 @@ import {
   type SweepPlan,
   type SweepRequest,
 } from '../../engine/schema/sweep';
-import { removeRunArtifacts } from '../../engine/experiments/artifacts';
 import { writeFileAtomic } from '../../engine/files';
 import { PARAM_NAMES, paramKind, TASKS, type ParamName } from '../../engine/schema/params';
-import type { RunStore } from '../../engine/store/index';
+import type { RunStore } from '../../service/history';
 import { sweepCsv, sweepDetail, sweepSummary } from '../../service/sweepViews';
 import { CliError, idArg, wholeNumberArg } from '../args';
 import { globals, printJson, withStore } from '../context';
@@ -172,10 +171,9 @@ export function registerSweepCommands(program: Command): void {
     .argument('<id>', 'sweep id', idArg)
     .option('--keep-runs', 'keep its runs, as runs of their own')
     .action((id: number, opts, command: Command) =>
-      withStore(command, async (store) => {
-        const runIds = store.deleteSweep(id, { deleteRuns: !opts.keepRuns });
+      withStore(command, (store) => {
+        const runIds = store.deleteSweep(id, { deleteRuns: !opts.keepRuns }); // the deleted runs with their files
         if (runIds === null) throw new CliError(`No sweep #${id} in ${store.path}`);
-        for (const runId of runIds) await removeRunArtifacts(store.path, runId);
         process.stdout.write(`Deleted sweep #${id}${opts.keepRuns ? ' (its runs kept)' : ` and its ${runIds.length} runs`}\n`);
       }),
     );

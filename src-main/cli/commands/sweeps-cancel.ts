@@ -4,7 +4,7 @@
  * sweep whose process is gone, or one queued for Slurm, is marked cancelled at once. Either way `sweeps resume` goes on.
  */
 import type { Command } from 'commander';
-import type { RunStore } from '../../engine/store/index';
+import type { RunStore } from '../../service/history';
 import type { SweepDetail } from '../../contract/index';
 import { sweepDetail } from '../../service/sweepViews';
 import { CliError, idArg } from '../args';

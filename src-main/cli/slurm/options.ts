@@ -6,7 +6,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { sweepNameProblem, type SweepPlan } from '../../engine/schema/sweep';
-import type { RunStore, SweepRecord } from '../../engine/store/index';
+import type { RunStore, SweepRecord } from '../../service/history';
 import { CliError } from '../args';
 import { emitSlurm } from './emit';
 import { SBATCH_VALUE, shellQuote, type SlurmResources } from './script';

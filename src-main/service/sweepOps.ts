@@ -3,7 +3,7 @@
  * runner, whose sweeps live in this process, and read the history directly (a few small queries).
  */
 import type { ExportedFile, ParsedRequestOf, Responses, SweepPlanInfo } from '../contract/index';
-import { removeRunArtifacts } from '../engine/experiments/artifacts';
+import { removeRunArtifacts } from '../engine/store/run-files';
 import { encoderKey, planSweep, type SweepPlan } from '../engine/schema/sweep';
 import type { RunStore } from '../engine/store/index';
 import type { RunRecord } from '../engine/store/types';

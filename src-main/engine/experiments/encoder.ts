@@ -12,7 +12,7 @@ import { checksumsOf } from '../store/index';
 import { containedArtifactPath } from '../store/artifact-files';
 import type { DatasetInfo, RunRecord } from '../store/types';
 import type { Images } from '../types';
-import { copyArtifact, readMatrixFile, writeMatrixFile } from './artifacts';
+import { copyArtifact, readMatrixFile, writeMatrixFile } from '../store/run-files';
 import { encoderProblem } from './checks';
 import { throwIfAborted } from '../abort';
 import type { StageContext, StageResult } from './context';

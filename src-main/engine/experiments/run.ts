@@ -8,7 +8,7 @@ import { evaluate } from '../metrics/index';
 import type { RunStore } from '../store/index';
 import type { RunRecord, RunResult, SweepLink } from '../store/types';
 import { withoutLabels, type Matrix, type ProgressFn } from '../types';
-import { removeRunArtifacts, runArtifactsDir } from './artifacts';
+import { removeRunArtifacts, runArtifactsDir } from '../store/run-files';
 import { checkAgainstData, describeDataset } from './checks';
 import { throwIfAborted } from '../abort';
 import { CancelledError, isAbort, type StageContext, type StageResult } from './context';

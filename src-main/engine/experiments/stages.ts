@@ -5,7 +5,7 @@ import { KMeans, type KMeansParams, type KMeansProgress } from '../cluster/kmean
 import { Pca } from '../manifold/pca';
 import { Umap, type UmapParams, type UmapProgressEvent } from '../manifold/umap';
 import type { Matrix } from '../types';
-import { writeMatrixFile } from './artifacts';
+import { writeMatrixFile } from '../store/run-files';
 import { throwIfAborted } from '../abort';
 import type { StageContext, StageResult } from './context';
 import type { ClustererSpec, PipelineSpec } from './spec';

@@ -1,16 +1,4 @@
-import {
-  closeSync,
-  constants,
-  existsSync,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readdirSync,
-  readSync,
-  realpathSync,
-  rmSync,
-  type Stats,
-} from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { sha256Hex } from '../data/io';
 import type { RunArtifacts } from './types';
@@ -25,21 +13,6 @@ export function artifactsRoot(dbPath: string): string {
 
 export function runArtifactsDir(dbPath: string, runId: number): string {
   return join(artifactsRoot(dbPath), `run-${runId}`);
-}
-
-/**
- * Removes a run's folder (runArtifactsDir) and only it: a link in its place is removed, never followed, and the id is a
- * checked integer, so nothing outside the history's artifacts folder can go. Throws one line when something is left.
- */
-export function removeRunFolder(dbPath: string, runId: number): void {
-  const dir = runArtifactsDir(dbPath, runId);
-  try {
-    rmSync(dir, { recursive: true, force: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR') return; // a file where the artifacts folder would be: the run has no folder
-    throw new ArtifactFileError(`the folder ${shown(dir)} of run ${runId} could not be removed (${code ?? (e as Error).message})`);
-  }
 }
 
 /** The layout before schema 3: `<folder of the db>/artifacts/run-<id>`, shared by every database in that folder. */

@@ -1,0 +1,52 @@
+/**
+ * Writing a run's files, which the store owns: each run keeps them in its own folder of the history's artifacts folder
+ * (runArtifactsDir; see artifact-files.ts for reading a recorded path back): float32 matrices (codes, 2-D maps), an
+ * encoder copied from another run, and the folder's removal with the run (RunStore.deleteRun) or when it fails.
+ */
+import { rmSync } from 'node:fs';
+import { cp, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from '../files';
+import { ArtifactFileError, runArtifactsDir, shown } from './artifact-files';
+
+export { runArtifactsDir };
+
+/**
+ * Removes a run's folder (runArtifactsDir) and only it: a link in its place is removed, never followed, and the id is a
+ * checked integer, so nothing outside the history's artifacts folder can go. Throws one line when something is left.
+ */
+export function removeRunFolder(dbPath: string, runId: number): void {
+  const dir = runArtifactsDir(dbPath, runId);
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') return; // a file where the artifacts folder would be: the run has no folder
+    throw new ArtifactFileError(`the folder ${shown(dir)} of run ${runId} could not be removed (${code ?? (e as Error).message})`);
+  }
+}
+
+/** removeRunFolder for the pipeline's clean-up of a run that did not complete (a rejection instead of a throw). */
+export async function removeRunArtifacts(dbPath: string, runId: number): Promise<void> {
+  removeRunFolder(dbPath, runId);
+}
+
+/** Writes a float32 matrix as raw little-endian bytes, atomically. */
+export async function writeMatrixFile(file: string, data: Float32Array): Promise<void> {
+  await writeFileAtomic(file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+}
+
+export async function readMatrixFile(file: string, rows: number, cols: number): Promise<Float32Array> {
+  const bytes = await readFile(file);
+  if (bytes.byteLength !== rows * cols * 4) {
+    throw new Error(`${file}: expected ${rows}×${cols} float32 values (${rows * cols * 4} bytes), found ${bytes.byteLength} bytes`);
+  }
+  const out = new Float32Array(rows * cols);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+export async function copyArtifact(from: string, to: string): Promise<void> {
+  await mkdir(dirname(to), { recursive: true });
+  await cp(from, to, { recursive: true });
+}

@@ -4,6 +4,7 @@ import { countGpuWork } from '../bench/gpuCounters';
 import { initBackend, probeBackends, shutdownBackends, tf } from '../src-main/engine/backend/index';
 import { CALIBRATION_NET, syntheticImages } from '../src-main/engine/backend/calibrationNet';
 import { buildCalibrationModel, calibrationTrainer, measureTrainingThroughput } from '../src-main/engine/backend/calibrationTraining';
+import { buildConvAutoencoder } from '../src-main/engine/models/convAutoencoder';
 import { recordSkip } from './helpers/prereqs';
 
 // `--backend auto` times on webgpu the fused training step that training uses, on the same network and job as the
@@ -71,4 +72,26 @@ describe('calibration on webgpu times the fused training step', () => {
     expect(timed.imagesPerSec).toBeGreaterThan(0);
     await initBackend('wasm');
   }, 300_000);
+});
+
+// Issue 20: the calibration times the study's own network, built by its builder (one description, one generator).
+describe('the calibration network is the study conv autoencoder', () => {
+  it('has the layers and the initial weights buildConvAutoencoder gives for its seed', async () => {
+    await initBackend('cpu');
+    const calibration = buildCalibrationModel();
+    const study = buildConvAutoencoder(CALIBRATION_NET.seed);
+    const layers = (model: tf.LayersModel) =>
+      model.layers.map((layer) => {
+        const { name: _name, ...config } = layer.getConfig();
+        return [layer.getClassName(), JSON.stringify(config)];
+      });
+    try {
+      expect(layers(calibration)).toEqual(layers(study.autoencoder));
+      const weights = (model: tf.LayersModel) => model.getWeights().map((w) => Array.from(w.dataSync()));
+      expect(weights(calibration)).toEqual(weights(study.autoencoder));
+    } finally {
+      calibration.dispose();
+      study.autoencoder.dispose();
+    }
+  });
 });

@@ -12,10 +12,14 @@ import {
   mapLabels,
   nmi,
 } from '../src-main/engine/metrics/index';
-import { mulberry32 } from '../src-main/engine/backend/calibrationNet';
+import { Rng } from '../src-main/engine/math/rng';
 import { skipUnless } from './helpers/prereqs';
 
-const rng = mulberry32;
+/** A seeded uniform [0, 1) generator: the engine's Rng. */
+const rng = (seed: number): (() => number) => {
+  const r = new Rng(seed);
+  return () => r.random();
+};
 
 const randInt = (r: () => number, n: number) => Math.floor(r() * n);
 
@@ -323,7 +327,8 @@ describe.skipIf(skipUnless('sklearn'))('agreement with scikit-learn', () => {
   const names = Array.from({ length: 10 }, (_, i) => `class ${i}`);
   for (const k of [10, 12]) {
     it(`n = 1000, k = ${k}, C = 10: NMI, ARI, accuracy, mapping, classification report`, () => {
-      const { pred, truth } = labeling(2024 + k, 1000, k, 10, 0.45);
+      // seeds whose best assignment is unique (scipy and ours may break a tie between equal assignments differently)
+      const { pred, truth } = labeling(2026 + k, 1000, k, 10, 0.45);
       const ref = sklearn(pred, truth, k, 10);
       const ev = evaluate(pred, truth, { k, classNames: names });
       expect(ev.nmi).toBeCloseTo(ref.nmi, 12);

@@ -1,17 +1,14 @@
 /**
- * What `--backend auto` times: one training step of a convolutional autoencoder of the study's shape, run the way
- * training will run it on the active backend — through the fused WebGPU step (webgpuTraining/) on webgpu while
- * that path is on, else through tfjs's kernels and Adam. Every backend is measured on the same job, with the same
- * weights and batches, so the choice reflects the training the run will do (timing tfjs's kernels on webgpu would
- * measure a dispatch-bound path that training no longer uses).
- *
- * The network is built here with tfjs-layers, not taken from models/ (the backend layer depends on no model code):
- *
- *   28×28×1 → conv 32 → pool → conv 16 → pool → conv 8 → pool 'same' (4×4×8) → conv 8 → up → conv 16 → up
- *           → conv 32 'valid' (14×14) → up → conv 1 sigmoid; all 3×3, relu, binary cross-entropy, Adam.
+ * What `--backend auto` times: one training step of the study's convolutional autoencoder (models/convAutoencoder.ts,
+ * built by its own builder), run the way training will run it on the active backend — through the fused WebGPU step
+ * (webgpuTraining/) on webgpu while that path is on, else through tfjs's kernels and Adam. Every backend is measured
+ * on the same job, with the same weights and batches, so the choice reflects the training the run will do (timing
+ * tfjs's kernels on webgpu would measure a dispatch-bound path that training no longer uses).
  */
 import * as tf from '@tensorflow/tfjs';
-import { CALIBRATION_NET, IMAGE_SIZE, mulberry32, syntheticImages, type TinyNetConfig } from './calibrationNet';
+import { binaryCrossEntropy, buildConvAutoencoder } from '../models/convAutoencoder';
+import { CALIBRATION_NET, IMAGE_SIZE, syntheticImages, type CalibrationConfig } from './calibrationNet';
+import { registerCpuTrainingKernelFixes, registerWasmTrainingKernels } from './wasmKernels';
 import { fusedAutoencoderTrainer, type FusedTrainer } from './webgpuTraining/index';
 
 const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
@@ -19,52 +16,9 @@ const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
 /** How a calibration step was run: the fused WebGPU step, or tfjs's kernels and optimizer. */
 export type TrainingPath = 'fused' | 'tfjs';
 
-/** The calibration autoencoder, weights Glorot-uniform from the config's seed (a JS PRNG: the same on every backend). */
-export function buildCalibrationModel(config: TinyNetConfig = CALIBRATION_NET): tf.LayersModel {
-  const conv = (filters: number, activation: 'relu' | 'sigmoid' = 'relu', padding: 'same' | 'valid' = 'same', input?: number[]) =>
-    tf.layers.conv2d({ filters, kernelSize: 3, activation, padding, ...(input ? { inputShape: input } : {}) });
-  const pool = (padding: 'same' | 'valid' = 'valid') => tf.layers.maxPooling2d({ poolSize: 2, padding });
-  const up = () => tf.layers.upSampling2d({ size: [2, 2] });
-  const model = tf.sequential({
-    layers: [
-      conv(32, 'relu', 'same', [IMAGE_SIZE, IMAGE_SIZE, 1]),
-      pool(),
-      conv(16),
-      pool(),
-      conv(8),
-      pool('same'),
-      conv(8),
-      up(),
-      conv(16),
-      up(),
-      conv(32, 'relu', 'valid'),
-      up(),
-      conv(1, 'sigmoid'),
-    ],
-  });
-  const rnd = mulberry32(config.seed);
-  const values = model.getWeights().map((w) => {
-    const v = new Float32Array(w.size);
-    if (w.rank === 4) {
-      const [kh, kw, cin, cout] = w.shape;
-      const limit = Math.sqrt(6 / (kh * kw * (cin + cout)));
-      for (let i = 0; i < v.length; i++) v[i] = (2 * rnd() - 1) * limit;
-    }
-    return tf.tensor(v, w.shape);
-  });
-  model.setWeights(values);
-  tf.dispose(values);
-  return model;
-}
-
-/** Binary cross-entropy with Keras's clipping: the loss the fused step and the study's training use. */
-function binaryCrossEntropy(target: tf.Tensor, predicted: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => {
-    const eps = 1e-7;
-    const p = tf.add(tf.clipByValue(predicted, eps, 1 - eps), tf.sub(predicted, predicted));
-    const loss = tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p))));
-    return tf.neg(tf.mean(loss)) as tf.Scalar;
-  });
+/** The calibration network: the study's conv autoencoder as its builder makes it from the config's seed. */
+export function buildCalibrationModel(config: CalibrationConfig = CALIBRATION_NET): tf.LayersModel {
+  return buildConvAutoencoder(config.seed).autoencoder;
 }
 
 /** One Adam step per call on the active backend, the way training does it; `loss()` reads the losses since the last call. */
@@ -103,6 +57,9 @@ function fusedCalibrationTrainer(fused: FusedTrainer, setBatch: (batch: Float32A
 }
 
 function tfjsCalibrationTrainer(model: tf.LayersModel, learningRate: number): CalibrationTrainer {
+  // the kernels training uses: tfjs lacks some of this network's gradients on wasm and gets one wrong on cpu
+  registerWasmTrainingKernels();
+  registerCpuTrainingKernelFixes();
   const optimizer = tf.train.adam(learningRate);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const costs: { cost: tf.Scalar; n: number }[] = [];
@@ -135,6 +92,27 @@ function tfjsCalibrationTrainer(model: tf.LayersModel, learningRate: number): Ca
   };
 }
 
+/**
+ * The loss of each of `steps` Adam steps of the calibration network through tfjs's kernels on the ACTIVE backend, on
+ * fixed synthetic batches: the same weights and batches on every backend, so the sequences can be compared.
+ */
+export async function trainLossSequence(steps: number, batchSize: number, config: CalibrationConfig = CALIBRATION_NET): Promise<number[]> {
+  const data = syntheticImages(steps * batchSize, config.seed + 1);
+  const model = buildCalibrationModel(config);
+  const trainer = tfjsCalibrationTrainer(model, config.learningRate);
+  try {
+    const losses: number[] = [];
+    for (let s = 0; s < steps; s++) {
+      await trainer.step(data.subarray(s * batchSize * PIXELS, (s + 1) * batchSize * PIXELS), batchSize);
+      losses.push(await trainer.loss());
+    }
+    return losses;
+  } finally {
+    trainer.dispose();
+    model.dispose();
+  }
+}
+
 export interface ThroughputOptions {
   batchSize?: number;
   /** Untimed steps first (shader compilation, graph set-up, JIT). */
@@ -145,7 +123,7 @@ export interface ThroughputOptions {
   budgetMs?: number;
   /** Stop after the first timed step if it is already slower than this (it cannot win). */
   giveUpBelow?: number;
-  config?: TinyNetConfig;
+  config?: CalibrationConfig;
 }
 
 export interface Throughput {

@@ -27,7 +27,7 @@ import { initBackend, setWasmThreads, shutdownBackends, tf } from '../src-main/e
 import { defaultWasmThreads } from '../src-main/engine/backend/wasmThreads';
 import { webgpuAdapterSummary } from '../src-main/engine/backend/webgpu';
 import { loadFashionMnist } from '../src-main/engine/data/index';
-import { binaryCrossEntropy, buildConvAutoencoder, trainAutoencoder, CONV_AE_PARAMS } from '../src-main/engine/models/convAutoencoder';
+import { binaryCrossEntropy, buildConvAutoencoder, trainConvAutoencoder, CONV_AE_PARAMS } from '../src-main/engine/models/convAutoencoder';
 import {
   buildDenseAutoencoder,
   denseParamCount,
@@ -164,7 +164,7 @@ const CONV: BenchModel = {
           return binaryCrossEntropy(images, ae.apply(images, { training: true }) as tf.Tensor);
         }),
       train: async (images, epochs, batch, onEpoch) =>
-        void (await trainAutoencoder(model, images, trainParams(epochs, batch, CONV.learningRate), { onEpoch })),
+        void (await trainConvAutoencoder(model, images, trainParams(epochs, batch, CONV.learningRate), { onEpoch })),
       dispose: () => ae.dispose(),
     };
   },

@@ -9,11 +9,11 @@ import { loadFashionMnist } from '../src-main/engine/data/index';
 import {
   CONV_AE_ARCHITECTURE,
   buildConvAutoencoder,
-  encode,
-  loadAutoencoder,
-  reconstruct,
-  saveAutoencoder,
-  trainAutoencoder,
+  encodeConv,
+  loadConvAutoencoder,
+  reconstructConv,
+  saveConvAutoencoder,
+  trainConvAutoencoder,
   type AutoencoderTrainParams,
 } from '../src-main/engine/models/convAutoencoder';
 import type { ImageSet } from '../src-main/engine/types';
@@ -72,12 +72,12 @@ describe('buildConvAutoencoder', () => {
     expect(m.autoencoder.outputs[0].shape).toEqual([null, 28, 28, 1]);
     expect(m.encoder.outputs[0].shape).toEqual([null, 128]);
     const images = slice(real, 0, 5);
-    const codes = await encode(m.encoder, images, 2);
+    const codes = await encodeConv(m.encoder, images, 2);
     expect(codes).toHaveLength(5 * 128);
-    const recon = await reconstruct(m, images, [4, 0]);
+    const recon = await reconstructConv(m, images, [4, 0]);
     expect(recon).toHaveLength(2 * 784);
     expect(recon.every((v) => v > 0 && v < 1)).toBe(true);
-    // reconstruct(…, [4, 0]) is the autoencoder output of images 4 and 0
+    // reconstructConv(…, [4, 0]) is the autoencoder output of images 4 and 0
     const all = tf.tidy(() => (m.autoencoder.predict(tf.tensor4d(images.images, [5, 28, 28, 1])) as tf.Tensor).dataSync());
     expect(Array.from(recon.subarray(0, 784))).toEqual(Array.from(all.subarray(4 * 784, 5 * 784)));
     m.autoencoder.dispose();
@@ -96,14 +96,14 @@ describe('buildConvAutoencoder', () => {
   });
 });
 
-describe('trainAutoencoder', () => {
+describe('trainConvAutoencoder', () => {
   it('lowers the loss on 512 real images in 2 epochs (wasm), without leaking tensors', async () => {
     const m = buildConvAutoencoder(1);
     const before = tf.memory().numTensors;
     const counts: number[] = [];
     const epochs: number[] = [];
     let batchEvents = 0;
-    const res = await trainAutoencoder(m, real, params({ epochs: 3 }), {
+    const res = await trainConvAutoencoder(m, real, params({ epochs: 3 }), {
       onEpoch: (e) => {
         counts.push(tf.memory().numTensors);
         epochs.push(e.epoch);
@@ -135,7 +135,7 @@ describe('trainAutoencoder', () => {
   it('is deterministic for a seed on one backend', async () => {
     const run = async () => {
       const m = buildConvAutoencoder(2);
-      const res = await trainAutoencoder(m, slice(real, 0, 128), params({ epochs: 1, batchSize: 32, seed: 5 }));
+      const res = await trainConvAutoencoder(m, slice(real, 0, 128), params({ epochs: 1, batchSize: 32, seed: 5 }));
       m.autoencoder.dispose();
       return res.losses;
     };
@@ -154,7 +154,7 @@ describe('trainAutoencoder', () => {
     const m = buildConvAutoencoder(3);
     let snapshot: Float32Array[] = [];
     let lastWeights: Float32Array[] = [];
-    const res = await trainAutoencoder(m, data, params({ epochs: 20, batchSize: 30, learningRate: 0.05, patience: 2 }), {
+    const res = await trainConvAutoencoder(m, data, params({ epochs: 20, batchSize: 30, learningRate: 0.05, patience: 2 }), {
       onEpoch: (e) => {
         const w = m.autoencoder.getWeights().map((t) => t.dataSync().slice() as Float32Array);
         if (e.epoch === 1) snapshot = w;
@@ -174,7 +174,7 @@ describe('trainAutoencoder', () => {
 
   it('reports the epoch where the loss becomes NaN', async () => {
     const m = buildConvAutoencoder(4);
-    const run = trainAutoencoder(m, slice(real, 0, 64), params({ epochs: 5, batchSize: 32, valSplit: 0 }), {
+    const run = trainConvAutoencoder(m, slice(real, 0, 64), params({ epochs: 5, batchSize: 32, valSplit: 0 }), {
       onEpoch: (e) => {
         if (e.epoch === 2) {
           // a diverged output layer: every later prediction is NaN
@@ -192,7 +192,7 @@ describe('trainAutoencoder', () => {
     const data = slice(real, 0, 64);
     const images = data.images.slice();
     images.fill(NaN, 0, 784);
-    await expect(trainAutoencoder(m, { ...data, images }, params({ epochs: 2, batchSize: 32 }))).rejects.toThrow(/NaN at epoch 1/);
+    await expect(trainConvAutoencoder(m, { ...data, images }, params({ epochs: 2, batchSize: 32 }))).rejects.toThrow(/NaN at epoch 1/);
     m.autoencoder.dispose();
   });
 
@@ -201,7 +201,7 @@ describe('trainAutoencoder', () => {
     const before = tf.memory().numTensors;
     const ctrl = new AbortController();
     let batches = 0;
-    const run = trainAutoencoder(m, slice(real, 0, 256), params({ epochs: 3, batchSize: 32 }), {
+    const run = trainConvAutoencoder(m, slice(real, 0, 256), params({ epochs: 3, batchSize: 32 }), {
       signal: ctrl.signal,
       onBatch: () => {
         if (++batches === 2) ctrl.abort();
@@ -210,7 +210,7 @@ describe('trainAutoencoder', () => {
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     expect(batches).toBe(2);
     expect(tf.memory().numTensors).toBe(before);
-    await expect(trainAutoencoder(m, slice(real, 0, 64), params({}), { signal: AbortSignal.abort() })).rejects.toMatchObject({
+    await expect(trainConvAutoencoder(m, slice(real, 0, 64), params({}), { signal: AbortSignal.abort() })).rejects.toMatchObject({
       name: 'AbortError',
     });
     m.autoencoder.dispose();
@@ -221,7 +221,7 @@ describe('trainAutoencoder', () => {
     const ctrl = new AbortController();
     setTimeout(() => ctrl.abort(), 50);
     const t0 = performance.now();
-    await expect(trainAutoencoder(m, real, params({ epochs: 50, batchSize: 32 }), { signal: ctrl.signal })).rejects.toMatchObject({
+    await expect(trainConvAutoencoder(m, real, params({ epochs: 50, batchSize: 32 }), { signal: ctrl.signal })).rejects.toMatchObject({
       name: 'AbortError',
     });
     expect(performance.now() - t0).toBeLessThan(5000);
@@ -230,53 +230,53 @@ describe('trainAutoencoder', () => {
 
   it('validates its parameters', async () => {
     const m = buildConvAutoencoder(0);
-    await expect(trainAutoencoder(m, real, params({ epochs: 0 }))).rejects.toThrow(/epochs/);
-    await expect(trainAutoencoder(m, real, params({ valSplit: 1 }))).rejects.toThrow(/valSplit/);
-    await expect(trainAutoencoder(m, real, params({ learningRate: -1 }))).rejects.toThrow(/learningRate/);
-    await expect(trainAutoencoder(m, { ...real, width: 32, height: 32 }, params({}))).rejects.toThrow(/28×28/);
+    await expect(trainConvAutoencoder(m, real, params({ epochs: 0 }))).rejects.toThrow(/epochs/);
+    await expect(trainConvAutoencoder(m, real, params({ valSplit: 1 }))).rejects.toThrow(/valSplit/);
+    await expect(trainConvAutoencoder(m, real, params({ learningRate: -1 }))).rejects.toThrow(/learningRate/);
+    await expect(trainConvAutoencoder(m, { ...real, width: 32, height: 32 }, params({}))).rejects.toThrow(/28×28/);
     m.autoencoder.dispose();
   });
 });
 
-describe('saveAutoencoder / loadAutoencoder', () => {
+describe('saveConvAutoencoder / loadConvAutoencoder', () => {
   it('round-trips: the loaded encoder gives identical codes', async () => {
     const m = buildConvAutoencoder(9);
-    await trainAutoencoder(m, slice(real, 0, 64), params({ epochs: 1, batchSize: 32 }));
+    await trainConvAutoencoder(m, slice(real, 0, 64), params({ epochs: 1, batchSize: 32 }));
     const dir = join(tempDir(), 'model');
-    await saveAutoencoder(m, dir);
+    await saveConvAutoencoder(m, dir);
     expect(readdirSync(dir).sort()).toEqual(['model.json', 'weights.bin']);
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     expect(json.userDefinedMetadata.architecture).toBe(CONV_AE_ARCHITECTURE);
     expect(json.weightsManifest[0].paths).toEqual(['./weights.bin']);
     expect(readFileSync(join(dir, 'weights.bin')).byteLength).toBe(12_785 * 4);
 
-    const loaded = await loadAutoencoder(dir);
+    const loaded = await loadConvAutoencoder(dir);
     expect(loaded.architecture).toBe(CONV_AE_ARCHITECTURE);
     expect(loaded.autoencoder.countParams()).toBe(12_785);
     const images = slice(real, 100, 50);
-    const a = await encode(m.encoder, images);
-    const b = await encode(loaded.encoder, images);
+    const a = await encodeConv(m.encoder, images);
+    const b = await encodeConv(loaded.encoder, images);
     expect(Array.from(b)).toEqual(Array.from(a));
-    const ra = await reconstruct(m, images, [0, 7]);
-    const rb = await reconstruct(loaded, images, [0, 7]);
+    const ra = await reconstructConv(m, images, [0, 7]);
+    const rb = await reconstructConv(loaded, images, [0, 7]);
     expect(Array.from(rb)).toEqual(Array.from(ra));
     // saving again over it replaces the files atomically (no temporary files left)
-    await saveAutoencoder(loaded, dir);
+    await saveConvAutoencoder(loaded, dir);
     expect(readdirSync(dir).sort()).toEqual(['model.json', 'weights.bin']);
     m.autoencoder.dispose();
     loaded.autoencoder.dispose();
   });
 
   it('refuses a missing model and another architecture', async () => {
-    await expect(loadAutoencoder(join(tempDir(), 'nothing'))).rejects.toThrow(/no saved model/);
+    await expect(loadConvAutoencoder(join(tempDir(), 'nothing'))).rejects.toThrow(/no saved model/);
     const m = buildConvAutoencoder(0);
     const dir = tempDir();
-    await saveAutoencoder(m, dir);
+    await saveConvAutoencoder(m, dir);
     const path = join(dir, 'model.json');
     const json = JSON.parse(readFileSync(path, 'utf8'));
     json.userDefinedMetadata.architecture = 'something-else';
     writeFileSync(path, JSON.stringify(json));
-    await expect(loadAutoencoder(dir)).rejects.toThrow(/something-else/);
+    await expect(loadConvAutoencoder(dir)).rejects.toThrow(/something-else/);
     expect(existsSync(path)).toBe(true);
     m.autoencoder.dispose();
   });

@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from '../src-main/engine/backend/wasmKernels';
 import { loadFashionMnist } from '../src-main/engine/data/index';
-import { buildConvAutoencoder, saveAutoencoder } from '../src-main/engine/models/convAutoencoder';
+import { buildConvAutoencoder, saveConvAutoencoder } from '../src-main/engine/models/convAutoencoder';
 import {
   N2D_AE_CONFIG,
   buildDenseAutoencoder,
@@ -222,7 +222,7 @@ describe('save / load', () => {
     );
     const convDir = tempDir();
     const conv = buildConvAutoencoder(0);
-    await saveAutoencoder(conv, convDir);
+    await saveConvAutoencoder(conv, convDir);
     await expect(loadDenseAutoencoder(convDir)).rejects.toThrow(/not a dense one/);
     for (const x of [m, loaded, conv]) x.autoencoder.dispose();
   });

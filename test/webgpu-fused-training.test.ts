@@ -6,7 +6,7 @@ import { fusedAutoencoderTrainer, fusedTrainingEnabled } from '../src-main/engin
 import { planNetwork, type ConvLayer, type Network, type PoolLayer } from '../src-main/engine/backend/webgpuTraining/network';
 import { FusedStep } from '../src-main/engine/backend/webgpuTraining/recorder';
 import { networkOf, readWeights } from '../src-main/engine/backend/webgpuTraining/tfjsModel';
-import { binaryCrossEntropy, buildConvAutoencoder, trainAutoencoder } from '../src-main/engine/models/convAutoencoder';
+import { binaryCrossEntropy, buildConvAutoencoder, trainConvAutoencoder } from '../src-main/engine/models/convAutoencoder';
 import { affineAugmenter, type BatchAugmenter } from '../src-main/engine/models/augment';
 import { buildDenseAutoencoder, denseReconstructionLoss, trainDenseAutoencoder } from '../src-main/engine/models/denseAutoencoder';
 import { Rng } from '../src-main/engine/math/rng';
@@ -289,7 +289,7 @@ describe('fused WebGPU training on the device', () => {
     const onWasm = buildConvAutoencoder(5);
     const initial = await Promise.all(onWasm.autoencoder.getWeights().map((w) => w.data()));
     const shapes = onWasm.autoencoder.getWeights().map((w) => w.shape);
-    const wasm = await trainAutoencoder(onWasm, images, params);
+    const wasm = await trainConvAutoencoder(onWasm, images, params);
     onWasm.autoencoder.dispose();
 
     await initBackend('webgpu');
@@ -299,7 +299,7 @@ describe('fused WebGPU training on the device', () => {
     const counter = countGpuWork(device);
     let gpu;
     try {
-      gpu = await trainAutoencoder(onGpu, images, params, { onBatch: (e) => batches.push(e.batch) });
+      gpu = await trainConvAutoencoder(onGpu, images, params, { onBatch: (e) => batches.push(e.batch) });
     } finally {
       const counts = counter.stop();
       // the fused path ran: one Adam dispatch per batch (tfjs's Adam has no pipeline labelled 'adam')

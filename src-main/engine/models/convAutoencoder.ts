@@ -153,7 +153,7 @@ function imagesTensor(rows: Float32Array): tf.Tensor4D {
  * is aborted (checked between batches). With `patience`, training stops when the monitored loss (validation, or
  * training without a validation split) has not improved for `patience` epochs and the best weights are restored.
  */
-export async function trainAutoencoder(
+export async function trainConvAutoencoder(
   model: AutoencoderLike,
   images: Images,
   params: AutoencoderTrainParams,
@@ -232,12 +232,12 @@ async function runBatched(
 }
 
 /** Codes of all images: a row-major `count × 128` matrix. */
-export async function encode(encoder: tf.LayersModel, images: Images, batchSize = 512): Promise<Float32Array> {
+export async function encodeConv(encoder: tf.LayersModel, images: Images, batchSize = 512): Promise<Float32Array> {
   return runBatched(encoder, images, CONV_AE_CODE_SIZE, batchSize);
 }
 
 /** Reconstructions of the images at `indices`: `indices.length × 784` values in [0, 1]. */
-export async function reconstruct(model: AutoencoderLike, images: Images, indices: number[]): Promise<Float32Array> {
+export async function reconstructConv(model: AutoencoderLike, images: Images, indices: number[]): Promise<Float32Array> {
   return runBatched(autoencoderOf(model), images, 784, 256, indices);
 }
 
@@ -245,17 +245,17 @@ export async function reconstruct(model: AutoencoderLike, images: Images, indice
 // Persistence
 
 /** Saves the autoencoder (topology + weights, tfjs format: `model.json` + `weights.bin`) into `dir`, atomically per file. */
-export async function saveAutoencoder(model: AutoencoderLike, dir: string): Promise<void> {
+export async function saveConvAutoencoder(model: AutoencoderLike, dir: string): Promise<void> {
   const ae = autoencoderOf(model);
   const architecture = model instanceof tf.LayersModel ? CONV_AE_ARCHITECTURE : model.architecture;
   await ae.save(saveModelArtifacts(dir, { architecture, codeSize: CONV_AE_CODE_SIZE, params: ae.countParams() }));
 }
 
 /**
- * Loads an autoencoder saved by {@link saveAutoencoder}; the encoder shares its layers. Throws when the saved
+ * Loads an autoencoder saved by {@link saveConvAutoencoder}; the encoder shares its layers. Throws when the saved
  * architecture is not this one.
  */
-export async function loadAutoencoder(dir: string): Promise<ConvAutoencoder> {
+export async function loadConvAutoencoder(dir: string): Promise<ConvAutoencoder> {
   const handler = loadModelArtifacts(dir);
   const autoencoder = await tf.loadLayersModel(handler);
   const meta = handler.lastMetadata;
@@ -275,10 +275,10 @@ function asAutoencoder(model: ConvAutoencoder): Autoencoder {
     architecture: model.architecture,
     codeSize: CONV_AE_CODE_SIZE,
     paramCount: model.autoencoder.countParams(),
-    train: (images, params, options) => trainAutoencoder(model, images, params, options),
-    encode: (images) => encode(model.encoder, images),
-    reconstruct: (images, indices) => reconstruct(model, images, indices),
-    save: (dir) => saveAutoencoder(model, dir),
+    train: (images, params, options) => trainConvAutoencoder(model, images, params, options),
+    encode: (images) => encodeConv(model.encoder, images),
+    reconstruct: (images, indices) => reconstructConv(model, images, indices),
+    save: (dir) => saveConvAutoencoder(model, dir),
     dispose: () => model.autoencoder.dispose(),
   };
 }
@@ -294,5 +294,5 @@ export const convArchitecture: AutoencoderArchitecture<Record<string, never>> = 
   owns: (id) => id === CONV_AE_ARCHITECTURE,
   codeSize: () => CONV_AE_CODE_SIZE,
   build: (_config, seed) => asAutoencoder(buildConvAutoencoder(seed)),
-  load: async (dir) => asAutoencoder(await loadAutoencoder(dir)),
+  load: async (dir) => asAutoencoder(await loadConvAutoencoder(dir)),
 };

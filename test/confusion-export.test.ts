@@ -138,6 +138,9 @@ describe('renderConfusionSvg', () => {
     const parsed = new Resvg(svg);
     expect(parsed.width).toBe(DEFAULT_WIDTH);
     expect(parsed.height).toBe(DEFAULT_HEIGHT);
+    // a figure has no hover rules (the renderer wrote `fill:[object Object]` for the colour bar's gradient)
+    expect(svg).not.toContain('[object Object]');
+    expect(svg).not.toContain(':hover');
   });
 
   it('escapes XML special characters in names and titles', () => {

@@ -187,6 +187,16 @@ function colourScale({ normalize, max }: Layout): EChartsOption['visualMap'] {
   };
 }
 
+/**
+ * A figure has no pointer: the server-side renderer's `:hover` rules are dropped (for the colour bar's gradient it
+ * writes `fill:[object Object]`, which is not CSS). A style block holding anything else is kept.
+ */
+function withoutHoverStyles(svg: string): string {
+  return svg.replace(/<style\b[^>]*>\s*<!\[CDATA\[([\s\S]*?)\]\]>\s*<\/style>/g, (block, css: string) =>
+    css.replace(/[^{}]*:hover\s*\{[^}]*\}/g, '').trim() === '' ? '' : block,
+  );
+}
+
 /** Renders the confusion heatmap to an SVG string with ECharts' server-side renderer (no DOM needed). */
 export function renderConfusionSvg(input: ConfusionChartInput, size: RenderSize = {}): string {
   const width = size.width ?? DEFAULT_WIDTH;
@@ -195,7 +205,7 @@ export function renderConfusionSvg(input: ConfusionChartInput, size: RenderSize 
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption(confusionChartOption(input));
-    return chart.renderToSVGString();
+    return withoutHoverStyles(chart.renderToSVGString());
   } finally {
     chart.dispose();
   }

@@ -3,6 +3,9 @@
  * seconds; a run whose owner stopped beating, or whose owner process on this host is gone, is taken for dead (its
  * run is recovered as failed, and may be deleted).
  */
+import { checkId } from './checks';
+import type { HistoryDb } from './history-db';
+import type { RunStatements } from './queries';
 import type { RunStatus } from './types';
 
 /** The error recorded on runs whose owner process died without ending them. */
@@ -67,4 +70,38 @@ export function beatEvery(heartbeat: () => void, now: () => number, intervalMs: 
   const timer = setInterval(beatNow, intervalMs);
   timer.unref?.();
   return { beat, stop: () => clearInterval(timer) };
+}
+
+/** The liveness of a history's runs: their owners' beats, and the recovery of the runs whose owner is gone. */
+export class RunLiveness {
+  constructor(
+    private readonly history: HistoryDb,
+    private readonly stmts: RunStatements,
+  ) {}
+
+  /** Whether an active run's (or a sweep claim's) owner is gone, now (see isStale). */
+  isStale(owner: Owner): boolean {
+    return isStale(owner, this.history.now(), this.history.host);
+  }
+
+  /** Records that the owner of an active run is alive (see STALE_AFTER_MS). */
+  heartbeat(id: number): void {
+    checkId(id);
+    this.history.write(() => this.stmts.heartbeat.run(this.history.now(), id));
+  }
+
+  /** Beats for run `id` every `intervalMs` until stopped (see beatEvery). */
+  keepAlive(id: number, intervalMs: number): { beat: () => void; stop: () => void } {
+    return beatEvery(() => this.heartbeat(id), this.history.now, intervalMs);
+  }
+
+  /** Marks failed ('interrupted') every active run whose owner is gone. Returns the ids marked. */
+  recoverStaleRuns(): number[] {
+    return this.history.write(() => {
+      const stale = (this.stmts.active.all() as OwnerRow[]).filter((r) => this.isStale(r));
+      const endedAt = new Date().toISOString();
+      for (const r of stale) this.stmts.end.run({ id: r.id, status: 'failed', error: INTERRUPTED, endedAt });
+      return stale.map((r) => r.id);
+    });
+  }
 }

@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { EvaluationReport } from '../metrics/types';
 import { decodeReal } from './codec';
+import { StoreError } from './errors';
 import { lossesSql } from './series';
 import { decodeStored, type StoredColumn } from './stored-shapes';
 import type { DatasetInfo, EpochLoss, RunArtifacts, RunRecord, RunResult, RunStatus, TaskName } from './types';
@@ -37,6 +38,18 @@ export interface LossRow {
 
 const BASE_COLUMNS =
   'id, task, params, seed, dataset, backend, status, error, started_at, ended_at, metrics, evaluation, timings, artifacts';
+
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
+export const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'running'];
+
+export interface ListRunsFilter {
+  task?: TaskName | string;
+  status?: RunStatus | string;
+  limit?: number;
+  offset?: number;
+  /** By start time; default 'newest'. */
+  order?: 'newest' | 'oldest';
+}
 
 /** The schema that added runs.uid, sweep_id and sweep_child. */
 export const SWEEPS_SCHEMA = 4;
@@ -85,8 +98,40 @@ export function runStatements(conn: () => Database.Database, schemaVersion: numb
     owner: 'SELECT id, status, owner_pid, owner_host, heartbeat_at FROM runs WHERE id = ?',
     heartbeat: `UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status IN ('queued', 'running')`,
     deleteRun: 'DELETE FROM runs WHERE id = ?',
+    sweepExists: 'SELECT 1 FROM sweeps WHERE id = ?',
+    sweepRuns: `SELECT ${columns} FROM runs WHERE sweep_id = ? ORDER BY sweep_child, id`,
     legacyRuns: `SELECT id, started_at, ended_at, artifacts FROM runs WHERE status NOT IN ('queued', 'running') AND instr(artifacts, ?) > 0`,
   });
+}
+
+export type RunStatements = ReturnType<typeof runStatements>;
+
+/** The query of a run listing (see RunStore.listRuns), its filter checked: one line for a bad status, order or page. */
+export function listRunsQuery(columns: string, filter: ListRunsFilter): { sql: string; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (filter.task !== undefined) {
+    where.push('task = ?');
+    args.push(filter.task);
+  }
+  if (filter.status !== undefined) {
+    if (!RUN_STATUSES.includes(filter.status as RunStatus)) throw new StoreError('INVALID', `unknown run status '${filter.status}'`);
+    where.push('status = ?');
+    args.push(filter.status);
+  }
+  const order = filter.order ?? 'newest';
+  if (order !== 'newest' && order !== 'oldest') throw new StoreError('INVALID', `order must be 'newest' or 'oldest'`);
+  const dir = order === 'newest' ? 'DESC' : 'ASC';
+  let sql = `SELECT ${columns} FROM runs${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at ${dir}, id ${dir}`;
+  if (filter.limit !== undefined || filter.offset !== undefined) {
+    const limit = filter.limit ?? -1;
+    const offset = filter.offset ?? 0;
+    if (!Number.isSafeInteger(limit) || limit < -1) throw new StoreError('INVALID', `limit must be a non-negative integer`);
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new StoreError('INVALID', `offset must be a non-negative integer`);
+    sql += ' LIMIT ? OFFSET ?';
+    args.push(limit, offset);
+  }
+  return { sql, args };
 }
 
 /**

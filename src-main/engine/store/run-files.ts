@@ -8,6 +8,7 @@ import { cp, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../files';
 import { ArtifactFileError, runArtifactsDir, shown } from './artifact-files';
+import { StoreError } from './errors';
 
 export { runArtifactsDir };
 
@@ -24,6 +25,21 @@ export function removeRunFolder(dbPath: string, runId: number): void {
     if (code === 'ENOTDIR') return; // a file where the artifacts folder would be: the run has no folder
     throw new ArtifactFileError(`the folder ${shown(dir)} of run ${runId} could not be removed (${code ?? (e as Error).message})`);
   }
+}
+
+/** Removes the folders of deleted runs, each tried; FILES_LEFT names the first that could not go (the rows are gone). */
+export function removeRunFolders(dbPath: string, ids: readonly number[]): void {
+  const left = ids.flatMap((id) => {
+    try {
+      removeRunFolder(dbPath, id);
+      return [];
+    } catch (e) {
+      return [{ id, why: (e as Error).message }];
+    }
+  });
+  if (left.length === 0) return;
+  const more = left.length > 1 ? ` (and ${left.length - 1} more)` : '';
+  throw new StoreError('FILES_LEFT', `run ${left[0].id} was deleted, but ${left[0].why}${more}: remove it by hand`);
 }
 
 /** removeRunFolder for the pipeline's clean-up of a run that did not complete (a rejection instead of a throw). */

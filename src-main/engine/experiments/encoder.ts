@@ -124,8 +124,8 @@ async function adoptReusedEncoder(reused: RunRecord, ctx: StageContext, modelDir
   let codes: Codes | undefined;
   if (sameData(reused.dataset, ctx.dataset) && codesFit && codesEval && codesUnchanged(reused)) {
     codes = {
-      train: await readMatrixFile(codesFit, images.train.count, cols),
-      test: await readMatrixFile(codesEval, images.test.count, cols),
+      train: readMatrixFile(store.path, codesFit, images.train.count, cols, `run #${reused.id}'s codes`),
+      test: readMatrixFile(store.path, codesEval, images.test.count, cols, `run #${reused.id}'s codes`),
     };
     store.setArtifacts(run.id, { reusedCodesFrom: String(reused.id) });
   }

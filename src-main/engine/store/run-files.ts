@@ -4,10 +4,10 @@
  * encoder copied from another run, and the folder's removal with the run (RunStore.deleteRun) or when it fails.
  */
 import { rmSync } from 'node:fs';
-import { cp, mkdir, readFile } from 'node:fs/promises';
+import { cp, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../files';
-import { ArtifactFileError, runArtifactsDir, shown } from './artifact-files';
+import { ArtifactFileError, readArtifactFile, runArtifactsDir, shown } from './artifact-files';
 import { StoreError } from './errors';
 
 export { runArtifactsDir };
@@ -52,11 +52,13 @@ export async function writeMatrixFile(file: string, data: Float32Array): Promise
   await writeFileAtomic(file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 }
 
-export async function readMatrixFile(file: string, rows: number, cols: number): Promise<Float32Array> {
-  const bytes = await readFile(file);
-  if (bytes.byteLength !== rows * cols * 4) {
-    throw new Error(`${file}: expected ${rows}×${cols} float32 values (${rows * cols * 4} bytes), found ${bytes.byteLength} bytes`);
-  }
+/**
+ * A run's recorded float32 matrix (codes, embeddings), read through the checked reader: inside this history's
+ * artifacts folder after links, a plain file of exactly rows × cols values.
+ */
+export function readMatrixFile(dbPath: string, file: string, rows: number, cols: number, what: string): Float32Array {
+  const bytes = readArtifactFile(dbPath, file, { bytes: rows * cols * 4, because: `its ${rows} × ${cols} float32 values` }, what);
+  if (bytes === null) throw new ArtifactFileError(`${what} ${shown(file)} is missing`);
   const out = new Float32Array(rows * cols);
   new Uint8Array(out.buffer).set(bytes);
   return out;

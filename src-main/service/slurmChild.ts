@@ -8,6 +8,7 @@ import { planOfStored, type SweepChildPlan } from '../engine/schema/sweep';
 import type { RunStore } from '../engine/store/index';
 import type { TaskName } from '../contract/index';
 import { withHistory } from './history';
+import { recordSweep } from './sweeps';
 
 /** A sweep as an emit folder records it: what the emitting history created, with its uid. */
 export interface EmittedSweep {
@@ -49,14 +50,14 @@ function plannedChild(child: EmittedChild, file: string): SweepChildPlan {
  * not that sweep's child. (A first child in a fresh history has nothing to compare with: `runs import` compares it
  * with the emitting history's sweep.)
  */
-function recordSweep(store: RunStore, sweep: EmittedSweep, file: string): number {
+function joinOrRecordSweep(store: RunStore, sweep: EmittedSweep, file: string): number {
   const here = store.getSweepByUid(sweep.uid);
   const planOf = (s: { task: string; base: unknown; grid: unknown; seeds: unknown }) => canonical([s.task, s.base, s.grid, s.seeds]);
   if (here && planOf(here) !== planOf(sweep))
     throw new Error(
       `${file}: ${store.path} has a sweep ${sweep.uid} with other parameters (task, base, grid or seeds); emit the sweep again`,
     );
-  const id = here?.id ?? store.createSweep({ ...sweep, task: sweep.task as TaskName, status: 'queued' }).id;
+  const id = here?.id ?? recordSweep(store, { plan: { ...sweep, task: sweep.task as TaskName }, name: sweep.name, uid: sweep.uid }).id;
   store.setSweepStatus(id, 'running');
   return id;
 }
@@ -71,7 +72,7 @@ export async function joinChildSweep(
   file: string,
 ): Promise<{ sweepId: number; planned: SweepChildPlan }> {
   const planned = plannedChild(child, file);
-  const sweepId = await withHistory(dbPath, (store) => recordSweep(store, child.sweep, file));
+  const sweepId = await withHistory(dbPath, (store) => joinOrRecordSweep(store, child.sweep, file));
   return { sweepId, planned };
 }
 

@@ -1,14 +1,13 @@
 /**
  * The contract's sweep operations (sweeps.*, export.sweepCsv), answered on the service side: they drive the sweep
- * runner, whose sweeps live in this process, and read the history directly (a few small queries).
+ * runner, whose sweeps live in this process, and read the history through sweeps.ts, as the CLI's commands do.
  */
-import type { ExportedFile, ParsedRequestOf, Responses, SweepPlanInfo } from '../contract/index';
-import { removeRunArtifacts } from '../engine/store/run-files';
+import type { ParsedRequestOf, Responses, SweepPlanInfo } from '../contract/index';
 import { encoderKey, planSweep, type SweepPlan } from '../engine/schema/sweep';
 import type { RunStore } from '../engine/store/index';
 import type { RunRecord } from '../engine/store/types';
 import { SweepRunner } from './sweepRunner';
-import { sweepCsv, sweepSummary } from './sweepViews';
+import { deleteSweep, listSweeps, sweepCsvFile } from './sweeps';
 
 export type SweepOperation =
   | 'sweeps.plan'
@@ -79,18 +78,11 @@ function planInfo(req: ParsedRequestOf<'sweeps.plan'>, store: RunStore): SweepPl
   return { runs: plan.runs, combinations: plan.combinations, ...estimateSweep(plan, history) };
 }
 
-async function deleteSweep(runner: SweepRunner, req: ParsedRequestOf<'sweeps.delete'>): Promise<Responses['sweeps.delete']> {
+/** Deletes a sweep not running here (the store refuses one a live process elsewhere runs); false when there is none. */
+function deleteNotRunning(runner: SweepRunner, req: ParsedRequestOf<'sweeps.delete'>): Responses['sweeps.delete'] {
   if (runner.isRunning(req.id)) throw new Error(`sweep #${req.id} is running: cancel it first`);
-  const { path, runIds } = runner.withStore((store) => ({
-    path: store.path,
-    runIds: store.deleteSweep(req.id, { deleteRuns: req.deleteRuns }),
-  }));
-  for (const id of runIds ?? []) await removeRunArtifacts(path, id);
+  const runIds = runner.withStore((store) => deleteSweep(store, req.id, { deleteRuns: req.deleteRuns })); // with the runs' files
   return { deleted: runIds !== null };
-}
-
-function csvFile(runner: SweepRunner, id: number): ExportedFile {
-  return { suggestedName: `clusterbench-sweep-${id}.csv`, mime: 'text/csv', encoding: 'utf8', data: sweepCsv(runner.detail(id)) };
 }
 
 /** Answers one sweep operation. */
@@ -108,7 +100,7 @@ export async function handleSweepOperation<O extends SweepOperation>(
         return { sweepId: runner.start(req).sweepId };
       // Lists and pages first mark sweeps (and runs) whose process is gone as interrupted, as opening a history does.
       case 'sweeps.list':
-        return runner.withStore((store) => store.listSweeps().map((s) => sweepSummary(s, store.sweepRuns(s.id))), true);
+        return runner.withStore(listSweeps, true);
       case 'sweeps.get':
         return runner.detail((req as ParsedRequestOf<'sweeps.get'>).id, true);
       case 'sweeps.cancel':
@@ -116,11 +108,11 @@ export async function handleSweepOperation<O extends SweepOperation>(
       case 'sweeps.resume':
         return { resumed: runner.resume((req as ParsedRequestOf<'sweeps.resume'>).id) !== null };
       case 'sweeps.delete':
-        return deleteSweep(runner, req);
+        return deleteNotRunning(runner, req);
       case 'sweeps.compare':
         return (req as ParsedRequestOf<'sweeps.compare'>).ids.map((id) => runner.detail(id));
       case 'export.sweepCsv':
-        return csvFile(runner, (req as ParsedRequestOf<'export.sweepCsv'>).id);
+        return runner.withStore((store) => sweepCsvFile(store, (req as ParsedRequestOf<'export.sweepCsv'>).id));
     }
     throw new Error(`not a sweep operation: ${String(op)}`);
   };

@@ -13,6 +13,7 @@ import { settledSweepStatus } from '../engine/schema/sweepSummary';
 import { encoderKey, planOfStored, planSweep, type SweepChildPlan, type SweepRequest } from '../engine/schema/sweep';
 import { RunStore } from '../engine/store/index';
 import type { RunRecord, RunStatus, SweepBeat, SweepStatus } from '../engine/store/types';
+import { cancelSweepElsewhere, getSweepDetail, recordSweep, requireSweep } from './sweeps';
 import { latestRuns, sweepDetail } from './sweepViews';
 import { QueueFullError, type EngineHost, type Job } from './worker/host';
 
@@ -34,11 +35,6 @@ export interface SweepRunnerOptions {
   maxActive?: number;
   /** How often a sweep run here beats and looks for a cancel asked elsewhere (default SWEEP_WATCH_MS). */
   watchMs?: number;
-}
-
-/** An error for a sweep that does not exist, mapped to the contract's 'not-found'. */
-export class SweepNotFoundError extends Error {
-  override name = 'NotFoundError';
 }
 
 /** A sweep that stopped because it was deleted, or taken over by another process, while it ran here. */
@@ -77,11 +73,7 @@ export class SweepRunner {
 
   /** A stored sweep's detail; `recoverStale` first marks sweeps and runs whose process is gone as interrupted. */
   detail(id: number, recoverStale = false): SweepDetail {
-    return this.withStore((store) => {
-      const sweep = store.getSweep(id);
-      if (!sweep) throw new SweepNotFoundError(`No sweep #${id} in ${store.path}`);
-      return sweepDetail(sweep, store.sweepRuns(id));
-    }, recoverStale);
+    return this.withStore((store) => getSweepDetail(store, id), recoverStale);
   }
 
   isRunning(id: number): boolean {
@@ -92,10 +84,7 @@ export class SweepRunner {
   start(request: SweepRequest & { name?: string | null }): { sweepId: number; done: Promise<SweepDetail> } {
     const plan = planSweep(request);
     this.checkCapacity();
-    const sweep = this.withStore((store) => {
-      store.assertWritable();
-      return store.createSweep({ name: request.name ?? null, task: plan.task, base: plan.base, grid: plan.grid, seeds: plan.seeds });
-    });
+    const sweep = this.withStore((store) => recordSweep(store, { plan, name: request.name ?? null }));
     return { sweepId: sweep.id, done: this.launch(sweep.id) };
   }
 
@@ -106,8 +95,7 @@ export class SweepRunner {
   resume(id: number): Promise<SweepDetail> | null {
     if (this.active.has(id)) throw new Error(`sweep #${id} is already running`);
     const detail = this.withStore((store) => {
-      const sweep = store.getSweep(id);
-      if (!sweep) throw new SweepNotFoundError(`No sweep #${id} in ${store.path}`);
+      const sweep = requireSweep(store, id);
       store.assertWritable();
       return sweepDetail(sweep, store.sweepRuns(id));
     }, true);
@@ -142,10 +130,7 @@ export class SweepRunner {
   }
 
   private cancelElsewhere(id: number): boolean {
-    const outcome = this.withStore((store) => {
-      if (!store.getSweep(id)) throw new SweepNotFoundError(`No sweep #${id} in ${store.path}`);
-      return store.cancelSweep(id);
-    });
+    const outcome = this.withStore((store) => cancelSweepElsewhere(store, id));
     if (outcome === 'cancelled') this.update(id);
     return outcome !== 'not-running';
   }

@@ -27,7 +27,7 @@ interface OutOptions {
 }
 
 /** Writes a file one of the UI's export operations made to --out, and says so. */
-async function writeExport(file: ExportedFile, opts: OutOptions): Promise<void> {
+export async function writeExport(file: ExportedFile, opts: OutOptions): Promise<void> {
   await writeOut(() => writeExportedFile(file, opts.out, { overwrite: opts.force ?? false }));
   process.stdout.write(`Wrote ${opts.out}\n`);
 }

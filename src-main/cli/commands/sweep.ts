@@ -9,17 +9,16 @@ import {
   type SweepPlan,
   type SweepRequest,
 } from '../../engine/schema/sweep';
-import { writeFileAtomic } from '../../engine/files';
 import { PARAM_NAMES, paramKind, TASKS, type ParamName } from '../../engine/schema/params';
-import type { RunStore } from '../../service/history';
-import { sweepCsv, sweepDetail, sweepSummary } from '../../service/sweepViews';
+import { deleteSweep, getSweepDetail, listSweeps, sweepCsvFile, sweepNotFound } from '../../service/sweeps';
+import { sweepDetail } from '../../service/sweepViews';
 import { CliError, idArg, wholeNumberArg } from '../args';
 import { globals, printJson, withStore } from '../context';
 import { addParamOptions, paramFlag, paramNamed, parseParamValue } from '../paramOptions';
 import { driveSweep, seedsArg } from '../sweepDriver';
 import { sweepReport, sweepsTable } from '../sweepFormat';
 import { addSlurmEmitOptions, emitFolder, emitReport, emitSweep, type EmitFlags } from '../slurm/options';
-import { FORCE_OPTION, writeOut } from './export';
+import { FORCE_OPTION, writeExport } from './export';
 import { registerRunChildCommand } from './run-child';
 import { registerSweepsCancelCommand } from './sweeps-cancel';
 
@@ -73,12 +72,6 @@ export async function runSeedsSweep(
   const request: SweepRequest = { params, seeds: seedsOf(opts, []) };
   planForCli(request);
   await driveSweep(command, { request }, opts.json);
-}
-
-function getDetail(store: RunStore, id: number) {
-  const sweep = store.getSweep(id);
-  if (!sweep) throw new CliError(`No sweep #${id} in ${store.path}`);
-  return sweepDetail(sweep, store.sweepRuns(id));
 }
 
 function registerSweepCommand(program: Command): void {
@@ -142,7 +135,7 @@ export function registerSweepCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((opts, command: Command) =>
       withStore(command, (store) => {
-        const list = store.listSweeps().map((s) => sweepSummary(s, store.sweepRuns(s.id)));
+        const list = listSweeps(store);
         if (opts.json) printJson(list);
         else process.stdout.write(`${sweepsTable(list)}\n`);
       }),
@@ -154,7 +147,7 @@ export function registerSweepCommands(program: Command): void {
     .option('--json', 'print JSON: { sweep }')
     .action((id: number, opts, command: Command) =>
       withStore(command, (store) => {
-        const detail = getDetail(store, id);
+        const detail = getSweepDetail(store, id);
         if (opts.json) printJson({ sweep: detail });
         else process.stdout.write(`${sweepReport(detail)}\n`);
       }),
@@ -172,8 +165,8 @@ export function registerSweepCommands(program: Command): void {
     .option('--keep-runs', 'keep its runs, as runs of their own')
     .action((id: number, opts, command: Command) =>
       withStore(command, (store) => {
-        const runIds = store.deleteSweep(id, { deleteRuns: !opts.keepRuns }); // the deleted runs with their files
-        if (runIds === null) throw new CliError(`No sweep #${id} in ${store.path}`);
+        const runIds = deleteSweep(store, id, { deleteRuns: !opts.keepRuns }); // the deleted runs with their files
+        if (runIds === null) throw sweepNotFound(store, id);
         process.stdout.write(`Deleted sweep #${id}${opts.keepRuns ? ' (its runs kept)' : ` and its ${runIds.length} runs`}\n`);
       }),
     );
@@ -184,11 +177,7 @@ export function registerSweepCommands(program: Command): void {
     .requiredOption('--out <file>', 'output file (.csv)')
     .option(...FORCE_OPTION)
     .action((id: number, opts: { out: string; force?: boolean }, command: Command) =>
-      withStore(command, async (store) => {
-        const csv = sweepCsv(getDetail(store, id));
-        await writeOut(() => writeFileAtomic(opts.out, csv, { overwrite: opts.force ?? false }));
-        process.stdout.write(`Wrote ${opts.out}\n`);
-      }),
+      withStore(command, async (store) => writeExport(sweepCsvFile(store, id), opts)),
     );
   registerSweepsCancelCommand(sweeps);
   registerRunChildCommand(sweeps);

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { RunStore } from '../../service/history';
 import type { SweepDetail } from '../../contract/index';
-import { sweepDetail } from '../../service/sweepViews';
+import { cancelSweepElsewhere, getSweepDetail } from '../../service/sweeps';
 import { CliError, idArg } from '../args';
 import { withStore } from '../context';
 
@@ -16,17 +16,11 @@ const POLL_MS = 200;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function detailOf(store: RunStore, id: number): SweepDetail {
-  const sweep = store.getSweep(id);
-  if (!sweep) throw new CliError(`No sweep #${id} in ${store.path}`);
-  return sweepDetail(sweep, store.sweepRuns(id));
-}
-
 /** The sweep once it no longer runs, or as it is when `waitMs` has passed. */
 async function untilStopped(store: RunStore, id: number, waitMs: number): Promise<SweepDetail> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const detail = detailOf(store, id);
+    const detail = getSweepDetail(store, id);
     if (detail.status !== 'running' || Date.now() >= deadline) return detail;
     await sleep(POLL_MS);
   }
@@ -41,10 +35,10 @@ function outcomeLine(detail: SweepDetail): string {
 }
 
 export async function cancelSweep(store: RunStore, id: number, waitMs = CANCEL_WAIT_MS): Promise<string> {
-  const before = detailOf(store, id);
-  const outcome = store.cancelSweep(id);
+  const before = getSweepDetail(store, id);
+  const outcome = cancelSweepElsewhere(store, id);
   if (outcome === 'not-running') throw new CliError(`sweep #${id} is not running (it is ${before.status})`);
-  return outcomeLine(outcome === 'requested' ? await untilStopped(store, id, waitMs) : detailOf(store, id));
+  return outcomeLine(outcome === 'requested' ? await untilStopped(store, id, waitMs) : getSweepDetail(store, id));
 }
 
 /** Adds `cancel` to the `sweeps` command. */

@@ -7,6 +7,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { sweepNameProblem, type SweepPlan } from '../../engine/schema/sweep';
 import type { RunStore, SweepRecord } from '../../service/history';
+import { queueSweep } from '../../service/sweeps';
 import { CliError } from '../args';
 import { emitSlurm } from './emit';
 import { SBATCH_VALUE, shellQuote, type SlurmResources } from './script';
@@ -64,13 +65,8 @@ export function emitSweep(
   const nameProblem = name === null ? null : sweepNameProblem(name);
   if (nameProblem) throw new CliError(`name: ${nameProblem}`);
   const resources: SlurmResources = { partition: flags.partition, time: flags.time, cpusPerTask: flags.cpusPerTask, mem: flags.mem };
-  const sweep = store.createSweep({ name, task: plan.task, base: plan.base, grid: plan.grid, seeds: plan.seeds, status: 'queued' });
-  try {
-    return { sweep, script: emitSlurm(plan, sweep, { dir, resources, dataDir }) };
-  } catch (e) {
-    store.deleteSweep(sweep.id);
-    throw e;
-  }
+  const { sweep, written } = queueSweep(store, plan, name, (queued) => emitSlurm(plan, queued, { dir, resources, dataDir }));
+  return { sweep, script: written };
 }
 
 /** What `sweep --emit slurm DIR` prints: where things are and the two commands that follow, paths quoted for bash. */

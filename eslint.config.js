@@ -48,6 +48,12 @@ const layerRules = [
     [...ENGINE, NO_NODE, { regex: into('store', 'experiments'), message: 'Schema modules import nothing from the store or the pipeline.' }],
     NO_ELECTRON,
   ),
+  // The entry points reach the history only through the service (service/history.ts, runs.ts, sweeps.ts…), the
+  // operations the UI uses too; the store's types come through the service or the contract.
+  restrict(
+    ['src-main/cli/**', 'src-main/app/**', 'src-main/web/**'],
+    [{ regex: into('store'), message: 'The CLI, the app and web mode import nothing from the store: they go through the service.' }],
+  ),
 ];
 
 export default tseslint.config(

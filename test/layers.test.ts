@@ -50,6 +50,26 @@ describe('layers (eslint no-restricted-imports)', () => {
     expect(schema).toEqual([expect.stringMatching(/nothing from the store or the pipeline/)]);
   });
 
+  it('the CLI, the app and web mode may not import the store, not even its types: they go through the service', async () => {
+    const cli = await importErrors(
+      'src-main/cli/commands/new-command.ts',
+      "import { RunStore } from '../../engine/store/index';\nimport type { RunRecord } from '../../engine/store/types';\nexport const x: RunRecord[] = RunStore.name ? [] : [];\n",
+    );
+    expect(cli).toEqual([
+      expect.stringMatching(/import nothing from the store: they go through the service/),
+      expect.stringMatching(/import nothing from the store/),
+    ]);
+    for (const path of ['src-main/app/new-window.ts', 'src-main/web/new-route.ts'])
+      expect(await importErrors(path, "import { RunStore } from '../engine/store/index';\nexport const x = RunStore;\n")).toHaveLength(1);
+    const throughService = [
+      "import { withHistory, type RunStore } from '../../service/history';",
+      "import { getSweepDetail } from '../../service/sweeps';",
+      "import type { RunRecord } from '../../contract/index';",
+      'export const x: [typeof withHistory, typeof getSweepDetail, RunStore?, RunRecord?] = [withHistory, getSweepDetail];',
+    ].join('\n');
+    expect(await importErrors('src-main/cli/commands/new-command.ts', throughService)).toEqual([]);
+  });
+
   it('a schema module (bundled by the renderer) may not import Node built-ins', async () => {
     const errors = await importErrors(
       'src-main/engine/models/new-encoder-params.ts',

@@ -7,40 +7,9 @@ import { contractAlias } from './electron.vite.config';
 // line at the end of the run (test/helpers/skip-summary.ts). Set before the test processes fork.
 process.env.CLUSTERBENCH_SKIP_LOG ??= join(tmpdir(), `clusterbench-skips-${process.pid}.log`);
 
-/**
- * `npm run test:unit`: what needs no build and no browser and runs in under two minutes on a 2-core machine.
- * `npm test` runs these and the integration tests (built app, Chromium, the CLI end to end, training runs).
- */
-const UNIT = [
-  'test/bench-tools.test.ts',
-  'test/augment.test.ts',
-  'test/backends.test.ts',
-  'test/confusion-export.test.ts',
-  'test/conv-autoencoder.test.ts',
-  'test/data-csv.test.ts',
-  'test/data-download.test.ts',
-  'test/data-idx.test.ts',
-  'test/data-locate.test.ts',
-  'test/data-real.test.ts',
-  'test/dense-autoencoder.test.ts',
-  'test/kmeans.test.ts',
-  'test/linalg.test.ts',
-  'test/metrics.test.ts',
-  'test/param-schema.test.ts',
-  'test/params.test.ts',
-  'test/prereqs.test.ts',
-  'test/renderer-api.test.ts',
-  'test/runs-import.test.ts',
-  'test/slurm-emit.test.ts',
-  'test/store.test.ts',
-  'test/store-reliability.test.ts',
-  'test/sweep-plan.test.ts',
-  'test/sweep-ui.test.ts',
-  'test/wasm-kernel-build.test.ts',
-  'test/wasm-kernel-load.test.ts',
-  'test/wasm-kernels.test.ts',
-  'test/web-server.test.ts',
-];
+// Where a test file lives says which project runs it (no list to keep by hand):
+// `npm run test:unit` runs test/unit — what needs no build and no browser and runs in under two minutes on a 2-core
+// machine; `npm test` runs it and test/integration (built app, the CLI end to end, training runs) and test/e2e (Chromium).
 
 export default defineConfig({
   resolve: { alias: contractAlias },
@@ -53,8 +22,8 @@ export default defineConfig({
     fileParallelism: false,
     reporters: ['default', './test/helpers/skip-summary.ts'],
     projects: [
-      { extends: true, test: { name: 'unit', include: UNIT } },
-      { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: UNIT } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'] } },
     ],
   },
 });

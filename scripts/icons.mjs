@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Renders build-resources/icon.svg to the PNG sizes electron-builder and Linux desktops use:
 // build-resources/icon.png (1024², macOS and Windows icons are made from it) and build-resources/icons/NxN.png.
-// The PNGs are committed; run `npm run icons` after changing the SVG (test/packaging.test.ts checks they match).
+// The PNGs are committed; run `npm run icons` after changing the SVG (test/integration/packaging.test.ts checks they match).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -21,7 +21,7 @@
  * replaces the cpu backend's ResizeNearestNeighborGrad, which is wrong for batches of more than one image.
  * (The multi-threaded wasm build is started by wasmThreads.ts.)
  *
- * Every kernel is checked against the cpu backend (or an independent reference) in test/wasm-kernels.test.ts.
+ * Every kernel is checked against the cpu backend (or an independent reference) in test/unit/wasm-kernels.test.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2d, conv2DBackpropInput, fusedConv2d } from './kernels/conv';

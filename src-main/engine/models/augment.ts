@@ -3,7 +3,7 @@
  * within ±10 % of the width): each image of a batch is rotated about its centre by an angle drawn uniformly from
  * [−rotation, rotation] degrees and shifted by whole-or-fractional pixels drawn uniformly from [−shift, shift] × its
  * size, resampled bilinearly with zeros outside the image (scipy.ndimage.affine_transform, order 1,
- * mode 'grid-constant': the reference of test/augment.test.ts). Seeded: the same seed gives the same stream of
+ * mode 'grid-constant': the reference of test/unit/augment.test.ts). Seeded: the same seed gives the same stream of
  * transforms, so a training run is repeatable.
  */
 import { Rng } from '../math/rng';

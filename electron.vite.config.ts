@@ -16,7 +16,7 @@ export default defineConfig({
         // imports nothing from electron.
         input: {
           index: resolve(__dirname, 'src-main/app/main.ts'),
-          engineWorker: resolve(__dirname, 'src-main/service/worker/engineWorker.ts'),
+          engineWorker: resolve(__dirname, 'src-main/service/worker/engine-worker.ts'),
           cli: resolve(__dirname, 'src-main/cli/bin.ts'),
         },
       },

@@ -17,28 +17,28 @@
  * `--json`: exactly one JSON object on stdout (everything else goes to stderr):
  *   { model, batch, results: [{ backend, path?, threads?, imagesPerSecond, dispatchesPerStep?, loss }],
  *     reference: { name, device, imagesPerSecond, threads } | null }
- * `--profile`: for webgpu, `--profile-steps` fused steps counted on the device (bench/aeFused.ts), then as many tfjs
- * steps (bench/gpuCounters.ts): dispatches by phase (forward, backward, Adam) and program, host time per dispatch,
+ * `--profile`: for webgpu, `--profile-steps` fused steps counted on the device (bench/ae-fused.ts), then as many tfjs
+ * steps (bench/gpu-counters.ts): dispatches by phase (forward, backward, Adam) and program, host time per dispatch,
  * submits, readbacks, buffer and bind-group creations per step; for wasm, the slowest kernels of a training step.
  */
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { initBackend, setWasmThreads, shutdownBackends, tf } from '../src-main/engine/backend/index';
-import { defaultWasmThreads } from '../src-main/engine/backend/wasmThreads';
+import { defaultWasmThreads } from '../src-main/engine/backend/wasm-threads';
 import { webgpuAdapterSummary } from '../src-main/engine/backend/webgpu';
 import { loadFashionMnist } from '../src-main/engine/data/index';
-import { binaryCrossEntropy, buildConvAutoencoder, trainConvAutoencoder, CONV_AE_PARAMS } from '../src-main/engine/models/convAutoencoder';
+import { binaryCrossEntropy, buildConvAutoencoder, trainConvAutoencoder, CONV_AE_PARAMS } from '../src-main/engine/models/conv-autoencoder';
 import {
   buildDenseAutoencoder,
   denseParamCount,
   denseReconstructionLoss,
   N2D_AE_CONFIG,
   trainDenseAutoencoder,
-} from '../src-main/engine/models/denseAutoencoder';
+} from '../src-main/engine/models/dense-autoencoder';
 import type { EpochEvent } from '../src-main/engine/models/trainer';
 import type { ImageSet } from '../src-main/engine/types';
-import { hasFusedPath, profileFused } from './aeFused';
-import { countGpuWork, countsBetween, type GpuCounts } from './gpuCounters';
+import { hasFusedPath, profileFused } from './ae-fused';
+import { countGpuWork, countsBetween, type GpuCounts } from './gpu-counters';
 import {
   choice,
   int,

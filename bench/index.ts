@@ -10,7 +10,7 @@ const benches: Record<string, () => Promise<(args: string[]) => Promise<void>>> 
     const { benchN2d } = await import('./n2d');
     return (args) => benchN2d(['--task', 'n2d-aug', ...args]);
   },
-  'n2d-codes': async () => (await import('./n2dCodes')).benchN2dCodes,
+  'n2d-codes': async () => (await import('./n2d-codes')).benchN2dCodes,
 };
 
 const [benchName, ...args] = process.argv.slice(2);

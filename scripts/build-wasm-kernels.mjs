@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Assembles the SIMD training kernels of the wasm backend from their WebAssembly text sources
-// (src-main/engine/backend/kernels/*.wat) with wabt, into src-main/engine/backend/kernels/simdModule.generated.ts,
+// (src-main/engine/backend/kernels/*.wat) with wabt, into src-main/engine/backend/kernels/simd-module.generated.ts,
 // which the engine imports (bundled by electron-vite, read as source by tsx and vitest).
 //
 //   node scripts/build-wasm-kernels.mjs             rewrite the generated file
@@ -19,7 +19,7 @@ import wabtInit from 'wabt';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KERNELS = join(ROOT, 'src-main/engine/backend/kernels');
-const OUTPUT = join(KERNELS, 'simdModule.generated.ts');
+const OUTPUT = join(KERNELS, 'simd-module.generated.ts');
 /** In export order. */
 const SOURCES = ['outer.wat', 'maxPoolGrad.wat', 'upsample.wat', 'sumRows.wat'];
 const MEMORY_IMPORTS = {

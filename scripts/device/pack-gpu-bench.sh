@@ -25,7 +25,7 @@ common=(--bundle --platform=node --format=esm --target=node20 --log-level=warnin
 npx esbuild bench/ae.ts "${common[@]}" --outfile="$out/app/ae.mjs"
 npx esbuild src-main/cli/bin.ts "${common[@]}" --outfile="$out/app/cli.mjs"
 # the CLI runs experiments in a worker thread, found beside it as engineWorker.js (an ES module: package.json)
-npx esbuild src-main/service/worker/engineWorker.ts "${common[@]}" --outfile="$out/app/engineWorker.js"
+npx esbuild src-main/service/worker/engine-worker.ts "${common[@]}" --outfile="$out/app/engineWorker.js"
 echo '{ "type": "module" }' > "$out/app/package.json"
 cp -r bench/reference "$out/app/reference"
 copy() { mkdir -p "$out/app/node_modules/$(dirname "$1")" && cp -rL "node_modules/$1" "$out/app/node_modules/$1"; }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, session, shell, type WebContents } from 'electron';
 import { isTrustedRendererUrl, registerIpc, saveWithDialog, type TrustedOrigins } from './ipc';
 import { createEngineApi, type EngineApi } from '../service/api';
-import { rendererCsp } from '../service/rendererCsp';
+import { rendererCsp } from '../service/renderer-csp';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;

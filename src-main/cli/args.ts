@@ -1,8 +1,8 @@
 import { InvalidArgumentError } from 'commander';
-import { parseWasmThreads } from '../engine/backend/wasmThreads';
+import { parseWasmThreads } from '../engine/backend/wasm-threads';
 import { decimalNumber } from '../engine/schema/decimal';
 
-// paramOptions.ts reads --grid values with it too.
+// param-options.ts reads --grid values with it too.
 export { decimalNumber };
 
 export class CliError extends Error {

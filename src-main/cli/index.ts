@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { MAX_WASM_THREADS, WASM_THREADS_ENV } from '../engine/backend/wasmThreads';
+import { MAX_WASM_THREADS, WASM_THREADS_ENV } from '../engine/backend/wasm-threads';
 import { PARAM_NAMES, type ParamError, type ParamName } from '../engine/schema/params';
 import { wasmThreadsArg } from './args';
 import { registerBackendsCommand } from './commands/backends';
@@ -9,7 +9,7 @@ import { registerRunCommand } from './commands/run';
 import { registerRunsCommands } from './commands/runs';
 import { registerSweepCommands } from './commands/sweep';
 import { registerWebCommand } from './commands/web';
-import { paramFlag } from './paramOptions';
+import { paramFlag } from './param-options';
 
 export function buildProgram(): Command {
   const program = new Command('clusterbench')

@@ -6,15 +6,15 @@
  */
 import { z } from 'zod';
 import type { EvaluationReport } from '../engine/metrics/types';
-import { PARAM_NAMES } from '../engine/schema/paramTable';
+import { PARAM_NAMES } from '../engine/schema/param-table';
 import { MAX_SEEDS, MAX_SWEEP_RUNS, sweepNameSchema } from '../engine/schema/sweep';
-import type { MeanSd, SweepRow } from '../engine/schema/sweepSummary';
+import type { MeanSd, SweepRow } from '../engine/schema/sweep-summary';
 import type { DatasetInfo, EpochLoss, RunRecord, RunStatus, SweepStatus, TaskName } from '../engine/store/types';
 import { EVENT_NAMES, OPERATION_NAMES, type EventNameLiteral, type OperationName } from './names';
 
 export { EVENT_NAMES, OPERATION_NAMES, IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from './names';
 /** The experiments (RunSummary.task, runs.start's params.task), listed once in the parameter table. */
-export { TASKS } from '../engine/schema/paramTable';
+export { TASKS } from '../engine/schema/param-table';
 
 const runId = z.number().int().positive();
 const sweepId = z.number().int().positive();

@@ -16,9 +16,9 @@ import { parseExperimentParams } from '../engine/schema/params';
 import type { RunRecord } from '../engine/store/types';
 import { EngineHost, type Job } from './worker/host';
 import { summarize } from './summarize';
-import { handleSweepOperation, isSweepOperation } from './sweepOps';
-import { SweepRunner } from './sweepRunner';
-import { summaryOf } from './sweepViews';
+import { handleSweepOperation, isSweepOperation } from './sweep-ops';
+import { SweepRunner } from './sweep-runner';
+import { summaryOf } from './sweep-views';
 
 export interface EngineApiOptions {
   dbPath?: string;

@@ -1,7 +1,7 @@
 /**
  * Opening the run history for one operation, the one way every entry point does it: the engine worker per contract
  * request (queries.ts), the CLI per command. Callers get the store only for the length of `fn`; what they do with it
- * is the service's operations (queries.ts, importOps.ts, slurmChild.ts).
+ * is the service's operations (queries.ts, import-ops.ts, slurm-child.ts).
  */
 import { resolve } from 'node:path';
 import { defaultDbPath } from '../engine/paths';

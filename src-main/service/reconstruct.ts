@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { activeBackend, initBackend } from '../engine/backend/index';
 import type { Autoencoder } from '../engine/models/autoencoder';
-import { MODEL_JSON } from '../engine/models/fsIo';
+import { MODEL_JSON } from '../engine/models/fs-io';
 import { architectureOfId } from '../engine/models/registry';
 import {
   ArtifactFileError,

@@ -1,5 +1,5 @@
 /**
- * The run history's sweeps as every entry point reads and changes them: the UI's sweeps.* operations (sweepOps.ts and
+ * The run history's sweeps as every entry point reads and changes them: the UI's sweeps.* operations (sweep-ops.ts and
  * the sweep runner) and the CLI's `sweep` and `sweeps` commands call these, so a sweep is found, shown, listed,
  * exported, cancelled, deleted and recorded in one way and in the same words.
  */
@@ -7,7 +7,7 @@ import type { ExportedFile, SweepDetail, SweepSummary } from '../contract/index'
 import type { RunStore } from '../engine/store/index';
 import type { NewSweep, SweepCancel, SweepRecord } from '../engine/store/types';
 import { NotFoundError } from './runs';
-import { sweepCsv, sweepDetail, sweepSummary } from './sweepViews';
+import { sweepCsv, sweepDetail, sweepSummary } from './sweep-views';
 
 export type { SweepCancel, SweepRecord };
 

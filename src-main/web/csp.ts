@@ -3,7 +3,7 @@
  * token in the URL never leaks through Referer), no framing, no MIME sniffing, no cross-origin embedding.
  */
 import type { ServerResponse } from 'node:http';
-import { rendererCsp } from '../service/rendererCsp';
+import { rendererCsp } from '../service/renderer-csp';
 
 export type SecurityHeaders = Readonly<Record<string, string>>;
 

@@ -1,4 +1,4 @@
-import './zodConfig';
+import './zod-config';
 import { createApp } from 'vue';
 import { createPinia } from 'pinia';
 import App from './App.vue';

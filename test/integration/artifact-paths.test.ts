@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src-main/engine/backend/index';
 import { loadFashionMnist } from '../../src-main/engine/data/index';
-import { CONV_AE_ARCHITECTURE, convArchitecture } from '../../src-main/engine/models/convAutoencoder';
+import { CONV_AE_ARCHITECTURE, convArchitecture } from '../../src-main/engine/models/conv-autoencoder';
 import { artifactsRoot, RunStore, runArtifactsDir } from '../../src-main/engine/store';
 import { importRunDatabase, openImportTarget } from '../../src-main/engine/store/import';
 import type { DatasetInfo, NewRun, RunArtifacts, RunResult } from '../../src-main/engine/store/types';

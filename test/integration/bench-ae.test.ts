@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAeArgs } from '../../bench/ae';
-import { countGpuWork, countsBetween } from '../../bench/gpuCounters';
+import { countGpuWork, countsBetween } from '../../bench/gpu-counters';
 import { initBackend, probeBackends, shutdownBackends, tf } from '../../src-main/engine/backend/index';
-import { defaultWasmThreads } from '../../src-main/engine/backend/wasmThreads';
+import { defaultWasmThreads } from '../../src-main/engine/backend/wasm-threads';
 import { repoRoot, runCommand } from '../helpers/cli';
 import { recordSkip, skipUnless } from '../helpers/prereqs';
 
-// `npm run bench -- ae`: its options, its --json output, and its WebGPU counter (bench/gpuCounters.ts) on a known
+// `npm run bench -- ae`: its options, its --json output, and its WebGPU counter (bench/gpu-counters.ts) on a known
 // small program, on whatever adapter Dawn finds (Mesa's llvmpipe on GPU-less machines).
 afterAll(() => shutdownBackends());
 

@@ -1,10 +1,10 @@
 /// <reference types="@webgpu/types" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countGpuWork } from '../../bench/gpuCounters';
+import { countGpuWork } from '../../bench/gpu-counters';
 import { initBackend, probeBackends, shutdownBackends, tf } from '../../src-main/engine/backend/index';
-import { CALIBRATION_NET, syntheticImages } from '../../src-main/engine/backend/calibrationNet';
-import { buildCalibrationModel, calibrationTrainer, measureTrainingThroughput } from '../../src-main/engine/backend/calibrationTraining';
-import { buildConvAutoencoder } from '../../src-main/engine/models/convAutoencoder';
+import { CALIBRATION_NET, syntheticImages } from '../../src-main/engine/backend/calibration-net';
+import { buildCalibrationModel, calibrationTrainer, measureTrainingThroughput } from '../../src-main/engine/backend/calibration-training';
+import { buildConvAutoencoder } from '../../src-main/engine/models/conv-autoencoder';
 import { recordSkip } from '../helpers/prereqs';
 
 // `--backend auto` times on webgpu the fused training step that training uses, on the same network and job as the

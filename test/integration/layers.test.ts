@@ -60,7 +60,9 @@ describe('layers (eslint no-restricted-imports)', () => {
       expect.stringMatching(/import nothing from the store/),
     ]);
     for (const path of ['src-main/app/new-window.ts', 'src-main/web/new-route.ts'])
-      expect(await importErrors(path, "import { RunStore } from '../../engine/store/index';\nexport const x = RunStore;\n")).toHaveLength(1);
+      expect(await importErrors(path, "import { RunStore } from '../../engine/store/index';\nexport const x = RunStore;\n")).toHaveLength(
+        1,
+      );
     const throughService = [
       "import { withHistory, type RunStore } from '../../../service/history';",
       "import { getSweepDetail } from '../../../service/sweeps';",

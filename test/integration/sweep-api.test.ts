@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Reply, SweepDetail, SweepSummary } from '../../src-main/contract/index';
 import { RunStore } from '../../src-main/engine/store/index';
 import { createEngineApi } from '../../src-main/service/api';
-import { MAX_ACTIVE_SWEEPS } from '../../src-main/service/sweepRunner';
+import { MAX_ACTIVE_SWEEPS } from '../../src-main/service/sweep-runner';
 import { tempHome } from '../helpers/cli';
 import { skipUnless } from '../helpers/prereqs';
 

@@ -5,15 +5,15 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { activeBackendInfo, initBackend, setWasmThreads, tf, wasmThreadsWanted } from '../../src-main/engine/backend/index';
-import { defaultWasmThreads, MAX_WASM_THREADS, parseWasmThreads, wasmThreadsFromEnv } from '../../src-main/engine/backend/wasmThreads';
-import { binaryCrossEntropy, buildConvAutoencoder } from '../../src-main/engine/models/convAutoencoder';
+import { defaultWasmThreads, MAX_WASM_THREADS, parseWasmThreads, wasmThreadsFromEnv } from '../../src-main/engine/backend/wasm-threads';
+import { binaryCrossEntropy, buildConvAutoencoder } from '../../src-main/engine/models/conv-autoencoder';
 import { backendLabel, runHeader } from '../../src-main/cli/format';
 import { EngineHost } from '../../src-main/service/worker/host';
 import { repoRoot, runCli, tempHome } from '../helpers/cli';
 import { syntheticPixels } from '../helpers/data-fixtures';
 import { skipUnless } from '../helpers/prereqs';
 
-// Multi-threaded wasm (src-main/engine/backend/wasmThreads.ts): one XNNPACK thread per core by default, the
+// Multi-threaded wasm (src-main/engine/backend/wasm-threads.ts): one XNNPACK thread per core by default, the
 // same numbers as one thread, no global patched while it starts, and nested pthread workers in the engine worker.
 const THREADS = Math.max(2, defaultWasmThreads());
 

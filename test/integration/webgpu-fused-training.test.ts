@@ -1,16 +1,16 @@
 /// <reference types="@webgpu/types" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countGpuWork } from '../../bench/gpuCounters';
+import { countGpuWork } from '../../bench/gpu-counters';
 import { initBackend, probeBackends, shutdownBackends, tf } from '../../src-main/engine/backend/index';
 import { fusedAutoencoderTrainer, fusedTrainingEnabled } from '../../src-main/engine/backend/webgpuTraining/index';
 import { planNetwork, type ConvLayer, type Network, type PoolLayer } from '../../src-main/engine/backend/webgpuTraining/network';
 import { FusedStep } from '../../src-main/engine/backend/webgpuTraining/recorder';
-import { networkOf, readWeights } from '../../src-main/engine/backend/webgpuTraining/tfjsModel';
-import { binaryCrossEntropy, buildConvAutoencoder, trainConvAutoencoder } from '../../src-main/engine/models/convAutoencoder';
+import { networkOf, readWeights } from '../../src-main/engine/backend/webgpuTraining/tfjs-model';
+import { binaryCrossEntropy, buildConvAutoencoder, trainConvAutoencoder } from '../../src-main/engine/models/conv-autoencoder';
 import { affineAugmenter, type BatchAugmenter } from '../../src-main/engine/models/augment';
-import { buildDenseAutoencoder, denseReconstructionLoss, trainDenseAutoencoder } from '../../src-main/engine/models/denseAutoencoder';
+import { buildDenseAutoencoder, denseReconstructionLoss, trainDenseAutoencoder } from '../../src-main/engine/models/dense-autoencoder';
 import { Rng } from '../../src-main/engine/math/rng';
-import { registerCpuTrainingKernelFixes } from '../../src-main/engine/backend/wasmKernels';
+import { registerCpuTrainingKernelFixes } from '../../src-main/engine/backend/wasm-kernels';
 import { recordSkip } from '../helpers/prereqs';
 
 // The fused WebGPU training step (src-main/engine/backend/webgpuTraining) against tfjs's cpu and wasm backends, on

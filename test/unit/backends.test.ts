@@ -18,8 +18,8 @@ import {
   type MeasureFn,
   wasmThreadsWanted,
 } from '../../src-main/engine/backend/index';
-import { calibrationKey, readCalibration, readCalibrationEntry } from '../../src-main/engine/backend/calibrationCache';
-import { trainLossSequence } from '../../src-main/engine/backend/calibrationTraining';
+import { calibrationKey, readCalibration, readCalibrationEntry } from '../../src-main/engine/backend/calibration-cache';
+import { trainLossSequence } from '../../src-main/engine/backend/calibration-training';
 import { registerTensorflowBackend } from '../../src-main/engine/backend/tensorflow';
 import { isSoftwareAdapter } from '../../src-main/engine/backend/webgpu';
 import { paramChoices } from '../../src-main/engine/schema/params';

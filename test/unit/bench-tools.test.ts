@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { choice, int, intList, parseFlags, sd } from '../../bench/harness';
-import { halfToFloat, readCodes } from '../../bench/n2dCodes';
+import { halfToFloat, readCodes } from '../../bench/n2d-codes';
 import { BACKEND_NAMES } from '../../src-main/engine/backend/names';
 import { repoRoot } from '../helpers/cli';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerWasmTrainingKernels } from '../../src-main/engine/backend/wasmKernels';
+import { registerWasmTrainingKernels } from '../../src-main/engine/backend/wasm-kernels';
 import { loadFashionMnist } from '../../src-main/engine/data/index';
 import {
   CONV_AE_ARCHITECTURE,
@@ -15,7 +15,7 @@ import {
   saveConvAutoencoder,
   trainConvAutoencoder,
   type AutoencoderTrainParams,
-} from '../../src-main/engine/models/convAutoencoder';
+} from '../../src-main/engine/models/conv-autoencoder';
 import type { ImageSet } from '../../src-main/engine/types';
 
 let real: ImageSet;

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerWasmTrainingKernels } from '../../src-main/engine/backend/wasmKernels';
+import { registerWasmTrainingKernels } from '../../src-main/engine/backend/wasm-kernels';
 import { loadFashionMnist } from '../../src-main/engine/data/index';
-import { buildConvAutoencoder, saveConvAutoencoder } from '../../src-main/engine/models/convAutoencoder';
+import { buildConvAutoencoder, saveConvAutoencoder } from '../../src-main/engine/models/conv-autoencoder';
 import {
   N2D_AE_CONFIG,
   buildDenseAutoencoder,
@@ -21,7 +21,7 @@ import {
   saveDenseAutoencoder,
   trainDenseAutoencoder,
   type AutoencoderTrainParams,
-} from '../../src-main/engine/models/denseAutoencoder';
+} from '../../src-main/engine/models/dense-autoencoder';
 import type { Matrix } from '../../src-main/engine/types';
 
 let real: Matrix;

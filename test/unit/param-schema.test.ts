@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { idArg } from '../../src-main/cli/args';
 import { buildProgram } from '../../src-main/cli/index';
-import { addParamOptions, paramFlag, paramFlags } from '../../src-main/cli/paramOptions';
+import { addParamOptions, paramFlag, paramFlags } from '../../src-main/cli/param-options';
 import {
   checkExperimentParams,
   effectiveParams,
@@ -27,7 +27,7 @@ import {
   type ParamName,
   type TaskName,
 } from '../../src-main/engine/schema/params';
-import { ESTIMATOR_PARAMS } from '../../src-main/engine/schema/paramTable';
+import { ESTIMATOR_PARAMS } from '../../src-main/engine/schema/param-table';
 import { GMM_PARAMS } from '../../src-main/engine/cluster/gmm-params';
 import { textOf } from '../../src-main/engine/schema/constraints';
 import {
@@ -279,7 +279,9 @@ describe('every parameter reaches the engine', () => {
     // A parameter the schema accepts but the runner never reads would be silently ignored. The stages get the
     // estimators' parameters through the table's `sets` (which must name a parameter of that estimator's own
     // schema); the rest (data, backend, the pipeline's choices) are read by name in run.ts and spec.ts.
-    const runner = ['run.ts', 'spec.ts'].map((f) => readFileSync(join(__dirname, '../../src-main/engine/experiments', f), 'utf8')).join('\n');
+    const runner = ['run.ts', 'spec.ts']
+      .map((f) => readFileSync(join(__dirname, '../../src-main/engine/experiments', f), 'utf8'))
+      .join('\n');
     for (const name of PARAM_NAMES) {
       const sets = Object.entries(specOf(name).sets ?? {}) as [Estimator, string][];
       for (const [estimator, target] of sets)
@@ -330,7 +332,7 @@ describe('an estimator parameter is declared once, in its estimator, and one lin
   // The GMM's parameters carry their own description (cluster/gmm-params.ts); the table's entry for each is one line
   // (fromEstimator) saying where it applies. From there it reaches the CLI's flag and help, the form, and the fit
   // (the test above: --reg-covar … reach the GaussianMixture).
-  const table = readFileSync(join(__dirname, '../../src-main/engine/schema/paramTable.ts'), 'utf8');
+  const table = readFileSync(join(__dirname, '../../src-main/engine/schema/param-table.ts'), 'utf8');
   const run = buildProgram().commands.find((c) => c.name() === 'run')!;
   const cases = (['covariance', 'regCovar', 'gmmMaxIter', 'gmmTol', 'gmmNInit'] as const).map((name) => {
     const target = specOf(name).sets!.gmm!;

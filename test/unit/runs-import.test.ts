@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPLICATION_ID, migrate, RunStore, runArtifactsDir, SCHEMA_VERSION } from '../../src-main/engine/store';
 import { importRunDatabase, openImportTarget, type ImportResult } from '../../src-main/engine/store/import';
 import { IMPORT_LIMITS } from '../../src-main/engine/store/import-checks';
-import { settledSweepStatus as settledStatus } from '../../src-main/engine/schema/sweepSummary';
+import { settledSweepStatus as settledStatus } from '../../src-main/engine/schema/sweep-summary';
 import { rewritePath } from '../../src-main/engine/store/import-artifacts';
 import type { NewRun, RunResult } from '../../src-main/engine/store/types';
 import { evaluationOf } from '../helpers/run-fixtures';

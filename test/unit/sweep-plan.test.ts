@@ -11,11 +11,11 @@ import {
 } from '../../src-main/engine/schema/sweep';
 import { requests } from '../../src-main/contract/index';
 import { numberArg } from '../../src-main/cli/args';
-import { confusionMean, meanSd, sweepRows, type ChildOutcome } from '../../src-main/engine/schema/sweepSummary';
+import { confusionMean, meanSd, sweepRows, type ChildOutcome } from '../../src-main/engine/schema/sweep-summary';
 import type { RunRecord } from '../../src-main/engine/store/types';
-import { estimateSweep } from '../../src-main/service/sweepOps';
+import { estimateSweep } from '../../src-main/service/sweep-ops';
 import { gridArg } from '../../src-main/cli/commands/sweep';
-import { paramFlag, paramNamed } from '../../src-main/cli/paramOptions';
+import { paramFlag, paramNamed } from '../../src-main/cli/param-options';
 import { PARAM_NAMES } from '../../src-main/engine/schema/params';
 
 function refusal(request: Parameters<typeof planSweep>[0]): string {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SweepChild, SweepRow } from '../../src-main/contract/index';
 import { planSweep } from '../../src-main/engine/schema/sweep';
-import { meanSd } from '../../src-main/engine/schema/sweepSummary';
+import { meanSd } from '../../src-main/engine/schema/sweep-summary';
 import { pointsAgainst, sweepMetricOption, sweepParallelOption } from '../../src-renderer/src/charts/sweep';
 import { gridParams, meanSdText, parseGridRow, parseSeeds, sweepRunCount, type GridRow } from '../../src-renderer/src/lib/sweep';
 

@@ -3,12 +3,12 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SIMD_MODULE_PLAIN, SIMD_MODULE_SHARED } from '../../src-main/engine/backend/kernels/simdModule.generated';
+import { SIMD_MODULE_PLAIN, SIMD_MODULE_SHARED } from '../../src-main/engine/backend/kernels/simd-module.generated';
 
 // The SIMD kernels' WebAssembly text (src-main/engine/backend/kernels/*.wat) is the truth: the checked-in
-// module (simdModule.generated.ts) must be exactly what scripts/build-wasm-kernels.mjs makes of it.
+// module (simd-module.generated.ts) must be exactly what scripts/build-wasm-kernels.mjs makes of it.
 
-const GENERATED = 'src-main/engine/backend/kernels/simdModule.generated.ts';
+const GENERATED = 'src-main/engine/backend/kernels/simd-module.generated.ts';
 const dir = mkdtempSync(join(tmpdir(), 'clusterbench-wasm-build-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -16,7 +16,7 @@ const EXPORTS = [...Array.from({ length: 8 }, (_, i) => `outer${i + 1}`), 'maxPo
 
 describe('the SIMD kernel module', () => {
   it('checked in is what the build script assembles from the .wat sources', () => {
-    const out = join(dir, 'simdModule.generated.ts');
+    const out = join(dir, 'simd-module.generated.ts');
     const build = spawnSync(process.execPath, ['scripts/build-wasm-kernels.mjs', '--out', out], { encoding: 'utf8' });
     expect(build.stderr).toBe('');
     expect(build.status).toBe(0);

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type * as Generated from '../../src-main/engine/backend/kernels/simdModule.generated';
-import { compileSimdModule, instantiateSimdModule, SIMD_MODULE_NAME } from '../../src-main/engine/backend/kernels/simdKernels';
-import { registerWasmTrainingKernels } from '../../src-main/engine/backend/wasmKernels';
+import type * as Generated from '../../src-main/engine/backend/kernels/simd-module.generated';
+import { compileSimdModule, instantiateSimdModule, SIMD_MODULE_NAME } from '../../src-main/engine/backend/kernels/simd-kernels';
+import { registerWasmTrainingKernels } from '../../src-main/engine/backend/wasm-kernels';
 
 // A SIMD kernel module that does not load is an error naming it, never a silent fallback to the JavaScript
 // loops. Here the checked-in module is replaced by bytes that are not WebAssembly.
-vi.mock('../../src-main/engine/backend/kernels/simdModule.generated', () => ({
+vi.mock('../../src-main/engine/backend/kernels/simd-module.generated', () => ({
   SIMD_MODULE_PLAIN: Buffer.from('not a wasm module').toString('base64'),
   SIMD_MODULE_SHARED: Buffer.from('not a wasm module').toString('base64'),
 }));
@@ -37,7 +37,7 @@ describe('a SIMD kernel module that does not load', () => {
     expect(() => compileSimdModule(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1]), 'plain')).toThrow(
       /plain-memory variant, does not compile: /,
     );
-    const real = await vi.importActual<typeof Generated>('../../src-main/engine/backend/kernels/simdModule.generated');
+    const real = await vi.importActual<typeof Generated>('../../src-main/engine/backend/kernels/simd-module.generated');
     const shared = compileSimdModule(Buffer.from(real.SIMD_MODULE_SHARED, 'base64'), 'shared');
     expect(() => instantiateSimdModule(shared, 'shared', new WebAssembly.Memory({ initial: 1 }))).toThrow(
       /shared-memory variant, cannot be instantiated on the wasm backend's memory: /,

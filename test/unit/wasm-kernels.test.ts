@@ -10,8 +10,8 @@ import {
   wasmSimdKernelsAvailable,
   wasmTrainingKernelsRegistered,
   type FilterGradMethod,
-} from '../../src-main/engine/backend/wasmKernels';
-import { binaryCrossEntropy, buildConvAutoencoder } from '../../src-main/engine/models/convAutoencoder';
+} from '../../src-main/engine/backend/wasm-kernels';
+import { binaryCrossEntropy, buildConvAutoencoder } from '../../src-main/engine/models/conv-autoencoder';
 
 type Shape4 = [number, number, number, number];
 type PadArg = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];

@@ -1,6 +1,6 @@
-/** `runs import FILE.sqlite…`: merges other run histories into this one (service/importOps.ts); one line per file. */
+/** `runs import FILE.sqlite…`: merges other run histories into this one (service/import-ops.ts); one line per file. */
 import type { Command } from 'commander';
-import { importHistories, type ImportResult } from '../../service/importOps';
+import { importHistories, type ImportResult } from '../../service/import-ops';
 import { CliError } from '../args';
 import { globals } from '../context';
 

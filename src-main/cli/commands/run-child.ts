@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { RunRecord } from '../../contract/index';
-import { joinChildSweep, leaveChildSweep } from '../../service/slurmChild';
+import { joinChildSweep, leaveChildSweep } from '../../service/slurm-child';
 import { EngineHost } from '../../service/worker/host';
 import { globals } from '../context';
 import { createProgressReporter } from '../progress';

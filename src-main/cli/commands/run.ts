@@ -4,9 +4,9 @@ import { EngineHost } from '../../service/worker/host';
 import type { RunRecord } from '../../contract/index';
 import { globals, printJson } from '../context';
 import { lossTable, runReport } from '../format';
-import { addParamOptions } from '../paramOptions';
+import { addParamOptions } from '../param-options';
 import { createProgressReporter } from '../progress';
-import { seedsArg } from '../sweepDriver';
+import { seedsArg } from '../sweep-driver';
 import { runSeedsSweep } from './sweep';
 
 /** The one JSON object `run --json` prints. */

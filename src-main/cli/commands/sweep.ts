@@ -11,12 +11,12 @@ import {
 } from '../../engine/schema/sweep';
 import { PARAM_NAMES, paramKind, TASKS, type ParamName } from '../../engine/schema/params';
 import { deleteSweep, getSweepDetail, listSweeps, sweepCsvFile, sweepNotFound } from '../../service/sweeps';
-import { sweepDetail } from '../../service/sweepViews';
+import { sweepDetail } from '../../service/sweep-views';
 import { CliError, idArg, wholeNumberArg } from '../args';
 import { globals, printJson, withStore } from '../context';
-import { addParamOptions, paramFlag, paramNamed, parseParamValue } from '../paramOptions';
-import { driveSweep, seedsArg } from '../sweepDriver';
-import { sweepReport, sweepsTable } from '../sweepFormat';
+import { addParamOptions, paramFlag, paramNamed, parseParamValue } from '../param-options';
+import { driveSweep, seedsArg } from '../sweep-driver';
+import { sweepReport, sweepsTable } from '../sweep-format';
 import { addSlurmEmitOptions, emitFolder, emitReport, emitSweep, type EmitFlags } from '../slurm/options';
 import { FORCE_OPTION, writeExport } from './export';
 import { registerRunChildCommand } from './run-child';

@@ -2,7 +2,7 @@
  * The sbatch script of an emitted sweep: a Slurm job array whose task i runs the headless CLI on child i
  * (`sweeps run-child children/child-i.json --db results/child-i.sqlite`). Pure text; slurm/emit.ts writes it.
  */
-import { MAX_WASM_THREADS, WASM_THREADS_ENV } from '../../engine/backend/wasmThreads';
+import { MAX_WASM_THREADS, WASM_THREADS_ENV } from '../../engine/backend/wasm-threads';
 import { oneLine } from '../../engine/schema/sweep';
 
 /** How the array tasks start this CLI: the node binary, its loader flags (running from sources) and the entry script. */

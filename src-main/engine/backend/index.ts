@@ -9,11 +9,11 @@ import * as tf from '@tensorflow/tfjs';
  *   tensorflow: libtensorflow via the optional @tensorflow/tfjs-node-gpu (else tfjs-node), loaded on demand;
  *   webgpu: tfjs-backend-webgpu on Dawn (`webgpu` package), adapter and device chosen in webgpu.ts;
  *   wasm: tfjs-backend-wasm (XNNPACK) plus Clusterbench's training kernels, one XNNPACK thread per core (at most 8;
- *   see wasmThreads.ts), or as many as setWasmThreads / CLUSTERBENCH_WASM_THREADS say;
+ *   see wasm-threads.ts), or as many as setWasmThreads / CLUSTERBENCH_WASM_THREADS say;
  *   cpu: tfjs's pure-JS backend;
  * - probe.ts: one backend started and, when asked, its training timed;
  * - selection.ts: auto, the fastest working backend by a short training calibration, cached per machine
- *   (calibrationCache.ts);
+ *   (calibration-cache.ts);
  * - state.ts: the active backend as the run record reports it, and one backend operation at a time;
  * - init.ts: initBackend and probeBackends, the operations that switch backends.
  *
@@ -22,8 +22,8 @@ import * as tf from '@tensorflow/tfjs';
  */
 
 export { tf };
-export type { CalibrationEntry, CalibrationKey } from './calibrationCache';
-export { calibrationCachePath } from './calibrationCache';
+export type { CalibrationEntry, CalibrationKey } from './calibration-cache';
+export { calibrationCachePath } from './calibration-cache';
 export { BackendUnavailableError } from './errors';
 export { initBackend, probeBackends, type InitOptions } from './init';
 export { BACKEND_NAMES, CONCRETE_BACKENDS, type BackendName, type ConcreteBackendName } from './names';
@@ -31,4 +31,4 @@ export type { BackendStatus, MeasureFn } from './probe';
 export type { ActiveBackendInfo } from './registry';
 export { selectAutoBackend, type AutoSelection } from './selection';
 export { activeBackend, activeBackendInfo, shutdownBackends } from './state';
-export { setWasmThreads, wasmThreadsWanted } from './wasmThreads';
+export { setWasmThreads, wasmThreadsWanted } from './wasm-threads';

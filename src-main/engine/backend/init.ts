@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { calibrationCachePath } from './calibrationCache';
+import { calibrationCachePath } from './calibration-cache';
 import { BACKEND_NAMES, CONCRETE_BACKENDS, type BackendName, type ConcreteBackendName } from './names';
 import { backendStatus, measured, realMeasure, throughputOptions, type BackendStatus } from './probe';
 import { activate, type ActiveBackendInfo } from './registry';

@@ -1,5 +1,5 @@
 /**
- * The backend names, written once: `--backend`, the form's choices (schema/paramTable.ts) and the engine all
+ * The backend names, written once: `--backend`, the form's choices (schema/param-table.ts) and the engine all
  * read this list. Pure (no tfjs): the renderer bundles it through the parameter table.
  */
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;

@@ -1,5 +1,5 @@
-import type { CalibrationResult } from './calibrationCache';
-import { measureTrainingThroughput, type ThroughputOptions, type TrainingPath } from './calibrationTraining';
+import type { CalibrationResult } from './calibration-cache';
+import { measureTrainingThroughput, type ThroughputOptions, type TrainingPath } from './calibration-training';
 import { BackendUnavailableError, firstLine } from './errors';
 import type { ConcreteBackendName } from './names';
 import { activate, type ActiveBackendInfo } from './registry';

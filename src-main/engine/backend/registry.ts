@@ -1,12 +1,12 @@
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import type { TrainingPath } from './calibrationTraining';
+import type { TrainingPath } from './calibration-training';
 import { BackendUnavailableError, firstLine } from './errors';
 import type { ConcreteBackendName } from './names';
 import { registerTensorflowBackend, tensorflowDevice } from './tensorflow';
-import { setBackendOrThrow } from './tfjsSwitch';
-import { registerWasmTrainingKernels } from './wasmKernels';
-import { prepareWasmBackend, wasmBackendThreads, wasmThreadsWanted } from './wasmThreads';
+import { setBackendOrThrow } from './tfjs-switch';
+import { registerWasmTrainingKernels } from './wasm-kernels';
+import { prepareWasmBackend, wasmBackendThreads, wasmThreadsWanted } from './wasm-threads';
 import { registerWebGPUBackend, releaseWebGPU, webgpuDeviceLost } from './webgpu';
 import { fusedTrainingEnabled } from './webgpuTraining/index';
 

@@ -8,18 +8,18 @@ import {
   type CalibrationEntry,
   type CalibrationKey,
   type CalibrationResult,
-} from './calibrationCache';
+} from './calibration-cache';
 import { firstLine } from './errors';
 import { CONCRETE_BACKENDS, type ConcreteBackendName } from './names';
 import { backendStatus, realMeasure, type MeasureFn } from './probe';
 import { activate, cpuModel, type ActiveBackendInfo } from './registry';
 import { setActiveInfo } from './state';
 import { installedTensorflowPackage, NOT_INSTALLED_REASON } from './tensorflow';
-import { wasmThreadsWanted } from './wasmThreads';
+import { wasmThreadsWanted } from './wasm-threads';
 import { releaseWebGPU, webgpuAdapterSummary, webgpuDeviceActive } from './webgpu';
 
 /**
- * `--backend auto`: the fastest backend by a short training calibration, cached per machine (calibrationCache.ts).
+ * `--backend auto`: the fastest backend by a short training calibration, cached per machine (calibration-cache.ts).
  * Software WebGPU adapters (llvmpipe, lavapipe, SwiftShader) and the pure-JS cpu backend are only considered when
  * none of tensorflow, hardware WebGPU and wasm works.
  */

@@ -1,6 +1,6 @@
 /**
  * GaussianMixture's parameters, its `_parameter_constraints` (scikit-learn's defaults; k = 1 as there). The
- * estimator validates with them, the experiment table (schema/paramTable.ts) composes them. Pure zod.
+ * estimator validates with them, the experiment table (schema/param-table.ts) composes them. Pure zod.
  */
 import { z } from 'zod';
 import { described, int, num, seed, type ParamsOf } from '../schema/constraints';
@@ -12,7 +12,7 @@ export type CovarianceType = (typeof COVARIANCE_TYPES)[number];
 export const GMM_INITS = ['kmeans', 'random'] as const;
 
 // Each described parameter reaches the CLI (flag, help), the form and the run displays through one line of the
-// experiment table (schema/paramTable.ts: fromEstimator).
+// experiment table (schema/param-table.ts: fromEstimator).
 export const GMM_PARAMS = {
   /** Number of mixture components (≤ the number of samples, checked at fit). */
   k: int(1, 1000).default(1),

@@ -1,6 +1,6 @@
 /**
  * KMeans's parameters, its `_parameter_constraints`: type, range and default of each (scikit-learn's defaults, but
- * k = 10). The estimator validates with them, the experiment table (schema/paramTable.ts) composes them into
+ * k = 10). The estimator validates with them, the experiment table (schema/param-table.ts) composes them into
  * the CLI's flags, the form and the run records. Pure zod: the renderer bundles it.
  */
 import { int, num, seed, type ParamsOf } from '../schema/constraints';

@@ -1,7 +1,7 @@
 /**
  * Umap's parameters, its `_parameter_constraints` (umap-learn's names and defaults). The estimator validates with
  * them (plus the checks that depend on the data: neighbours and components below the number of points, minDist
- * within the spread), the experiment table (schema/paramTable.ts) composes them. Pure zod.
+ * within the spread), the experiment table (schema/param-table.ts) composes them. Pure zod.
  */
 import { z } from 'zod';
 import { int, num, rate, seed, type ParamsOf } from '../schema/constraints';

@@ -1,6 +1,6 @@
 /**
  * The dense autoencoder's architecture parameters (N2D's 784-500-500-2000-10 with MSE by default). Pure zod: the
- * experiment table (schema/paramTable.ts) composes them.
+ * experiment table (schema/param-table.ts) composes them.
  */
 import { z } from 'zod';
 import { int, type ParamsOf } from '../schema/constraints';

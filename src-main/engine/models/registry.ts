@@ -1,10 +1,10 @@
 /**
  * The autoencoder architectures, by the pipeline's `encoder` value. A new encoder is one file implementing
- * AutoencoderArchitecture (autoencoder.ts) plus one line here, and its choice in schema/paramTable.ts.
+ * AutoencoderArchitecture (autoencoder.ts) plus one line here, and its choice in schema/param-table.ts.
  */
 import type { AutoencoderArchitecture } from './autoencoder';
-import { convArchitecture } from './convAutoencoder';
-import { denseArchitecture } from './denseAutoencoder';
+import { convArchitecture } from './conv-autoencoder';
+import { denseArchitecture } from './dense-autoencoder';
 
 export const AUTOENCODERS = {
   conv: convArchitecture,

@@ -1,6 +1,6 @@
 /**
  * The autoencoders' training settings (the training loop's `_parameter_constraints`), and the augmentation of the
- * training batches. The trainer validates with them, the experiment table (schema/paramTable.ts) composes them
+ * training batches. The trainer validates with them, the experiment table (schema/param-table.ts) composes them
  * (with the study's values as defaults: Adam, lr 0.01, batch 128, 50 epochs). Pure zod.
  */
 import { int, num, rate, seed, type ParamsOf } from '../schema/constraints';

@@ -11,4 +11,4 @@ export {
   type RenderSize,
   type PngOptions,
   type ExportOptions,
-} from './confusionChart';
+} from './confusion-chart';

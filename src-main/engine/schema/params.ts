@@ -1,5 +1,5 @@
 /**
- * The experiments' parameter schemas, built from the one parameter table (paramTable.ts), and what is derived
+ * The experiments' parameter schemas, built from the one parameter table (param-table.ts), and what is derived
  * from it for every caller: validation (parseExperimentParams, the one `_validate_params`), defaults per task,
  * the range and default texts of the docs, and which parameters a run actually used. Pure zod: the renderer
  * bundles it.
@@ -15,7 +15,7 @@ import {
   type ParamTable,
   type ParamValues,
   type TaskName,
-} from './paramTable';
+} from './param-table';
 
 export {
   AE_LOSSES,
@@ -31,8 +31,8 @@ export {
   TASKS,
   UMAP_INITS,
   specOf,
-} from './paramTable';
-export type { Estimator, ParamName, ParamSection, ParamSpec, ParamValues, TaskName } from './paramTable';
+} from './param-table';
+export type { Estimator, ParamName, ParamSection, ParamSpec, ParamValues, TaskName } from './param-table';
 
 /** The names of the parameters a task takes, in the table's order (the order of a run's stored params). */
 type NamesOf<T extends TaskName> = { [K in ParamName]: T extends ParamTable[K]['tasks'][number] ? K : never }[ParamName];

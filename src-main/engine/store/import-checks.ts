@@ -5,7 +5,7 @@
  * file, in one line naming the file and the run or sweep.
  */
 import type Database from 'better-sqlite3';
-import { TASKS, type TaskName } from '../schema/paramTable';
+import { TASKS, type TaskName } from '../schema/param-table';
 import { PARAM_NAMES, paramSchemaFor, taskTakes, type ParamName } from '../schema/params';
 import { planOfStored, sweepNameProblem } from '../schema/sweep';
 import { shown } from './artifact-files';

@@ -17,7 +17,7 @@ import { ImportRefused, loadSource } from './import-source';
 import { historyAccess } from './location';
 import { openForWriting } from './open';
 import { sweepRunCount } from '../schema/sweep';
-import { settledSweepStatus } from '../schema/sweepSummary';
+import { settledSweepStatus } from '../schema/sweep-summary';
 
 export { ImportRefused };
 

@@ -4,7 +4,7 @@
  * cannot be claimed again or deleted, a stale one is taken over, or on open marked interrupted.
  */
 import { sweepRunCount } from '../schema/sweep';
-import { settledSweepStatus } from '../schema/sweepSummary';
+import { settledSweepStatus } from '../schema/sweep-summary';
 import { checkId, checkString } from './checks';
 import { decodeJson, encodeJson } from './codec';
 import { StoreError } from './errors';

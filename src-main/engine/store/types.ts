@@ -1,4 +1,4 @@
-import type { TaskName } from '../schema/paramTable';
+import type { TaskName } from '../schema/param-table';
 import type { EvaluationReport } from '../metrics/types';
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';

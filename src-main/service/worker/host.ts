@@ -61,7 +61,7 @@ function defaultWorker(): { url: URL; workerData?: EngineWorkerData } {
   // Running from TypeScript sources (CLI via tsx, tests): boot the worker through tsx.
   return {
     url: new URL('./tsWorkerBoot.mjs', import.meta.url),
-    workerData: { tsEntry: new URL('./engineWorker.ts', import.meta.url).href },
+    workerData: { tsEntry: new URL('./engine-worker.ts', import.meta.url).href },
   };
 }
 

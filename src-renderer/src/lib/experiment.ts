@@ -1,5 +1,5 @@
 // The New-experiment form: its fields, defaults and presets, validation and the params object sent to
-// runs.start, all read from the engine's parameter schema (src-main/engine/schema/paramTable.ts): a
+// runs.start, all read from the engine's parameter schema (src-main/engine/schema/param-table.ts): a
 // parameter added there gets its form field, default, range check and messages here.
 import {
   checkExperimentParams,

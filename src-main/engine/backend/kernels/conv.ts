@@ -6,7 +6,7 @@
  * - Conv2DBackpropInput (stride 1): a plain XNNPACK convolution of dy with the rotated, transposed filter
  *   (~4× the original's speed here); other strides use the original kernel.
  *
- * (Conv2DBackpropFilter, which the backend lacks: convFilterGrad.ts.)
+ * (Conv2DBackpropFilter, which the backend lacks: conv-filter-grad.ts.)
  */
 import * as tf from '@tensorflow/tfjs';
 import { backpropConvInfo, checkChannelsLast, free, heap, kernel, offsetOf, paddedConv2d, run, view } from './support';

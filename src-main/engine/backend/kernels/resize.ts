@@ -8,7 +8,7 @@
  * - cpuResizeNearestNeighborGrad: a correct ResizeNearestNeighborGrad for the cpu backend.
  */
 import * as tf from '@tensorflow/tfjs';
-import { simdKernels } from './simdKernels';
+import { simdKernels } from './simd-kernels';
 import { heap, kernel, offsetOf, type KernelArgs, type TensorInfo, type WasmBackendLike } from './support';
 
 /**

@@ -3,7 +3,7 @@
  * original's transpose, in float32 blocks of rows added up in float64.
  */
 import * as tf from '@tensorflow/tfjs';
-import { simdKernels } from './simdKernels';
+import { simdKernels } from './simd-kernels';
 import { heap, kernel, offsetOf, type KernelArgs, type TensorInfo, type WasmBackendLike } from './support';
 
 const SUM_BLOCK_ROWS = 64;

@@ -9,14 +9,14 @@
  * in one flat buffer with one Adam dispatch, the loss summed on the device and read once per epoch. Off with
  * CLUSTERBENCH_WEBGPU_FUSED=0.
  *
- * Modules: network.ts (shapes, weight layout), kernels.ts and denseKernels.ts (WGSL), recorder.ts (buffers,
- * pipelines, the step), tfjsModel.ts (tfjs model ↔ network and weights), device.ts (which device, the switch,
+ * Modules: network.ts (shapes, weight layout), kernels.ts and dense-kernels.ts (WGSL), recorder.ts (buffers,
+ * pipelines, the step), tfjs-model.ts (tfjs model ↔ network and weights), device.ts (which device, the switch,
  * readbacks).
  */
 import type * as tf from '@tensorflow/tfjs';
 import { fusedTrainingDevice } from './device';
 import { FusedStep } from './recorder';
-import { networkOf, readWeights, writeWeights } from './tfjsModel';
+import { networkOf, readWeights, writeWeights } from './tfjs-model';
 
 export { fusedTrainingEnabled } from './device';
 

@@ -30,7 +30,7 @@ import {
   denseWeightGradKernel,
   linearOutputLossKernel,
   matmulGroups,
-} from './denseKernels';
+} from './dense-kernels';
 import { inputSize, outputSize, type ConvLayer, type DenseLayer, type Network } from './network';
 
 /** tfjs's Adam defaults as the trainer sets them (β1 0.9, β2 0.999 are written into the Adam kernel). */

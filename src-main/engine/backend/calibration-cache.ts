@@ -3,7 +3,7 @@ import { cpus, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { appDataDir } from '../paths';
-import { CALIBRATION_NET_VERSION } from './calibrationNet';
+import { CALIBRATION_NET_VERSION } from './calibration-net';
 import type { ConcreteBackendName } from './names';
 import { packageInfo } from './tensorflow';
 import { fusedTrainingEnabled } from './webgpuTraining/device';

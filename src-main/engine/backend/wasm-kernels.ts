@@ -6,35 +6,35 @@
  * magnitude slower than its XNNPACK convolutions. {@link registerWasmTrainingKernels} registers for 'wasm'
  * (the kernels are in kernels/, each file saying how it works):
  *
- * - Conv2DBackpropFilter (missing; convFilterGrad.ts): a convolution by XNNPACK, or a SIMD loop when one side
+ * - Conv2DBackpropFilter (missing; conv-filter-grad.ts): a convolution by XNNPACK, or a SIMD loop when one side
  *   has one or two channels;
  * - Conv2DBackpropInput (stride 1), and Conv2D / FusedConv2D with 1–2 output channels (conv.ts): formulations
  *   XNNPACK runs at full speed;
- * - MaxPoolGrad (maxPoolGrad.ts): dy routed to the first maximum of each window in one pass;
+ * - MaxPoolGrad (max-pool-grad.ts): dy routed to the first maximum of each window in one pass;
  * - ResizeNearestNeighbor and its gradient (resize.ts): SIMD block copies / sums for integer up-scaling;
  * - Sum over all leading axes (sum.ts): row sums, for bias gradients;
  * - Identity (identity.ts): shares the data like the cpu backend, instead of copying.
  *
  * The SIMD loops are WebAssembly text (kernels/*.wat) assembled by scripts/build-wasm-kernels.mjs into
- * kernels/simdModule.generated.ts, and instantiated on the backend's own memory by kernels/simdKernels.ts; a
+ * kernels/simd-module.generated.ts, and instantiated on the backend's own memory by kernels/simd-kernels.ts; a
  * module that does not load fails the wasm backend's start, naming it. {@link registerCpuTrainingKernelFixes}
  * replaces the cpu backend's ResizeNearestNeighborGrad, which is wrong for batches of more than one image.
- * (The multi-threaded wasm build is started by wasmThreads.ts.)
+ * (The multi-threaded wasm build is started by wasm-threads.ts.)
  *
  * Every kernel is checked against the cpu backend (or an independent reference) in test/unit/wasm-kernels.test.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2d, conv2DBackpropInput, fusedConv2d } from './kernels/conv';
-import { conv2DBackpropFilter } from './kernels/convFilterGrad';
+import { conv2DBackpropFilter } from './kernels/conv-filter-grad';
 import { identity } from './kernels/identity';
-import { maxPoolGrad } from './kernels/maxPoolGrad';
+import { maxPoolGrad } from './kernels/max-pool-grad';
 import { cpuResizeNearestNeighborGrad, resizeNearestNeighbor, resizeNearestNeighborGrad } from './kernels/resize';
-import { simdKernels } from './kernels/simdKernels';
+import { simdKernels } from './kernels/simd-kernels';
 import { sum } from './kernels/sum';
 import { BACKEND, originals, type KernelFunc, type WasmBackendLike } from './kernels/support';
 
-export { setFilterGradMethod, type FilterGradMethod } from './kernels/convFilterGrad';
-export { setWasmSimdKernelsEnabled, wasmSimdKernelsAvailable } from './kernels/simdKernels';
+export { setFilterGradMethod, type FilterGradMethod } from './kernels/conv-filter-grad';
+export { setWasmSimdKernelsEnabled, wasmSimdKernelsAvailable } from './kernels/simd-kernels';
 
 const overrides: { name: string; fn: KernelFunc }[] = [
   { name: 'Conv2DBackpropFilter', fn: conv2DBackpropFilter as KernelFunc },

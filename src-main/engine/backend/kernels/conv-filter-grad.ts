@@ -10,7 +10,7 @@
  * - "dy as input" and "im2col" (stride 1): alternative formulations, kept for tests and benchmarks; im2col
  *   is the choice for tiny input depths when the SIMD loops are turned off.
  */
-import { simdKernels, OUTER_MAX_VECTORS, type SimdKernels } from './simdKernels';
+import { simdKernels, OUTER_MAX_VECTORS, type SimdKernels } from './simd-kernels';
 import { backpropConvInfo, checkChannelsLast, checkFloat, free, heap, offsetOf, paddedConv2d, run, view } from './support';
 import type { ConvBackpropAttrs, KernelArgs, TensorInfo, WasmBackendLike } from './support';
 

@@ -3,7 +3,7 @@
  * form section), composed from the estimators' own parameter schemas (type, constraints and default: their
  * `_parameter_constraints`, in cluster/kmeans-params.ts, cluster/gmm-params.ts, manifold/umap-params.ts,
  * models/training-params.ts, models/dense-autoencoder-params.ts), with the estimator parameter each one sets.
- * Validation (params.ts), the CLI's flags and help (cli/paramOptions.ts), the New-experiment form
+ * Validation (params.ts), the CLI's flags and help (cli/param-options.ts), the New-experiment form
  * (src-renderer/src/lib/experiment.ts), the run displays and the pipeline's stages all read this table.
  * Pure zod: the renderer bundles it.
  */

@@ -6,7 +6,7 @@ import type { ParsedRequestOf, Responses, SweepPlanInfo } from '../contract/inde
 import { encoderKey, planSweep, type SweepPlan } from '../engine/schema/sweep';
 import type { RunStore } from '../engine/store/index';
 import type { RunRecord } from '../engine/store/types';
-import { SweepRunner } from './sweepRunner';
+import { SweepRunner } from './sweep-runner';
 import { deleteSweep, listSweeps, sweepCsvFile } from './sweeps';
 
 export type SweepOperation =

@@ -4,7 +4,7 @@
  * loops (maxPoolGrad.wat) for 4k channels, with a special case for 2×2 windows of stride 2 that tile the input.
  */
 import * as tf from '@tensorflow/tfjs';
-import { simdKernels } from './simdKernels';
+import { simdKernels } from './simd-kernels';
 import { heap, kernel, offsetOf, type KernelArgs, type Pad, type TensorInfo, type WasmBackendLike } from './support';
 
 export function maxPoolGrad(args: KernelArgs): TensorInfo {

@@ -1,14 +1,14 @@
 /**
- * What `--backend auto` times: one training step of the study's convolutional autoencoder (models/convAutoencoder.ts,
+ * What `--backend auto` times: one training step of the study's convolutional autoencoder (models/conv-autoencoder.ts,
  * built by its own builder), run the way training will run it on the active backend — through the fused WebGPU step
  * (webgpuTraining/) on webgpu while that path is on, else through tfjs's kernels and Adam. Every backend is measured
  * on the same job, with the same weights and batches, so the choice reflects the training the run will do (timing
  * tfjs's kernels on webgpu would measure a dispatch-bound path that training no longer uses).
  */
 import * as tf from '@tensorflow/tfjs';
-import { binaryCrossEntropy, buildConvAutoencoder } from '../models/convAutoencoder';
-import { CALIBRATION_NET, IMAGE_SIZE, syntheticImages, type CalibrationConfig } from './calibrationNet';
-import { registerCpuTrainingKernelFixes, registerWasmTrainingKernels } from './wasmKernels';
+import { binaryCrossEntropy, buildConvAutoencoder } from '../models/conv-autoencoder';
+import { CALIBRATION_NET, IMAGE_SIZE, syntheticImages, type CalibrationConfig } from './calibration-net';
+import { registerCpuTrainingKernelFixes, registerWasmTrainingKernels } from './wasm-kernels';
 import { fusedAutoencoderTrainer, type FusedTrainer } from './webgpuTraining/index';
 
 const PIXELS = IMAGE_SIZE * IMAGE_SIZE;

@@ -3,12 +3,12 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { SweepDetail } from '../contract/index';
 import type { SweepRequest } from '../engine/schema/sweep';
-import { SweepRunner } from '../service/sweepRunner';
+import { SweepRunner } from '../service/sweep-runner';
 import { EngineHost } from '../service/worker/host';
 import { CliError, decimalNumber } from './args';
 import { globals, printJson } from './context';
 import { createProgressReporter } from './progress';
-import { childLine, sweepHeader, sweepRowsTable } from './sweepFormat';
+import { childLine, sweepHeader, sweepRowsTable } from './sweep-format';
 
 export type SweepStart = { request: SweepRequest & { name?: string | null } } | { resume: number };
 

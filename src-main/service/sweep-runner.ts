@@ -9,12 +9,12 @@
  * (store.cancelSweep), which this runner sees at its next beat.
  */
 import type { SweepChild, SweepDetail } from '../contract/index';
-import { settledSweepStatus } from '../engine/schema/sweepSummary';
+import { settledSweepStatus } from '../engine/schema/sweep-summary';
 import { encoderKey, planOfStored, planSweep, type SweepChildPlan, type SweepRequest } from '../engine/schema/sweep';
 import { RunStore } from '../engine/store/index';
 import type { RunRecord, RunStatus, SweepBeat, SweepStatus } from '../engine/store/types';
 import { cancelSweepElsewhere, getSweepDetail, recordSweep, requireSweep } from './sweeps';
-import { latestRuns, sweepDetail } from './sweepViews';
+import { latestRuns, sweepDetail } from './sweep-views';
 import { QueueFullError, type EngineHost, type Job } from './worker/host';
 
 /** Sweeps running or waiting in one service at most: a client cannot fill the engine's queue with sweeps. */

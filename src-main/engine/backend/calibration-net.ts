@@ -1,8 +1,8 @@
 import { Rng } from '../math/rng';
 
 /**
- * What `--backend auto` trains to time each backend (calibrationTraining.ts): the study's conv autoencoder, built by
- * its own builder (models/convAutoencoder.ts) from this seed, on synthetic images from the engine's Rng, so that
+ * What `--backend auto` trains to time each backend (calibration-training.ts): the study's conv autoencoder, built by
+ * its own builder (models/conv-autoencoder.ts) from this seed, on synthetic images from the engine's Rng, so that
  * every backend starts from the same weights and sees exactly the same bytes.
  */
 export interface CalibrationConfig {

@@ -22,7 +22,7 @@ import { DENSE_AE_PARAMS, type AutoencoderLoss } from './dense-autoencoder-param
 import { imagesAsMatrix, type Matrix } from '../types';
 import type { Autoencoder, AutoencoderArchitecture } from './autoencoder';
 import { throwIfAborted } from '../abort';
-import { loadModelArtifacts, saveModelArtifacts } from './fsIo';
+import { loadModelArtifacts, saveModelArtifacts } from './fs-io';
 import { fusedAutoencoderTrainer } from '../backend/webgpuTraining/index';
 import { checkTrainParams, gatherRows, meanLossInBatches, runTrainingLoop, splitTrainVal, trainingBatches } from './trainer';
 import type { AutoencoderTrainParams, BatchEvent, EpochEvent, TrainOptions, TrainResult } from './trainer';

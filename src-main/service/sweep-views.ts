@@ -4,7 +4,7 @@
  */
 import type { SweepChild, SweepDetail, SweepSummary } from '../contract/index';
 import { gridCombinations, oneLine, planOfStored, type SweepPlan } from '../engine/schema/sweep';
-import { confusionMean, sweepRows, type ChildOutcome } from '../engine/schema/sweepSummary';
+import { confusionMean, sweepRows, type ChildOutcome } from '../engine/schema/sweep-summary';
 import type { RunRecord, SweepRecord } from '../engine/store/types';
 import { csvCell } from './csv';
 import { summarize } from './summarize';

@@ -2,12 +2,12 @@
 /**
  * `npm run bench -- ae --profile` on webgpu, for the fused training step (src-main/engine/backend/webgpuTraining):
  * what one step asks of the device — dispatches (by kernel), submits, buffer writes, readbacks, and buffers, bind
- * groups and pipelines created — counted by bench/gpuCounters.ts, and the host time to queue a step.
+ * groups and pipelines created — counted by bench/gpu-counters.ts, and the host time to queue a step.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { FusedStep } from '../src-main/engine/backend/webgpuTraining/recorder';
-import { networkOf, readWeights } from '../src-main/engine/backend/webgpuTraining/tfjsModel';
-import { countGpuWork, type GpuCounts } from './gpuCounters';
+import { networkOf, readWeights } from '../src-main/engine/backend/webgpuTraining/tfjs-model';
+import { countGpuWork, type GpuCounts } from './gpu-counters';
 import { table } from './harness';
 
 /** Whether the fused step can train this model (else the trainer keeps tfjs's path). */

@@ -1,16 +1,16 @@
 /**
  * The loader of the SIMD training kernels: the WebAssembly module assembled from this folder's .wat files
- * (simdModule.generated.ts, made by scripts/build-wasm-kernels.mjs), instantiated on the wasm backend's own
+ * (simd-module.generated.ts, made by scripts/build-wasm-kernels.mjs), instantiated on the wasm backend's own
  * memory so that its loops work on tensors in place, with no copies.
  *
  * The module imports that memory as `env.memory`, which must match the backend's: a plain memory in the
- * single-threaded build, a shared one in the multi-threaded build (wasmThreads.ts), hence two variants of the
+ * single-threaded build, a shared one in the multi-threaded build (wasm-threads.ts), hence two variants of the
  * module. One that does not compile or instantiate is an error naming it (it fails the wasm backend's start,
  * see registerWasmTrainingKernels), never a silent fallback: the JavaScript loops beside each kernel run only
  * when the SIMD loops are turned off with {@link setWasmSimdKernelsEnabled} (tests compare both).
  */
 import * as tf from '@tensorflow/tfjs';
-import { SIMD_MODULE_PLAIN, SIMD_MODULE_SHARED } from './simdModule.generated';
+import { SIMD_MODULE_PLAIN, SIMD_MODULE_SHARED } from './simd-module.generated';
 import { BACKEND, type WasmBackendLike } from './support';
 
 /** A kernel of the module: i32 arguments (addresses are byte offsets in the heap), no result. */

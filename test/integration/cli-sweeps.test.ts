@@ -11,25 +11,40 @@ import { recordSkip, skipUnless } from '../helpers/prereqs';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
-/** The CLI, interrupted (Ctrl-C) once its stdout matches `when`. */
-function runCliInterrupted(args: string[], env: NodeJS.ProcessEnv, when: RegExp): Promise<CliResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/bin.ts', ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let sent = false;
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      if (!sent && when.test(stdout)) sent = child.kill('SIGINT');
-    });
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
+/** The CLI running in the background: wait for its stdout to match, kill it, or await its end. */
+function startCli(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/bin.ts', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stdout = '';
+  let stderr = '';
+  const seen: { when: RegExp; found: () => void }[] = [];
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    for (const s of [...seen]) if (s.when.test(stdout)) s.found();
+  });
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return {
+    child,
+    done,
+    waitFor: (when: RegExp) =>
+      new Promise<void>((found, fail) => {
+        if (when.test(stdout)) return found();
+        seen.push({ when, found });
+        void done.then((r) => fail(new Error(`the CLI ended (${r.code}) before printing ${when}: ${r.stderr}`)));
+      }),
+  };
+}
+
+/** The CLI, interrupted (Ctrl-C) once its stdout matches `when`. */
+async function runCliInterrupted(args: string[], env: NodeJS.ProcessEnv, when: RegExp): Promise<CliResult> {
+  const cli = startCli(args, env);
+  await cli.waitFor(when);
+  cli.child.kill('SIGINT');
+  return cli.done;
 }
 
 // Sweeps through the CLI, as the issue's "done when" runs them (on smaller data).
@@ -292,34 +307,6 @@ describe('an unreadable stored sweep', () => {
     ]);
   });
 });
-
-/** The CLI running in the background: wait for its stdout to match, kill it, or await its end. */
-function startCli(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/bin.ts', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  const seen: { when: RegExp; found: () => void }[] = [];
-  child.stdout.on('data', (d) => {
-    stdout += d;
-    for (const s of [...seen]) if (s.when.test(stdout)) s.found();
-  });
-  child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return {
-    child,
-    done,
-    waitFor: (when: RegExp) =>
-      new Promise<void>((found, fail) => {
-        if (when.test(stdout)) return found();
-        seen.push({ when, found });
-        void done.then((r) => fail(new Error(`the CLI ended (${r.code}) before printing ${when}: ${r.stderr}`)));
-      }),
-  };
-}
 
 // Issue 19: a sweep is claimed by the process running it; other processes are refused, or ask it to cancel.
 describe.skipIf(skipUnless('fashionMnist'))('sweeps run by another process', () => {

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -470,4 +471,27 @@ describe('issue 19: a sweep is claimed by the process that runs it', () => {
     expect(s.recoveredSweepIds).toEqual([1]); // running, with no owner and no live child: interrupted
     expect(s.getSweep(1)!.status).toBe('cancelled');
   });
+});
+
+describe('issue 19: a writer waits for a long write (a big runs import) instead of failing', () => {
+  it('a run created while another process holds the write lock for 7 s waits for it, then is stored', async () => {
+    const file = join(freshDir(), 'runs.sqlite');
+    openStore(file).close();
+    // Another process holds the write lock as a long `runs import` does (its inserts are one transaction).
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const D = require('better-sqlite3'); const db = new D(${JSON.stringify(file)}); db.exec('BEGIN IMMEDIATE'); process.stdout.write('locked\\n'); setTimeout(() => { db.exec('COMMIT'); db.close(); }, 7000);`,
+      ],
+      { cwd: join(__dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((locked) => holder.stdout!.once('data', () => locked()));
+    const started = Date.now();
+    const store = openStore(file); // opening writes too (WAL, migrations): it waits first
+    const run = store.createRun(newRun()); // waited past SQLite's old 5 s busy timeout ("database is locked")
+    expect(Date.now() - started).toBeGreaterThan(5000);
+    expect(store.getRun(run.id)?.status).toBe('running');
+    await new Promise((ended) => holder.on('close', ended));
+  }, 60_000);
 });

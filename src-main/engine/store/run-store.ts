@@ -26,7 +26,7 @@ export { HEARTBEAT_INTERVAL_MS, INTERRUPTED, isProcessAlive, STALE_AFTER_MS } fr
 export { ACTIVE_STATUSES, RUN_STATUSES, type ListRunsFilter } from './queries';
 
 export interface RunStoreOptions {
-  /** How long a statement waits for another connection's write lock (default 5000 ms). */
+  /** How long a statement waits for another connection's write lock (default DEFAULT_BUSY_TIMEOUT_MS, 30 s). */
   busyTimeoutMs?: number;
   /** Mark runs left active by dead processes as failed on open (default true). */
   recoverStale?: boolean;

@@ -15,6 +15,8 @@ import {
   checkExperimentParams,
   effectiveParams,
   PARAM_NAMES,
+  PRESETS,
+  taskTakes,
   paramChoices,
   paramDefault,
   paramKind,
@@ -350,6 +352,22 @@ describe('an estimator parameter is declared once, in its estimator, and one lin
     expect(option.description).toContain(text.help);
     expect(fieldLabel(name)).toBe(text.formLabel ?? text.label);
     expect(fieldHint(name)).toContain(text.help.replace(/^GMM:? /, '').slice(0, 20));
+  });
+});
+
+describe('presets: one task → overrides table', () => {
+  it('each preset sets only parameters its task takes, to values their schemas accept, and they are its defaults', () => {
+    for (const task of TASKS) {
+      for (const [name, value] of Object.entries(PRESETS[task]) as [ParamName, unknown][]) {
+        expect(taskTakes(task, name), `${task} takes ${name}`).toBe(true);
+        expect(specOf(name).schema.safeParse(value).success, `${task}.${name} = ${String(value)}`).toBe(true);
+        expect(paramDefault(name, task), `${task}'s default ${name}`).toEqual(value);
+      }
+    }
+    // The study's tasks keep the estimators' own defaults; N2D's recipe is its preset.
+    expect(PRESETS.kmeans).toEqual({});
+    expect(paramDefault('learningRate', 'ae-kmeans')).toBe(0.01);
+    expect(PRESETS['n2d-aug']).toMatchObject({ epochs: 15, batchSize: 256, learningRate: 1e-3, protocol: 'transductive', augRotation: 10 });
   });
 });
 

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import {
   PARAM_NAMES,
+  PRESETS,
   specOf,
   TASKS,
   UMAP_COMPONENTS_MAX,
@@ -27,6 +28,7 @@ export {
   N2D_DEFAULT_EPOCHS,
   PARAM_NAMES,
   PARAMS,
+  PRESETS,
   PROTOCOLS,
   TASKS,
   UMAP_INITS,
@@ -50,10 +52,10 @@ export const isPipelineTask = (task: string): boolean => taskTakes(task, 'encode
 /** Tasks that may train an autoencoder (pipelines do unless their encoder is 'none'). */
 export const isAutoencoderTask = (task: string): boolean => taskTakes(task, 'epochs');
 
-/** A parameter's schema for one task: the table's, with that task's own default where it has one. */
+/** A parameter's schema for one task: the table's, with the task's preset (PRESETS) as its default where it sets one. */
 export function paramSchemaFor(name: ParamName, task: TaskName): z.ZodType {
   const spec = specOf(name);
-  const own = spec.defaultFor?.[task];
+  const own = PRESETS[task][name];
   return own === undefined ? spec.schema : ((spec.schema as z.ZodDefault).unwrap() as z.ZodType).default(own);
 }
 

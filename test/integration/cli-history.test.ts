@@ -85,7 +85,10 @@ describe('item 1: two run databases in one folder', () => {
       env,
     );
     expect(reuse.code, reuse.stderr).toBe(0);
-    expect(recorded(a, 2)).toMatchObject({ reusedEncoderFrom: '1', autoencoderSha256: aSum });
+    const store = RunStore.open(a);
+    const encoderUid = store.getRun(1)!.uid;
+    store.close();
+    expect(recorded(a, 2)).toMatchObject({ reusedEncoderFrom: '1', reusedEncoderUid: encoderUid, autoencoderSha256: aSum });
 
     const deleted = await runCli(['runs', 'delete', '1', '--db', b], env);
     expect(deleted.code, deleted.stderr).toBe(0);

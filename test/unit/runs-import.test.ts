@@ -152,6 +152,50 @@ describe('runs import: merging', () => {
     expect(existsSync(runArtifactsDir(source, 2))).toBe(true); // copied, not moved
   });
 
+  it('points a reference to a run the file lacks at that run here (same uid, another id); one to nothing is dropped', () => {
+    const X_UID = 'e'.repeat(32);
+    const dest = dbFile();
+    withStore(dest, (s) => {
+      [1, 2].forEach(() => s.completeRun(s.createRun(run()).id, result(0.1)));
+      const x = s.createRun(run({ task: 'ae-kmeans', params: { task: 'ae-kmeans', seed: 0 }, uid: X_UID })); // run 3 here
+      s.completeRun(x.id, result(0.6, { codesFit: join(runArtifactsDir(dest, x.id), 'codes-fit.f32') }));
+    });
+    // The file's runs reused its run 7 (not in the file): one records X's uid, one a uid this history lacks, one none (older).
+    const source = dbFile();
+    const reuser = (s: RunStore, uid?: string) => {
+      const r = s.createRun(run({ task: 'ae-gmm', params: { task: 'ae-gmm', seed: 0, reuseEncoder: 7 } }));
+      const ref = { reusedEncoderFrom: '7', reusedCodesFrom: '7', codesFit: join(runArtifactsDir(source, 7), 'codes-fit.f32') };
+      s.completeRun(r.id, result(0.62, uid ? { ...ref, reusedEncoderUid: uid } : ref));
+    };
+    withStore(source, (s) => {
+      reuser(s, X_UID);
+      reuser(s, 'f'.repeat(32));
+      reuser(s);
+    });
+    const imported = importInto(dest, source);
+    expect(imported.runIds).toEqual([4, 5, 6]);
+    expect(imported.droppedReferences).toBe(8); // runs 5 and 6: reuseEncoder, both ids and codesFit each
+    withStore(dest, (s) => {
+      const kept = s.getRun(4)!;
+      expect(kept.params.reuseEncoder).toBe(3);
+      expect(kept.artifacts).toMatchObject({
+        reusedEncoderFrom: '3',
+        reusedCodesFrom: '3',
+        reusedEncoderUid: X_UID,
+        codesFit: join(runArtifactsDir(dest, 3), 'codes-fit.f32'),
+      });
+      for (const id of [5, 6]) {
+        const dropped = s.getRun(id)!;
+        expect(dropped.params.reuseEncoder).toBeUndefined();
+        expect([dropped.artifacts.reusedEncoderFrom, dropped.artifacts.reusedCodesFrom, dropped.artifacts.codesFit]).toEqual([
+          undefined,
+          undefined,
+          undefined,
+        ]);
+      }
+    });
+  });
+
   it('reads what is still in the other history’s WAL (its writer still open)', () => {
     const source = dbFile();
     const writer = RunStore.open(source);

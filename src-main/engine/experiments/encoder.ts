@@ -130,7 +130,8 @@ async function adoptReusedEncoder(reused: RunRecord, ctx: StageContext, modelDir
     store.setArtifacts(run.id, { reusedCodesFrom: String(reused.id) });
   }
   for (const loss of reused.losses) store.appendLoss(run.id, loss);
-  store.setArtifacts(run.id, { reusedEncoderFrom: String(reused.id), encoderFitOn: reused.artifacts.encoderFitOn ?? 'train' });
+  const uid = reused.uid ? { reusedEncoderUid: reused.uid } : {}; // how `runs import` finds it in another history
+  store.setArtifacts(run.id, { reusedEncoderFrom: String(reused.id), ...uid, encoderFitOn: reused.artifacts.encoderFitOn ?? 'train' });
   return codes;
 }
 

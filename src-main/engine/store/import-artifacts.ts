@@ -40,6 +40,7 @@ const ID_ARTIFACTS = ['reusedEncoderFrom', 'reusedCodesFrom'] as const;
 /** Artifacts that are values, not paths (types.ts): copied as they are. Every other name is a path. */
 const VALUE_ARTIFACTS: readonly string[] = [
   ...ID_ARTIFACTS,
+  'reusedEncoderUid',
   'architecture',
   'codeSize',
   'autoencoderSha256',

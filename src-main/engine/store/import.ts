@@ -38,7 +38,7 @@ export interface ImportResult {
   /** The new ids of the imported runs, in the file's order. */
   runIds: number[];
   sweeps: ImportedSweep[];
-  /** Run ids and file paths recorded with the runs (a reused encoder, its codes) that pointed at runs the file does not have: removed. */
+  /** Run ids and file paths recorded with the runs (a reused encoder, its codes) that pointed at runs neither the file nor this history (by uid) has: removed. */
   droppedReferences: number;
 }
 
@@ -184,11 +184,13 @@ function mergeInto(
   const ids = insertRuns(dest, runs, sweeps, file);
   let droppedReferences = 0;
   const update = dest.prepare('UPDATE runs SET params = ?, artifacts = ? WHERE id = ?');
+  const findRun = dest.prepare('SELECT id FROM runs WHERE uid = ?');
   for (const run of runs) {
     const newId = ids.get(run.id)!;
     staging.place(run.id, newId);
-    const params = remapParams(run.params, ids);
-    const artifacts = remapArtifacts(run.artifacts, ids, destPath);
+    const refs = withReusedRunHere(run, ids, findRun);
+    const params = remapParams(run.params, refs);
+    const artifacts = remapArtifacts(run.artifacts, refs, destPath);
     droppedReferences += params.dropped + artifacts.dropped;
     update.run(encodeJson(params.value, 'params'), encodeJson(artifacts.value, 'artifacts'), newId);
   }
@@ -198,6 +200,19 @@ function mergeInto(
     imported.push({ ...sweep, status: refreshSweepStatus(dest, sweep.id), runs: count });
   }
   return { file, runIds: runs.map((r) => ids.get(r.id)!), sweeps: imported, droppedReferences };
+}
+
+/**
+ * The file's id map, plus the run whose encoder `run` reused when the file lacks it but this history has it (found by
+ * the uid recorded with the reuse; e.g. imported earlier, or the run a Slurm array's children reused): its references
+ * then point at that run here instead of being dropped. Older runs recorded no uid: theirs are dropped as before.
+ */
+function withReusedRunHere(run: SourceRun, ids: IdMap, findRun: Database.Statement): IdMap {
+  const from = Number(run.artifacts.reusedEncoderFrom);
+  const uid = run.artifacts.reusedEncoderUid;
+  if (!uid || !Number.isSafeInteger(from) || ids.has(from)) return ids;
+  const here = findRun.get(uid) as { id: number } | undefined;
+  return here ? new Map([...ids, [from, here.id]]) : ids;
 }
 
 /** Each sweep of the file, joined to this history's sweep of the same uid (same plan, checked), or created; keyed by its id there. */

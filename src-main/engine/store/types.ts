@@ -99,6 +99,8 @@ export type RunArtifacts = {
   /** Ids of the runs whose encoder (and codes) this run took over. */
   reusedEncoderFrom?: string;
   reusedCodesFrom?: string;
+  /** The uid of the run whose encoder this run took over: `runs import` finds it by this in another history. */
+  reusedEncoderUid?: string;
   protocol?: 'inductive' | 'transductive';
   /** The UMAP embedding of the eval images and its width. */
   embeddingEval?: string;

@@ -85,7 +85,7 @@ describe.skipIf(e2eSkipReason)('N2D in the workbench UI', () => {
       await fill(page, 'umapMinDist', '1.5');
       await fill(page, 'layers', '64, -3');
       expect(await page.textContent(`${tid('field-umapNeighbors')} ${tid('field-error')}`)).toMatch(/≥ 2/);
-      expect(await page.textContent(`${tid('field-umapMinDist')} ${tid('field-error')}`)).toBe('must be ≤ 1');
+      expect(await page.textContent(`${tid('field-umapMinDist')} ${tid('field-error')}`)).toBe('must be ≤ 1 (the spread)');
       expect(await page.textContent(`${tid('field-layers')} ${tid('field-error')}`)).toBe('must be ≥ 1');
 
       // A tiny, fast job.

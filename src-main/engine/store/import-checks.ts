@@ -13,6 +13,7 @@ import { decodeJson } from './codec';
 import { ImportRefused } from './import-source';
 import { recordedPathProblem } from './import-artifacts';
 import { MAX_SERIES_KEY_CHARS, seriesKeyProblem } from './series';
+import type { SweepRow } from './sweep-queries';
 import { decodeStored, type StoredColumn } from './stored-shapes';
 import type { RunArtifacts } from './types';
 
@@ -52,15 +53,8 @@ export interface SourcePoint {
   value: unknown;
 }
 
-/** A sweep of the file, checked; `row` holds the copied columns. */
-export interface SourceSweep {
-  id: number;
-  uid: string;
-  name: string | null;
-  task: string;
-  base: string;
-  grid: string;
-  seeds: string;
+/** A sweep of the file, checked (the stored columns that define it, as the store reads them); `row` holds the copied columns. */
+export interface SourceSweep extends Pick<SweepRow, 'id' | 'uid' | 'name' | 'task' | 'base' | 'grid' | 'seeds'> {
   /** How many runs its plan has (a child's index must be below it). */
   planned: number;
   row: Record<string, unknown>;

@@ -125,3 +125,12 @@ export interface DatasetRecord {
   notes: string[];
   createdAt: string;
 }
+
+/** What every format reader takes besides the source: cancellation and progress (files or bytes done of total). */
+export interface ReadOptions {
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** A format reader: reads `source.path` (and `labels`, and `test`/`testLabels` when given) completely, or throws a DataError. */
+export type FormatReader = (source: DatasetSource, options?: ReadOptions) => Promise<ReadData>;

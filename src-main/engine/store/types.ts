@@ -1,4 +1,5 @@
 import type { TaskName } from '../schema/param-table';
+import type { DatasetFormat, DatasetShape } from '../data/dataset';
 import type { EvaluationReport } from '../metrics/types';
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -7,15 +8,25 @@ export type { TaskName };
 
 export interface DatasetInfo {
   name: string;
-  /** Where it was loaded from. */
+  /** Where it was loaded from (a folder, or the file of a data set added from one file). */
   dir: string;
-  format: 'idx' | 'csv';
+  format: DatasetFormat;
   /** SHA-256 of each file's decompressed content, keyed by file name. */
   checksums: Record<string, string>;
   fitSize: number;
   evalSize: number;
   /** Verification of the normalisation, over the fit set. */
   pixelStats: { min: number; max: number; mean: number };
+  /**
+   * sha256 of the data set's content as read for the run (data/dataset.ts): what tells a changed data set. Absent in
+   * runs recorded before data sets had one.
+   */
+  sha256?: string;
+  /** Absent in older runs: Fashion-MNIST's 28×28×1, labelled, two splits. */
+  shape?: DatasetShape;
+  labelled?: boolean;
+  /** The run fitted on and scored the same rows (a data set with no test split). */
+  singleSplit?: boolean;
 }
 
 export interface EpochLoss {

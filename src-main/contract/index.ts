@@ -134,11 +134,17 @@ export interface ProgressInfo {
   [key: string]: unknown;
 }
 
-/** Grayscale images as base64 of count × 784 bytes (0–255), compact to send and easy to draw on a canvas. */
+/**
+ * Images as base64 of count × height × width × channels bytes (0–255, channels last), compact to send and easy to
+ * draw on a canvas.
+ */
 export interface ImageBatch {
   width: number;
   height: number;
+  /** 1 (grey) or 3 (RGB); absent in answers of older workers: 1. */
+  channels?: number;
   indices: number[];
+  /** The images' labels; -1 for each image of an unlabelled data set. */
   labels: number[];
   pixelsBase64: string;
 }

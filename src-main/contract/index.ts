@@ -151,9 +151,11 @@ export interface ImageBatch {
 
 export interface ClusterImagesPage extends ImageBatch {
   cluster: number;
+  /** The class the cluster maps to; -1 when it maps to none or the data set is unlabelled. */
   mappedLabel: number;
   clusterSize: number;
-  purity: number;
+  /** Share of the cluster in its mapped class; null for an unlabelled data set. */
+  purity: number | null;
   /** Images in the selection (all of the cluster, or only its mistakes). */
   total: number;
   offset: number;
@@ -275,9 +277,14 @@ export interface Responses {
   'runs.clusterImages': ClusterImagesPage;
   'runs.imageDetail': {
     index: number;
+    /** -1 (label and mapped label) for an unlabelled data set. */
     label: number;
     cluster: number;
     mappedLabel: number;
+    /** The image's size (absent in older workers' answers: 28×28×1). */
+    width?: number;
+    height?: number;
+    channels?: number;
     pixelsBase64: string;
     reconstructionBase64: string | null;
   };

@@ -9,3 +9,4 @@ export type { StoreErrorCode } from './errors';
 export { MIGRATIONS, SCHEMA_VERSION, APPLICATION_ID, migrate } from './migrations';
 export type { Migration } from './migrations';
 export type * from './types';
+export { DATASETS_SCHEMA, datasetNameProblem, isBuiltInName, type NewDataset, type UnreadableDataset } from './datasets';

@@ -144,6 +144,28 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    name: 'data sets: the data sets added to the history (datasets add), by name, with where to read them again',
+    up(db) {
+      // The name is checked here as DATASET_NAME_PATTERN writes it (GLOB is case-sensitive, like the BINARY primary key):
+      // a row written by hand cannot name a path or a shell word either. The JSON columns are checked on write and read.
+      db.exec(`
+        CREATE TABLE datasets (
+          name        TEXT    NOT NULL PRIMARY KEY
+                              CHECK (length(name) BETWEEN 1 AND 64 AND name GLOB '[A-Za-z0-9]*' AND name NOT GLOB '*[^A-Za-z0-9._-]*'),
+          uid         TEXT    NOT NULL UNIQUE,
+          shape       TEXT    NOT NULL CHECK (json_valid(shape)),
+          source      TEXT    NOT NULL CHECK (json_valid(source)),
+          sha256      TEXT    NOT NULL,
+          counts      TEXT    NOT NULL CHECK (json_valid(counts)),
+          class_names TEXT             CHECK (class_names IS NULL OR json_valid(class_names)),
+          notes       TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(notes)),
+          created_at  TEXT    NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 /** A run's uid from its content: the same old run gets the same uid in every copy of its history. */

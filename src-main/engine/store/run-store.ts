@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import { resolve } from 'node:path';
+import type { DatasetRecord } from '../data/dataset';
 import { defaultDbPath } from '../paths';
+import { Datasets, type NewDataset, type UnreadableDataset } from './datasets';
 import { HistoryDb } from './history-db';
 import { HEARTBEAT_INTERVAL_MS, RunLiveness } from './liveness';
 import { historyAccess, type WritableCheck } from './location';
@@ -74,6 +76,7 @@ export class RunStore {
   private readonly runs: Runs;
   private readonly sweeps: Sweeps;
   private readonly liveness: RunLiveness;
+  private readonly datasets: Datasets;
 
   private constructor(path: string, db: Database.Database, options: RunStoreOptions, readOnlyReason: string | null) {
     this.path = path;
@@ -84,6 +87,7 @@ export class RunStore {
     this.liveness = new RunLiveness(this.history, stmts);
     this.runs = new Runs(this.history, stmts, this.liveness, schemaVersion);
     this.sweeps = new Sweeps(this.history, stmts, this.liveness);
+    this.datasets = new Datasets(this.history);
     const writable = readOnlyReason === null;
     const recover = writable && (options.recoverStale ?? true);
     this.recoveredRunIds = recover ? this.recoverStaleRuns() : [];
@@ -276,5 +280,38 @@ export class RunStore {
   /** Marks interrupted every running sweep whose process is gone (after recoverStaleRuns); see sweep-store.ts. */
   recoverStaleSweeps(): number[] {
     return this.sweeps.recoverStale();
+  }
+
+  // ---- Data sets (datasets.ts)
+
+  /**
+   * Adds a data set's record (a fresh uid unless given; added now). Refuses (INVALID, one line) a name that is not a
+   * data set name, the built-in one's, or one already taken, and a record the store would not read back the same.
+   */
+  addDataset(dataset: NewDataset): DatasetRecord {
+    return this.datasets.add(dataset);
+  }
+
+  /** The data set of that name (case-sensitive); undefined when there is none (or the history is older than data sets). */
+  getDataset(name: string): DatasetRecord | undefined {
+    return this.datasets.get(name);
+  }
+
+  /** Every data set added to this history, by name (the built-in one is none of them); damaged rows apart, with why. */
+  listDatasets(): { records: DatasetRecord[]; unreadable: UnreadableDataset[] } {
+    return this.datasets.list();
+  }
+
+  /**
+   * Removes a data set's record; the runs that used it keep what they recorded. Returns how many runs recorded it, or
+   * null when there is no such data set; the built-in one is refused (INVALID).
+   */
+  removeDataset(name: string): { runs: number } | null {
+    return this.datasets.remove(name);
+  }
+
+  /** How many runs recorded the data set `name` (with this content hash, when given; runs that recorded none count). */
+  datasetRunCount(name: string, sha256?: string): number {
+    return this.datasets.runCount(name, sha256);
   }
 }

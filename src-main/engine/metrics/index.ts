@@ -16,3 +16,15 @@ export {
   type MappingOptions,
 } from './classification';
 export { evaluate, type EvaluateOptions } from './evaluate';
+export {
+  calinskiHarabaszScore,
+  clusterScores,
+  daviesBouldinScore,
+  defaultSilhouetteMaxExact,
+  silhouetteOfRows,
+  silhouetteSampleIndices,
+  silhouetteScore,
+  type ClusterScores,
+  type SilhouetteOptions,
+  type SilhouetteResult,
+} from './internal';

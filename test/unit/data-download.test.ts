@@ -145,7 +145,8 @@ describe.skipIf(skipUnless('fashionMnist'))('downloadFashionMnist', () => {
     expect(requests).toEqual(DOWNLOAD_FILES);
     expect((await readdir(dest)).sort()).toEqual([...DOWNLOAD_FILES].sort()); // no temp files left
     expect(result.dir).toBe(dest);
-    expect(result.files.map((f) => [f.file, f.skipped])).toEqual(DOWNLOAD_FILES.map((f) => [f, false]));
+    expect(result.name).toBe('fashion-mnist');
+    expect(result.files.map((f) => [f.file, f.skipped, f.checksumOf])).toEqual(DOWNLOAD_FILES.map((f) => [f, false, 'decompressed']));
     for (const f of result.files) expect(f.sha256).toBe(FASHION_MNIST_SHA256[f.file.replace('.gz', '')]);
 
     // progress: per file from 0 to the Content-Length, in order

@@ -1,32 +1,15 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { catalogEntry, catalogEntryProblem, downloadedDatasetDir, type CatalogEntry, type CatalogFile, type ChecksumOf } from './catalog';
 import { DataError, DownloadError, describeError } from './errors';
-import { FASHION_MNIST_BYTES, FASHION_MNIST_SHA256 } from './fashion-mnist';
 import { readDataFile } from './io';
-import { IDX_FILES } from './locate';
 
-/**
- * Zalando Research's bucket, over HTTPS: its website endpoint (the http://fashion-mnist.s3-website… address in
- * their README) serves plain HTTP only; the bucket's REST endpoint serves the same files with TLS.
- */
-export const FASHION_MNIST_BASE_URL = 'https://fashion-mnist.s3.eu-central-1.amazonaws.com/';
-/**
- * Tried in order for each file until one delivers it: HTTPS first, then the address in Zalando's README (plain
- * HTTP; the SHA-256 check still guards the content). Not verified from the build machines, which have no network.
- */
-export const FASHION_MNIST_MIRRORS: readonly string[] = [
-  FASHION_MNIST_BASE_URL,
-  'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/',
-];
+export { FASHION_MNIST_BASE_URL, FASHION_MNIST_MIRRORS } from './catalog';
 
-/** The files downloaded, in order (gzipped). */
-export const DOWNLOAD_FILES: readonly string[] = [
-  IDX_FILES.trainImages,
-  IDX_FILES.trainLabels,
-  IDX_FILES.testImages,
-  IDX_FILES.testLabels,
-].map((name) => `${name}.gz`);
+/** Fashion-MNIST's files, in download order (gzipped): the names every IDX set of the catalog has. */
+export const DOWNLOAD_FILES: readonly string[] = catalogEntry('fashion-mnist').files.map((f) => f.name);
 
 export interface DownloadProgress {
   /** File name, e.g. `train-images-idx3-ubyte.gz`. */
@@ -34,7 +17,7 @@ export interface DownloadProgress {
   receivedBytes: number;
   /** From Content-Length, when the server sends it. */
   totalBytes?: number;
-  /** 0-based index of the file in {@link DOWNLOAD_FILES}. */
+  /** 0-based index of the file in the set's files (their download order). */
   fileIndex: number;
   fileCount: number;
   /** True when the file was already there and verified, so it was not downloaded again. */
@@ -45,7 +28,7 @@ export interface DownloadProgress {
 
 export interface DownloadOptions {
   destDir: string;
-  /** A mirror, or mirrors tried in order for each file (default {@link FASHION_MNIST_MIRRORS}). */
+  /** A mirror, or mirrors tried in order for each file (default: the set's own mirrors). */
   baseUrl?: string | readonly string[];
   onProgress?: (e: DownloadProgress) => void;
   signal?: AbortSignal;
@@ -54,33 +37,22 @@ export interface DownloadOptions {
 export interface DownloadedFile {
   file: string;
   path: string;
-  /** SHA-256 of the decompressed content (verified). */
+  /** The verified SHA-256: of the .gz file or of its decompressed content, as {@link checksumOf} says. */
   sha256: string;
+  checksumOf: ChecksumOf;
   /** Size of the .gz file. */
   bytes: number;
   skipped: boolean;
 }
 
 export interface DownloadResult {
+  /** The catalog name of the set. */
+  name: string;
   dir: string;
   files: DownloadedFile[];
 }
 
 const PROGRESS_STEP = 256 * 1024;
-
-/** What a downloaded file must decompress to: its SHA-256 and size. */
-interface Expected {
-  sha: string;
-  bytes: number;
-}
-
-function expectedOf(file: string): Expected {
-  const key = file.replace(/\.gz$/, '');
-  const sha = FASHION_MNIST_SHA256[key];
-  const bytes = FASHION_MNIST_BYTES[key];
-  if (!sha || !bytes) throw new Error(`no checksum known for ${file}`);
-  return { sha, bytes };
-}
 
 /**
  * The most a gzip file of `bytes` decompressed bytes can weigh: deflate grows incompressible data by no more than
@@ -91,13 +63,25 @@ export function maxGzipSize(bytes: number): number {
   return bytes + Math.ceil(bytes / 1000) + 4096;
 }
 
-/** Whether `path` exists and its decompressed content has the expected checksum. */
-async function alreadyVerified(path: string, expected: Expected): Promise<number | undefined> {
+/** The most bytes of the .gz file a server may send: its exact size when known, else the bound of its content. */
+function maxBodyOf(f: CatalogFile): number {
+  return f.checksumOf === 'compressed' ? f.bytes : maxGzipSize(f.bytes);
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** The size of `path` when it exists and verifies against `f`, else undefined. */
+async function alreadyVerified(path: string, f: CatalogFile): Promise<number | undefined> {
   try {
     const st = await stat(path);
-    if (!st.isFile() || st.size > maxGzipSize(expected.bytes)) return undefined;
-    const content = await readDataFile(path, { gzip: true, maxBytes: expected.bytes });
-    return content.sha256 === expected.sha ? st.size : undefined;
+    if (!st.isFile() || st.size > maxBodyOf(f)) return undefined;
+    if (f.checksumOf === 'compressed') return st.size === f.bytes && (await fileSha256(path)) === f.sha256 ? st.size : undefined;
+    const content = await readDataFile(path, { gzip: true, maxBytes: f.bytes });
+    return content.sha256 === f.sha256 ? st.size : undefined;
   } catch {
     return undefined;
   }
@@ -112,8 +96,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Removes temp files left by a download that was killed (pid no longer running). */
-async function removeStaleParts(dir: string): Promise<void> {
+/** Removes temp files of `names` left by a download that was killed (pid no longer running). */
+async function removeStaleParts(dir: string, names: readonly string[]): Promise<void> {
   let entries: string[];
   try {
     entries = await readdir(dir);
@@ -121,8 +105,8 @@ async function removeStaleParts(dir: string): Promise<void> {
     return;
   }
   for (const name of entries) {
-    const m = /^\.(.+\.gz)\.(\d+)\.[0-9a-f]+\.part$/.exec(name);
-    if (!m || !DOWNLOAD_FILES.includes(m[1])) continue;
+    const m = /^\.(.+)\.(\d+)\.[0-9a-f]+\.part$/.exec(name);
+    if (!m || !names.includes(m[1])) continue;
     const pid = Number(m[2]);
     if (pid !== process.pid && !isAlive(pid)) await rm(join(dir, name), { force: true });
   }
@@ -134,37 +118,31 @@ function abortReason(signal: AbortSignal): unknown {
 
 /** One file's download from one mirror. */
 interface Transfer {
-  file: string;
+  expected: CatalogFile;
   url: string;
   finalPath: string;
   fileIndex: number;
+  fileCount: number;
   opts: DownloadOptions;
-  /** Most bytes the .gz can have ({@link maxGzipSize} of its content): no more of the body is read. */
+  /** Most bytes the .gz can have ({@link maxBodyOf}): no more of the body is read. */
   maxBody: number;
 }
 
-/** Downloads `file` from `url` to a temp file, verifies it, and renames it to `finalPath`; the temp file goes on failure. */
-async function downloadOne(
-  file: string,
-  url: string,
-  finalPath: string,
-  fileIndex: number,
-  opts: DownloadOptions,
-): Promise<DownloadedFile> {
-  const expected = expectedOf(file);
-  const t: Transfer = { file, url, finalPath, fileIndex, opts, maxBody: maxGzipSize(expected.bytes) };
-  const fileCount = DOWNLOAD_FILES.length;
+/** Downloads the file from `t.url` to a temp file, verifies it, and renames it to `t.finalPath`; the temp file goes on failure. */
+async function downloadOne(t: Transfer): Promise<DownloadedFile> {
+  const { expected, finalPath, fileIndex, fileCount, opts } = t;
+  const file = expected.name;
   const tmp = join(opts.destDir, `.${file}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
   const signal = opts.signal;
   try {
     signal?.throwIfAborted();
     const { body, total } = await requestBody(t);
     opts.onProgress?.({ file, receivedBytes: 0, totalBytes: total, fileIndex, fileCount });
-    const received = await saveBody(t, body, total, tmp);
-    const actual = await verifiedChecksum(t, tmp, expected);
+    const saved = await saveBody(t, body, total, tmp);
+    const sha256 = await verifiedChecksum(t, tmp, saved);
     await rename(tmp, finalPath);
-    opts.onProgress?.({ file, receivedBytes: received, totalBytes: total ?? received, fileIndex, fileCount, done: true });
-    return { file, path: finalPath, sha256: actual, bytes: received, skipped: false };
+    opts.onProgress?.({ file, receivedBytes: saved.received, totalBytes: total ?? saved.received, fileIndex, fileCount, done: true });
+    return { file, path: finalPath, sha256, checksumOf: expected.checksumOf, bytes: saved.received, skipped: false };
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => undefined);
     if (signal?.aborted) throw abortReason(signal);
@@ -196,11 +174,17 @@ async function requestBody(t: Transfer): Promise<{ body: ReadableStream<Uint8Arr
   return { body: res.body, total };
 }
 
-/** Streams the body into `tmp` (created, never overwritten), reporting progress; returns the bytes received. */
-async function saveBody(t: Transfer, body: ReadableStream<Uint8Array>, total: number | undefined, tmp: string): Promise<number> {
-  const { file, url, finalPath, fileIndex, opts, maxBody } = t;
+/** Streams the body into `tmp` (created, never overwritten), reporting progress; returns the bytes received and their SHA-256. */
+async function saveBody(
+  t: Transfer,
+  body: ReadableStream<Uint8Array>,
+  total: number | undefined,
+  tmp: string,
+): Promise<{ received: number; sha256: string }> {
+  const { expected, url, finalPath, fileIndex, fileCount, opts, maxBody } = t;
+  const file = expected.name;
   const signal = opts.signal;
-  const fileCount = DOWNLOAD_FILES.length;
+  const hash = createHash('sha256');
   let received = 0;
   const fh = await open(tmp, 'wx');
   try {
@@ -224,6 +208,7 @@ async function saveBody(t: Transfer, body: ReadableStream<Uint8Array>, total: nu
         await reader.cancel().catch(() => undefined);
         throw new DownloadError(`the server sent more than the ${maxBody} bytes this file can have; download stopped`, finalPath, url);
       }
+      hash.update(chunk.value);
       await fh.write(chunk.value);
       if (received - lastReported >= PROGRESS_STEP) {
         lastReported = received;
@@ -236,12 +221,29 @@ async function saveBody(t: Transfer, body: ReadableStream<Uint8Array>, total: nu
   if (total !== undefined && received !== total) {
     throw new DownloadError(`download incomplete: received ${received} of ${total} bytes`, finalPath, url);
   }
-  return received;
+  return { received, sha256: hash.digest('hex') };
 }
 
-/** The SHA-256 of the decompressed temp file, when it is the expected one; else a DownloadError saying what is wrong. */
-async function verifiedChecksum(t: Transfer, tmp: string, expected: Expected): Promise<string> {
-  const { url, finalPath } = t;
+/** The verified SHA-256 of the temp file (or of its decompressed content), when it is the expected one; else a DownloadError. */
+async function verifiedChecksum(t: Transfer, tmp: string, saved: { received: number; sha256: string }): Promise<string> {
+  const { url, finalPath, expected } = t;
+  const mismatch = (what: string, actual: string) =>
+    new DownloadError(
+      `checksum mismatch for the data downloaded from ${url}: SHA-256 of ${what} is ${actual}, expected ${expected.sha256}`,
+      finalPath,
+      url,
+    );
+  if (expected.checksumOf === 'compressed') {
+    if (saved.received !== expected.bytes) {
+      throw new DownloadError(
+        `the file downloaded from ${url} has ${saved.received} bytes, expected ${expected.bytes} (truncated, or not the official file)`,
+        finalPath,
+        url,
+      );
+    }
+    if (saved.sha256 !== expected.sha256) throw mismatch('the file', saved.sha256);
+    return saved.sha256;
+  }
   let actual: string;
   try {
     actual = (await readDataFile(tmp, { gzip: true, maxBytes: expected.bytes })).sha256;
@@ -249,85 +251,98 @@ async function verifiedChecksum(t: Transfer, tmp: string, expected: Expected): P
     const problem = err instanceof DataError ? err.problem : describeError(err);
     throw new DownloadError(`downloaded data from ${url} is corrupt: ${problem}`, finalPath, url, { cause: err });
   }
-  if (actual !== expected.sha) {
-    throw new DownloadError(
-      `checksum mismatch for the data downloaded from ${url}: SHA-256 of the decompressed content is ${actual}, expected ${expected.sha}`,
-      finalPath,
-      url,
-    );
-  }
+  if (actual !== expected.sha256) throw mismatch('the decompressed content', actual);
   return actual;
 }
 
 /**
- * Downloads the four gzipped IDX files of Fashion-MNIST into `destDir`, verifying the SHA-256 of each
- * file's decompressed content. Each file is written to a temp file in `destDir` and renamed only once
- * verified. Nothing larger than the file can be is read: the body stops at {@link maxGzipSize} of the known
- * decompressed size, and decompression at that size. On any failure (network, HTTP status, a body or content too
- * large, interrupted body, corrupt gzip, wrong checksum, abort) the
- * temp file is removed and a {@link DownloadError} naming the file is thrown (an abort rethrows the signal's
- * reason, an `AbortError` by default). Files already there that verify are skipped.
+ * Downloads the files of a catalog entry into `destDir`, verifying each against the catalog: the SHA-256 and size of
+ * the .gz file as served, or of its decompressed content (the entry's files say which). Each file is written to a
+ * temp file in `destDir` and renamed only once verified. Nothing larger than the file can be is read: the body stops
+ * at its known size (or {@link maxGzipSize} of its known content), and decompression at the content's size. On any
+ * failure (network, HTTP status, a body or content too large, interrupted or short body, corrupt gzip, wrong
+ * checksum, abort) the temp file is removed and a {@link DownloadError} naming the file is thrown (an abort rethrows
+ * the signal's reason, an `AbortError` by default). Files already there that verify are skipped. An entry that is not
+ * well-formed ({@link catalogEntryProblem}) is refused before anything is fetched.
  */
-export async function downloadFashionMnist(opts: DownloadOptions): Promise<DownloadResult> {
+export async function downloadCatalogDataset(entry: CatalogEntry, opts: DownloadOptions): Promise<DownloadResult> {
+  const problem = catalogEntryProblem(entry);
+  if (problem) throw new DataError(`cannot download this data set: ${problem}`);
   const destDir = resolve(opts.destDir);
   const options = { ...opts, destDir };
-  const mirrors = [opts.baseUrl ?? FASHION_MNIST_MIRRORS].flat().map(checkedBaseUrl);
+  const mirrors = [opts.baseUrl ?? entry.mirrors].flat().map(checkedBaseUrl);
   try {
     await mkdir(destDir, { recursive: true });
   } catch (err) {
     throw new DataError(`cannot create the download folder: ${describeError(err)}`, destDir, { cause: err });
   }
-  await removeStaleParts(destDir);
+  const names = entry.files.map((f) => f.name);
+  await removeStaleParts(destDir, names);
 
+  const fileCount = entry.files.length;
   const files: DownloadedFile[] = [];
-  for (let i = 0; i < DOWNLOAD_FILES.length; i++) {
+  for (const [fileIndex, expected] of entry.files.entries()) {
     opts.signal?.throwIfAborted();
-    const file = DOWNLOAD_FILES[i];
+    const file = expected.name;
     const finalPath = join(destDir, file);
-    const expected = expectedOf(file);
     const existing = await alreadyVerified(finalPath, expected);
     if (existing !== undefined) {
-      opts.onProgress?.({
-        file,
-        receivedBytes: existing,
-        totalBytes: existing,
-        fileIndex: i,
-        fileCount: DOWNLOAD_FILES.length,
-        skipped: true,
-        done: true,
-      });
-      files.push({ file, path: finalPath, sha256: expected.sha, bytes: existing, skipped: true });
+      opts.onProgress?.({ file, receivedBytes: existing, totalBytes: existing, fileIndex, fileCount, skipped: true, done: true });
+      files.push({ file, path: finalPath, sha256: expected.sha256, checksumOf: expected.checksumOf, bytes: existing, skipped: true });
       continue;
     }
-    files.push(await downloadFromMirrors(file, mirrors, finalPath, i, options));
+    const transfer = { expected, finalPath, fileIndex, fileCount, opts: options, maxBody: maxBodyOf(expected) };
+    files.push(await downloadFromMirrors(transfer, mirrors));
   }
-  return { dir: destDir, files };
+  return { name: entry.name, dir: destDir, files };
+}
+
+/** {@link downloadCatalogDataset} of Fashion-MNIST (checksums of the decompressed content). */
+export function downloadFashionMnist(opts: DownloadOptions): Promise<DownloadResult> {
+  return downloadCatalogDataset(catalogEntry('fashion-mnist'), opts);
+}
+
+export interface DownloadKnownOptions extends Omit<DownloadOptions, 'destDir'> {
+  /** Default: {@link downloadedDatasetDir} of the name. */
+  destDir?: string;
+  /** For the default folder (`CLUSTERBENCH_HOME`, …); default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Default: the built-in catalog. */
+  catalog?: readonly CatalogEntry[];
+}
+
+/**
+ * Downloads the catalog's data set `name` (an unknown name is a {@link DataError} listing the known ones) into
+ * `destDir`, by default `<appData>/data/<name>/`: afterwards the folder holds the four IDX files.
+ */
+export async function downloadKnownDataset(name: string, opts: DownloadKnownOptions = {}): Promise<DownloadResult> {
+  const entry = catalogEntry(name, opts.catalog);
+  const destDir = opts.destDir ?? downloadedDatasetDir(entry.name, opts.env);
+  return downloadCatalogDataset(entry, { destDir, baseUrl: opts.baseUrl, onProgress: opts.onProgress, signal: opts.signal });
 }
 
 function checkedBaseUrl(base: string): string {
   const withSlash = base.endsWith('/') ? base : `${base}/`;
+  let url: URL | undefined;
   try {
-    new URL(withSlash);
+    url = new URL(withSlash);
   } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     throw new DataError(`invalid download base URL: ${JSON.stringify(base)}`);
   }
   return withSlash;
 }
 
 /** The first mirror that delivers a verified file wins; when none does, the first mirror's error is thrown. */
-async function downloadFromMirrors(
-  file: string,
-  mirrors: string[],
-  finalPath: string,
-  index: number,
-  options: DownloadOptions,
-): Promise<DownloadedFile> {
+async function downloadFromMirrors(t: Omit<Transfer, 'url'>, mirrors: string[]): Promise<DownloadedFile> {
   let firstError: unknown;
   for (const base of mirrors) {
     try {
-      return await downloadOne(file, new URL(file, base).toString(), finalPath, index, options);
+      return await downloadOne({ ...t, url: new URL(t.expected.name, base).toString() });
     } catch (err) {
-      if (options.signal?.aborted || !(err instanceof DownloadError)) throw err;
+      if (t.opts.signal?.aborted || !(err instanceof DownloadError)) throw err;
       firstError ??= err;
     }
   }

@@ -69,7 +69,8 @@ export const requests = {
   'history.info': z.object({}),
   'dataset.info': z.object({}),
   'dataset.samples': z.object({ split: split.default('train'), perClass: z.number().int().min(1).max(50).default(10) }),
-  'dataset.download': z.object({}),
+  /** A name from the download catalog (`data catalog`); default fashion-mnist. */
+  'dataset.download': z.object({ name: z.string().min(1).max(64).optional() }),
   'backends.list': z.object({ measure: z.boolean().default(false) }),
   /** Server-rendered figure: the same SVG/PNG the CLI exports. */
   'export.confusion': z.object({ id: runId, format: z.enum(['svg', 'png']), normalize: z.boolean().default(false) }),

@@ -14,7 +14,6 @@ import type {
 } from '../contract/index';
 import { probeBackends, setWasmThreads } from '../engine/backend/index';
 import {
-  downloadFashionMnist,
   FASHION_MNIST_CLASSES,
   inspectDataDir,
   loadFashionMnist,
@@ -23,7 +22,7 @@ import {
   type FashionMnist,
 } from '../engine/data/index';
 import { Pca } from '../engine/manifold/pca';
-import { defaultDataDir } from '../engine/paths';
+import { downloadKnownDataset } from '../engine/data/download';
 import type { RunStore } from '../engine/store/index';
 import { ArtifactFileError, checkPlainFile, isInsideArtifacts, readArtifactFile, shown } from '../engine/store/artifact-files';
 import type { DatasetInfo, RunRecord } from '../engine/store/types';
@@ -217,7 +216,9 @@ export async function datasetSummary(dataDir?: string): Promise<DatasetSummary> 
 }
 
 export interface DownloadDatasetOptions {
-  /** Default: the app's data folder. */
+  /** A name from the download catalog (engine/data/catalog.ts); default `fashion-mnist`. */
+  name?: string;
+  /** Default: `<appData>/data/<name>/` (downloadedDatasetDir). */
   destDir?: string;
   /** A mirror (default: the official ones). */
   baseUrl?: string;
@@ -226,8 +227,8 @@ export interface DownloadDatasetOptions {
 
 /** Downloads the official files and verifies their checksums; datasets loaded before are read again. */
 export async function downloadDataset(options: DownloadDatasetOptions = {}): Promise<{ dir: string }> {
-  const dir = options.destDir ?? defaultDataDir();
-  await downloadFashionMnist({ destDir: dir, baseUrl: options.baseUrl, onProgress: options.onProgress });
+  const { name = 'fashion-mnist', destDir, baseUrl, onProgress } = options;
+  const { dir } = await downloadKnownDataset(name, { destDir, baseUrl, onProgress });
   datasets.clear();
   return { dir };
 }
@@ -368,7 +369,8 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
     return batch(set, picked);
   },
 
-  'dataset.download': (_req, _store, ctx) => downloadDataset({ onProgress: (e) => ctx.emit('dataset.downloadProgress', e) }),
+  'dataset.download': (req, _store, ctx) =>
+    downloadDataset({ name: req.name, onProgress: (e) => ctx.emit('dataset.downloadProgress', e) }),
 
   'backends.list': async (req, _store, ctx) => {
     // Probing switches the tfjs backend, which must never happen under a running experiment.

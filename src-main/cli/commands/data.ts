@@ -1,18 +1,50 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { catalogEntry, DATASET_CATALOG, downloadedDatasetDir, downloadSize } from '../../engine/data/catalog';
+import { DEFAULT_DATASET, describeShape } from '../../engine/data/dataset';
 import { datasetSummary, downloadDataset } from '../../service/queries';
 import { CliError } from '../args';
 import { globals, printJson } from '../context';
 
+/** The catalog as `data catalog` and `data download --list` print it: three lines a set. */
+function catalogText(): string {
+  return DATASET_CATALOG.map((e) => {
+    const size = downloadSize(e);
+    const mb = size === undefined ? '' : `; about ${(size / 1e6).toFixed(1)} MB to download`;
+    const shape = describeShape({ kind: 'images', ...e.shape });
+    return [
+      `${e.name.padEnd(14)} ${e.title}: ${e.description}`,
+      `${''.padEnd(14)} ${shape}, ${e.classNames.length} classes, ${e.counts.train} train + ${e.counts.test} test images${mb}`,
+      `${''.padEnd(14)} licence: ${e.licence}; cite: ${e.citation}`,
+    ].join('\n');
+  }).join('\n');
+}
+
+/** `dir` as one word a POSIX shell reads back unchanged (single-quoted when it has anything but plain characters). */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+}
+
+function catalogJson(): unknown {
+  return DATASET_CATALOG.map((e) => ({ ...e, downloadBytes: downloadSize(e) ?? null, dir: downloadedDatasetDir(e.name) }));
+}
+
 export function registerDataCommands(program: Command): void {
-  const data = program.command('data').description('the Fashion-MNIST data');
+  const data = program.command('data').description('data sets: download the known ones, list them, look at Fashion-MNIST');
 
   data
     .command('download')
-    .description('download the official Fashion-MNIST files into the app data folder and verify their checksums')
+    .description('download a known data set (see `data catalog`) into the app data folder and verify its checksums')
+    .argument('[name]', 'which data set', DEFAULT_DATASET)
+    .option('--list', 'list the data sets that can be downloaded (download nothing)')
     .option('--dir <dir>', 'download into this folder instead')
     .option('--base-url <url>', 'mirror to download from')
-    .action(async (opts: { dir?: string; baseUrl?: string }) => {
+    .action(async (name: string, opts: { list?: boolean; dir?: string; baseUrl?: string }) => {
+      if (opts.list) {
+        process.stdout.write(`${catalogText()}\n`);
+        return;
+      }
+      const entry = catalogEntry(name); // an unknown name fails here, in one line, before any progress bar
       const bar = new cliProgress.SingleBar(
         { stream: process.stderr, format: '{file} [{bar}] {percentage}% | {value}/{total} bytes', hideCursor: true },
         cliProgress.Presets.shades_classic,
@@ -21,6 +53,7 @@ export function registerDataCommands(program: Command): void {
       let dir: string;
       try {
         ({ dir } = await downloadDataset({
+          name: entry.name,
           destDir: opts.dir,
           baseUrl: opts.baseUrl,
           onProgress: (e) => {
@@ -35,7 +68,20 @@ export function registerDataCommands(program: Command): void {
       } finally {
         if (current) bar.stop();
       }
-      process.stdout.write(`Fashion-MNIST is in ${dir} (checksums verified)\n`);
+      process.stdout.write(`${entry.title} is in ${dir} (checksums verified)\n`);
+      if (entry.name !== DEFAULT_DATASET) {
+        process.stdout.write(`To use it: clusterbench datasets add ${entry.name} ${shellWord(dir)} --format idx\n`);
+        process.stdout.write(`Licence: ${entry.licence}. Please cite: ${entry.citation}\n`);
+      }
+    });
+
+  data
+    .command('catalog')
+    .description('the data sets `data download NAME` can fetch: shape, classes, size, licence and citation')
+    .option('--json', "print JSON (with each file's checksum and where it would be downloaded to)")
+    .action((opts: { json?: boolean }) => {
+      if (opts.json) printJson(catalogJson());
+      else process.stdout.write(`${catalogText()}\n`);
     });
 
   data

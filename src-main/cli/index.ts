@@ -4,6 +4,7 @@ import { PARAM_NAMES, type ParamError, type ParamName } from '../engine/schema/p
 import { wasmThreadsArg } from './args';
 import { registerBackendsCommand } from './commands/backends';
 import { registerDataCommands } from './commands/data';
+import { registerDatasetsCommands } from './commands/datasets';
 import { registerExportCommands } from './commands/export';
 import { registerRunCommand } from './commands/run';
 import { registerRunsCommands } from './commands/runs';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerSweepCommands(program);
   registerExportCommands(program);
   registerDataCommands(program);
+  registerDatasetsCommands(program);
   registerBackendsCommand(program);
   registerWebCommand(program);
   addHelpHints(program);

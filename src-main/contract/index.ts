@@ -11,6 +11,7 @@ import { MAX_SEEDS, MAX_SWEEP_RUNS, sweepNameSchema } from '../engine/schema/swe
 import type { MeanSd, SweepRow } from '../engine/schema/sweep-summary';
 import type { DatasetInfo, EpochLoss, RunRecord, RunStatus, SweepStatus, TaskName } from '../engine/store/types';
 import { EVENT_NAMES, OPERATION_NAMES, type EventNameLiteral, type OperationName } from './names';
+import { datasetRequests, type DatasetEvents, type DatasetResponses } from './datasets';
 
 export { EVENT_NAMES, OPERATION_NAMES, IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from './names';
 /** The experiments (RunSummary.task, runs.start's params.task), listed once in the parameter table. */
@@ -95,6 +96,7 @@ export const requests = {
   'sweeps.compare': z.object({ ids: z.array(sweepId).min(1).max(4) }),
   /** The summary rows (mean ± sd per combination) as CSV, the same as `sweeps export`. */
   'export.sweepCsv': z.object({ id: sweepId }),
+  ...datasetRequests,
 } as const satisfies Record<OperationName, z.ZodType>;
 
 export type Operation = keyof typeof requests;
@@ -268,7 +270,7 @@ export interface SweepPlanInfo {
 }
 
 /** Response types, one per operation. */
-export interface Responses {
+export interface Responses extends DatasetResponses {
   'runs.start': { jobId: string };
   'runs.cancel': { cancelled: boolean };
   'runs.list': RunSummary[];
@@ -312,7 +314,7 @@ export interface Responses {
 }
 
 /** Events pushed from the engine to every UI. */
-export interface Events {
+export interface Events extends DatasetEvents {
   'job.queued': JobInfo;
   'job.started': JobInfo & { runId: number };
   'job.progress': { jobId: string; runId?: number; progress: ProgressInfo };
@@ -378,3 +380,4 @@ export function validateRequest<O extends Operation>(
 }
 
 export type { EvaluationReport, RunRecord, EpochLoss, TaskName, RunStatus };
+export type { DatasetDetail, DatasetEntry, DatasetPreview } from './datasets';

@@ -32,6 +32,12 @@ export const OPERATION_NAMES = [
   'sweeps.delete',
   'sweeps.compare',
   'export.sweepCsv',
+  'datasets.list',
+  'datasets.show',
+  'datasets.add',
+  'datasets.cancelAdd',
+  'datasets.preview',
+  'datasets.remove',
 ] as const;
 export type OperationName = (typeof OPERATION_NAMES)[number];
 
@@ -45,6 +51,7 @@ export const EVENT_NAMES = [
   'job.cancelled',
   'dataset.downloadProgress',
   'sweep.updated',
+  'datasets.addProgress',
 ] as const;
 export type EventNameLiteral = (typeof EVENT_NAMES)[number];
 

@@ -94,6 +94,7 @@ export function createEngineApi(options: EngineApiOptions = {}): EngineApi {
   host.on('cancelled', (job) => emit('job.cancelled', { jobId: job.jobId, runId: job.runId }));
   host.on('event', (event, payload) => {
     if (event === 'dataset.downloadProgress') emit('dataset.downloadProgress', payload as Events['dataset.downloadProgress']);
+    if (event === 'datasets.addProgress') emit('datasets.addProgress', payload as Events['datasets.addProgress']);
   });
 
   async function run<O extends Operation>(op: O, req: ParsedRequestOf<O>): Promise<Responses[O]> {

@@ -31,6 +31,7 @@ import type { ImageSet } from '../engine/types';
 import { confusionFile, historyCsvFile, runJsonFile } from './exports';
 import { withHistory } from './history';
 import { compareRuns, listRuns, NotFoundError, requireRun } from './runs';
+import { datasetQueryHandlers } from './datasets';
 import { summarize } from './summarize';
 
 export { NotFoundError };
@@ -40,7 +41,7 @@ export interface QueryContext {
   dataDir?: string;
   /** True while an experiment is running in this worker: nothing may switch the tfjs backend then. */
   busy: () => boolean;
-  emit: (event: 'dataset.downloadProgress', payload: unknown) => void;
+  emit: (event: 'dataset.downloadProgress' | 'datasets.addProgress', payload: unknown) => void;
 }
 
 const datasets = new Map<string, Promise<FashionMnist>>();
@@ -247,6 +248,7 @@ export function backendStatuses(options: BackendStatusOptions) {
 }
 
 export const queryHandlers: { [O in Operation]?: Handler<O> } = {
+  ...datasetQueryHandlers,
   'runs.list': (req, store) => listRuns(store, req).map(summarize),
   'runs.get': (req, store) => requireRun(store, req.id),
   'runs.delete': async (req, store) => {

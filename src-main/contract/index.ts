@@ -9,6 +9,7 @@ import type { EvaluationReport } from '../engine/metrics/types';
 import { PARAM_NAMES } from '../engine/schema/param-table';
 import { MAX_SEEDS, MAX_SWEEP_RUNS, sweepNameSchema } from '../engine/schema/sweep';
 import type { MeanSd, SweepRow } from '../engine/schema/sweep-summary';
+import { MAX_TABLE_RUNS, METHOD_TABLE_FORMATS, METHOD_TABLE_METRICS } from '../engine/schema/method-table';
 import type { DatasetInfo, EpochLoss, RunRecord, RunStatus, SweepStatus, TaskName } from '../engine/store/types';
 import { EVENT_NAMES, OPERATION_NAMES, type EventNameLiteral, type OperationName } from './names';
 import { datasetRequests, type DatasetEvents, type DatasetResponses } from './datasets';
@@ -96,6 +97,18 @@ export const requests = {
   'sweeps.compare': z.object({ ids: z.array(sweepId).min(1).max(4) }),
   /** The summary rows (mean ± sd per combination) as CSV, the same as `sweeps export`. */
   'export.sweepCsv': z.object({ id: sweepId }),
+  /**
+   * The methods × data sets table (mean ± sd of one metric per method and data set) of a sweep's runs or of the runs
+   * named, as CSV, Markdown or LaTeX (booktabs): the same file as `export table`.
+   */
+  'export.methodTable': z
+    .object({
+      sweep: sweepId.optional(),
+      runs: z.array(runId).min(1).max(MAX_TABLE_RUNS).optional(),
+      metric: z.enum(METHOD_TABLE_METRICS).default('accuracy'),
+      format: z.enum(METHOD_TABLE_FORMATS).default('tex'),
+    })
+    .refine((req) => (req.sweep === undefined) !== (req.runs === undefined), { message: 'name either a sweep or runs' }),
   ...datasetRequests,
 } as const satisfies Record<OperationName, z.ZodType>;
 
@@ -218,6 +231,11 @@ export interface ExportedFile {
 
 export type { MeanSd, SweepRow, SweepStatus };
 
+/** export.methodTable's file, with what the reader should know (runs left out…), one line each. */
+export interface MethodTableFile extends ExportedFile {
+  notes: string[];
+}
+
 /** A sweep in lists: its state and progress, and its best combination so far. */
 export interface SweepSummary {
   id: number;
@@ -311,6 +329,7 @@ export interface Responses extends DatasetResponses {
   'sweeps.delete': { deleted: boolean };
   'sweeps.compare': SweepDetail[];
   'export.sweepCsv': ExportedFile;
+  'export.methodTable': MethodTableFile;
 }
 
 /** Events pushed from the engine to every UI. */

@@ -32,6 +32,7 @@ export const OPERATION_NAMES = [
   'sweeps.delete',
   'sweeps.compare',
   'export.sweepCsv',
+  'export.methodTable',
   'datasets.list',
   'datasets.show',
   'datasets.add',

@@ -30,6 +30,7 @@ import type { ImageSet } from '../engine/types';
 
 import { confusionFile, historyCsvFile, runJsonFile } from './exports';
 import { withHistory } from './history';
+import { methodTableFile } from './method-table';
 import { compareRuns, listRuns, NotFoundError, requireRun } from './runs';
 import { datasetQueryHandlers } from './datasets';
 import { summarize } from './summarize';
@@ -392,6 +393,7 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
   'export.confusion': (req, store) => confusionFile(store, req),
   'export.runJson': (req, store) => runJsonFile(store, req.id),
   'export.historyCsv': (_req, store) => historyCsvFile(store),
+  'export.methodTable': (req, store) => methodTableFile(store, req),
 };
 
 function handlerOf<O extends Operation>(op: O): Handler<O> {

@@ -4,6 +4,7 @@ import type { ExportedFile } from '../../contract/index';
 import { writeExportedFile } from '../../service/exports';
 import { query } from '../context';
 import { CliError, idArg } from '../args';
+import { registerExportTableCommand } from './export-table';
 
 /** The --force flag of every command that writes an --out file. */
 export const FORCE_OPTION = ['--force', 'replace the --out file if it exists (never a link or a folder)'] as const;
@@ -66,4 +67,5 @@ export function registerExportCommands(program: Command): void {
     .requiredOption('--out <file>', 'output file (.csv)')
     .option(...FORCE_OPTION)
     .action(async (opts: OutOptions, command: Command) => writeExport(await query(command, 'export.historyCsv', {}), opts));
+  registerExportTableCommand(exp);
 }

@@ -7,11 +7,18 @@ export interface Matrix {
 
 /** Images without their labels: all that the fitting stages of a run see (the labels only reach the evaluation). */
 export interface Images {
-  /** count × height × width values in [0, 1], row-major. */
+  /** count × height × width × channels values in [0, 1], row-major, channels last. */
   images: Float32Array;
   count: number;
   height: number;
   width: number;
+  /** Values per pixel: 1 (grey) or 3 (RGB); absent means 1. */
+  channels?: number;
+}
+
+/** Values per image: height × width × channels. */
+export function valuesPerImage(set: Pick<Images, 'height' | 'width' | 'channels'>): number {
+  return set.height * set.width * (set.channels ?? 1);
 }
 
 /** Images of one split with their labels, pixels already normalised to [0, 1]. */
@@ -21,7 +28,9 @@ export interface ImageSet extends Images {
 
 /** The images of a split as a new object that has no labels at all (not merely typed without them). */
 export function withoutLabels(set: Images): Images {
-  return { images: set.images, count: set.count, height: set.height, width: set.width };
+  const images: Images = { images: set.images, count: set.count, height: set.height, width: set.width };
+  if (set.channels !== undefined) images.channels = set.channels;
+  return images;
 }
 
 /** Progress callback used by long engine operations (fit, training). */
@@ -36,5 +45,5 @@ export interface ProgressEvent {
 }
 
 export function imagesAsMatrix(set: Images): Matrix {
-  return { data: set.images, rows: set.count, cols: set.height * set.width };
+  return { data: set.images, rows: set.count, cols: valuesPerImage(set) };
 }

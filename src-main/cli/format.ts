@@ -1,3 +1,4 @@
+import { DEFAULT_DATASET, describeShape } from '../engine/data/dataset';
 import { effectiveParams } from '../engine/schema/params';
 import type { EvaluationReport, RunRecord } from '../contract/index';
 
@@ -59,8 +60,15 @@ export function backendLabel(run: RunRecord): string {
   return threads === undefined ? run.backend : `${run.backend} (${threads} thread${threads === 1 ? '' : 's'})`;
 }
 
+/** A run's data set as one word: its name, its shape when not Fashion-MNIST's, and "unlabelled" when it was. */
+export function datasetLabel(info: NonNullable<RunRecord['dataset']>): string {
+  const shape = info.shape && info.name !== DEFAULT_DATASET ? describeShape(info.shape) : '';
+  const extra = [shape, info.labelled === false ? 'unlabelled' : ''].filter(Boolean);
+  return `${info.name}${extra.length ? ` (${extra.join(', ')})` : ''}`;
+}
+
 export function runHeader(run: RunRecord): string {
-  const ds = run.dataset ? ` · ${run.dataset.fitSize} fit / ${run.dataset.evalSize} eval` : '';
+  const ds = run.dataset ? ` · ${datasetLabel(run.dataset)} ${run.dataset.fitSize} fit / ${run.dataset.evalSize} eval` : '';
   return `Run #${run.id} · ${run.task} · ${paramSummary(effectiveParams(run.params))} · backend ${backendLabel(run)}${ds} · ${run.status}`;
 }
 
@@ -77,10 +85,17 @@ export function runReport(run: RunRecord): string {
     const m = run.metrics;
     parts.push(
       '',
-      `Accuracy ${pct(m.accuracy)}   NMI ${m.nmi.toFixed(4)}   ARI ${m.ari.toFixed(4)}` +
+      (m.accuracy !== undefined
+        ? `Accuracy ${pct(m.accuracy)}   NMI ${m.nmi!.toFixed(4)}   ARI ${m.ari!.toFixed(4)}`
+        : 'Unlabelled data: no accuracy') +
         (m.inertia !== undefined ? `   inertia ${m.inertia.toExponential(4)}` : '') +
         (m.logLikelihood !== undefined ? `   log-likelihood/sample ${m.logLikelihood.toFixed(3)}` : ''),
     );
+    if (m.silhouette !== undefined)
+      parts.push(
+        `Silhouette ${m.silhouette.toFixed(4)}${m.silhouetteSample !== undefined ? ` (sample of ${m.silhouetteSample})` : ''}` +
+          `   Calinski–Harabasz ${m.calinskiHarabasz?.toFixed(1)}   Davies–Bouldin ${m.daviesBouldin?.toFixed(4)}`,
+      );
     if (m.trainImagesPerSec !== undefined)
       parts.push(`Training: ${Math.round(m.trainImagesPerSec)} images/s on ${backendLabel(run)}, ${m.epochsRun} epochs`);
     if (run.artifacts.reusedEncoderFrom)
@@ -112,8 +127,8 @@ export function runsTable(runs: RunRecord[]): string {
       String(r.id),
       r.task,
       r.status,
-      r.metrics ? pct(r.metrics.accuracy) : '',
-      r.metrics ? r.metrics.nmi.toFixed(3) : '',
+      r.metrics?.accuracy !== undefined ? pct(r.metrics.accuracy) : r.metrics ? '—' : '',
+      r.metrics?.nmi !== undefined ? r.metrics.nmi.toFixed(3) : r.metrics ? '—' : '',
       backendLabel(r),
       r.startedAt.replace('T', ' ').slice(0, 19),
       secs,

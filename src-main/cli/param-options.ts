@@ -29,7 +29,7 @@ export function listArg(value: string): number[] {
 }
 
 const PARSERS: Partial<Record<ParamKind, (value: string) => unknown>> = { int: numberArg, number: numberArg, list: listArg };
-const METAVARS: Record<ParamKind, string> = { int: 'n', number: 'x', list: 'list', choice: 'name', switch: '' };
+const METAVARS: Record<ParamKind, string> = { int: 'n', number: 'x', list: 'list', choice: 'name', switch: '', text: 'name' };
 
 /** The help of a parameter's flag: "number of clusters, 2–1000 (default 10)". */
 export function paramHelp(name: ParamName): string {

@@ -21,29 +21,48 @@ export function childLine(child: SweepChild, total: number): string {
   const head = `child ${child.index + 1}/${total} ${valuesText(child.values)}`;
   const run = child.run;
   if (!run) return `${head} · ${child.state}`;
-  if (run.status !== 'completed' || run.accuracy === null)
+  if (run.status !== 'completed' || (run.accuracy === null && run.silhouette === null))
     return `${head} · run #${run.id} · ${run.status}${run.error ? `: ${run.error}` : ''}`;
   const time = run.totalMs === null ? '' : ` · ${secs(run.totalMs)}`;
-  return `${head} · run #${run.id} · accuracy ${pct(run.accuracy)} · NMI ${run.nmi!.toFixed(3)} · ARI ${run.ari!.toFixed(3)}${time}`;
+  const scores =
+    run.accuracy === null
+      ? `silhouette ${run.silhouette!.toFixed(3)}`
+      : `accuracy ${pct(run.accuracy)} · NMI ${run.nmi!.toFixed(3)} · ARI ${run.ari!.toFixed(3)}`;
+  return `${head} · run #${run.id} · ${scores}${time}`;
 }
 
-/** The summary rows: the varied values, n, then mean ± sd of accuracy, NMI, ARI and time; the best row starred. */
+/**
+ * The summary rows: the varied values, n, then mean ± sd of accuracy, NMI, ARI, the silhouette, BIC (when a mixture
+ * was fitted) and time; the best row starred. On unlabelled data the label scores are left out and the silhouette
+ * chooses the best row.
+ */
 export function sweepRowsTable(detail: SweepDetail): string {
   const names = detail.grid.map(([name]) => name);
-  const rows = [['', ...names, 'n', 'accuracy', 'NMI', 'ARI', 'time']];
-  for (const row of detail.rows) {
+  const labelled = detail.rows.some((row) => row.accuracy.mean !== null);
+  const withBic = detail.rows.some((row) => row.bic?.mean != null);
+  type Column = [title: string, text: (row: SweepDetail['rows'][number]) => string];
+  const labelColumns: Column[] = [
+    ['accuracy', (row) => meanSdText(row.accuracy, pct)],
+    ['NMI', (row) => meanSdText(row.nmi, fixed(3))],
+    ['ARI', (row) => meanSdText(row.ari, fixed(3))],
+  ];
+  const columns: Column[] = [
+    ...(labelled ? labelColumns : []),
+    ['silhouette', (row) => (row.silhouette ? meanSdText(row.silhouette, fixed(3)) : '—')],
+    ...(withBic ? [['BIC', (row) => (row.bic ? meanSdText(row.bic, fixed(0)) : '—')] as Column] : []),
+    ['time', (row) => meanSdText(row.totalMs, secs)],
+  ];
+  const rows = [['', ...names, 'n', ...columns.map(([title]) => title)]];
+  for (const row of detail.rows)
     rows.push([
       row.best ? '*' : '',
       ...names.map((name) => String(row.values[name])),
       String(row.n),
-      meanSdText(row.accuracy, pct),
-      meanSdText(row.nmi, fixed(3)),
-      meanSdText(row.ari, fixed(3)),
-      meanSdText(row.totalMs, secs),
+      ...columns.map(([, text]) => text(row)),
     ]);
-  }
   const align = rows[0].map((_, i) => (i === 0 || i > names.length ? 'r' : 'l') as 'l' | 'r');
-  return `${table(rows, align)}\n(mean ± sample sd over the completed seeds; * = best mean accuracy)`;
+  const best = labelled ? 'best mean accuracy' : 'best mean silhouette (unlabelled data; BIC: lower is better)';
+  return `${table(rows, align)}\n(mean ± sample sd over the completed seeds; * = ${best})`;
 }
 
 export function sweepHeader(s: SweepSummary): string {

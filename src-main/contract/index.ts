@@ -129,6 +129,10 @@ export interface RunSummary {
   accuracy: number | null;
   nmi: number | null;
   ari: number | null;
+  /** Label-free: every completed run of a data set has it (null for older runs). */
+  silhouette: number | null;
+  /** The data set's name and whether it was labelled (null for runs recorded before data sets). */
+  dataset: { name: string; labelled: boolean; shape: string | null } | null;
   /** Wall time of the whole run (data loading included), when it completed. */
   totalMs: number | null;
   /** The sweep the run is a child of (its page lists the sweep's other runs). */

@@ -1,36 +1,27 @@
 // Read-side operations of the contract, answered inside the engine worker so the UI thread never parses
 // data, renders figures or walks large arrays.
-import { isAbsolute } from 'node:path';
-import { statSync } from 'node:fs';
 import type {
   BackendInfo,
   ClusterImagesPage,
   DatasetSummary,
-  ImageBatch,
   Operation,
   ParsedRequestOf,
   Responses,
   RunEmbedding,
 } from '../contract/index';
 import { probeBackends, setWasmThreads } from '../engine/backend/index';
-import {
-  FASHION_MNIST_CLASSES,
-  inspectDataDir,
-  loadFashionMnist,
-  pixelStats,
-  type DownloadProgress,
-  type FashionMnist,
-} from '../engine/data/index';
+import { FASHION_MNIST_CLASSES, pixelStats, type DownloadProgress, type FashionMnist } from '../engine/data/index';
 import { Pca } from '../engine/manifold/pca';
 import { downloadKnownDataset } from '../engine/data/download';
 import type { RunStore } from '../engine/store/index';
-import { ArtifactFileError, checkPlainFile, isInsideArtifacts, readArtifactFile, shown } from '../engine/store/artifact-files';
-import type { DatasetInfo, RunRecord } from '../engine/store/types';
-import type { ImageSet } from '../engine/types';
+import { readArtifactFile } from '../engine/store/artifact-files';
+import type { RunRecord } from '../engine/store/types';
+import { valuesPerImage } from '../engine/types';
 
 import { confusionFile, historyCsvFile, runJsonFile } from './exports';
 import { withHistory } from './history';
 import { methodTableFile } from './method-table';
+import { builtInData, forgetLoadedData, imageBatch, imageBytes, scoredRows } from './run-data';
 import { compareRuns, listRuns, NotFoundError, requireRun } from './runs';
 import { datasetQueryHandlers } from './datasets';
 import { summarize } from './summarize';
@@ -43,34 +34,6 @@ export interface QueryContext {
   /** True while an experiment is running in this worker: nothing may switch the tfjs backend then. */
   busy: () => boolean;
   emit: (event: 'dataset.downloadProgress' | 'datasets.addProgress', payload: unknown) => void;
-}
-
-const datasets = new Map<string, Promise<FashionMnist>>();
-
-/** Loads (once per folder) the dataset a run was made on, or the default one. */
-function dataset(dir?: string): Promise<FashionMnist> {
-  const key = dir ?? '';
-  let loading = datasets.get(key);
-  if (!loading) {
-    loading = loadFashionMnist({ dir });
-    loading.catch(() => datasets.delete(key));
-    datasets.set(key, loading);
-  }
-  return loading;
-}
-
-function toBytes(set: ImageSet, indices: number[]): string {
-  const size = set.width * set.height;
-  const out = Buffer.alloc(indices.length * size);
-  indices.forEach((index, i) => {
-    const src = set.images.subarray(index * size, (index + 1) * size);
-    for (let p = 0; p < size; p++) out[i * size + p] = Math.round(src[p] * 255);
-  });
-  return out.toString('base64');
-}
-
-function batch(set: ImageSet, indices: number[]): ImageBatch {
-  return { width: set.width, height: set.height, indices, labels: indices.map((i) => set.labels[i]), pixelsBase64: toBytes(set, indices) };
 }
 
 /** A deterministic shuffle so "resample" shows other images of a big cluster, reproducibly. */
@@ -117,45 +80,6 @@ function codeColumns(run: RunRecord): number | null {
   return Number.isInteger(cols) && cols >= 1 && cols <= MAX_CODE_COLUMNS ? cols : null;
 }
 
-/** Larger than any Fashion-MNIST file (the training CSV is about 130 MB). */
-const MAX_DATA_FILE_BYTES = 512 * 2 ** 20;
-
-/**
- * The recorded data folder of a run when it can be read here: an absolute folder outside this history's artifacts
- * folder (a run's data is never among run files, where an import could have put some) whose data files are plain
- * files of a sensible size. null when it is not here or holds no dataset (a run made on another machine).
- */
-async function recordedDataFolder(dbPath: string, run: RunRecord, dir: string): Promise<string | null> {
-  const what = `Run #${run.id}'s data folder ${shown(dir)}`;
-  if (!isAbsolute(dir)) throw new ArtifactFileError(`${what} is not an absolute path`);
-  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return null;
-  if (isInsideArtifacts(dbPath, dir)) throw new ArtifactFileError(`${what} is inside this history's artifacts folder`);
-  const found = (await inspectDataDir(dir)).found;
-  if (!found) return null;
-  for (const file of Object.values(found.files)) {
-    const st = statSync(file); // links followed: a dataset may be linked from elsewhere
-    if (!st.isFile()) throw new ArtifactFileError(`${what} holds ${shown(file.slice(dir.length + 1))}, which is not a plain file`);
-    if (st.size > MAX_DATA_FILE_BYTES) checkPlainFile(file, { max: MAX_DATA_FILE_BYTES }, `${what} holds`);
-  }
-  return dir;
-}
-
-const sameChecksums = (a: Record<string, string>, b: Record<string, string>): boolean =>
-  JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
-
-/**
- * The data a run was evaluated on: its recorded folder when that is here (see recordedDataFolder), else the data
- * folder in use (--data, $CLUSTERBENCH_DATA, the app's), which then must hold the very files recorded with the run.
- */
-async function runDataset(dbPath: string, run: RunRecord, recorded: DatasetInfo, ctx: QueryContext): Promise<FashionMnist> {
-  const data = await dataset((await recordedDataFolder(dbPath, run, recorded.dir)) ?? ctx.dataDir);
-  if (!sameChecksums(data.info.checksums, recorded.checksums))
-    throw new NotFoundError(
-      `Run #${run.id} was evaluated on other data than ${data.info.dir} (its files' checksums differ; it was made with ${shown(recorded.dir)})`,
-    );
-  return data;
-}
-
 /** PCA rows fitted for the pixel fallback: a fixed, evenly spaced sample keeps it well under a second. */
 const PIXEL_PCA_FIT_ROWS = 1000;
 /** 2-D projections computed for runs without a stored map, by history and run id (runs never change once completed). */
@@ -194,7 +118,7 @@ export async function datasetSummary(dataDir?: string): Promise<DatasetSummary> 
   const classNames = [...FASHION_MNIST_CLASSES];
   let data: FashionMnist;
   try {
-    data = await dataset(dataDir);
+    data = await builtInData(dataDir);
   } catch (err) {
     return { available: false, problem: (err as Error).message, classNames };
   }
@@ -231,7 +155,7 @@ export interface DownloadDatasetOptions {
 export async function downloadDataset(options: DownloadDatasetOptions = {}): Promise<{ dir: string }> {
   const { name = 'fashion-mnist', destDir, baseUrl, onProgress } = options;
   const { dir } = await downloadKnownDataset(name, { destDir, baseUrl, onProgress });
-  datasets.clear();
+  forgetLoadedData();
   return { dir };
 }
 
@@ -264,27 +188,33 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
 
   'runs.clusterImages': async (req, store, ctx) => {
     const run = requireRun(store, req.id, true);
-    if (!run.assignments || !run.evaluation || !run.dataset)
-      throw new NotFoundError(`Run #${req.id} has no cluster assignments (status ${run.status})`);
+    if (!run.assignments || !run.dataset) throw new NotFoundError(`Run #${req.id} has no cluster assignments (status ${run.status})`);
+    const k = Number(run.params.k);
+    if (req.cluster >= k) throw new NotFoundError(`Run #${req.id} has no cluster ${req.cluster} (k=${k})`);
     const ev = run.evaluation;
-    if (req.cluster >= ev.mapping.length) throw new NotFoundError(`Run #${req.id} has no cluster ${req.cluster} (k=${ev.mapping.length})`);
-    const { test } = await runDataset(store.path, run, run.dataset, ctx);
-    const mapped = ev.mapping[req.cluster];
+    if (req.onlyMistakes && !ev) throw new NotFoundError(`Run #${req.id}'s data set is unlabelled: it has no mistakes to show`);
+    const rows = await scoredRows(store, run, ctx.dataDir);
+    if (!rows.images)
+      throw new NotFoundError(
+        `Run #${req.id}'s data set '${run.dataset.name}' holds feature rows and names no images (datasets add … --images-of)`,
+      );
+    const mapped = ev ? ev.mapping[req.cluster] : -1;
+    const labels = ev ? rows.labels : null;
     let members: number[] = [];
     run.assignments.forEach((c, i) => {
       if (c === req.cluster) members.push(i);
     });
     const size = members.length;
-    const correct = members.filter((i) => test.labels[i] === mapped).length;
-    if (req.onlyMistakes) members = members.filter((i) => test.labels[i] !== mapped);
+    const correct = labels ? members.filter((i) => labels[i] === mapped).length : 0;
+    if (req.onlyMistakes && labels) members = members.filter((i) => labels[i] !== mapped);
     if (req.shuffleSeed !== undefined) members = shuffled(members, req.shuffleSeed);
     const page = members.slice(req.offset, req.offset + req.limit);
     const result: ClusterImagesPage = {
-      ...batch(test, page),
+      ...imageBatch(rows.images, labels, page),
       cluster: req.cluster,
       mappedLabel: mapped,
       clusterSize: size,
-      purity: size ? correct / size : 0,
+      purity: labels ? (size ? correct / size : 0) : null,
       total: members.length,
       offset: req.offset,
     };
@@ -293,20 +223,27 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
 
   'runs.imageDetail': async (req, store, ctx) => {
     const run = requireRun(store, req.id, true);
-    if (!run.assignments || !run.dataset || !run.evaluation) throw new NotFoundError(`Run #${req.id} has no cluster assignments`);
+    if (!run.assignments || !run.dataset) throw new NotFoundError(`Run #${req.id} has no cluster assignments`);
     if (req.index >= run.assignments.length)
       throw new NotFoundError(`Run #${req.id} evaluated ${run.assignments.length} images; there is no image ${req.index}`);
     const { reconstructImage, checkedModelFolder } = await import('./reconstruct');
     const modelDir = checkedModelFolder(store.path, run); // before the data: a tampered folder is refused at once
-    const { test } = await runDataset(store.path, run, run.dataset, ctx);
+    const rows = await scoredRows(store, run, ctx.dataDir);
+    if (!rows.images) throw new NotFoundError(`Run #${req.id}'s data set '${run.dataset.name}' holds feature rows and names no images`);
     const cluster = run.assignments[req.index];
+    const labelled = run.evaluation !== null && rows.labels !== null;
+    // a features data set's encoder reconstructs feature rows, not the images shown
+    const reconstructs = modelDir !== null && run.dataset.shape?.kind !== 'features';
     return {
       index: req.index,
-      label: test.labels[req.index],
+      label: labelled ? rows.labels![req.index] : -1,
       cluster,
-      mappedLabel: run.evaluation.mapping[cluster],
-      pixelsBase64: toBytes(test, [req.index]),
-      reconstructionBase64: modelDir === null ? null : await reconstructImage(run, modelDir, test, req.index),
+      mappedLabel: labelled ? run.evaluation!.mapping[cluster] : -1,
+      width: rows.images.width,
+      height: rows.images.height,
+      channels: rows.images.channels ?? 1,
+      pixelsBase64: imageBytes(rows.images, [req.index]),
+      reconstructionBase64: reconstructs ? await reconstructImage(run, modelDir, rows.images, req.index) : null,
     };
   },
 
@@ -318,7 +255,7 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
     const stored = readMatrixArtifact(store.path, run, 'map2dEval', count, 2);
     const cols = codeColumns(run);
     const codes = stored || cols === null ? null : readMatrixArtifact(store.path, run, 'codesEval', count, cols);
-    const { test } = await runDataset(store.path, run, run.dataset, ctx);
+    const rows = await scoredRows(store, run, ctx.dataDir);
     let points: Float32Array;
     let method: RunEmbedding['method'] = 'pca';
     let source: RunEmbedding['source'] = 'map';
@@ -331,10 +268,11 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
       if (!computing) {
         computing = (async () => {
           if (codes && cols !== null) return { points: await project2d(codes, count, cols, 5000), source: 'codes' as const };
-          if (test.count < count) throw new NotFoundError(`Run #${run.id} evaluated ${count} images; the dataset has ${test.count}`);
-          const size = test.width * test.height;
+          const pictures = rows.images;
+          if (!pictures) throw new NotFoundError(`Run #${run.id} stored no map and no codes, and its data set names no images`);
+          const size = valuesPerImage(pictures);
           return {
-            points: await project2d(test.images.subarray(0, count * size), count, size, PIXEL_PCA_FIT_ROWS),
+            points: await project2d(pictures.images.subarray(0, count * size), count, size, PIXEL_PCA_FIT_ROWS),
             source: 'pixels' as const,
           };
         })();
@@ -350,14 +288,14 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
       out.points[2 * i + 1] = points[2 * index + 1];
     });
     out.clusters = indices.map((i) => run.assignments![i]);
-    out.labels = indices.map((i) => test.labels[i]);
+    out.labels = indices.map((i) => (rows.labels && run.evaluation ? rows.labels[i] : -1));
     return out;
   },
 
   'dataset.info': (_req, _store, ctx) => datasetSummary(ctx.dataDir),
 
   'dataset.samples': async (req, _store, ctx) => {
-    const data = await dataset(ctx.dataDir);
+    const data = await builtInData(ctx.dataDir);
     const set = req.split === 'train' ? data.train : data.test;
     const picked: number[] = [];
     for (let label = 0; label < 10; label++) {
@@ -369,11 +307,10 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
         }
       }
     }
-    return batch(set, picked);
+    return imageBatch(set, set.labels, picked);
   },
 
-  'dataset.download': (req, _store, ctx) =>
-    downloadDataset({ name: req.name, onProgress: (e) => ctx.emit('dataset.downloadProgress', e) }),
+  'dataset.download': (req, _store, ctx) => downloadDataset({ name: req.name, onProgress: (e) => ctx.emit('dataset.downloadProgress', e) }),
 
   'backends.list': async (req, _store, ctx) => {
     // Probing switches the tfjs backend, which must never happen under a running experiment.

@@ -12,7 +12,7 @@ import {
   shown,
 } from '../engine/store/artifact-files';
 import type { RunRecord } from '../engine/store/types';
-import type { ImageSet } from '../engine/types';
+import type { Images } from '../engine/types';
 
 const models = new Map<string, Promise<Autoencoder>>();
 
@@ -71,7 +71,7 @@ async function loadModel(run: RunRecord, dir: string): Promise<Autoencoder> {
 }
 
 /** The reconstruction of one eval image by the autoencoder in `modelDir` (see checkedModelFolder), as base64 bytes. */
-export async function reconstructImage(run: RunRecord, modelDir: string, set: ImageSet, index: number): Promise<string> {
+export async function reconstructImage(run: RunRecord, modelDir: string, set: Images, index: number): Promise<string> {
   let loading = models.get(modelDir);
   if (!loading) {
     loading = loadModel(run, modelDir);

@@ -1,4 +1,5 @@
 import type { RunSummary } from '../contract/index';
+import { describeShape } from '../engine/data/dataset';
 import type { RunRecord } from '../engine/store/types';
 
 export function summarize(run: RunRecord): RunSummary {
@@ -14,6 +15,14 @@ export function summarize(run: RunRecord): RunSummary {
     accuracy: run.metrics?.accuracy ?? null,
     nmi: run.metrics?.nmi ?? null,
     ari: run.metrics?.ari ?? null,
+    silhouette: run.metrics?.silhouette ?? null,
+    dataset: run.dataset
+      ? {
+          name: run.dataset.name,
+          labelled: run.dataset.labelled !== false,
+          shape: run.dataset.shape ? describeShape(run.dataset.shape) : null,
+        }
+      : null,
     totalMs: run.timings?.totalMs ?? null,
     sweepId: run.sweepId ?? null,
   };

@@ -62,6 +62,8 @@ function detailOf(sweep: SweepRecord, plan: SweepPlan, runs: readonly RunRecord[
       accuracy: run?.metrics?.accuracy ?? null,
       nmi: run?.metrics?.nmi ?? null,
       ari: run?.metrics?.ari ?? null,
+      silhouette: run?.metrics?.silhouette ?? null,
+      bic: run?.metrics?.bic ?? null,
       totalMs: run?.timings?.totalMs ?? null,
       confusion: run?.status === 'completed' ? (run.evaluation?.confusion ?? null) : null,
     };
@@ -81,7 +83,11 @@ function detailOf(sweep: SweepRecord, plan: SweepPlan, runs: readonly RunRecord[
     varied: [...sweep.grid.map(([name]) => name), ...(sweep.seeds.length > 1 ? ['seed'] : [])],
     runs: plan.runs,
     ...progressOf(children.map((c) => c.state)),
-    best: bestRow ? { accuracyMean: bestRow.accuracy.mean!, accuracySd: bestRow.accuracy.sd, values: bestRow.values } : null,
+    // the best accuracy; a sweep on unlabelled data has none (its rows still mark the best silhouette)
+    best:
+      bestRow && bestRow.accuracy.mean !== null
+        ? { accuracyMean: bestRow.accuracy.mean, accuracySd: bestRow.accuracy.sd, values: bestRow.values }
+        : null,
     base: sweep.base,
     grid: sweep.grid,
     seeds: sweep.seeds,

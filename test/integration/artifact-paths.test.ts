@@ -236,7 +236,7 @@ describe.skipIf(process.platform === 'win32')('service: a tampered history answe
   // Issue 20: the reconstruction loads through the autoencoder registry: the recorded architecture id chooses the network.
   it('runs.imageDetail reconstructs with the architecture the run recorded; an id no architecture owns is one line', async () => {
     await initBackend('cpu');
-    const model = convArchitecture.build({}, 0);
+    const model = convArchitecture.build(convArchitecture.configOf({}, { kind: 'images', height: 28, width: 28, channels: 1 }), 0);
     const withModel = async (architecture: string) => {
       const run = historyWith((dir) => ({ autoencoder: join(dir, 'autoencoder'), architecture }), dataset);
       await model.save(join(runArtifactsDir(run.file, run.id), 'autoencoder'));

@@ -64,9 +64,9 @@ describe.skipIf(skipUnless('fashionMnist'))('sweeps from the CLI', () => {
     ]);
     for (const run of runs)
       expect(out.stdout).toContain(
-        `seed=${run.seed} · run #${run.id} · accuracy ${pct(run.metrics!.accuracy)} · NMI ${run.metrics!.nmi.toFixed(3)}`,
+        `seed=${run.seed} · run #${run.id} · accuracy ${pct(run.metrics!.accuracy!)} · NMI ${run.metrics!.nmi!.toFixed(3)}`,
       );
-    const acc = runs.map((r) => r.metrics!.accuracy);
+    const acc = runs.map((r) => r.metrics!.accuracy!);
     const mean = acc.reduce((s, a) => s + a, 0) / 3;
     const sd = Math.sqrt(acc.reduce((s, a) => s + (a - mean) ** 2, 0) / 2);
     expect(out.stdout).toMatch(new RegExp(`\\*\\s+3\\s+${pct(mean)} ± ${pct(sd)}\\s`));

@@ -78,7 +78,7 @@ describe.skipIf(skipUnless('fashionMnist'))('n2d-aug preset (augmented autoencod
   it('runs the N2D recipe with augmented training, well above chance', () => {
     expect(labelled.status).toBe('completed');
     expect(labelled.params).toMatchObject({ task: 'n2d-aug', augRotation: 10, augShift: 0.1, protocol: 'transductive', encoder: 'dense' });
-    expect(labelled.metrics!.accuracy).toBeGreaterThan(0.25); // chance is about 0.1–0.15
+    expect(labelled.metrics!.accuracy!).toBeGreaterThan(0.25); // chance is about 0.1–0.15
     expect(labelled.artifacts).toMatchObject({ encoderFitOn: 'train+test', map2dMethod: 'umap' });
   });
 
@@ -93,7 +93,7 @@ describe.skipIf(skipUnless('fashionMnist'))('n2d-aug preset (augmented autoencod
     expect(relabelled.assignments).toEqual(labelled.assignments);
     expect(relabelled.losses).toEqual(labelled.losses);
     // …and only the score sees the labels
-    expect(relabelled.metrics!.accuracy).toBeLessThan(labelled.metrics!.accuracy - 0.1);
+    expect(relabelled.metrics!.accuracy!).toBeLessThan(labelled.metrics!.accuracy! - 0.1);
   });
 
   it("serves its embedding map and cluster grids like N2D's", async () => {

@@ -42,14 +42,14 @@ describe.skipIf(skipUnless('fashionMnist'))('sweep runner', () => {
     const runs = runsOf(sweepId);
     expect(runs.map((r) => [r.sweepId, r.sweepChild, r.seed, r.params.seed])).toEqual([0, 1, 2].map((i) => [sweepId, i, i, i]));
     expect(new Set(runs.map((r) => r.uid)).size).toBe(3);
-    const acc = runs.map((r) => r.metrics!.accuracy);
+    const acc = runs.map((r) => r.metrics!.accuracy!);
     expect(new Set(acc).size).toBeGreaterThan(1); // the seeds do change k-means' result
     const [row] = detail.rows;
     expect(row.n).toBe(3);
     const mean = acc.reduce((s, a) => s + a, 0) / 3;
     expect(row.accuracy.mean).toBeCloseTo(mean, 12);
     expect(row.accuracy.sd).toBeCloseTo(Math.sqrt(acc.reduce((s, a) => s + (a - mean) ** 2, 0) / 2), 12);
-    expect(row.nmi).toEqual(meanSd(runs.map((r) => r.metrics!.nmi)));
+    expect(row.nmi).toEqual(meanSd(runs.map((r) => r.metrics!.nmi!)));
     expect(row.totalMs).toEqual(meanSd(runs.map((r) => r.timings!.totalMs)));
     expect(row.best).toBe(true);
     expect(detail.best).toEqual({ accuracyMean: row.accuracy.mean, accuracySd: row.accuracy.sd, values: {} });

@@ -63,10 +63,13 @@ describe('parameter maxima (bounded work)', () => {
     ]);
     expect(issuesOf({ task: 'pipeline', layers: [500, 100_000] })).toEqual(['layers: must be ≤ 4096']);
     expect(issuesOf({ task: 'kmeans', seed: 2 ** 40 })).toEqual(['seed: must be ≤ 4294967295']);
-    expect(issuesOf({ task: 'kmeans', trainLimit: 70_000, testLimit: 20_000 })).toEqual([
-      'trainLimit: must be ≤ 60000',
-      'testLimit: must be ≤ 10000',
+    // any data set's split holds at most MAX_ROWS rows (data/dataset.ts): a limit is bounded by that
+    expect(issuesOf({ task: 'kmeans', trainLimit: 10_000_001, testLimit: 2 ** 40 })).toEqual([
+      'trainLimit: must be ≤ 10000000',
+      'testLimit: must be ≤ 10000000',
     ]);
+    expect(issuesOf({ task: 'kmeans', dataset: '../etc' })).toEqual(['dataset: must be a data set name (letters, digits, . _ -)']);
+    expect(issuesOf({ task: 'kmeans', dataset: '$(rm -rf /)' })).toEqual(['dataset: must be a data set name (letters, digits, . _ -)']);
   });
 
   it('accepts every maximum itself', () => {

@@ -13,7 +13,13 @@ import { readChildFile, type ChildFile } from '../slurm/child-file';
 
 function resultLine(child: ChildFile, run: RunRecord): string {
   const m = run.metrics;
-  const scores = m ? `: accuracy ${m.accuracy.toFixed(4)}, NMI ${m.nmi.toFixed(4)}, ARI ${m.ari.toFixed(4)}` : '';
+  const scores = !m
+    ? ''
+    : m.accuracy !== undefined
+      ? `: accuracy ${m.accuracy.toFixed(4)}, NMI ${m.nmi!.toFixed(4)}, ARI ${m.ari!.toFixed(4)}`
+      : m.silhouette !== undefined
+        ? `: silhouette ${m.silhouette.toFixed(4)} (unlabelled)`
+        : '';
   const values = Object.entries(child.values)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(' ');

@@ -3,7 +3,8 @@
  * parameter never leaves a run behind.
  */
 import { existsSync } from 'node:fs';
-import { pixelStats, type FashionMnist } from '../data/index';
+import { isLabelled, isSingleSplit, rowSize, type DataSplit, type LoadedDataset } from '../data/dataset';
+import { isAugmenting } from '../models/augment';
 import { umapParamIssues } from '../manifold/umap';
 import { autoencoderArchitecture } from '../models/registry';
 import { folderSha256, type RunStore } from '../store/index';
@@ -11,16 +12,40 @@ import type { DatasetInfo, RunRecord } from '../store/types';
 import { ParamError, tableParamName, type ParamIssue } from '../schema/params';
 import { encoderArchitecture, type PipelineSpec } from './spec';
 
+/** Where a run's data came from: the folder or file, the container, the checksum of each file when known. */
+export interface DataOrigin {
+  dir: string;
+  format: DatasetInfo['format'];
+  checksums: Record<string, string>;
+}
+
+/** Min, max and mean of a split's values: for images, the stored verification of the normalisation. */
+function valueStats(split: DataSplit, size: number): DatasetInfo['pixelStats'] {
+  const values = split.values.subarray(0, split.count * size);
+  if (values.length === 0) return { min: 0, max: 0, mean: 0 };
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+  }
+  return { min, max, mean: sum / values.length };
+}
+
 /** Facts about the data a run saw, stored with it so runs can be compared and reused safely. */
-export function describeDataset(data: FashionMnist): DatasetInfo {
+export function describeDataset(data: LoadedDataset, origin: DataOrigin): DatasetInfo {
   return {
-    name: data.info.name,
-    dir: data.info.dir,
-    format: data.info.format,
-    checksums: data.info.checksums,
+    name: data.name,
+    ...origin,
     fitSize: data.train.count,
     evalSize: data.test.count,
-    pixelStats: pixelStats(data.train),
+    pixelStats: valueStats(data.train, rowSize(data.shape)),
+    sha256: data.sha256,
+    shape: data.shape,
+    labelled: isLabelled(data),
+    singleSplit: isSingleSplit(data),
   };
 }
 
@@ -56,12 +81,19 @@ function reusableEncoderRun(store: RunStore, id: number, wanted: string | undefi
 }
 
 /** Checks a spec against the loaded data and the history; returns the run whose encoder is reused, if any. */
-export function checkAgainstData(spec: PipelineSpec, data: FashionMnist, store: RunStore): RunRecord | undefined {
-  const transductive = spec.protocol === 'transductive';
+export function checkAgainstData(spec: PipelineSpec, data: LoadedDataset, store: RunStore): RunRecord | undefined {
+  // a data set with one split fits on the rows it scores: there are no test rows to add
+  const transductive = spec.protocol === 'transductive' && !isSingleSplit(data);
   const fitRows = transductive ? data.train.count + data.test.count : data.train.count;
   const issues: ParamIssue[] = [];
+  const rows = data.shape.kind === 'images' ? 'images' : 'rows';
   if (spec.k > fitRows)
-    issues.push({ param: 'k', message: `${spec.k} clusters for only ${fitRows} ${transductive ? 'images to fit on' : 'training images'}` });
+    issues.push({
+      param: 'k',
+      message: `${spec.k} clusters for only ${fitRows} ${transductive ? `${rows} to fit on` : `training ${rows}`}`,
+    });
+  if (spec.encoder.kind !== 'none' && isAugmenting(spec.encoder.training.augment) && data.shape.kind !== 'images')
+    issues.push({ param: 'augRotation', message: `augmentation transforms images; data set '${data.name}' holds feature rows` });
   if (spec.umap) {
     for (const issue of umapParamIssues(spec.umap, fitRows))
       issues.push({ param: tableParamName('umap', issue.param) ?? issue.param, message: issue.message });

@@ -1,3 +1,4 @@
+import type { DatasetShape } from '../data/dataset';
 import type { RunStore } from '../store/index';
 import type { DatasetInfo, RunRecord } from '../store/types';
 import type { Images, ProgressFn } from '../types';
@@ -11,7 +12,12 @@ export interface StageContext {
   run: RunRecord;
   /** The run's artifact folder. */
   dir: string;
+  /**
+   * The rows of both splits. A features data set's rows come as 1×d "images": only the encoders that take its shape
+   * (spec.ts) ever treat them as pictures.
+   */
   images: { train: Images; test: Images };
+  shape: DatasetShape;
   /** The data the run was given, as recorded with it (checksums, sizes). */
   dataset: DatasetInfo;
   store: RunStore;

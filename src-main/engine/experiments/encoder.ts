@@ -4,6 +4,7 @@
  * encoded exactly these images).
  */
 import { join } from 'node:path';
+import { rowSize } from '../data/dataset';
 import type { Autoencoder } from '../models/autoencoder';
 import { affineAugmenter, isAugmenting } from '../models/augment';
 import { autoencoderArchitecture } from '../models/registry';
@@ -16,7 +17,7 @@ import { copyArtifact, readMatrixFile, writeMatrixFile } from '../store/run-file
 import { encoderProblem } from './checks';
 import { throwIfAborted } from '../abort';
 import type { StageContext, StageResult } from './context';
-import { encoderArchitecture, featureCols, PIXELS, type EncoderSpec } from './spec';
+import { encoderArchitecture, featureCols, type EncoderSpec } from './spec';
 
 /** Codes (or pixels) of the training and test images, row-major, `cols` wide. */
 export interface Features {
@@ -32,13 +33,8 @@ export function concatRows(a: Float32Array, b: Float32Array): Float32Array {
   return out;
 }
 
-function concatImages(a: Images, b: Images): Images {
-  return {
-    images: concatRows(a.images.subarray(0, a.count * PIXELS), b.images.subarray(0, b.count * PIXELS)),
-    count: a.count + b.count,
-    height: a.height,
-    width: a.width,
-  };
+function concatImages(a: Images, b: Images, size: number): Images {
+  return { ...a, images: concatRows(a.images.subarray(0, a.count * size), b.images.subarray(0, b.count * size)), count: a.count + b.count };
 }
 
 /** Added to the training seed for the augmentation's generator (any fixed value: the streams just must differ). */
@@ -90,8 +86,13 @@ function trainingMetrics(result: TrainResult): Record<string, number> {
   return metrics;
 }
 
+/** Whether a reused run encoded exactly these rows: the same data (by content hash, or by files for older runs) and sizes. */
 const sameData = (a: DatasetInfo | null, b: DatasetInfo): boolean =>
-  !!a && a.fitSize === b.fitSize && a.evalSize === b.evalSize && JSON.stringify(a.checksums) === JSON.stringify(b.checksums);
+  !!a &&
+  a.fitSize === b.fitSize &&
+  a.evalSize === b.evalSize &&
+  a.singleSplit === b.singleSplit &&
+  (a.sha256 && b.sha256 ? a.sha256 === b.sha256 : JSON.stringify(a.checksums) === JSON.stringify(b.checksums));
 
 /** Whether a run's codes files are still those recorded with it (older runs recorded no checksum: encode again). */
 function codesUnchanged(run: RunRecord): boolean {
@@ -140,7 +141,7 @@ type AutoencoderSpec = Exclude<EncoderSpec, { kind: 'none' }>;
 /** Trains a new autoencoder on the images the protocol allows (transductive: the test images too, never their labels). */
 async function trainEncoder(encoder: AutoencoderSpec, ctx: StageContext, transductive: boolean): Promise<StageResult<Autoencoder>> {
   const start = performance.now();
-  const images = transductive ? concatImages(ctx.images.train, ctx.images.test) : ctx.images.train;
+  const images = transductive ? concatImages(ctx.images.train, ctx.images.test, rowSize(ctx.shape)) : ctx.images.train;
   const { augment: augmentation, seed } = encoder.training;
   const callbacks: TrainOptions = {
     ...trainingCallbacks(ctx, encoder.training.epochs),
@@ -183,14 +184,15 @@ export async function featureStage(
 ): Promise<StageResult<Features>> {
   const { images, store, run, signal, onProgress } = ctx;
   if (encoder.kind === 'none') {
-    const pixels = {
-      train: images.train.images.subarray(0, images.train.count * PIXELS),
-      test: images.test.images.subarray(0, images.test.count * PIXELS),
-      cols: PIXELS,
+    const size = rowSize(ctx.shape);
+    const rows = {
+      train: images.train.images.subarray(0, images.train.count * size),
+      test: images.test.images.subarray(0, images.test.count * size),
+      cols: size,
     };
-    return { output: pixels, metrics: {}, timings: {} };
+    return { output: rows, metrics: {}, timings: {} };
   }
-  const cols = featureCols(encoder);
+  const cols = featureCols(encoder, ctx.shape);
   const architecture = autoencoderArchitecture(encoder.kind);
   const modelDir = join(ctx.dir, 'autoencoder');
   const metrics: Record<string, number> = {};

@@ -3,17 +3,19 @@
  * clusterer) on what the protocol allows, evaluate on the test images, and store everything in the run history.
  */
 import { activeBackendInfo, initBackend } from '../backend/index';
-import { FASHION_MNIST_CLASSES, loadFashionMnist } from '../data/index';
+import type { DataSplit, DatasetShape, LoadedDataset } from '../data/dataset';
 import { evaluate } from '../metrics/index';
+import { clusterScores } from '../metrics/internal';
 import type { RunStore } from '../store/index';
 import type { RunRecord, RunResult, SweepLink } from '../store/types';
-import { withoutLabels, type Matrix, type ProgressFn } from '../types';
+import type { Images, Matrix, ProgressFn } from '../types';
 import { removeRunArtifacts, runArtifactsDir } from '../store/run-files';
 import { checkAgainstData, describeDataset } from './checks';
 import { throwIfAborted } from '../abort';
 import { CancelledError, isAbort, type StageContext, type StageResult } from './context';
 import { concatRows, featureStage } from './encoder';
 import { evalSetIssue, evalSetWarning, ParamError, parseExperimentParams } from '../schema/params';
+import { loadRunData } from './data';
 import { pipelineSpecOf, type PipelineSpec } from './spec';
 import { clusterStage, embeddingStage, map2dStage, type FitAndEval } from './stages';
 
@@ -37,21 +39,26 @@ export interface RunContext {
  */
 export async function runExperiment(input: unknown, ctx: RunContext): Promise<RunRecord> {
   const params = parseExperimentParams(input);
-  const spec = pipelineSpecOf(params);
   const { store, onProgress, signal } = ctx;
   store.assertWritable(); // a read-only history says so before any work
   const timings: Record<string, number> = {};
   const started = performance.now();
 
-  onProgress?.({ phase: 'load', message: 'Loading Fashion-MNIST' });
-  const data = await loadFashionMnist({ dir: ctx.dataDir, trainLimit: params.trainLimit, testLimit: params.testLimit });
+  onProgress?.({ phase: 'load', message: `Loading ${params.dataset}` });
+  const loadProgress = (done: number, total: number) =>
+    onProgress?.({ phase: 'load', fraction: total > 0 ? done / total : undefined, message: `Reading ${params.dataset}` });
+  const limits = { trainLimit: params.trainLimit, testLimit: params.testLimit };
+  const { data, origin } = await loadRunData(params.dataset, limits, { ...ctx, onProgress: loadProgress });
   timings.loadMs = performance.now() - started;
+  const spec = pipelineSpecOf(params, data.shape);
   const evalIssue = evalSetIssue(params.k, data.test.count);
   if (evalIssue) throw new ParamError([evalIssue]);
   const reused = checkAgainstData(spec, data, store);
   if (signal?.aborted) throw new CancelledError(); // no run exists yet: nothing to mark
   const evalWarning = evalSetWarning(params.k, data.test.count);
   if (evalWarning) onProgress?.({ phase: 'warning', message: evalWarning });
+  for (const note of data.notes) onProgress?.({ phase: 'warning', message: `${data.name}: ${note}` });
+  const dataset = describeDataset(data, origin);
 
   onProgress?.({ phase: 'backend', message: `Starting the ${params.backend} backend` });
   const backend = await initBackend(params.backend);
@@ -60,7 +67,7 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
     params: { ...params },
     seed: params.seed,
     backend,
-    dataset: describeDataset(data),
+    dataset,
     sweep: ctx.sweep,
   });
   ctx.onRunCreated?.(run);
@@ -75,13 +82,14 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
     const stageContext: StageContext = {
       run,
       dir: runArtifactsDir(store.path, run.id),
-      images: { train: withoutLabels(data.train), test: withoutLabels(data.test) },
-      dataset: describeDataset(data),
+      images: { train: rowsAsImages(data.train, data.shape), test: rowsAsImages(data.test, data.shape) },
+      shape: data.shape,
+      dataset,
       store,
       onProgress: beatingProgress,
       signal,
     };
-    const result = await runPipeline(spec, reused, stageContext, data.test.labels, timings);
+    const result = await runPipeline(spec, reused, stageContext, truthOf(data), timings);
     timings.totalMs = performance.now() - started;
     const { name: backend, imagesPerSec: calibrated, threads, trainingPath } = activeBackendInfo() ?? {};
     if (calibrated !== undefined) result.metrics.backendImagesPerSec = calibrated;
@@ -102,19 +110,61 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
   }
 }
 
+/** The test split's labels and class names, when the data set has labels: all that scoring against labels needs. */
+interface Truth {
+  labels: Uint8Array;
+  classNames: string[];
+}
+
+function truthOf(data: LoadedDataset): Truth | undefined {
+  const { labels } = data.test;
+  return labels && data.classNames ? { labels, classNames: data.classNames } : undefined;
+}
+
+/** A split's rows as the encoders take them: images, or a features data set's rows as 1×d "images". */
+function rowsAsImages(split: DataSplit, shape: DatasetShape): Images {
+  const [height, width, channels] = shape.kind === 'images' ? [shape.height, shape.width, shape.channels] : [1, shape.dim, 1];
+  return { images: split.values, count: split.count, height, width, channels };
+}
+
 /**
- * Features → optional UMAP → clusterer → the UI's 2-D map, all on unlabelled images; then the one use of labels:
- * scoring the test images' clusters against `testLabels`.
+ * The scores that need no labels, of the clusters the clusterer gave the scored rows, in the space it clustered
+ * (silhouette, Calinski–Harabasz, Davies–Bouldin); none when the scored rows fell into a single cluster.
+ */
+async function labelFreeScores(x: Matrix, assignments: Int32Array, ctx: StageContext): Promise<StageResult<void>> {
+  const start = performance.now();
+  ctx.onProgress?.({ phase: 'evaluate', message: 'Scoring the clusters (silhouette, Calinski–Harabasz, Davies–Bouldin)' });
+  try {
+    const scores = await clusterScores(x, assignments, { seed: ctx.run.seed, signal: ctx.signal });
+    const metrics: Record<string, number> = {
+      silhouette: scores.silhouette,
+      calinskiHarabasz: scores.calinskiHarabasz,
+      daviesBouldin: scores.daviesBouldin,
+    };
+    if (scores.silhouetteSample !== null) metrics.silhouetteSample = scores.silhouetteSample;
+    return { output: undefined, metrics, timings: { scoreMs: performance.now() - start } };
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    ctx.onProgress?.({ phase: 'warning', message: `no label-free scores: ${err.message}` });
+    return { output: undefined, metrics: {}, timings: {} };
+  }
+}
+
+/**
+ * Features → optional UMAP → clusterer → the UI's 2-D map, all on unlabelled rows; the label-free scores; then the
+ * one use of labels, when the data set has them: scoring the test rows' clusters against them. A data set with one
+ * split fits on the rows it scores (as transductive runs do, with nothing to add).
  */
 async function runPipeline(
   spec: PipelineSpec,
   reused: RunRecord | undefined,
   ctx: StageContext,
-  testLabels: Uint8Array,
+  truth: Truth | undefined,
   timings: Record<string, number>,
 ): Promise<Omit<RunResult, 'timings'>> {
   const { run, images, store, signal } = ctx;
-  const transductive = spec.protocol === 'transductive';
+  const singleSplit = ctx.dataset.singleSplit === true;
+  const transductive = spec.protocol === 'transductive' && !singleSplit;
   const metrics: Record<string, number> = {};
   /** A stage's output; what it measured joins the run's metrics and timings. */
   const collect = <T>(result: StageResult<T>): T => {
@@ -122,7 +172,7 @@ async function runPipeline(
     Object.assign(timings, result.timings);
     return result.output;
   };
-  store.setArtifacts(run.id, { protocol: spec.protocol });
+  store.setArtifacts(run.id, { protocol: singleSplit ? 'transductive' : spec.protocol });
 
   const features = collect(await featureStage(spec.encoder, reused, transductive, ctx));
   throwIfAborted(signal);
@@ -130,7 +180,7 @@ async function runPipeline(
   const nTrain = images.train.count;
   const nTest = images.test.count;
   const testFeatures: Matrix = { data: features.test, rows: nTest, cols };
-  // transductive (N2D): the unsupervised stages see the test images too, never their labels
+  // transductive (N2D): the unsupervised stages see the test rows too, never their labels
   let stageInput: FitAndEval = {
     fit: transductive
       ? { data: concatRows(features.train, features.test), rows: nTrain + nTest, cols }
@@ -138,13 +188,17 @@ async function runPipeline(
     evalSet: testFeatures,
   };
   metrics.fitRows = stageInput.fit.rows;
-  if (spec.umap) stageInput = collect(await embeddingStage(spec.umap, spec, stageInput, ctx));
+  // one split: the scored rows are the fitted rows, so their embedding is UMAP's own (the transductive case's reading)
+  const embedding = singleSplit ? { ...spec, protocol: 'transductive' as const } : spec;
+  if (spec.umap) stageInput = collect(await embeddingStage(spec.umap, embedding, stageInput, ctx));
 
   const assignments = collect(await clusterStage(spec.clusterer, stageInput, ctx));
   throwIfAborted(signal);
   collect(await map2dStage(spec.map2d, spec.seed, testFeatures, ctx));
+  collect(await labelFreeScores(stageInput.evalSet, assignments, ctx));
 
-  const evaluation = evaluate(assignments, testLabels, { k: spec.k, classNames: [...FASHION_MNIST_CLASSES] });
+  if (!truth) return { metrics, evaluation: null, assignments };
+  const evaluation = evaluate(assignments, truth.labels, { k: spec.k, classNames: truth.classNames });
   return {
     metrics: { accuracy: evaluation.accuracy, nmi: evaluation.nmi, ari: evaluation.ari, ...metrics },
     evaluation,

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { BACKEND_NAMES } from '../backend/names';
+import { DATASET_NAME_PATTERN, DEFAULT_DATASET, MAX_ROWS } from '../data/dataset';
 import { GMM_PARAMS } from '../cluster/gmm-params';
 import { KMEANS_PARAMS } from '../cluster/kmeans-params';
 import { UMAP_PARAMS } from '../manifold/umap-params';
@@ -31,9 +32,8 @@ export const CLUSTERERS = ['kmeans', 'gmm'] as const;
 export const PROTOCOLS = ['transductive', 'inductive'] as const;
 export const MAP2D_METHODS = ['umap', 'pca', 'none'] as const;
 
-/** Fashion-MNIST's split sizes: a larger limit would mean the whole split anyway. */
-const TRAIN_IMAGES = 60_000;
-const TEST_IMAGES = 10_000;
+/** A limit larger than a data set's split means the whole split; any data set has at most this many rows. */
+const MAX_SPLIT_ROWS = MAX_ROWS;
 
 /**
  * N2D trains its autoencoder for 1000 epochs (on a GPU). Clusterbench's default keeps the whole n2d run within
@@ -155,25 +155,25 @@ export const PARAMS = {
     preset: false,
   }),
   trainLimit: param({
-    schema: int(1, TRAIN_IMAGES).optional(),
+    schema: int(1, MAX_SPLIT_ROWS).optional(),
     tasks: ALL,
     section: 'data',
     label: 'Fit subset',
     formLabel: 'Fit subset (training images)',
-    help: 'use only the first N training images',
+    help: 'use only the first N training images (rows)',
     unit: 'images',
-    unset: 'all 60,000',
+    unset: 'all',
     preset: false,
   }),
   testLimit: param({
-    schema: int(1, TEST_IMAGES).optional(),
+    schema: int(1, MAX_SPLIT_ROWS).optional(),
     tasks: ALL,
     section: 'data',
     label: 'Eval subset',
     formLabel: 'Eval subset (test images)',
     help: 'use only the first N test images (the evaluation set; at least k)',
     unit: 'images',
-    unset: 'all 10,000',
+    unset: 'all',
     preset: false,
   }),
   backend: param({
@@ -441,6 +441,15 @@ export const PARAMS = {
     formLabel: 'Random shift',
     help: 'shift each training image by a random amount within ± this fraction of its size (0 = off)',
     usedWhen: hasEncoder,
+  }),
+  // Which data set (data/dataset.ts): last too, for the same reason.
+  dataset: param({
+    schema: z.string().regex(DATASET_NAME_PATTERN, 'must be a data set name (letters, digits, . _ -)').default(DEFAULT_DATASET),
+    tasks: ALL,
+    section: 'data',
+    label: 'Data set',
+    help: 'the data set to cluster (clusterbench datasets list)',
+    preset: false,
   }),
 };
 

@@ -213,7 +213,7 @@ function numberSchemaOf(name: ParamName): z.ZodNumber | undefined {
   return n instanceof z.ZodNumber ? n : undefined;
 }
 
-export type ParamKind = 'int' | 'number' | 'list' | 'choice' | 'switch';
+export type ParamKind = 'int' | 'number' | 'list' | 'choice' | 'switch' | 'text';
 
 /** How a parameter's value is written: which CLI parser and which form control it gets. */
 export function paramKind(name: ParamName): ParamKind {
@@ -221,6 +221,7 @@ export function paramKind(name: ParamName): ParamKind {
   if (s instanceof z.ZodArray) return 'list';
   if (s instanceof z.ZodEnum) return 'choice';
   if (s instanceof z.ZodBoolean) return 'switch';
+  if (s instanceof z.ZodString) return 'text';
   return numberSchemaOf(name)?.isInt ? 'int' : 'number';
 }
 

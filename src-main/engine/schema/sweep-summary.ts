@@ -1,7 +1,8 @@
 /**
  * A sweep read as a whole: one row per parameter combination with the mean ± sample sd (n − 1) of accuracy, NMI,
- * ARI and time over its completed children, the best row (highest mean accuracy) marked, and the children's
- * row-normalised confusion matrices averaged. Pure: the renderer may use it too.
+ * ARI, the label-free silhouette, the GMM's BIC and time over its completed children, the best row marked (highest
+ * mean accuracy; highest mean silhouette on unlabelled data), and the children's row-normalised confusion matrices
+ * averaged. Pure: the renderer may use it too.
  */
 /** How a run ended, or that it has not (the store's run statuses). */
 type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -20,6 +21,9 @@ export interface SweepRow {
   accuracy: MeanSd;
   nmi: MeanSd;
   ari: MeanSd;
+  /** Label-free: what chooses k on unlabelled data (with BIC for a mixture: lower is better). */
+  silhouette: MeanSd;
+  bic: MeanSd;
   totalMs: MeanSd;
   best: boolean;
 }
@@ -31,6 +35,8 @@ export interface ChildOutcome {
   accuracy: number | null;
   nmi: number | null;
   ari: number | null;
+  silhouette?: number | null;
+  bic?: number | null;
   totalMs: number | null;
   confusion?: number[][] | null;
 }
@@ -44,7 +50,7 @@ export function meanSd(values: readonly number[]): MeanSd {
   return { mean, sd: Math.sqrt(ss / (n - 1)) };
 }
 
-type Metric = 'accuracy' | 'nmi' | 'ari' | 'totalMs';
+type Metric = 'accuracy' | 'nmi' | 'ari' | 'silhouette' | 'bic' | 'totalMs';
 
 const completedValues = (children: readonly ChildOutcome[], metric: Metric): number[] =>
   children.flatMap((c) => {
@@ -54,7 +60,8 @@ const completedValues = (children: readonly ChildOutcome[], metric: Metric): num
 
 /**
  * One row per combination (`combinations[i]`: its grid values), in plan order; `best` marks the row with the highest
- * mean accuracy (the first of equals), none when nothing completed.
+ * mean accuracy (the first of equals) — or, when no row has an accuracy (unlabelled data), the highest mean
+ * silhouette — none when nothing completed.
  */
 export function sweepRows(combinations: readonly Record<string, unknown>[], children: readonly ChildOutcome[]): SweepRow[] {
   const rows = combinations.map((values, i) => {
@@ -65,12 +72,15 @@ export function sweepRows(combinations: readonly Record<string, unknown>[], chil
       accuracy: meanSd(completedValues(inRow, 'accuracy')),
       nmi: meanSd(completedValues(inRow, 'nmi')),
       ari: meanSd(completedValues(inRow, 'ari')),
+      silhouette: meanSd(completedValues(inRow, 'silhouette')),
+      bic: meanSd(completedValues(inRow, 'bic')),
       totalMs: meanSd(completedValues(inRow, 'totalMs')),
       best: false,
     };
   });
+  const by: 'accuracy' | 'silhouette' = rows.some((row) => row.accuracy.mean !== null) ? 'accuracy' : 'silhouette';
   let best: SweepRow | undefined;
-  for (const row of rows) if (row.accuracy.mean !== null && (!best || row.accuracy.mean > best.accuracy.mean!)) best = row;
+  for (const row of rows) if (row[by].mean !== null && (!best || row[by].mean > best[by].mean!)) best = row;
   if (best) best.best = true;
   return rows;
 }

@@ -148,11 +148,11 @@ export class Runs {
     if (!result || typeof result !== 'object') throw new StoreError('INVALID', 'completeRun needs a result');
     if (!(result.assignments instanceof Int32Array)) throw new StoreError('INVALID', 'result.assignments must be an Int32Array');
     if (result.metrics == null || typeof result.metrics !== 'object') throw new StoreError('INVALID', 'result.metrics must be an object');
-    if (result.evaluation == null || typeof result.evaluation !== 'object')
-      throw new StoreError('INVALID', 'result.evaluation must be an object');
+    if (result.evaluation === undefined || typeof result.evaluation !== 'object')
+      throw new StoreError('INVALID', 'result.evaluation must be an object, or null for unlabelled data');
     if (result.artifacts !== undefined) checkRecordOfStrings(result.artifacts, 'result.artifacts');
     const metrics = encodeJson(result.metrics, 'metrics');
-    const evaluation = encodeJson(result.evaluation, 'evaluation');
+    const evaluation = result.evaluation === null ? null : encodeJson(result.evaluation, 'evaluation');
     const timings = encodeJson(result.timings ?? {}, 'timings');
     const blob = encodeAssignments(result.assignments);
     this.history.write(() => {

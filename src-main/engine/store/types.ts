@@ -124,8 +124,10 @@ export type RunArtifacts = {
 };
 
 export interface RunResult {
-  metrics: { accuracy: number; nmi: number; ari: number; inertia?: number; logLikelihood?: number; [k: string]: number | undefined };
-  evaluation: EvaluationReport;
+  /** accuracy, nmi and ari only when the data set is labelled; silhouette & co. for every run. */
+  metrics: { accuracy?: number; nmi?: number; ari?: number; inertia?: number; logLikelihood?: number; [k: string]: number | undefined };
+  /** The scores against the labels; null for a data set without labels. */
+  evaluation: EvaluationReport | null;
   /** Cluster index of every eval image, in eval-set order. */
   assignments: Int32Array;
   timings: Record<string, number>;

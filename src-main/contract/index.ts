@@ -19,6 +19,9 @@ export { EVENT_NAMES, OPERATION_NAMES, IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } fro
 export { TASKS } from '../engine/schema/param-table';
 
 const runId = z.number().int().positive();
+/** What `export run --what` and export.runArrays export of a run, each as .npy arrays. */
+export const RUN_ARRAY_ITEMS = ['codes', 'embedding', 'assignments', 'probabilities'] as const;
+export type RunArrayItem = (typeof RUN_ARRAY_ITEMS)[number];
 const sweepId = z.number().int().positive();
 const split = z.enum(['train', 'test']);
 
@@ -109,6 +112,11 @@ export const requests = {
       format: z.enum(METHOD_TABLE_FORMATS).default('tex'),
     })
     .refine((req) => (req.sweep === undefined) !== (req.runs === undefined), { message: 'name either a sweep or runs' }),
+  /**
+   * A run's arrays (codes, embeddings, assignments, probabilities; absent: all it has) as one .npz that numpy.load
+   * reads, with export.json describing each array: the files `export run --what` writes.
+   */
+  'export.runArrays': z.object({ id: runId, what: z.array(z.enum(RUN_ARRAY_ITEMS)).min(1).max(RUN_ARRAY_ITEMS.length).optional() }),
   ...datasetRequests,
 } as const satisfies Record<OperationName, z.ZodType>;
 
@@ -334,6 +342,7 @@ export interface Responses extends DatasetResponses {
   'sweeps.compare': SweepDetail[];
   'export.sweepCsv': ExportedFile;
   'export.methodTable': MethodTableFile;
+  'export.runArrays': ExportedFile;
 }
 
 /** Events pushed from the engine to every UI. */

@@ -33,6 +33,7 @@ export const OPERATION_NAMES = [
   'sweeps.compare',
   'export.sweepCsv',
   'export.methodTable',
+  'export.runArrays',
   'datasets.list',
   'datasets.show',
   'datasets.add',

@@ -21,6 +21,7 @@ import { valuesPerImage } from '../engine/types';
 import { confusionFile, historyCsvFile, runJsonFile } from './exports';
 import { withHistory } from './history';
 import { methodTableFile } from './method-table';
+import { runArraysFile } from './run-arrays';
 import { builtInData, forgetLoadedData, imageBatch, imageBytes, scoredRows } from './run-data';
 import { compareRuns, listRuns, NotFoundError, requireRun } from './runs';
 import { datasetQueryHandlers } from './datasets';
@@ -331,6 +332,7 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
   'export.runJson': (req, store) => runJsonFile(store, req.id),
   'export.historyCsv': (_req, store) => historyCsvFile(store),
   'export.methodTable': (req, store) => methodTableFile(store, req),
+  'export.runArrays': (req, store) => runArraysFile(store, req),
 };
 
 function handlerOf<O extends Operation>(op: O): Handler<O> {

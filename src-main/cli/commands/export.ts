@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { extname } from 'node:path';
-import type { ExportedFile } from '../../contract/index';
+import { RUN_ARRAY_ITEMS, type ExportedFile } from '../../contract/index';
 import { writeExportedFile } from '../../service/exports';
 import { query } from '../context';
 import { CliError, idArg } from '../args';
+import { exportRunArrays, runArrayItemsArg, type ArraysOptions } from './export-arrays';
 import { registerExportTableCommand } from './export-table';
 
 /** The --force flag of every command that writes an --out file. */
@@ -56,11 +57,24 @@ export function registerExportCommands(program: Command): void {
     });
   exp
     .command('run')
-    .description("a run's whole record as JSON: parameters, metrics, evaluation, losses and its cluster assignments")
+    .description(
+      "a run's whole record as JSON: parameters, metrics, evaluation, losses and its cluster assignments; " +
+        'with --what, its arrays as .npy files (numpy.load) in the --out folder with export.json describing them',
+    )
     .argument('<id>', 'run id', idArg)
-    .requiredOption('--out <file>', 'output file (.json)')
+    .requiredOption('--out <file>', 'output file (.json); with --what: a folder (made if missing, else empty), or a .npz file')
+    .option(
+      '--what <items>',
+      `arrays to export, comma-separated: ${RUN_ARRAY_ITEMS.join(', ')}; or all (what the run has)`,
+      runArrayItemsArg,
+    )
+    .option('--csv', 'with --what: a .csv beside each .npy')
     .option(...FORCE_OPTION)
-    .action(async (id: number, opts: OutOptions, command: Command) => writeExport(await query(command, 'export.runJson', { id }), opts));
+    .action(async (id: number, opts: OutOptions & Partial<ArraysOptions>, command: Command) => {
+      if (opts.what) return exportRunArrays(command, id, { ...opts, what: opts.what });
+      if (opts.csv) throw new CliError('--csv needs --what (the arrays to write as CSV)');
+      await writeExport(await query(command, 'export.runJson', { id }), opts);
+    });
   exp
     .command('history')
     .description('every run of the history as CSV, oldest first: metrics, times and parameters')

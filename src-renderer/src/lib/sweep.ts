@@ -1,6 +1,6 @@
 // Sweeps in the UI: the seeds and grid fields of New experiment read as values (each value checked by its
 // parameter's own schema, the same one the engine uses), and how a sweep's numbers read (mean ± sd).
-import type { MeanSd } from '@contract';
+import type { MeanSd, SweepRow } from '@contract';
 import { paramKind, paramSchemaFor, PARAM_NAMES, specOf, taskParamNames, type ParamName } from '@contract/params';
 import { MAX_SEEDS } from '@contract/sweep';
 import { formNumber, readField, type Task } from './experiment';
@@ -95,14 +95,20 @@ export function parseGridRow(row: GridRow, task: Task): Parsed<unknown[]> {
 
 // ---- How a sweep's numbers and combinations read.
 
-export type SweepMetric = 'accuracy' | 'nmi' | 'ari' | 'totalMs';
+export type SweepMetric = 'accuracy' | 'nmi' | 'ari' | 'silhouette' | 'totalMs';
 
+/** The label scores, the label-free silhouette (all a sweep of an unlabelled data set has), and the time. */
 export const SWEEP_METRICS: { key: SweepMetric; label: string }[] = [
   { key: 'accuracy', label: 'Accuracy' },
   { key: 'nmi', label: 'NMI' },
   { key: 'ari', label: 'ARI' },
+  { key: 'silhouette', label: 'Silhouette' },
   { key: 'totalMs', label: 'Time' },
 ];
+
+/** The metric a sweep's best row is chosen by: the mean accuracy, or the mean silhouette when no row has labels. */
+export const bestMetric = (rows: Pick<SweepRow, 'accuracy'>[]): SweepMetric =>
+  rows.some((r) => r.accuracy.mean !== null) || rows.length === 0 ? 'accuracy' : 'silhouette';
 
 export const metricName = (metric: SweepMetric): string => SWEEP_METRICS.find((m) => m.key === metric)!.label;
 

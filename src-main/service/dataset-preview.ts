@@ -105,8 +105,10 @@ async function folderLook(
     `${count(folder.trainCounts)} images${folder.testCounts ? ` + ${count(folder.testCounts)} in test/` : ''}, ${labels}`,
     `read at ${folder.size.height}×${folder.size.width}×${folder.channels} (${folder.sampled} sampled)`,
   ];
-  if (folder.otherFiles.count > 0)
-    summary.push(`${folder.otherFiles.count} files not named as images (e.g. ${folder.otherFiles.examples[0]})`);
+  if (folder.otherFiles.count > 0) {
+    const files = folder.otherFiles.count === 1 ? '1 file' : `${folder.otherFiles.count} files`;
+    summary.push(`${files} not named as images (e.g. ${folder.otherFiles.examples[0]})`);
+  }
   return { folder, summary };
 }
 

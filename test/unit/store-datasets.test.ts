@@ -57,10 +57,10 @@ const images = (over: Partial<NewDataset> = {}): NewDataset => ({
   ...over,
 });
 
-const datasetInfo = (name: string, sha256?: string): DatasetInfo => ({
+const datasetInfo = (name: string, sha256?: string, format: DatasetInfo['format'] = 'idx'): DatasetInfo => ({
   name,
   dir: '/data/codes.npy',
-  format: 'idx',
+  format,
   checksums: {},
   fitSize: 800,
   evalSize: 200,
@@ -287,7 +287,16 @@ describe('schema 7 (data sets) and older histories', () => {
     const source = dbFile();
     const src = openStore(source);
     src.addDataset(features());
-    src.completeRun(src.createRun(newRun(datasetInfo('codes-128', SHA), 5)).id, result());
+    // a run on an added data set of another container than Fashion-MNIST's: read back and imported as recorded
+    const onNpy = {
+      ...datasetInfo('codes-128', SHA, 'npy'),
+      shape: { kind: 'features' as const, dim: 128 },
+      labelled: true,
+      singleSplit: false,
+    };
+    const recorded = src.createRun(newRun(onNpy, 5));
+    src.completeRun(recorded.id, result());
+    expect(src.getRun(recorded.id)!.dataset).toEqual(onNpy);
     src.close();
 
     const dest = dbFile();
@@ -309,7 +318,12 @@ describe('schema 7 (data sets) and older histories', () => {
     const after = openStore(dest);
     expect(after.schemaVersion).toBe(7);
     expect(names(after)).toEqual(['cifar-10']); // the file's data sets are not imported: runs carry what they recorded
-    expect(after.getRun(1)!.dataset).toEqual(datasetInfo('codes-128', SHA));
+    expect(after.getRun(1)!.dataset).toMatchObject({
+      name: 'codes-128',
+      format: 'npy',
+      sha256: SHA,
+      shape: { kind: 'features', dim: 128 },
+    });
     expect(after.getRun(2)!.metrics?.accuracy).toBe(0.5);
     expect(after.datasetRunCount('codes-128', SHA)).toBe(1);
   });

@@ -4,6 +4,7 @@
  * damaged row never makes a whole listing fail.
  */
 import { z } from 'zod';
+import { DATASET_FORMATS } from '../data/dataset';
 import { decodeJson } from './codec';
 
 /** Any number, NaN and ±Infinity included (the codec stores them tagged; a failed loss is NaN). */
@@ -31,7 +32,7 @@ export const STORED_SHAPES = {
   dataset: z.object({
     name: z.string(),
     dir: z.string(),
-    format: z.enum(['idx', 'csv']),
+    format: z.enum(DATASET_FORMATS), // a run on an added data set records its container (data/dataset.ts)
     checksums: z.record(z.string(), z.string()),
     fitSize: count,
     evalSize: count,

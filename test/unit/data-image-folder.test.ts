@@ -1,12 +1,15 @@
 /** The image-folder reader and its preview, on folders of real PNG, JPEG and WebP files written here with sharp. */
 import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import { inflateSync } from 'node:zlib';
+import sharp, { type PngOptions } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DatasetSource, ReadData } from '../../src-main/engine/data/dataset';
 import { DEBIAN_DATA_DIR, FASHION_MNIST_CLASSES, readIdxSplit } from '../../src-main/engine/data/index';
-import { compareNames } from '../../src-main/engine/data/formats/image-folder-scan';
+import { decodeImage } from '../../src-main/engine/data/formats/image-file';
 import { previewImageFolder, readImageFolder } from '../../src-main/engine/data/formats/image-folder';
+import { compareNames } from '../../src-main/engine/data/formats/image-folder-scan';
+import { decodeSimplePng, simplePngHeader } from '../../src-main/engine/data/formats/png-fast';
 import { cleanupTmpDirs, makeTmpDir } from '../helpers/data-fixtures';
 import { skipUnless } from '../helpers/prereqs';
 
@@ -468,5 +471,100 @@ describe('preview', () => {
     expect(preview.thumbnails).toHaveLength(1);
     expect(preview.thumbnails[0]).toMatchObject({ height: 128, width: 64, channels: 1 });
     expect(new Set(preview.thumbnails[0].pixels)).toEqual(new Set([7]));
+  });
+});
+
+describe('the PNG fast path (png-fast.ts)', () => {
+  /** Deterministic pixels: smooth gradients with some noise, so that libpng's adaptive filtering uses every filter. */
+  const pixelsOf = (height: number, width: number, channels: number, seed: number): Buffer => {
+    let state = seed;
+    const noise = (): number => ((state = (state * 1103515245 + 12345) >>> 0) >>> 24) % 9;
+    return Buffer.from(
+      Array.from({ length: height * width * channels }, (_, i) => {
+        const [y, x, c] = [Math.floor(i / (width * channels)), Math.floor(i / channels) % width, i % channels];
+        return seed % 2 === 0 ? (y * 7 + x * 3 + c * 50 + noise()) & 255 : (state = (state * 69069 + 1) >>> 0) >>> 24;
+      }),
+    );
+  };
+  const png = (pixels: Buffer, height: number, width: number, channels: 1 | 3 | 4, options: PngOptions = {}): Promise<Buffer> => {
+    const image = sharp(pixels, { raw: { height, width, channels } });
+    return (channels === 1 ? image.toColourspace('b-w') : image).png(options).toBuffer();
+  };
+  /** The filter type of each row, read from the file's zlib stream. */
+  const filtersOf = (bytes: Buffer, height: number, stride: number): number[] => {
+    const idat: Buffer[] = [];
+    for (let pos = 8; pos < bytes.length; pos += 12 + bytes.readUInt32BE(pos)) {
+      if (bytes.toString('latin1', pos + 4, pos + 8) === 'IDAT') idat.push(bytes.subarray(pos + 8, pos + 8 + bytes.readUInt32BE(pos)));
+    }
+    const raw = inflateSync(Buffer.concat(idat));
+    return Array.from({ length: height }, (_, y) => raw[y * (stride + 1)]);
+  };
+
+  it('decodes small gray and RGB PNGs bit for bit as sharp does, with every filter, and gray as r = g = b', async () => {
+    const filters = new Set<number>();
+    let seed = 0;
+    for (const channels of [1, 3] as const) {
+      for (const options of [
+        { compressionLevel: 0 },
+        { compressionLevel: 9, adaptiveFiltering: true },
+        { compressionLevel: 6, adaptiveFiltering: false },
+      ]) {
+        for (const [height, width] of [
+          [17, 23],
+          [1, 40],
+          [40, 1],
+        ]) {
+          const bytes = await png(pixelsOf(height, width, channels, seed++), height, width, channels, options);
+          filtersOf(bytes, height, width * channels).forEach((f) => filters.add(f));
+          const header = simplePngHeader(bytes);
+          expect(header).toEqual({ height, width, colour: channels === 3, alpha: false });
+          for (const targetChannels of channels === 1 ? ([1, 3] as const) : ([3] as const)) {
+            const target = { height, width, channels: targetChannels };
+            const fast = decodeSimplePng(bytes, target);
+            expect(fast).toBeDefined();
+            expect(Buffer.from(fast!).equals(await decodeImage(bytes, header!, target, 'x.png'))).toBe(true);
+          }
+        }
+      }
+    }
+    expect([...filters].sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('leaves every other PNG to sharp', async () => {
+    const gray = pixelsOf(8, 8, 1, 2);
+    const rgb = pixelsOf(8, 8, 3, 4);
+    const cases: [string, Buffer, 1 | 3][] = [
+      ['palette', await png(rgb, 8, 8, 3, { palette: true }), 3],
+      ['interlaced', await png(gray, 8, 8, 1, { progressive: true }), 1],
+      ['alpha', await png(pixelsOf(8, 8, 4, 6), 8, 8, 4), 3],
+      [
+        '16 bits',
+        await sharp(gray, { raw: { height: 8, width: 8, channels: 1 } })
+          .toColourspace('grey16')
+          .png()
+          .toBuffer(),
+        1,
+      ],
+      [
+        'a colour profile',
+        await sharp(rgb, { raw: { height: 8, width: 8, channels: 3 } })
+          .withIccProfile('p3')
+          .png()
+          .toBuffer(),
+        3,
+      ],
+    ];
+    for (const [what, bytes, channels] of cases) {
+      expect([what, simplePngHeader(bytes)]).toEqual([what, undefined]);
+      expect([what, decodeSimplePng(bytes, { height: 8, width: 8, channels })]).toEqual([what, undefined]);
+    }
+    const plain = await png(rgb, 8, 8, 3);
+    expect(decodeSimplePng(plain, { height: 8, width: 8, channels: 3 })).toBeDefined();
+    expect(decodeSimplePng(plain, { height: 8, width: 8, channels: 1 })).toBeUndefined(); // sharp's luminance, not ours
+    expect(decodeSimplePng(plain, { height: 4, width: 8, channels: 3 })).toBeUndefined(); // resized by sharp
+    const badCrc = Buffer.from(plain);
+    badCrc[badCrc.indexOf('IDAT', 0, 'latin1') + 6] ^= 0xff;
+    expect(decodeSimplePng(badCrc, { height: 8, width: 8, channels: 3 })).toBeUndefined();
+    expect(decodeSimplePng(Buffer.concat([plain, Buffer.from('trailing')]), { height: 8, width: 8, channels: 3 })).toBeUndefined();
   });
 });

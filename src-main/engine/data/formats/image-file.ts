@@ -9,6 +9,7 @@ import { basename } from 'node:path';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { MAX_IMAGE_SIDE, type DatasetSource } from '../dataset';
 import { DataError } from '../errors';
+import { FAST_PNG_MAX_BYTES, simplePngHeader } from './png-fast';
 
 export const SUPPORTED_FORMATS = 'PNG, JPEG or WebP';
 
@@ -82,14 +83,15 @@ function fsProblem(err: unknown): string {
  * another image format, a file over MAX_IMAGE_FILE_BYTES, or an image larger than MAX_IMAGE_SIDE on a side.
  */
 export async function probeImage(file: ImageFileRef): Promise<ImageHeader | undefined> {
-  const head = new Uint8Array(SNIFF_BYTES);
   let size: number;
-  let headLength: number;
+  let head: Uint8Array;
   try {
     const handle = await open(file.path, 'r');
     try {
       size = (await handle.stat()).size;
-      headLength = (await handle.read(head, 0, SNIFF_BYTES, 0)).bytesRead;
+      // A small file is read whole: a simple PNG's header then needs no sharp (png-fast.ts).
+      head = new Uint8Array(size <= FAST_PNG_MAX_BYTES ? size : SNIFF_BYTES);
+      head = head.subarray(0, (await handle.read(head, 0, head.length, 0)).bytesRead);
     } finally {
       await handle.close();
     }
@@ -97,7 +99,7 @@ export async function probeImage(file: ImageFileRef): Promise<ImageHeader | unde
     throw new DataError(fsProblem(err), file.display, { cause: err });
   }
 
-  const format = sniffFormat(head.subarray(0, headLength));
+  const format = sniffFormat(head);
   const ext = extension(file.display);
   if (format === null) {
     if (READ_EXTENSIONS.has(ext)) {
@@ -110,6 +112,17 @@ export async function probeImage(file: ImageFileRef): Promise<ImageHeader | unde
   if (size > MAX_IMAGE_FILE_BYTES)
     throw new DataError(`has ${size} bytes, more than the ${MAX_IMAGE_FILE_BYTES} an image file may have`, file.display);
 
+  const header = (format === 'png' && simplePngHeader(head)) || (await sharpHeader(file));
+  if (header.height > MAX_IMAGE_SIDE || header.width > MAX_IMAGE_SIDE) {
+    throw new DataError(
+      `is ${header.height}×${header.width} pixels, larger than ${MAX_IMAGE_SIDE} on a side: make the images smaller first`,
+      file.display,
+    );
+  }
+  return header;
+}
+
+async function sharpHeader(file: ImageFileRef): Promise<ImageHeader> {
   let meta: Metadata;
   try {
     meta = await sharp(file.path).metadata();
@@ -117,12 +130,6 @@ export async function probeImage(file: ImageFileRef): Promise<ImageHeader | unde
     throw new DataError(`cannot read the image: ${firstLine(err)}`, file.display, { cause: err });
   }
   const { height, width } = meta.autoOrient;
-  if (height > MAX_IMAGE_SIDE || width > MAX_IMAGE_SIDE) {
-    throw new DataError(
-      `is ${height}×${width} pixels, larger than ${MAX_IMAGE_SIDE} on a side: make the images smaller first`,
-      file.display,
-    );
-  }
   return { height, width, colour: meta.channels - (meta.hasAlpha ? 1 : 0) >= 3, alpha: meta.hasAlpha };
 }
 

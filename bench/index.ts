@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<(args: string[]) => Promise<void>>> 
     return (args) => benchN2d(['--task', 'n2d-aug', ...args]);
   },
   'n2d-codes': async () => (await import('./n2d-codes')).benchN2dCodes,
+  'image-folder': async () => (await import('./image-folder')).benchImageFolder,
   silhouette: async () => (await import('./silhouette')).benchSilhouette,
 };
 

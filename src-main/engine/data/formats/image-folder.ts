@@ -11,7 +11,7 @@
  * the taller) by stretching (sharp's fit 'fill'): every output pixel then shows the image, whereas 'contain' would
  * add black bars whose width encodes each image's aspect ratio, a feature that clustering would pick up instead of
  * the content. Channels: `source.channels`, else 3 when any image is stored in colour (gray images then get r = g = b)
- * and 1 otherwise. Transparency is flattened onto black. Values are bytes / 255 as float32, row-major, channels last.
+ * and 1 otherwise (WebP has no gray mode: a WebP image counts as colour). Transparency is flattened onto black. Values are bytes / 255 as float32, row-major, channels last.
  * EXIF orientation is applied.
  *
  * What is skipped and what is refused. Folders from real life hold other files (notes.txt, Thumbs.db, a README):
@@ -30,8 +30,8 @@
  * Work. Two passes over the images, each with a few files in flight at once: headers first (size, colour, alpha:
  * nothing decoded, so the shape is known before the output is allocated), then pixels, each image decoded straight
  * into the output array (no image's buffer outlives its decoding). Small plain PNGs are decoded without sharp
- * (png-fast.ts: bit for bit the same pixels, some 20 times faster); everything else by sharp. `options.signal` is checked between files;
- * `options.onProgress(done, total)` counts every file twice, once per pass.
+ * (png-fast.ts: bit for bit the same pixels, some 20 times faster); everything else by sharp. `options.signal` is
+ * checked between files; `options.onProgress(done, total)` counts every file twice, once per pass.
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';

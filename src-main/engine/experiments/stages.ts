@@ -75,6 +75,13 @@ async function clustererMetrics(model: Clusterer, features: FitAndEval): Promise
   };
 }
 
+/** The mixture's posterior probabilities of the scored rows (rows × k, float32), recorded for `export run --what probabilities`. */
+async function storeProbabilities(model: GaussianMixture, evalSet: Matrix, ctx: StageContext): Promise<void> {
+  const file = join(ctx.dir, 'probabilities-eval.f32');
+  await writeMatrixFile(file, await model.predictProba(evalSet));
+  ctx.store.setArtifacts(ctx.run.id, { probabilitiesEval: file });
+}
+
 /** Fits the clusterer on the fit rows and assigns the test images. */
 export async function clusterStage(spec: ClustererSpec, features: FitAndEval, ctx: StageContext): Promise<StageResult<Int32Array>> {
   const { onProgress, signal } = ctx;
@@ -88,6 +95,7 @@ export async function clusterStage(spec: ClustererSpec, features: FitAndEval, ct
   const evalStart = performance.now();
   const assignments = await model.predict(features.evalSet);
   const metrics = await clustererMetrics(model, features);
+  if (model instanceof GaussianMixture) await storeProbabilities(model, features.evalSet, ctx);
   return { output: assignments, metrics, timings: { fitMs, evalMs: performance.now() - evalStart } };
 }
 

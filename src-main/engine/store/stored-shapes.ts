@@ -4,18 +4,20 @@
  * damaged row never makes a whole listing fail.
  */
 import { z } from 'zod';
-import { DATASET_FORMATS } from '../data/dataset';
+import { DATASET_FORMATS, MAX_FEATURES, MAX_IMAGE_SIDE } from '../data/dataset';
 import { decodeJson } from './codec';
 
 /** Any number, NaN and ±Infinity included (the codec stores them tagged; a failed loss is NaN). */
 const num = z.custom<number>((v) => typeof v === 'number', 'expected a number');
 const count = z.number().int().min(0);
+const side = z.number().int().min(1).max(MAX_IMAGE_SIDE);
 
 const average = z.object({ precision: num, recall: num, f1: num, support: num });
 
 export const STORED_SHAPES = {
   params: z.record(z.string(), z.unknown()),
-  metrics: z.object({ accuracy: num, nmi: num, ari: num }).catchall(num),
+  // accuracy, nmi and ari only on labelled data (an unlabelled run has silhouette & co.)
+  metrics: z.object({}).catchall(num),
   evaluation: z.object({
     accuracy: num,
     nmi: num,
@@ -37,6 +39,18 @@ export const STORED_SHAPES = {
     fitSize: count,
     evalSize: count,
     pixelStats: z.object({ min: num, max: num, mean: num }).optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+    shape: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('images'), height: side, width: side, channels: z.union([z.literal(1), z.literal(3)]) }),
+        z.object({ kind: z.literal('features'), dim: z.number().int().min(1).max(MAX_FEATURES) }),
+      ])
+      .optional(),
+    labelled: z.boolean().optional(),
+    singleSplit: z.boolean().optional(),
   }),
   artifacts: z.record(z.string(), z.string()),
 } as const;

@@ -116,6 +116,8 @@ export type RunArtifacts = {
   /** The UMAP embedding of the eval images and its width. */
   embeddingEval?: string;
   embeddingDims?: string;
+  /** A mixture's posterior probabilities of the eval rows (float32, rows × k). */
+  probabilitiesEval?: string;
   /** The 2-D map of the eval images the UI shows, and how it was made. */
   map2dEval?: string;
   map2dMethod?: 'umap' | 'pca';

@@ -8,8 +8,10 @@ import { registerWasmTrainingKernels } from '../../src-main/engine/backend/wasm-
 import { loadFashionMnist } from '../../src-main/engine/data/index';
 import { buildConvAutoencoder, saveConvAutoencoder } from '../../src-main/engine/models/conv-autoencoder';
 import {
+  MAX_DENSE_PARAMS,
   N2D_AE_CONFIG,
   buildDenseAutoencoder,
+  denseArchitecture,
   denseArchitectureId,
   denseParamCount,
   denseReconstructionLoss,
@@ -22,7 +24,8 @@ import {
   trainDenseAutoencoder,
   type AutoencoderTrainParams,
 } from '../../src-main/engine/models/dense-autoencoder';
-import type { Matrix } from '../../src-main/engine/types';
+import { Rng } from '../../src-main/engine/math/rng';
+import type { Images, Matrix } from '../../src-main/engine/types';
 
 let real: Matrix;
 const dirs: string[] = [];
@@ -225,5 +228,65 @@ describe('save / load', () => {
     await saveConvAutoencoder(conv, convDir);
     await expect(loadDenseAutoencoder(convDir)).rejects.toThrow(/not a dense one/);
     for (const x of [m, loaded, conv]) x.autoencoder.dispose();
+  });
+});
+
+describe('input shapes (issue 21)', () => {
+  const features = { kind: 'features' as const, dim: 64 };
+  /** 64-d rows of four noisy prototypes, as the pipeline passes rows to an autoencoder: 1 × d "images". */
+  function featureRows(count: number, seed: number): Images {
+    const rng = new Rng(seed);
+    const protos = Array.from({ length: 4 }, () => Float32Array.from({ length: 64 }, () => rng.random()));
+    const values = new Float32Array(count * 64);
+    for (let i = 0; i < count; i++) for (let j = 0; j < 64; j++) values[i * 64 + j] = protos[i % 4][j] + 0.05 * rng.normal();
+    return { images: values, count, height: 1, width: 64 };
+  }
+
+  it('takes its input size from the shape: d for features, H·W·C for images, 784 for the older call', () => {
+    const config = denseArchitecture.configOf({ layers: [32], codeSize: 4 }, features);
+    expect(config).toEqual({ inputSize: 64, layers: [32], codeSize: 4, loss: 'mse' });
+    expect(denseArchitecture.architectureId(config)).toBe('dense-ae-v1:64-32-4:mse');
+    expect(denseArchitecture.configOf({}, { kind: 'images', height: 32, width: 32, channels: 3 }).inputSize).toBe(3072);
+    expect(denseArchitecture.configOf({}, 784)).toEqual(N2D_AE_CONFIG);
+    expect(denseArchitecture.describeInput(N2D_AE_CONFIG)).toBe(
+      'dense-ae-v1:784-500-500-2000-10:mse for rows of 784 values: code 10-d, 3,330,794 parameters',
+    );
+    // the id names the input size: an encoder of 64-d rows is not reused on 784-d ones, nor the reverse
+    expect(denseArchitecture.architectureId(denseArchitecture.configOf({ layers: [32], codeSize: 4 }, 784))).toBe(
+      'dense-ae-v1:784-32-4:mse',
+    );
+  });
+
+  it('refuses, in one line, a network too large to allocate', () => {
+    const huge = { kind: 'images' as const, height: 1024, width: 1024, channels: 3 as const };
+    expect(() => denseArchitecture.configOf({ layers: [500] }, huge)).toThrow(
+      new RangeError(
+        `the dense autoencoder 3145728-500-10 would have 3,148,884,738 parameters, more than ${MAX_DENSE_PARAMS.toLocaleString('en-US')}: use smaller --layers`,
+      ),
+    );
+  });
+
+  it('trains on d=64 features, encodes them and reconstructs 64 values a row, and reloads under its id', async () => {
+    const config = denseArchitecture.configOf({ layers: [32], codeSize: 4 }, features);
+    const model = denseArchitecture.build(config, 1);
+    const rowsOf = featureRows(256, 2);
+    const dir = tempDir();
+    let codes: Float32Array;
+    try {
+      expect(model.paramCount).toBe(denseParamCount(config));
+      const result = await model.train(rowsOf, { ...params({ epochs: 3, learningRate: 0.01 }) });
+      expect(result.losses[2].trainLoss).toBeLessThan(result.losses[0].trainLoss);
+      codes = await model.encode(rowsOf);
+      expect(codes).toHaveLength(256 * 4);
+      expect(await model.reconstruct(rowsOf, [0, 9, 255])).toHaveLength(3 * 64);
+      await expect(model.train({ ...rowsOf, width: 63 }, params({}))).rejects.toThrow(/takes 64 values per row, got 63/);
+      await model.save(dir);
+    } finally {
+      model.dispose();
+    }
+    const loaded = await denseArchitecture.load(dir, 'dense-ae-v1:64-32-4:mse');
+    expect(Array.from(await loaded.encode(rowsOf))).toEqual(Array.from(codes));
+    loaded.dispose();
+    await expect(denseArchitecture.load(dir, 'dense-ae-v1:784-32-4:mse')).rejects.toThrow(/expected 'dense-ae-v1:784-32-4:mse'/);
   });
 });

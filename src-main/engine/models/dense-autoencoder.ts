@@ -2,7 +2,7 @@
  * A fully connected autoencoder for flattened images, N2D-style (McConville et al., "N2D: (Not Too) Deep
  * Clustering via Clustering the Local Manifold of an Autoencoded Embedding"):
  *
- *   Encoder: input (784) → Dense(500, relu) → Dense(500, relu) → Dense(2000, relu) → Dense(10, linear) = code
+ *   Encoder: input (784, or any d: an image's H·W·C values or a feature row) → Dense(500, relu) → Dense(500, relu) → Dense(2000, relu) → Dense(10, linear) = code
  *   Decoder: Dense(2000, relu) → Dense(500, relu) → Dense(500, relu) → Dense(784, linear | sigmoid)
  *
  * The hidden sizes and the code size are configurable; the decoder mirrors the encoder. Loss 'mse' (N2D: linear
@@ -20,7 +20,8 @@ import { Rng } from '../math/rng';
 import { parseEstimatorParams } from '../schema/constraints';
 import { DENSE_AE_PARAMS, type AutoencoderLoss } from './dense-autoencoder-params';
 import { imagesAsMatrix, type Matrix } from '../types';
-import type { Autoencoder, AutoencoderArchitecture } from './autoencoder';
+import { formatCount, inputShapeOf, type Autoencoder, type AutoencoderArchitecture } from './autoencoder';
+import { rowSize } from '../data/dataset';
 import { throwIfAborted } from '../abort';
 import { loadModelArtifacts, saveModelArtifacts } from './fs-io';
 import { fusedAutoencoderTrainer } from '../backend/webgpuTraining/index';
@@ -359,6 +360,25 @@ export async function loadDenseAutoencoder(dir: string, expectedArchitecture?: s
 // ---------------------------------------------------------------------------------------------------------------
 // The common interface (autoencoder.ts)
 
+/** The most weights a configured dense autoencoder may have (with gradients and Adam's two moments: ≈ 8 GB). */
+export const MAX_DENSE_PARAMS = 500_000_000;
+
+/**
+ * The configuration for rows of `inputSize` values (an image's H·W·C, channels last, or a feature row's d) from the
+ * architecture's parameters; a RangeError of one line when the network would be too large to allocate.
+ */
+function denseConfigOf(params: Readonly<Record<string, unknown>>, inputSize: number): DenseAutoencoderConfig {
+  const config = { inputSize, ...parseEstimatorParams('Dense autoencoder', DENSE_AE_PARAMS, params) };
+  const count = denseParamCount(config);
+  if (count > MAX_DENSE_PARAMS) {
+    throw new RangeError(
+      `the dense autoencoder ${[inputSize, ...config.layers, config.codeSize].join('-')} would have ${formatCount(count)} parameters, ` +
+        `more than ${formatCount(MAX_DENSE_PARAMS)}: use smaller --layers`,
+    );
+  }
+  return config;
+}
+
 function asAutoencoder(model: DenseAutoencoder): Autoencoder {
   return {
     architecture: model.architecture,
@@ -375,7 +395,9 @@ function asAutoencoder(model: DenseAutoencoder): Autoencoder {
 /** N2D's dense autoencoder: its layers, code size and loss are parameters (dense-autoencoder-params.ts). */
 export const denseArchitecture: AutoencoderArchitecture<DenseAutoencoderConfig> = {
   kind: 'dense',
-  configOf: (params, pixels) => ({ inputSize: pixels, ...parseEstimatorParams('Dense autoencoder', DENSE_AE_PARAMS, params) }),
+  configOf: (params, input) => denseConfigOf(params, rowSize(inputShapeOf(input))),
+  describeInput: (config) =>
+    `${denseArchitectureId(config)} for rows of ${config.inputSize} values: code ${config.codeSize}-d, ${formatCount(denseParamCount(config))} parameters`,
   architectureId: denseArchitectureId,
   owns: (id) => parseDenseArchitectureId(id) !== undefined,
   codeSize: (config) => config.codeSize,

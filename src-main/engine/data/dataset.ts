@@ -20,9 +20,7 @@ export const MAX_FEATURES = 1_000_000;
 /** The most rows a data set may have (a bound checked before a header's count is trusted). */
 export const MAX_ROWS = 10_000_000;
 
-export type DatasetShape =
-  | { kind: 'images'; height: number; width: number; channels: 1 | 3 }
-  | { kind: 'features'; dim: number };
+export type DatasetShape = { kind: 'images'; height: number; width: number; channels: 1 | 3 } | { kind: 'features'; dim: number };
 
 /** One split: `count` rows of `rowSize(shape)` float32 values each, row-major; labels when the data set has them. */
 export interface DataSplit {

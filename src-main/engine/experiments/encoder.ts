@@ -147,7 +147,7 @@ async function trainEncoder(encoder: AutoencoderSpec, ctx: StageContext, transdu
     ...trainingCallbacks(ctx, encoder.training.epochs),
     // its own stream, so that turning augmentation on leaves the shuffling of the batches as it was
     augment: isAugmenting(augmentation)
-      ? affineAugmenter(augmentation, seed + AUGMENT_SEED_OFFSET, images.height, images.width)
+      ? affineAugmenter(augmentation, seed + AUGMENT_SEED_OFFSET, images.height, images.width, images.channels ?? 1)
       : undefined,
   };
   ctx.onProgress?.({ phase: 'train', fraction: 0, message: `Training the ${encoder.kind} autoencoder on ${images.count} images` });

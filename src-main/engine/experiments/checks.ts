@@ -17,6 +17,7 @@ export interface DataOrigin {
   dir: string;
   format: DatasetInfo['format'];
   checksums: Record<string, string>;
+  imagesOf?: DatasetInfo['imagesOf'];
 }
 
 /** Min, max and mean of a split's values: for images, the stored verification of the normalisation. */

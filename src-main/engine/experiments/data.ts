@@ -51,5 +51,8 @@ export async function loadRunData(
   const record = ctx.store.getDataset(name);
   if (!record) throw new ParamError([{ param: 'dataset', message: `no data set named '${name}' (see clusterbench datasets list)` }]);
   const data = await readRecordedDataset(record, { signal: ctx.signal, onProgress: ctx.onProgress });
-  return { data: withLimits(data, limits), origin: { dir: record.source.path, format: record.source.format, checksums: {} } };
+  const images = record.source.imagesOf ? ctx.store.getDataset(record.source.imagesOf) : undefined;
+  const origin: DataOrigin = { dir: record.source.path, format: record.source.format, checksums: {} };
+  if (images) origin.imagesOf = { name: images.name, shape: images.shape };
+  return { data: withLimits(data, limits), origin };
 }

@@ -11,6 +11,10 @@ import { decodeJson } from './codec';
 const num = z.custom<number>((v) => typeof v === 'number', 'expected a number');
 const count = z.number().int().min(0);
 const side = z.number().int().min(1).max(MAX_IMAGE_SIDE);
+const datasetShape = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('images'), height: side, width: side, channels: z.union([z.literal(1), z.literal(3)]) }),
+  z.object({ kind: z.literal('features'), dim: z.number().int().min(1).max(MAX_FEATURES) }),
+]);
 
 const average = z.object({ precision: num, recall: num, f1: num, support: num });
 
@@ -43,13 +47,9 @@ export const STORED_SHAPES = {
       .string()
       .regex(/^[0-9a-f]{64}$/)
       .optional(),
-    shape: z
-      .discriminatedUnion('kind', [
-        z.object({ kind: z.literal('images'), height: side, width: side, channels: z.union([z.literal(1), z.literal(3)]) }),
-        z.object({ kind: z.literal('features'), dim: z.number().int().min(1).max(MAX_FEATURES) }),
-      ])
-      .optional(),
+    shape: datasetShape.optional(),
     labelled: z.boolean().optional(),
+    imagesOf: z.object({ name: z.string().max(64), shape: datasetShape }).optional(),
     singleSplit: z.boolean().optional(),
   }),
   artifacts: z.record(z.string(), z.string()),

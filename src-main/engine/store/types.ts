@@ -27,6 +27,8 @@ export interface DatasetInfo {
   labelled?: boolean;
   /** The run fitted on and scored the same rows (a data set with no test split). */
   singleSplit?: boolean;
+  /** A features data set's images (`datasets add … --images-of`): what grids show for its rows. */
+  imagesOf?: { name: string; shape: DatasetShape };
 }
 
 export interface EpochLoss {

@@ -78,10 +78,11 @@ export function displaySize(shape: ImageShape, box: number): { width: number; he
 }
 
 /** The image shape of a run's data set as the run records it; null for a features data set (no images). */
-export function runImageShape(
-  dataset: { shape?: { kind: string; width?: number; height?: number; channels?: number } } | null | undefined,
-): ImageShape | null {
-  const shape = dataset?.shape;
+type ShapeOfRun = { kind: string; width?: number; height?: number; channels?: number };
+
+export function runImageShape(dataset: { shape?: ShapeOfRun; imagesOf?: { shape: ShapeOfRun } } | null | undefined): ImageShape | null {
+  // a features data set shows the images its rows were computed from, when it names them
+  const shape = dataset?.shape?.kind === 'features' && dataset.imagesOf ? dataset.imagesOf.shape : dataset?.shape;
   if (!shape) return DEFAULT_IMAGE_SHAPE;
   if (shape.kind !== 'images' || !shape.width || !shape.height) return null;
   return { width: shape.width, height: shape.height, channels: shape.channels };

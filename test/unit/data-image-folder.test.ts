@@ -1,7 +1,7 @@
 /** The image-folder reader and its preview, on folders of real PNG, JPEG and WebP files written here with sharp. */
 import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inflateSync } from 'node:zlib';
+import { crc32, deflateSync, inflateSync } from 'node:zlib';
 import sharp, { type PngOptions } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DatasetSource, ReadData } from '../../src-main/engine/data/dataset';
@@ -566,5 +566,47 @@ describe('the PNG fast path (png-fast.ts)', () => {
     badCrc[badCrc.indexOf('IDAT', 0, 'latin1') + 6] ^= 0xff;
     expect(decodeSimplePng(badCrc, { height: 8, width: 8, channels: 3 })).toBeUndefined();
     expect(decodeSimplePng(Buffer.concat([plain, Buffer.from('trailing')]), { height: 8, width: 8, channels: 3 })).toBeUndefined();
+  });
+
+  /** An 8-bit gray PNG around `zlib` (the image data as written, right or wrong), every chunk's CRC right. */
+  const grayPngAround = (height: number, width: number, zlib: Buffer): Buffer => {
+    const chunk = (type: string, data: Buffer): Buffer => {
+      const typed = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(data.length);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(crc32(typed));
+      return Buffer.concat([length, typed, crc]);
+    };
+    const ihdr = Buffer.from([0, 0, 0, width, 0, 0, 0, height, 8, 0, 0, 0, 0]);
+    const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', zlib), chunk('IEND', Buffer.alloc(0))]);
+  };
+
+  it('refuses, as sharp does, a PNG whose chunks are sound but whose image data is short or fails its Adler-32', async () => {
+    const rows = Buffer.alloc(8 * 9); // 8 rows, each a filter byte (None) and 8 pixels
+    for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) rows[y * 9 + 1 + x] = 100 + 8 * y + x;
+    const target = { height: 8, width: 8, channels: 1 } as const;
+    const sound = grayPngAround(8, 8, deflateSync(rows));
+    expect(Array.from(decodeSimplePng(sound, target)!)).toEqual(Array.from({ length: 64 }, (_, i) => 100 + i));
+    const wrongAdler = deflateSync(rows);
+    wrongAdler[wrongAdler.length - 1] ^= 1;
+    const cases: [string, Buffer][] = [
+      ['short by 3 bytes', grayPngAround(8, 8, deflateSync(rows.subarray(0, rows.length - 3)))],
+      ['a wrong Adler-32', grayPngAround(8, 8, wrongAdler)],
+    ];
+    for (const [what, bytes] of cases) {
+      expect([what, simplePngHeader(bytes)]).toEqual([what, { height: 8, width: 8, colour: false, alpha: false }]);
+      expect([what, decodeSimplePng(bytes, target)]).toEqual([what, undefined]);
+      const dir = await makeTmpDir('cb-folder-bad-stream-');
+      await writeFile(join(dir, 'a.png'), sound);
+      await writeFile(join(dir, 'b.png'), bytes);
+      const error = await read(dir).then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      );
+      expect([what, error?.name, error?.message.split('\n').length]).toEqual([what, 'DataError', 1]);
+      expect(error?.message.startsWith(`${join(dir, 'b.png')}: cannot decode the image (broken or truncated?): `)).toBe(true);
+    }
   });
 });

@@ -123,7 +123,7 @@ describe.skipIf(e2eSkipReason)('sweeps in the workbench UI (web mode, Chromium, 
           expect.objectContaining({ k: r.values.k, seed: 0 }),
           expect.objectContaining({ k: r.values.k, seed: 1 }),
         ]);
-        const accuracies = runs.map((run) => run.metrics!.accuracy);
+        const accuracies = runs.map((run) => run.metrics!.accuracy!);
         expect(r.accuracy.mean).toBeCloseTo(meanOf(accuracies), 12);
         expect(r.accuracy.sd).toBeCloseTo(sdOf(accuracies), 12);
         const cells = page.locator(tid(`sweep-summary-row-${i}`));
@@ -200,7 +200,7 @@ describe.skipIf(e2eSkipReason)('sweeps in the workbench UI (web mode, Chromium, 
       }
       const run = await value(app.api('runs.get', { id: runId }));
       expect(await page.innerText(`${tid(`compare-run-row-${runId}`)} ${tid('compare-accuracy')}`)).toBe(
-        `${(run.metrics!.accuracy * 100).toFixed(2)}%`,
+        `${(run.metrics!.accuracy! * 100).toFixed(2)}%`,
       );
       expect(await page.locator(`${tid(`compare-sweep-confusion-${id}`)} canvas`).count()).toBeGreaterThan(0);
       await shot(app, 'compare');

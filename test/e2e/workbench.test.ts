@@ -220,7 +220,7 @@ describe.skipIf(e2eSkipReason)('workbench UI (web mode, Chromium, real data subs
       const order = await page
         .locator(`${tid('runs-table')} tbody tr`)
         .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-testid')));
-      const better = run1.metrics!.accuracy >= run2.metrics!.accuracy ? 1 : 2;
+      const better = run1.metrics!.accuracy! >= run2.metrics!.accuracy! ? 1 : 2;
       expect(order[0]).toBe(`run-row-${better}`);
       await page.fill(tid('runs-search'), 'k=8');
       await expect.poll(() => page.locator(`${tid('runs-table')} tbody tr`).count()).toBe(1);
@@ -236,8 +236,8 @@ describe.skipIf(e2eSkipReason)('workbench UI (web mode, Chromium, real data subs
       await page.waitForURL(/#\/compare\/1,2/);
       await page.locator(tid('compare-metrics')).waitFor();
       const accRow = await page.innerText(tid('compare-metric-accuracy'));
-      expect(accRow).toContain(`${(run1.metrics!.accuracy * 100).toFixed(2)}%`);
-      expect(accRow).toContain(`${(run2.metrics!.accuracy * 100).toFixed(2)}%`);
+      expect(accRow).toContain(`${(run1.metrics!.accuracy! * 100).toFixed(2)}%`);
+      expect(accRow).toContain(`${(run2.metrics!.accuracy! * 100).toFixed(2)}%`);
       expect(await page.getAttribute(tid('compare-param-k'), 'data-differs')).toBe('true');
       expect(await page.getAttribute(tid('compare-param-trainLimit'), 'data-differs')).toBe('false');
       expect(await page.locator(`${tid('compare-confusion-1')} canvas`).count()).toBeGreaterThan(0);
@@ -353,7 +353,7 @@ describe.skipIf(e2eSkipReason)('workbench UI (web mode, Chromium, real data subs
 
       await page.click(tid('open-results'));
       await page.locator(tid('metrics')).waitFor();
-      expect(await page.innerText(tid('metric-accuracy'))).toBe(`${(gmm.metrics!.accuracy * 100).toFixed(2)}%`);
+      expect(await page.innerText(tid('metric-accuracy'))).toBe(`${(gmm.metrics!.accuracy! * 100).toFixed(2)}%`);
       expect(await page.innerText(`${tid('loss-chart')} h3`)).toContain('encoder of run #1');
       await shot(app, 'results-autoencoder-gmm');
       // The detail of an autoencoder run's image shows its reconstruction.

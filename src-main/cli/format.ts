@@ -120,7 +120,7 @@ export function lossTable(run: RunRecord): string {
 
 export function runsTable(runs: RunRecord[]): string {
   if (runs.length === 0) return 'No runs yet. Start one with: clusterbench run --task kmeans';
-  const rows = [['id', 'task', 'status', 'accuracy', 'nmi', 'backend', 'started', 'seconds', 'params']];
+  const rows = [['id', 'task', 'status', 'accuracy', 'nmi', 'backend', 'started', 'seconds', 'data set', 'params']];
   for (const r of runs) {
     const secs = r.endedAt ? ((Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1) : '';
     rows.push([
@@ -132,10 +132,11 @@ export function runsTable(runs: RunRecord[]): string {
       backendLabel(r),
       r.startedAt.replace('T', ' ').slice(0, 19),
       secs,
+      r.dataset ? datasetLabel(r.dataset) : '',
       paramSummary(effectiveParams(r.params)),
     ]);
   }
-  return table(rows, ['r', 'l', 'l', 'r', 'r', 'l', 'l', 'r', 'l']);
+  return table(rows, ['r', 'l', 'l', 'r', 'r', 'l', 'l', 'r', 'l', 'l']);
 }
 
 /** Parameters and metrics of several runs side by side; rows whose values differ are marked with '*'. */
@@ -144,6 +145,8 @@ export function compareTable(runs: RunRecord[]): string {
     const out: Record<string, string> = { task: r.task, status: r.status, backend: backendLabel(r) };
     for (const [k, v] of Object.entries(effectiveParams(r.params))) if (k !== 'task') out[`param ${k}`] = String(v);
     if (r.dataset) {
+      out['data set'] = datasetLabel(r.dataset);
+      if (r.dataset.sha256) out['data sha256'] = `${r.dataset.sha256.slice(0, 12)}…`;
       out['fit size'] = String(r.dataset.fitSize);
       out['eval size'] = String(r.dataset.evalSize);
     }

@@ -16,7 +16,12 @@ export function lossOption(runs: LossSeries[], ctx: ChartCtx & { totalEpochs?: n
   const single = runs.length === 1;
   const series: Record<string, unknown>[] = [];
   runs.forEach((run, i) => {
+    // A run's own colour (Compare: its chip's) is kept for both of its lines, told apart by the dash; only a lone
+    // run without one gets two palette colours (besides the dash), as on a run's page.
+    const twoColours = single && !run.color;
     const color = run.color ?? colors[i % colors.length];
+    const trainColor = twoColours ? colors[0] : color;
+    const valColor = twoColours ? colors[1] : color;
     const prefix = single ? '' : `${run.name} · `;
     series.push({
       name: `${prefix}train`,
@@ -24,8 +29,8 @@ export function lossOption(runs: LossSeries[], ctx: ChartCtx & { totalEpochs?: n
       data: run.losses.map((l) => [l.epoch, l.trainLoss]),
       showSymbol: run.losses.length < 40,
       symbolSize: run.losses.length <= 3 ? 9 : 5,
-      lineStyle: { width: 2, color: single ? colors[0] : color },
-      itemStyle: { color: single ? colors[0] : color },
+      lineStyle: { width: 2, type: 'solid', color: trainColor },
+      itemStyle: { color: trainColor },
     });
     if (run.losses.some((l) => l.valLoss !== null)) {
       series.push({
@@ -34,8 +39,8 @@ export function lossOption(runs: LossSeries[], ctx: ChartCtx & { totalEpochs?: n
         data: run.losses.filter((l) => l.valLoss !== null).map((l) => [l.epoch, l.valLoss]),
         showSymbol: run.losses.length < 40,
         symbolSize: run.losses.length <= 3 ? 9 : 5,
-        lineStyle: { width: 2, type: single ? 'solid' : 'dashed', color: single ? colors[1] : color },
-        itemStyle: { color: single ? colors[1] : color },
+        lineStyle: { width: 2, type: 'dashed', color: valColor },
+        itemStyle: { color: valColor },
       });
     }
   });

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DATASET_FORMATS, MAX_IMAGE_SIDE, type DatasetFormat, type DatasetRecord } from '../engine/data/dataset';
+import type { FolderPreview, FolderThumbnail } from '../engine/data/formats/image-folder-preview';
 
 /** A name as a request carries it; whether it is a data set name is said by the service, in its own words. */
 const name = z.string().min(1).max(200);
@@ -81,24 +82,10 @@ export interface DatasetPreview {
   folder?: ImageFolderPreview;
 }
 
-/** An image folder before it is added (the folder reader's preview, its thumbnails as base64 for the wire). */
-export interface ImageFolderPreview {
-  /** Class folder names in byte order (the labels' order); null when the folder is unlabelled. */
-  classNames: string[] | null;
-  /** Files named as images per class (one entry when unlabelled), in the training split and in `test/` when there is one. */
-  trainCounts: number[];
-  testCounts?: number[];
-  /** Files not named as images, with the first few names. */
-  otherFiles: { count: number; examples: string[] };
-  /** The sizes of the sampled images, most common first, and how many were sampled. */
-  sizes: { height: number; width: number; count: number }[];
-  sampled: number;
-  /** The size and channels the add would read the images at. */
-  size: { height: number; width: number };
-  channels: 1 | 3;
-  /** A few training images per class: height × width × channels bytes (0–255, channels last), base64. */
-  thumbnails: { label?: number; name: string; height: number; width: number; channels: 1 | 3; pixelsBase64: string }[];
-}
+/** An image folder before it is added: the folder reader's preview (formats/image-folder-preview.ts), its thumbnails as base64 for the wire. */
+export type ImageFolderPreview = Omit<FolderPreview, 'path' | 'thumbnails'> & {
+  thumbnails: (Omit<FolderThumbnail, 'pixels'> & { pixelsBase64: string })[];
+};
 
 export interface DatasetResponses {
   'datasets.list': DatasetEntry[];

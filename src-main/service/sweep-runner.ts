@@ -10,7 +10,16 @@
  */
 import type { SweepChild, SweepDetail } from '../contract/index';
 import { settledSweepStatus } from '../engine/schema/sweep-summary';
-import { encoderKey, planOfStored, planSweep, type SweepChildPlan, type SweepRequest } from '../engine/schema/sweep';
+import { DEFAULT_DATASET } from '../engine/data/dataset';
+import {
+  encoderKey,
+  planOfStored,
+  planSweep,
+  SweepPlanError,
+  type SweepChildPlan,
+  type SweepPlan,
+  type SweepRequest,
+} from '../engine/schema/sweep';
 import { RunStore } from '../engine/store/index';
 import type { RunRecord, RunStatus, SweepBeat, SweepStatus } from '../engine/store/types';
 import { cancelSweepElsewhere, getSweepDetail, recordSweep, requireSweep } from './sweeps';
@@ -52,6 +61,20 @@ interface Active {
   done: Promise<SweepDetail>;
 }
 
+/**
+ * Every data set the sweep's runs name must be in the history (or be the built-in one): an unknown name is refused
+ * when the sweep is planned, before it is stored, not once per child.
+ */
+function checkDatasetsExist(store: RunStore, plan: SweepPlan): void {
+  const inGrid = plan.grid.some(([param]) => param === 'dataset');
+  for (const name of new Set(plan.children.map((child) => child.params.dataset))) {
+    if (name !== DEFAULT_DATASET && !store.getDataset(name))
+      throw new SweepPlanError(
+        `dataset: no data set named '${name}' (see clusterbench datasets list)${inGrid ? ` (grid dataset=${name})` : ''}`,
+      );
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SweepRunner {
@@ -84,7 +107,10 @@ export class SweepRunner {
   start(request: SweepRequest & { name?: string | null }): { sweepId: number; done: Promise<SweepDetail> } {
     const plan = planSweep(request);
     this.checkCapacity();
-    const sweep = this.withStore((store) => recordSweep(store, { plan, name: request.name ?? null }));
+    const sweep = this.withStore((store) => {
+      checkDatasetsExist(store, plan);
+      return recordSweep(store, { plan, name: request.name ?? null });
+    });
     return { sweepId: sweep.id, done: this.launch(sweep.id) };
   }
 

@@ -69,7 +69,7 @@ function detailOf(sweep: SweepRecord, plan: SweepPlan, runs: readonly RunRecord[
     };
   });
   const rows = sweepRows(gridCombinations(sweep.grid), outcomes);
-  const matrix = confusionMean(outcomes);
+  const matrix = readOneDataset(latest) ? confusionMean(outcomes) : null;
   const classNames = [...latest.values()].find((r) => r.status === 'completed' && r.evaluation)?.evaluation?.classNames ?? [];
   const bestRow = rows.find((r) => r.best);
   return {
@@ -95,6 +95,12 @@ function detailOf(sweep: SweepRecord, plan: SweepPlan, runs: readonly RunRecord[
     rows,
     confusionMean: matrix ? { classNames, matrix } : null,
   };
+}
+
+/** Whether the completed runs all read one data set: a mean confusion matrix over several would mix their classes. */
+function readOneDataset(latest: ReadonlyMap<number, RunRecord>): boolean {
+  const completed = [...latest.values()].filter((run) => run.status === 'completed');
+  return new Set(completed.map((run) => `${run.dataset?.name ?? ''}\0${run.dataset?.sha256 ?? ''}`)).size <= 1;
 }
 
 /** A detail's list entry (without the children, rows and matrix). */

@@ -3,7 +3,7 @@
  * clusterer) on what the protocol allows, evaluate on the test images, and store everything in the run history.
  */
 import { activeBackendInfo, initBackend } from '../backend/index';
-import type { DataSplit, DatasetShape, LoadedDataset } from '../data/dataset';
+import { isLabelled, isSingleSplit, type DataSplit, type DatasetShape, type LoadedDataset } from '../data/dataset';
 import { evaluate } from '../metrics/index';
 import { clusterScores } from '../metrics/internal';
 import type { RunStore } from '../store/index';
@@ -51,11 +51,12 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
   const { data, origin } = await loadRunData(params.dataset, limits, { ...ctx, onProgress: loadProgress });
   timings.loadMs = performance.now() - started;
   const spec = pipelineSpecOf(params, data.shape);
-  const evalIssue = evalSetIssue(params.k, data.test.count);
+  const scored = scoredRowsName(data);
+  const evalIssue = evalSetIssue(params.k, data.test.count, scored);
   if (evalIssue) throw new ParamError([evalIssue]);
   const reused = checkAgainstData(spec, data, store);
   if (signal?.aborted) throw new CancelledError(); // no run exists yet: nothing to mark
-  const evalWarning = evalSetWarning(params.k, data.test.count);
+  const evalWarning = evalSetWarning(params.k, data.test.count, scored, isLabelled(data) ? undefined : 'the label-free scores');
   if (evalWarning) onProgress?.({ phase: 'warning', message: evalWarning });
   for (const note of data.notes) onProgress?.({ phase: 'warning', message: `${data.name}: ${note}` });
   const dataset = describeDataset(data, origin);
@@ -119,6 +120,11 @@ interface Truth {
 function truthOf(data: LoadedDataset): Truth | undefined {
   const { labels } = data.test;
   return labels && data.classNames ? { labels, classNames: data.classNames } : undefined;
+}
+
+/** The scored rows as messages name them: `test images`, or `rows` of a features data set with one split, … */
+function scoredRowsName(data: LoadedDataset): string {
+  return `${isSingleSplit(data) ? '' : 'test '}${data.shape.kind === 'images' ? 'images' : 'rows'}`;
 }
 
 /** A split's rows as the encoders take them: images, or a features data set's rows as 1×d "images". */

@@ -150,17 +150,18 @@ export const MIN_EVAL_IMAGES_PER_CLUSTER = 10;
 
 /**
  * The issue with evaluating k clusters on `count` test images, if any: with fewer images than clusters the
- * cluster → label mapping and every metric are degenerate (one image scores accuracy, NMI and ARI 1).
+ * cluster → label mapping and every metric are degenerate (one image scores accuracy, NMI and ARI 1). `rows` names
+ * them (a features data set's one split: `rows`).
  */
-export function evalSetIssue(k: number, count: number): ParamIssue | undefined {
-  return count < k ? { param: 'k', message: `${k} clusters for only ${count} test images to evaluate on` } : undefined;
+export function evalSetIssue(k: number, count: number, rows = 'test images'): ParamIssue | undefined {
+  return count < k ? { param: 'k', message: `${k} clusters for only ${count} ${rows} to evaluate on` } : undefined;
 }
 
-/** A warning when `count` test images are too few to measure k clusters reliably. */
-export function evalSetWarning(k: number, count: number): string | undefined {
+/** A warning when `count` test images (or `rows`, scored by `scores`) are too few to measure k clusters reliably. */
+export function evalSetWarning(k: number, count: number, rows = 'test images', scores = 'accuracy, NMI and ARI'): string | undefined {
   const enough = MIN_EVAL_IMAGES_PER_CLUSTER * k;
   if (count >= enough) return undefined;
-  return `only ${count} test images for ${k} clusters (fewer than ${MIN_EVAL_IMAGES_PER_CLUSTER} × k = ${enough}): accuracy, NMI and ARI will be unreliable`;
+  return `only ${count} ${rows} for ${k} clusters (fewer than ${MIN_EVAL_IMAGES_PER_CLUSTER} × k = ${enough}): ${scores} will be unreliable`;
 }
 
 /** Checks between parameters that the schema cannot express. */

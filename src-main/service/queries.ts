@@ -197,7 +197,8 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
     const rows = await scoredRows(store, run, ctx.dataDir);
     if (!rows.images)
       throw new NotFoundError(
-        `Run #${req.id}'s data set '${run.dataset.name}' holds feature rows and names no images (datasets add … --images-of)`,
+        rows.noImages ??
+          `Run #${req.id}'s data set '${run.dataset.name}' holds feature rows and names no images (datasets add … --images-of)`,
       );
     const mapped = ev ? ev.mapping[req.cluster] : -1;
     const labels = ev ? rows.labels : null;
@@ -230,7 +231,8 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
     const { reconstructImage, checkedModelFolder } = await import('./reconstruct');
     const modelDir = checkedModelFolder(store.path, run); // before the data: a tampered folder is refused at once
     const rows = await scoredRows(store, run, ctx.dataDir);
-    if (!rows.images) throw new NotFoundError(`Run #${req.id}'s data set '${run.dataset.name}' holds feature rows and names no images`);
+    if (!rows.images)
+      throw new NotFoundError(rows.noImages ?? `Run #${req.id}'s data set '${run.dataset.name}' holds feature rows and names no images`);
     const cluster = run.assignments[req.index];
     const labelled = run.evaluation !== null && rows.labels !== null;
     // a features data set's encoder reconstructs feature rows, not the images shown
@@ -269,6 +271,10 @@ export const queryHandlers: { [O in Operation]?: Handler<O> } = {
       if (!computing) {
         computing = (async () => {
           if (codes && cols !== null) return { points: await project2d(codes, count, cols, 5000), source: 'codes' as const };
+          // a features data set's rows are what was clustered: they are projected, not the images they were made from
+          const { features } = rows;
+          if (features)
+            return { points: await project2d(features.values, count, features.cols, PIXEL_PCA_FIT_ROWS), source: 'codes' as const };
           const pictures = rows.images;
           if (!pictures) throw new NotFoundError(`Run #${run.id} stored no map and no codes, and its data set names no images`);
           const size = valuesPerImage(pictures);

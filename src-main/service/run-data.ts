@@ -13,15 +13,19 @@ import { readRecordedDataset } from '../engine/experiments/data';
 import type { RunStore } from '../engine/store/index';
 import { ArtifactFileError, checkPlainFile, isInsideArtifacts, shown } from '../engine/store/artifact-files';
 import type { DatasetInfo, RunRecord } from '../engine/store/types';
-import type { Images } from '../engine/types';
+import { valuesPerImage, type Images } from '../engine/types';
 import { NotFoundError } from './runs';
 
 /** The scored rows of a run, as images when there are images to show, with their labels when labelled. */
 export interface ScoredRows {
   count: number;
-  /** null: a features data set that names no images. */
+  /** null: a features data set that names no images, or whose images cannot be read (`noImages` says why). */
   images: Images | null;
   labels: Uint8Array | null;
+  /** Why the images a features data set names cannot be shown, in one line. */
+  noImages?: string;
+  /** A features data set's scored rows (`count × cols`): what its runs clustered, and what a map projects. */
+  features?: { values: Float32Array; cols: number };
 }
 
 const builtIns = new Map<string, Promise<FashionMnist>>();
@@ -125,16 +129,36 @@ export async function scoredRows(store: RunStore, run: RunRecord, dataDir?: stri
   const count = info.evalSize;
   const data = await recordedData(recordOfRun(store, run, info));
   const { values, labels } = scoredSplit(data, count);
-  let images = asImages(data, values, count);
+  const scoredLabels = labels ? labels.subarray(0, count) : null;
+  const images = asImages(data, values, count);
+  if (images || data.shape.kind !== 'features') return { count, images, labels: scoredLabels };
+  const features = { values: values.subarray(0, count * data.shape.dim), cols: data.shape.dim };
   const imagesOf = store.getDataset(info.name)?.source.imagesOf;
-  if (!images && imagesOf) {
-    const pictures = store.getDataset(imagesOf);
-    if (pictures) {
-      const pictureData = await recordedData(pictures);
-      images = asImages(pictureData, scoredSplit(pictureData, count).values, count);
-    }
+  if (!imagesOf) return { count, images: null, labels: scoredLabels, features };
+  try {
+    return { count, images: await imagesOfRows(store, info.name, imagesOf, count, dataDir), labels: scoredLabels, features };
+  } catch (err) {
+    // the rows themselves are here: what needs no images (a map, the labels) still works
+    return { count, images: null, labels: scoredLabels, features, noImages: (err as Error).message };
   }
-  return { count, images, labels: labels ? labels.subarray(0, count) : null };
+}
+
+/**
+ * The images a features data set names (`--images-of`), the first `count` of their scored split: an added images data
+ * set, or the built-in Fashion-MNIST's test images. One line when the named data set is no longer in the history.
+ */
+async function imagesOfRows(store: RunStore, name: string, imagesOf: string, count: number, dataDir?: string): Promise<Images> {
+  if (imagesOf === DEFAULT_DATASET) {
+    const { test } = await builtInData(dataDir);
+    if (test.count < count) throw new NotFoundError(`${DEFAULT_DATASET} has ${test.count} test images; the run scored ${count}`);
+    return { images: test.images.subarray(0, count * valuesPerImage(test)), count, height: test.height, width: test.width, channels: 1 };
+  }
+  const pictures = store.getDataset(imagesOf);
+  if (!pictures) throw new NotFoundError(`data set '${name}' shows the images of '${imagesOf}', which is not in this history (removed?)`);
+  const pictureData = await recordedData(pictures);
+  const images = asImages(pictureData, scoredSplit(pictureData, count).values, count);
+  if (!images) throw new NotFoundError(`data set '${name}' shows the images of '${imagesOf}', which holds feature rows`);
+  return images;
 }
 
 /** The values of images at `indices` as bytes 0–255, base64 (channels last, as the contract's ImageBatch). */

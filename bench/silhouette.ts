@@ -73,10 +73,10 @@ function project(x: Matrix, d: number, seed: number): Matrix {
 const firstRows = (x: Matrix, n: number): Matrix => ({ data: x.data.subarray(0, n * x.cols), rows: n, cols: x.cols });
 
 /** Least squares fit of ns per pair = a + b·d over the largest n of each d (null with fewer than two d). */
-function fitPairCost(all: Timing[]): { fixed: number; perFeature: number } | null {
+function fitPairCost(all: Timing[], time: (r: Timing) => number): { fixed: number; perFeature: number } | null {
   const runs = all.filter((r) => !all.some((o) => o.d === r.d && o.n > r.n));
   if (runs.length < 2) return null;
-  const pts = runs.map((r) => ({ d: r.d, ns: (r.ms * 1e6) / ((r.n * (r.n - 1)) / 2) }));
+  const pts = runs.map((r) => ({ d: r.d, ns: (time(r) * 1e6) / ((r.n * (r.n - 1)) / 2) }));
   const md = pts.reduce((s, p) => s + p.d, 0) / pts.length;
   const mn = pts.reduce((s, p) => s + p.ns, 0) / pts.length;
   const sxx = pts.reduce((s, p) => s + (p.d - md) ** 2, 0);
@@ -149,11 +149,17 @@ export async function benchSilhouette(args: string[]): Promise<void> {
       ];
     });
     process.stdout.write(
-      `\n${table(['n', 'd', 'ours ms', 'cpu ms', 'sklearn ms', 'cpu ms', 'ratio', 'ns/pair', 'silhouette', '|Δ| rel'], rows)}\n`,
+      `\n${table(['n', 'd', 'ours ms', 'cpu ms', 'sklearn ms', 'cpu ms', 'ratio', 'ns/pair', 'silhouette', '|Δ| rel'], rows)}\n\n`,
     );
 
-    const fit = fitPairCost(ours);
-    if (fit) process.stdout.write(`\nours, fitted wall time per pair: ${fit.fixed.toFixed(2)} ns + ${fit.perFeature.toFixed(3)} ns × d\n`);
+    for (const [what, time] of [
+      ['wall', (r: Timing) => r.ms],
+      ['CPU', (r: Timing) => r.cpu_ms],
+    ] as const) {
+      const fit = fitPairCost(ours, time);
+      if (fit)
+        process.stdout.write(`ours, ${what} time per pair (fitted): ${fit.fixed.toFixed(2)} ns + ${fit.perFeature.toFixed(3)} ns × d\n`);
+    }
     process.stdout.write(
       `default maxExact (defaultSilhouetteMaxExact): ${o.dims.map((d) => `d=${d} → ${defaultSilhouetteMaxExact(d)}`).join(', ')}\n`,
     );

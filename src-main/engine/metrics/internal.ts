@@ -4,9 +4,10 @@
  * calinski_harabasz_score, davies_bouldin_score), Euclidean, in float64.
  *
  * Cost for n rows, d features, k clusters: Calinski–Harabasz and Davies–Bouldin are O(n·d + k²·d) (two passes over
- * the rows); the silhouette is O(m²·d) for the m rows it scores — all n up to `maxExact` (by default the size whose
- * exact silhouette takes about 3 s on a 2-core machine, see {@link defaultSilhouetteMaxExact}), else a seeded
- * sample of `sampleSize` rows.
+ * the rows); the silhouette is O(m²·d) time and O(m·(d + k)) memory for the m rows it scores — all n up to
+ * `maxExact`, else a seeded sample of `sampleSize` rows (default: as many). The default `maxExact` is the size whose
+ * exact silhouette takes about 3 s on the project's Intel Xeon 2-core machine (measured 2026-12-07, see
+ * {@link defaultSilhouetteMaxExact}): 3,231 rows of 784-d pixels, 7,663 of 128-d, 18,677 of 10-d codes.
  *
  * Labels are compacted as sklearn's LabelEncoder does: a label value no row carries is no cluster. Fewer than 2 or
  * more than n − 1 clusters throw a RangeError, as sklearn refuses them.

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { MAX_WASM_THREADS, WASM_THREADS_ENV } from '../engine/backend/wasm-threads';
 import { PARAM_NAMES, type ParamError, type ParamName } from '../engine/schema/params';
 import { wasmThreadsArg } from './args';
+import { resolveCommandPaths } from './caller-path';
 import { registerBackendsCommand } from './commands/backends';
 import { registerDataCommands } from './commands/data';
 import { registerDatasetsCommands } from './commands/datasets';
@@ -29,6 +30,8 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (str, write) => write(oneLineUsageError(str)) })
     // --wasm-threads, --db, --data also in each command's help (they apply to run, web, backends…)
     .configureHelp({ showGlobalOptions: true })
+    // paths on the command line are the caller's (INIT_CWD under npm run): absolute before any command reads them
+    .hook('preAction', (_program, actionCommand) => resolveCommandPaths(actionCommand))
     .exitOverride();
   registerRunCommand(program);
   registerRunsCommands(program);

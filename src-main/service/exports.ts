@@ -49,9 +49,11 @@ export function runJsonFile(store: RunStore, id: number): ExportedFile {
 /** Every run of the history, oldest first, one CSV row each: its metrics, times and every parameter. */
 export function historyCsvFile(store: RunStore): ExportedFile {
   const runs = store.listRuns({ order: 'oldest' });
+  const fixed = ['id', 'task', 'status', 'accuracy', 'nmi', 'ari', 'backend', 'started_at', 'ended_at', 'seconds', 'error'];
   // task and backend have their own columns (the backend a run ran on, not the one asked for, e.g. auto)
   const paramKeys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].filter((k) => k !== 'task' && k !== 'backend').sort();
-  const header = ['id', 'task', 'status', 'accuracy', 'nmi', 'ari', 'backend', 'started_at', 'ended_at', 'seconds', 'error', ...paramKeys];
+  // one name per column: a parameter named like a fixed column (an imported run's, say) is prefixed "param."
+  const header = [...fixed, ...paramKeys.map((k) => (fixed.includes(k) ? `param.${k}` : k))];
   const lines = runs.map((r) =>
     [
       r.id,

@@ -28,4 +28,17 @@ describe('CSV exports', () => {
     const cells = Object.fromEntries(columns.map((c, i) => [c, row.split(',')[i]]));
     expect(cells).toMatchObject({ backend: 'wasm', error: `'=cmd|' /C calc'!A0`, k: '10', note: "'@x" });
   });
+
+  it('names every column once, a parameter named like a fixed column included', async () => {
+    const dbPath = join(mkdtempSync(join(tmpdir(), 'cb-csv-')), 'runs.sqlite');
+    const store = RunStore.open(dbPath);
+    store.createRun({ task: 'kmeans', params: { k: 3, backend: 'webgpu', status: 'mine', seconds: 7 }, seed: 1, backend: 'cpu' });
+    store.close();
+    const file = (await handleQuery('export.historyCsv', {}, { dbPath, busy: () => false, emit: () => undefined })) as { data: string };
+    const [header, row] = file.data.trim().split('\n');
+    const columns = header.split(',');
+    expect(new Set(columns).size).toBe(columns.length);
+    const cells = Object.fromEntries(columns.map((c, i) => [c, row.split(',')[i]]));
+    expect(cells).toMatchObject({ backend: 'cpu', status: 'running', 'param.status': 'mine', 'param.seconds': '7', k: '3' });
+  });
 });

@@ -139,6 +139,24 @@ export async function addDataset(store: RunStore, req: AddDatasetRequest, option
   return { name: record.name, builtIn: false, record };
 }
 
+/** What adding a downloaded catalog set did: added it, or found a data set of its name there and left that as it is. */
+export type DownloadedAdd = { added: DatasetEntry } | { existing: DatasetRecord };
+
+/**
+ * After `data download NAME` (verified): the IDX folder added under NAME, as `datasets add NAME DIR --format idx`
+ * adds it; a data set of that name already in the history is left as it is.
+ */
+export async function addDownloadedDataset(
+  store: RunStore,
+  name: string,
+  dir: string,
+  options: AddDatasetOptions = {},
+): Promise<DownloadedAdd> {
+  const existing = store.getDataset(name);
+  if (existing) return { existing };
+  return { added: await addDataset(store, { name, path: dir, format: 'idx' }, options) };
+}
+
 /** A features data set's rows must be the images' rows, one for one, split the same way. */
 function checkRowsMatch(name: string, target: DatasetRecord, data: LoadedDataset, counts: DatasetRecord['counts'], path: string): void {
   if (data.shape.kind !== 'features')

@@ -1,10 +1,13 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import { catalogEntry, DATASET_CATALOG, downloadedDatasetDir, downloadSize } from '../../engine/data/catalog';
 import { DEFAULT_DATASET, describeShape } from '../../engine/data/dataset';
+import { addDownloadedDataset, type DownloadedAdd } from '../../service/datasets';
 import { datasetSummary, downloadDataset } from '../../service/queries';
 import { CliError } from '../args';
-import { globals, printJson } from '../context';
+import { globals, printJson, withStore } from '../context';
+import { datasetReport } from './datasets';
 
 /** The catalog as `data catalog` and `data download --list` print it: three lines a set. */
 function catalogText(): string {
@@ -25,6 +28,19 @@ function shellWord(text: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
+/** What `data download` did with the history (added the set, or left the data set of its name as it was), and what next. */
+function addedText(outcome: DownloadedAdd, dir: string): string {
+  const name = 'added' in outcome ? outcome.added.name : outcome.existing.name;
+  const runIt = `To run on it: clusterbench run --dataset ${name} …`;
+  if ('added' in outcome) return `Added data set ${datasetReport(outcome.added)}\n${runIt}`;
+  const { source } = outcome.existing;
+  if (source.path === resolve(dir)) return `Data set '${name}' is already in the history, read from this folder\n${runIt}`;
+  return (
+    `A data set named '${name}' is already in the history (read from ${source.format} ${source.path}): left as it is; ` +
+    `to use the download instead: clusterbench datasets remove ${name} && clusterbench datasets add ${name} ${shellWord(dir)} --format idx`
+  );
+}
+
 function catalogJson(): unknown {
   return DATASET_CATALOG.map((e) => ({ ...e, downloadBytes: downloadSize(e) ?? null, dir: downloadedDatasetDir(e.name) }));
 }
@@ -34,12 +50,12 @@ export function registerDataCommands(program: Command): void {
 
   data
     .command('download')
-    .description('download a known data set (see `data catalog`) into the app data folder and verify its checksums')
+    .description('download a known data set (see `data catalog`) into the app data folder, verify its checksums and add it to the history')
     .argument('[name]', 'which data set', DEFAULT_DATASET)
     .option('--list', 'list the data sets that can be downloaded (download nothing)')
     .option('--dir <dir>', 'download into this folder instead')
     .option('--base-url <url>', 'mirror to download from')
-    .action(async (name: string, opts: { list?: boolean; dir?: string; baseUrl?: string }) => {
+    .action(async (name: string, opts: { list?: boolean; dir?: string; baseUrl?: string }, command: Command) => {
       if (opts.list) {
         process.stdout.write(`${catalogText()}\n`);
         return;
@@ -70,7 +86,9 @@ export function registerDataCommands(program: Command): void {
       }
       process.stdout.write(`${entry.title} is in ${dir} (checksums verified)\n`);
       if (entry.name !== DEFAULT_DATASET) {
-        process.stdout.write(`To use it: clusterbench datasets add ${entry.name} ${shellWord(dir)} --format idx\n`);
+        // the built-in set needs no record; any other is added as `datasets add NAME DIR --format idx` adds it
+        const outcome = await withStore(command, (store) => addDownloadedDataset(store, entry.name, dir));
+        process.stdout.write(`${addedText(outcome, dir)}\n`);
         process.stdout.write(`Licence: ${entry.licence}. Please cite: ${entry.citation}\n`);
       }
     });

@@ -193,9 +193,10 @@ describe('svgToPng', () => {
 });
 
 describe('exportConfusion', () => {
-  it('builds the title from the task, k, key parameters and accuracy', () => {
+  it('builds the title from the task, k and accuracy, the subtitle with the parameters as the parameter table names them', () => {
     const { title, subtitle } = confusionTitleForRun(makeRun());
-    expect(title).toBe('kmeans — k=10, nInit=10, seed=0 — accuracy 54.6%');
+    expect(title).toBe('kmeans — k=10 — accuracy 54.6%');
+    expect(subtitle).toContain('Seed 0 · n_init 10 · Max iterations 300 · Tolerance 0.0001');
     expect(subtitle).toContain('Run #3');
     expect(subtitle).toContain('NMI 0.512');
     expect(subtitle).toContain('ARI 0.368');
@@ -207,7 +208,7 @@ describe('exportConfusion', () => {
     await exportConfusion(makeRun(), file);
     const svg = readFileSync(file, 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
-    expect(svg).toContain('kmeans — k=10, nInit=10, seed=0 — accuracy 54.6%');
+    expect(svg).toContain('kmeans — k=10 — accuracy 54.6%');
     expect(svg).toContain('Ankle boot');
   });
 
@@ -219,10 +220,10 @@ describe('exportConfusion', () => {
   });
 
   it('fails clearly on an unknown extension, writing nothing', async () => {
-    const file = join(dir, 'run3.pdf');
-    await expect(exportConfusion(makeRun(), file)).rejects.toThrow(/unsupported extension "\.pdf" — use \.svg or \.png/);
+    const file = join(dir, 'run3.eps');
+    await expect(exportConfusion(makeRun(), file)).rejects.toThrow(/unsupported extension "\.eps" — use \.svg, \.png or \.pdf/);
     await expect(exportConfusion(makeRun(), join(dir, 'noext'))).rejects.toThrow(/unsupported extension "\(none\)"/);
-    expect(readdirSync(dir).filter((f) => f.startsWith('run3.pdf') || f.includes('noext'))).toEqual([]);
+    expect(readdirSync(dir).filter((f) => f.startsWith('run3.eps') || f.includes('noext'))).toEqual([]);
   });
 
   // The timeout guards the hang (a recursive mkdir under /proc never returned); the answer itself is immediate.

@@ -2,11 +2,11 @@
 // parameter's own schema, the same one the engine uses), and how a sweep's numbers read (mean ± sd).
 import type { MeanSd, SweepRow } from '@contract';
 import { paramKind, paramSchemaFor, PARAM_NAMES, specOf, taskParamNames, type ParamName } from '@contract/params';
-import { MAX_SEEDS } from '@contract/sweep';
+import { MAX_SEEDS, MAX_SWEEP_RUNS } from '@contract/sweep';
 import { formNumber, readField, type Task } from './experiment';
 import { duration, paramLabel, paramValue } from './format';
 
-export { MAX_SEEDS, sweepRunCount } from '@contract/sweep';
+export { DEFAULT_MAX_RUNS, MAX_SEEDS, MAX_SWEEP_RUNS, sweepRunCount } from '@contract/sweep';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -44,6 +44,15 @@ export function parseSeeds(text: string): Parsed<number[]> {
   if (twice !== undefined) return { ok: false, error: `seed ${twice} is listed twice` };
   if (seeds.length > MAX_SEEDS) return { ok: false, error: `${seeds.length} seeds: at most ${MAX_SEEDS}` };
   return { ok: true, value: seeds };
+}
+
+/** The run-limit field: a whole number from 1 to MAX_SWEEP_RUNS (the engine's hard maximum). */
+export function parseMaxRuns(text: string): Parsed<number> {
+  const trimmed = text.trim();
+  if (!/^\d+$/.test(trimmed)) return { ok: false, error: 'the run limit is a whole number of runs' };
+  const n = Number(trimmed);
+  if (n < 1 || n > MAX_SWEEP_RUNS) return { ok: false, error: `the run limit is from 1 to ${MAX_SWEEP_RUNS.toLocaleString('en')} runs` };
+  return { ok: true, value: n };
 }
 
 /** The seeds field's text for "the first n seeds". */

@@ -3,7 +3,7 @@ import { computed, ref, watch } from 'vue';
 import { api, type RequestOf, type Responses } from '../api';
 import { isFieldName, type FieldName } from '../lib/experiment';
 import { errorInfo } from '../lib/errors';
-import { gridParams, parseGridRow, parseSeeds, sweepRunCount, type GridRow } from '../lib/sweep';
+import { DEFAULT_MAX_RUNS, gridParams, parseGridRow, parseMaxRuns, parseSeeds, sweepRunCount, type GridRow } from '../lib/sweep';
 import { useExperimentStore } from './experiment';
 
 const STORAGE_KEY = 'clusterbench.new-experiment.sweep.v1';
@@ -14,16 +14,21 @@ interface Saved {
   repeat: boolean;
   seeds: string;
   grid: GridRow[];
+  /** The run limit as typed (the engine refuses a sweep with more runs). */
+  maxRuns: string;
 }
 
+const fresh = (): Saved => ({ repeat: false, seeds: '0, 1, 2', grid: [], maxRuns: String(DEFAULT_MAX_RUNS) });
+
 function restore(): Saved {
-  const fresh: Saved = { repeat: false, seeds: '0, 1, 2', grid: [] };
+  const defaults = fresh();
   try {
     const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? 'null') as Partial<Saved> | null;
-    if (!saved) return fresh;
+    if (!saved) return defaults;
     return {
       repeat: saved.repeat === true,
-      seeds: typeof saved.seeds === 'string' ? saved.seeds : fresh.seeds,
+      seeds: typeof saved.seeds === 'string' ? saved.seeds : defaults.seeds,
+      maxRuns: typeof saved.maxRuns === 'string' ? saved.maxRuns : defaults.maxRuns,
       grid: Array.isArray(saved.grid)
         ? saved.grid
             .filter((r) => r && typeof r.text === 'string' && (r.param === '' || isFieldName(String(r.param))))
@@ -31,7 +36,7 @@ function restore(): Saved {
         : [],
     };
   } catch {
-    return fresh;
+    return defaults;
   }
 }
 
@@ -47,14 +52,16 @@ export const useSweepFormStore = defineStore('sweepForm', () => {
   const repeat = ref(saved.repeat);
   const seedsText = ref(saved.seeds);
   const grid = ref<GridRow[]>(saved.grid);
+  const maxRunsText = ref(saved.maxRuns);
   const submitError = ref<string | null>(null);
   const submitting = ref(false);
 
   watch(
-    [repeat, seedsText, grid],
+    [repeat, seedsText, grid, maxRunsText],
     () => {
       try {
-        localStorage.setItem(STORAGE_KEY, JSON.stringify({ repeat: repeat.value, seeds: seedsText.value, grid: grid.value }));
+        const state: Saved = { repeat: repeat.value, seeds: seedsText.value, grid: grid.value, maxRuns: maxRunsText.value };
+        localStorage.setItem(STORAGE_KEY, JSON.stringify(state));
       } catch {
         /* storage full or disabled: the form still works */
       }
@@ -77,9 +84,11 @@ export const useSweepFormStore = defineStore('sweepForm', () => {
   );
   const baseErrors = computed(() => Object.keys(form.validation.errors).filter((f) => !varied.value.has(f as FieldName)));
 
+  const maxRuns = computed(() => parseMaxRuns(maxRunsText.value));
+
   /** The request for sweeps.plan / sweeps.start, when every part of the form reads. */
   const request = computed<SweepRequest | null>(() => {
-    if (!active.value || !seeds.value.ok || baseErrors.value.length) return null;
+    if (!active.value || !seeds.value.ok || !maxRuns.value.ok || baseErrors.value.length) return null;
     const values: [string, unknown[]][] = [];
     for (const [i, row] of rows.value.entries()) {
       if (!row.ok) return null;
@@ -87,9 +96,13 @@ export const useSweepFormStore = defineStore('sweepForm', () => {
     }
     const params = { ...form.validation.params };
     delete params.seed;
-    return { params, seeds: seeds.value.value, grid: values };
+    return { params, seeds: seeds.value.value, grid: values, maxRuns: maxRuns.value.value };
   });
   const runs = computed(() => (request.value ? sweepRunCount(request.value.grid ?? [], request.value.seeds.length) : null));
+  /** More runs than the limit: the engine would refuse it, so it is neither planned nor offered. */
+  const overLimit = computed(() => runs.value !== null && maxRuns.value.ok && runs.value > maxRuns.value.value);
+  /** The sweep that would start: its request, when it reads and is within the limit. */
+  const startable = computed(() => (overLimit.value ? null : request.value));
 
   // The engine's plan: its run count, its time estimate, or its one-line refusal.
   const plan = ref<Responses['sweeps.plan'] | null>(null);
@@ -97,11 +110,12 @@ export const useSweepFormStore = defineStore('sweepForm', () => {
   let planTimer: ReturnType<typeof setTimeout> | undefined;
   let planAsked = 0;
   watch(
-    request,
+    startable,
     (req) => {
       clearTimeout(planTimer);
       plan.value = null;
       planError.value = null;
+      submitError.value = null; // it was about the sweep as it read before
       if (!req) return;
       const asked = ++planAsked;
       planTimer = setTimeout(() => {
@@ -128,10 +142,20 @@ export const useSweepFormStore = defineStore('sweepForm', () => {
     grid.value = grid.value.filter((_, j) => j !== i);
   }
 
+  /** Back to no sweep (one plain run): no repeat, no grid, the default seeds and limit. */
+  function reset(): void {
+    const defaults = fresh();
+    repeat.value = defaults.repeat;
+    seedsText.value = defaults.seeds;
+    grid.value = defaults.grid;
+    maxRunsText.value = defaults.maxRuns;
+    submitError.value = null;
+  }
+
   /** Starts the sweep; returns its id, or null when the form or the engine refused it. */
   async function start(): Promise<number | null> {
     submitError.value = null;
-    const req = request.value;
+    const req = startable.value;
     if (!req) return null;
     submitting.value = true;
     try {
@@ -149,6 +173,8 @@ export const useSweepFormStore = defineStore('sweepForm', () => {
     repeat,
     seedsText,
     grid,
+    maxRunsText,
+    maxRuns,
     active,
     seeds,
     rows,
@@ -156,12 +182,15 @@ export const useSweepFormStore = defineStore('sweepForm', () => {
     baseErrors,
     request,
     runs,
+    overLimit,
+    startable,
     plan,
     planError,
     submitError,
     submitting,
     addRow,
     removeRow,
+    reset,
     start,
   };
 });

@@ -1,6 +1,7 @@
 /// <reference types="@webgpu/types" />
 import * as tf from '@tensorflow/tfjs';
 import { ensureHeadlessEglPlatform } from './egl';
+import { VULKAN_LOADER, vulkanLoaderFound } from './vulkan-loader';
 
 /**
  * WebGPU for Node through Dawn (the `webgpu` npm package) and @tensorflow/tfjs-backend-webgpu.
@@ -13,7 +14,7 @@ import { ensureHeadlessEglPlatform } from './egl';
  *
  * Adapter search (first hardware adapter wins, else the first software one):
  *   1. Dawn's default backend (Vulkan on Linux, Metal on macOS, D3D12 on Windows), core feature level,
- *      powerPreference 'high-performance';
+ *      powerPreference 'high-performance' (on Linux only when the Vulkan loader is installed: vulkan-loader.ts);
  *   2. Linux only: Dawn's OpenGL backend at feature level 'compatibility' over EGL. Without a display
  *      (EGL_PLATFORM unset, no DISPLAY/WAYLAND_DISPLAY) EGL_PLATFORM=surfaceless is set (egl.ts: on the main
  *      thread, which the engine host does before starting its worker), which lets Mesa's llvmpipe serve as a
@@ -86,6 +87,21 @@ let dawnModule: Promise<DawnModule> | undefined;
 let active: Active | undefined;
 let found: Promise<Found> | undefined;
 
+/**
+ * What this process's first adapter search found, kept across releaseWebGPU(). Every search makes Dawn write its
+ * warnings to stderr ("Couldn't load Vulkan: …" when the Vulkan attempt fails, "max…PerPipelineLayout artificially
+ * reduced" for each OpenGL adapter) from native code, where no option or toggle silences them: a long-lived process
+ * (the web server's engine worker) printed them again for every run. So webgpuAdapterSummary() answers from here
+ * without Dawn, and a later device is looked for only with the attempt that found this adapter. `env` is the
+ * CLUSTERBENCH_DAWN_FLAGS/FEATURE_LEVEL it was found under: another setting searches again.
+ */
+let remembered: { env: string; attempt: Attempt; summary: WebGPUAdapterSummary } | undefined;
+/** The setting under which webgpuAdapterSummary() found no adapter: it does not search (and warn) again. */
+let noAdapterUnder: string | undefined;
+
+const searchEnv = (env: NodeJS.ProcessEnv = process.env): string =>
+  `${env.CLUSTERBENCH_DAWN_FLAGS ?? ''}|${env.CLUSTERBENCH_WEBGPU_FEATURE_LEVEL ?? ''}`;
+
 async function loadDawn(): Promise<DawnModule> {
   dawnModule ??= (async () => {
     const mod = (await import('webgpu')) as unknown as DawnModule;
@@ -105,6 +121,8 @@ async function loadDawn(): Promise<DawnModule> {
 interface Attempt {
   flags: string[];
   featureLevel: 'core' | 'compatibility';
+  /** Why it is not tried (it could only fail, and Dawn would print a warning saying so). */
+  skip?: string;
 }
 
 function attempts(env: NodeJS.ProcessEnv = process.env): Attempt[] {
@@ -122,7 +140,11 @@ function attempts(env: NodeJS.ProcessEnv = process.env): Attempt[] {
     return [{ flags, featureLevel: level ?? (gl ? 'compatibility' : 'core') }];
   }
   const list: Attempt[] = [{ flags: [], featureLevel: level ?? 'core' }];
-  if (process.platform === 'linux') list.push({ flags: ['backend=opengl'], featureLevel: 'compatibility' });
+  if (process.platform === 'linux') {
+    // Dawn's default backend on Linux is Vulkan: without its loader, no attempt (and no "Couldn't load Vulkan")
+    if (!vulkanLoaderFound(env)) list[0].skip = `no Vulkan loader (${VULKAN_LOADER} not installed)`;
+    list.push({ flags: ['backend=opengl'], featureLevel: 'compatibility' });
+  }
   return list;
 }
 
@@ -149,9 +171,18 @@ export async function findWebGPUAdapter(): Promise<Found> {
   found ??= (async () => {
     const dawn = await loadDawn();
     const tried: string[] = [];
-    let softwareFallback: Found | undefined;
-    for (const at of attempts()) {
+    let softwareFallback: (Found & { attempt: Attempt }) | undefined;
+    const env = searchEnv();
+    const chosen = (result: Found, attempt: Attempt): Found => {
+      remembered = { env, attempt, summary: result.summary };
+      return result;
+    };
+    for (const at of remembered?.env === env ? [remembered.attempt] : attempts()) {
       const label = at.flags.length ? at.flags.join(',') : 'default backend';
+      if (at.skip) {
+        tried.push(`${label}: ${at.skip}`);
+        continue;
+      }
       try {
         prepareEglEnvironment(at.flags);
         const gpu = dawn.create(at.flags);
@@ -175,14 +206,15 @@ export async function findWebGPUAdapter(): Promise<Found> {
           featureLevel: at.featureLevel,
           software,
         };
-        if (!software) return { gpu, adapter, summary };
-        softwareFallback ??= { gpu, adapter, summary };
+        if (!software) return chosen({ gpu, adapter, summary }, at);
+        softwareFallback ??= { gpu, adapter, summary, attempt: at };
         tried.push(`${label}: software adapter ${summary.name}`);
       } catch (err) {
         tried.push(`${label}: ${String((err as Error)?.message ?? err).replace(/\s*\n\s*/g, ' ')}`);
       }
     }
-    if (softwareFallback) return softwareFallback;
+    if (softwareFallback) return chosen(softwareFallback, softwareFallback.attempt);
+    remembered = undefined; // the adapter it found is gone: the next search tries everything again
     const hint =
       process.platform === 'linux'
         ? '; without a GPU driver, Mesa (apt: libegl1 libegl-mesa0 libgl1-mesa-dri; EGL_PLATFORM=surfaceless when headless) gives a slow software adapter'
@@ -200,9 +232,12 @@ export async function findWebGPUAdapter(): Promise<Found> {
 /** The adapter that would be used, without creating a device; undefined when there is none. */
 export async function webgpuAdapterSummary(): Promise<WebGPUAdapterSummary | undefined> {
   if (active) return active.summary;
+  if (remembered?.env === searchEnv()) return remembered.summary;
+  if (noAdapterUnder === searchEnv()) return undefined;
   try {
     return (await findWebGPUAdapter()).summary;
   } catch {
+    noAdapterUnder = searchEnv();
     return undefined;
   }
 }

@@ -153,6 +153,8 @@ export interface JobInfo {
   params: unknown;
   runId?: number;
   lastProgress?: ProgressInfo;
+  /** When the job began (ISO 8601; its run's stored start once the run exists): live elapsed times count from it. */
+  startedAt?: string;
 }
 
 export interface ProgressInfo {

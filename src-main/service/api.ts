@@ -43,6 +43,7 @@ const jobInfo = (job: Job): JobInfo => ({
   params: job.params,
   runId: job.runId,
   lastProgress: job.lastProgress,
+  startedAt: job.startedAt,
 });
 
 function toContractError(err: unknown): ContractError {

@@ -30,6 +30,13 @@ export interface AutoOptions {
   onProgress?: (msg: string) => void;
   /** Calibration cache file (default: `<appDataDir>/backend-calibration.json`). */
   cachePath?: string;
+  /**
+   * False when no network will train (k-means or GMM on pixels): a cached choice is still used, but without one auto
+   * starts the default backend untimed rather than paying a calibration (~25 s) that only training needs.
+   */
+  calibrate?: boolean;
+  /** Called once, just before a calibration starts (callers show it as its own phase). */
+  onCalibrating?: () => void;
 }
 
 export interface AutoSelection {
@@ -60,6 +67,8 @@ export async function selectAutoBackend(
     const cached = await fromCachedCalibration(cachePath, key, hadWebgpu, progress);
     if (cached) return cached;
   }
+  if (opts.calibrate === false) return startDefault(hadWebgpu, progress);
+  opts.onCalibrating?.();
 
   const entry = await calibrationEntry(key, adapter, opts.measureFn ?? realMeasure, progress);
   saveCalibration(cachePath, entry, progress);
@@ -89,6 +98,33 @@ async function fromCachedCalibration(
     progress(`auto: cached choice ${cached.chosen} no longer starts (${firstLine(err)}); recalibrating`);
     return undefined;
   }
+}
+
+/** The backends auto starts untimed, in order, when nothing will train: the native one if installed, else wasm, else pure JS. */
+export const UNCALIBRATED_ORDER: readonly ConcreteBackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+/** The first backend of UNCALIBRATED_ORDER that starts, active, with no throughput and no calibration written. */
+async function startDefault(hadWebgpu: boolean, progress: Progress): Promise<AutoSelection> {
+  const reasons: string[] = [];
+  for (const name of UNCALIBRATED_ORDER) {
+    if (name === 'tensorflow' && !installedTensorflowPackage()) continue;
+    try {
+      const info = await startChoice(name, hadWebgpu);
+      progress(`auto: ${name} (not calibrated: nothing trains in this run)`);
+      setActiveInfo(info);
+      const entry: CalibrationEntry = {
+        key: calibrationKey(null, wasmThreadsWanted()),
+        chosen: name,
+        imagesPerSec: 0,
+        results: [],
+        measuredAt: new Date().toISOString(),
+      };
+      return { info: { ...info }, entry, fromCache: false };
+    } catch (err) {
+      reasons.push(`${name}: ${firstLine(err)}`);
+    }
+  }
+  throw new Error(`no backend could start: ${reasons.join('; ')}`);
 }
 
 /** Starts auto's choice; a WebGPU device opened while choosing is dropped unless webgpu won or was in use before. */

@@ -2,7 +2,7 @@
  * Runs one experiment end to end: validate, load the data, fit the pipeline (features → optional UMAP →
  * clusterer) on what the protocol allows, evaluate on the test images, and store everything in the run history.
  */
-import { activeBackendInfo, initBackend } from '../backend/index';
+import { activeBackendInfo, initBackend, type BackendName } from '../backend/index';
 import { isLabelled, isSingleSplit, type DataSplit, type DatasetShape, type LoadedDataset } from '../data/dataset';
 import { evaluate } from '../metrics/index';
 import { clusterScores } from '../metrics/internal';
@@ -43,6 +43,7 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
   store.assertWritable(); // a read-only history says so before any work
   const timings: Record<string, number> = {};
   const started = performance.now();
+  const startedAt = new Date().toISOString(); // the run's wall time counts from here: loading and backend included
 
   onProgress?.({ phase: 'load', message: `Loading ${params.dataset}` });
   const loadProgress = (done: number, total: number) =>
@@ -61,9 +62,11 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
   for (const note of data.notes) onProgress?.({ phase: 'warning', message: `${data.name}: ${note}` });
   const dataset = describeDataset(data, origin);
 
-  onProgress?.({ phase: 'backend', message: `Starting the ${params.backend} backend` });
-  const backend = await initBackend(params.backend);
+  const backendStarted = performance.now();
+  const backend = await startBackend(params.backend, !reused && spec.encoder.kind !== 'none', onProgress);
+  timings.backendMs = performance.now() - backendStarted;
   const run = store.createRun({
+    startedAt,
     task: params.task,
     params: { ...params },
     seed: params.seed,
@@ -109,6 +112,23 @@ export async function runExperiment(input: unknown, ctx: RunContext): Promise<Ru
   } finally {
     alive.stop();
   }
+}
+
+/**
+ * Starts the backend. `auto` calibrates (its own progress phase, `calibrate`) only when a network is about to train;
+ * otherwise it takes the cached choice or the default backend, untimed.
+ */
+function startBackend(name: BackendName, trains: boolean, onProgress: ProgressFn | undefined): Promise<string> {
+  let phase: 'backend' | 'calibrate' = 'backend';
+  onProgress?.({ phase, message: `Starting the ${name} backend` });
+  return initBackend(name, {
+    calibrate: trains,
+    onCalibrating: () => {
+      phase = 'calibrate';
+      onProgress?.({ phase, message: 'Calibrating backends (timing a short training on each; once per machine)' });
+    },
+    onProgress: (message) => onProgress?.({ phase, message }),
+  });
 }
 
 /** The test split's labels and class names, when the data set has labels: all that scoring against labels needs. */

@@ -25,6 +25,13 @@ import { checkSeriesKey, LOSS_KEYS, SERIES_SCHEMA, type SeriesRow } from './seri
 import { newUid } from './sweep-queries';
 import type { EpochLoss, NewRun, RunArtifacts, RunRecord, RunResult, RunStatus } from './types';
 
+/** A start time given by the caller: an ISO 8601 time (what Date.toISOString writes), else one clear error. */
+function isoTime(value: unknown): string {
+  if (typeof value !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value) || Number.isNaN(Date.parse(value)))
+    throw new StoreError('INVALID', `startedAt must be an ISO 8601 UTC time, not ${JSON.stringify(value)}`);
+  return value;
+}
+
 export class Runs {
   /** The run columns this history has (NULL for the sweep columns of a read-only pre-sweep history). */
   private readonly columns: string;
@@ -55,7 +62,7 @@ export class Runs {
       dataset: run.dataset == null ? null : encodeJson(run.dataset, 'dataset'),
       backend: checkString(run.backend, 'backend'),
       status,
-      startedAt: new Date().toISOString(),
+      startedAt: run.startedAt === undefined ? new Date().toISOString() : isoTime(run.startedAt),
       pid: process.pid,
       host: this.history.host,
       heartbeat: this.history.now(),

@@ -48,6 +48,8 @@ export interface NewRun {
   uid?: string;
   /** The sweep this run is a child of. */
   sweep?: SweepLink;
+  /** When the run's work began (ISO 8601), if before the row was created (loading the data, starting the backend); default now. */
+  startedAt?: string;
 }
 
 /** A run's place in a sweep: the sweep's id and the child's index in the sweep's plan. */

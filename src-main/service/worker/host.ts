@@ -18,6 +18,8 @@ export interface Job {
   state: JobState;
   runId?: number;
   lastProgress?: ProgressEvent;
+  /** When the job began (ISO 8601): its run's stored start once the run exists, so every window counts from it. */
+  startedAt?: string;
 }
 
 export interface EngineHostOptions {
@@ -166,6 +168,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
     if (this.current || this.queue.length === 0) return;
     const job = this.queue.shift()!;
     job.state = 'running';
+    job.startedAt = new Date().toISOString();
     const waiter = this.waiters.get(job.jobId)!;
     this.current = { job, ...waiter };
     this.post({
@@ -196,6 +199,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
     switch (msg.type) {
       case 'created':
         job.runId = msg.run.id;
+        job.startedAt = msg.run.startedAt;
         this.emit('created', job, msg.run);
         break;
       case 'progress':

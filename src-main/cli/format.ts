@@ -1,4 +1,5 @@
 import { DEFAULT_DATASET, describeShape } from '../engine/data/dataset';
+import { COMPUTE_LABEL, computeMs, stageTimes, WALL_TIME_LABEL, wallTimeMs, type RunTimes } from '../contract/run-time';
 import { effectiveParams } from '../engine/schema/params';
 import type { EvaluationReport, RunRecord } from '../contract/index';
 
@@ -101,13 +102,7 @@ export function runReport(run: RunRecord): string {
     if (run.artifacts.reusedEncoderFrom)
       parts.push(`Encoder reused from run #${run.artifacts.reusedEncoderFrom}${run.artifacts.reusedCodesFrom ? ' (with its codes)' : ''}`);
   }
-  if (run.timings) {
-    parts.push(
-      `Time: ${Object.entries(run.timings)
-        .map(([k, v]) => `${k.replace(/Ms$/, '')} ${(v / 1000).toFixed(1)} s`)
-        .join(', ')}`,
-    );
-  }
+  parts.push(timeLine(run));
   return parts.join('\n');
 }
 
@@ -118,11 +113,29 @@ export function lossTable(run: RunRecord): string {
   return `Autoencoder loss (binary cross-entropy)\n${table(rows, ['r', 'r', 'r'])}`;
 }
 
+/** A run's stored times as every view reads them (contract/run-time.ts). */
+const runTimesOf = (run: RunRecord): RunTimes => ({ startedAt: run.startedAt, endedAt: run.endedAt, totalMs: run.timings?.totalMs });
+
+const seconds = (ms: number | null): string => (ms === null ? '' : (ms / 1000).toFixed(1));
+
+/** "Wall time 29.6 s · compute 1.9 s (loading data 1.2 s, starting the backend 25.1 s, …)": each labelled for what it measures. */
+export function timeLine(run: RunRecord): string {
+  const wall = wallTimeMs(runTimesOf(run));
+  const compute = computeMs(run.timings);
+  const stages = stageTimes(run.timings).map((t) => `${t.label.charAt(0).toLowerCase()}${t.label.slice(1)} ${seconds(t.ms)} s`);
+  return (
+    [
+      `${WALL_TIME_LABEL} ${wall === null ? 'still running' : `${seconds(wall)} s`}`,
+      ...(compute === null ? [] : [`${COMPUTE_LABEL.toLowerCase()} ${seconds(compute)} s`]),
+    ].join(' · ') + (stages.length ? ` (${stages.join(', ')})` : '')
+  );
+}
+
 export function runsTable(runs: RunRecord[]): string {
   if (runs.length === 0) return 'No runs yet. Start one with: clusterbench run --task kmeans';
-  const rows = [['id', 'task', 'status', 'accuracy', 'nmi', 'backend', 'started', 'seconds', 'data set', 'params']];
+  const rows = [['id', 'task', 'status', 'accuracy', 'nmi', 'backend', 'started', 'wall s', 'data set', 'params']];
   for (const r of runs) {
-    const secs = r.endedAt ? ((Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1) : '';
+    const secs = seconds(wallTimeMs(runTimesOf(r)));
     rows.push([
       String(r.id),
       r.task,
@@ -152,7 +165,10 @@ export function compareTable(runs: RunRecord[]): string {
     }
     for (const [k, v] of Object.entries(r.metrics ?? {}))
       if (typeof v === 'number') out[`metric ${k}`] = ['accuracy'].includes(k) ? pct(v) : Number(v.toPrecision(6)).toString();
-    if (r.timings?.totalMs !== undefined) out['seconds'] = (r.timings.totalMs / 1000).toFixed(1);
+    const wall = wallTimeMs(runTimesOf(r));
+    if (wall !== null) out['wall time s'] = seconds(wall);
+    const compute = computeMs(r.timings);
+    if (compute !== null) out['compute s'] = seconds(compute);
     return out;
   };
   const cols = runs.map(flat);

@@ -3,6 +3,7 @@
  * runner, whose sweeps live in this process, and read the history through sweeps.ts, as the CLI's commands do.
  */
 import type { ParsedRequestOf, Responses, SweepPlanInfo } from '../contract/index';
+import { stageTimes } from '../contract/run-time';
 import { encoderKey, planSweep, type SweepPlan } from '../engine/schema/sweep';
 import type { RunStore } from '../engine/store/index';
 import type { RunRecord } from '../engine/store/types';
@@ -22,11 +23,7 @@ export type SweepOperation =
 
 export const isSweepOperation = (op: string): op is SweepOperation => op.startsWith('sweeps.') || op === 'export.sweepCsv';
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
+const mean = (values: number[]): number => values.reduce((sum, v) => sum + v, 0) / values.length;
 
 /** What decides how long a run takes, for the estimate: the task, the data limits and the epochs. */
 const sizeKey = (p: Record<string, unknown>) => JSON.stringify([p.task, p.trainLimit ?? null, p.testLimit ?? null, p.epochs ?? null]);
@@ -34,41 +31,51 @@ const sizeKey = (p: Record<string, unknown>) => JSON.stringify([p.task, p.trainL
 const describeSize = (p: Record<string, unknown>) =>
   `${String(p.task)} run with ${p.trainLimit ?? 'all'} training / ${p.testLimit ?? 'all'} test images${p.epochs !== undefined ? ` and ${String(p.epochs)} epochs` : ''}`;
 
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 /**
- * About how long a sweep takes: for each child, the median total time of the completed runs in the history that
- * trained their own encoder with the same task, limits and epochs; children that will reuse an encoder save the
- * median training time of those runs. Null (and why) when one kind of child has no such run.
+ * A run's own work, from its stored stage times: everything but starting the backend, which a sweep pays once (and
+ * the first run after a start pays ~25 s of calibration in). Runs stored without stage times count their total.
+ */
+export function ownStageMs(run: Pick<RunRecord, 'timings'>): number | undefined {
+  const stages = stageTimes(run.timings).filter((t) => t.key !== 'backendMs');
+  return stages.length ? stages.reduce((sum, t) => sum + t.ms, 0) : run.timings?.totalMs;
+}
+
+/**
+ * About how long a sweep takes: for each child, the mean of the stage times (ownStageMs) of the completed runs in the
+ * history that trained their own encoder with the same task, limits and epochs; children that will reuse an encoder
+ * save those runs' mean training time. Says how many runs it rests on. Null (and why) when one kind of child has none.
  */
 export function estimateSweep(plan: SweepPlan, history: readonly RunRecord[]): Pick<SweepPlanInfo, 'estimateMs' | 'estimateFrom'> {
   const similar = new Map<string, RunRecord[]>();
   for (const run of history)
-    if (run.status === 'completed' && run.timings?.totalMs !== undefined && !run.artifacts.reusedEncoderFrom)
+    if (run.status === 'completed' && ownStageMs(run) !== undefined && !run.artifacts.reusedEncoderFrom)
       similar.set(sizeKey(run.params), [...(similar.get(sizeKey(run.params)) ?? []), run]);
   const trained = new Set<string>();
+  const used = new Set<number>();
   let total = 0;
-  let used = 0;
   let saved = 0;
   for (const child of plan.children) {
     const params = child.params as unknown as Record<string, unknown>;
     const runs = similar.get(sizeKey(params));
     if (!runs) return { estimateMs: null, estimateFrom: `no completed ${describeSize(params)} in the history` };
-    used += runs.length;
-    total += median(runs.map((r) => r.timings!.totalMs));
+    for (const run of runs) used.add(run.id);
+    total += mean(runs.map((r) => ownStageMs(r)!));
     const key = encoderKey(child.params);
     if (key && trained.has(key)) {
-      total -= median(runs.map((r) => r.timings!.trainMs ?? 0));
+      total -= mean(runs.map((r) => r.timings!.trainMs ?? 0));
       saved++;
     }
     if (key) trained.add(key);
   }
   const kinds = new Set(plan.children.map((c) => sizeKey(c.params as unknown as Record<string, unknown>))).size;
-  const from =
-    kinds === 1
-      ? `the median time of ${used / plan.children.length} completed runs like these`
-      : `the median times of completed runs like each child`;
+  const n = used.size;
+  const from = `the mean stage times of ${plural(n, 'completed run')} like ${kinds === 1 ? 'these' : 'each child'} in the history`;
+  const sureness = n < 3 ? ` (${n === 1 ? 'one run' : 'two runs'}: a rough guess)` : '';
   return {
     estimateMs: total,
-    estimateFrom: `${from} in the history${saved > 0 ? `, less ${saved} encoder trainings saved by reuse` : ''}`,
+    estimateFrom: `${from}${sureness}${saved > 0 ? `, less ${plural(saved, 'encoder training')} saved by reuse` : ''}`,
   };
 }
 

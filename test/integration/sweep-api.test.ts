@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { Reply, SweepDetail, SweepSummary } from '../../src-main/contract/index';
+import type { Reply, RunRecord, SweepDetail, SweepSummary } from '../../src-main/contract/index';
 import { RunStore } from '../../src-main/engine/store/index';
 import { createEngineApi } from '../../src-main/service/api';
+import { ownStageMs } from '../../src-main/service/sweep-ops';
 import { MAX_ACTIVE_SWEEPS } from '../../src-main/service/sweep-runner';
 import { tempHome } from '../helpers/cli';
 import { skipUnless } from '../helpers/prereqs';
@@ -56,13 +57,12 @@ describe.skipIf(skipUnless('fashionMnist'))('sweep operations of the contract', 
     expect(list[0]).not.toHaveProperty('children');
     expect(updates.filter((u) => u.id === sweepId).at(-1)).toEqual(list[0]);
 
-    // now the history has runs like these: an estimate from their median time
+    // now the history has runs like these: an estimate from their mean stage times (the backend's start left out)
     const plan = await call<{ estimateMs: number | null; estimateFrom: string }>('sweeps.plan', request);
-    const median = (xs: number[]) => {
-      const sorted = [...xs].sort((a, b) => a - b);
-      return (sorted[1] + sorted[2]) / 2; // four runs
-    };
-    expect(plan.estimateMs).toBeCloseTo(4 * median(detail.children.map((c) => c.run!.totalMs!)), 6);
+    const records = await Promise.all(detail.children.map((c) => call<RunRecord>('runs.get', { id: c.run!.id })));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(plan.estimateMs).toBeCloseTo(4 * mean(records.map((r) => ownStageMs(r)!)), 6);
+    expect(plan.estimateFrom).toBe('the mean stage times of 4 completed runs like these in the history');
 
     const csv = await call<{ suggestedName: string; data: string }>('export.sweepCsv', { id: sweepId });
     const lines = csv.data.trim().split('\n');

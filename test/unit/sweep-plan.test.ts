@@ -260,11 +260,12 @@ describe('sweep time estimate', () => {
       id,
       status: 'completed',
       params,
-      timings: { totalMs, ...(trainMs === undefined ? {} : { trainMs }) },
+      // stage times that add up to the total (ownStageMs sums the stages)
+      timings: { totalMs, loadMs: totalMs - (trainMs ?? 0), ...(trainMs === undefined ? {} : { trainMs }) },
       artifacts: reusedEncoderFrom ? { reusedEncoderFrom } : {},
     }) as unknown as RunRecord;
 
-  it('median time of like runs × runs, less the training of children that reuse an encoder', () => {
+  it('mean stage time of like runs × runs, less the training of children that reuse an encoder', () => {
     const plan = planSweep({ params: { task: 'ae-kmeans', epochs: 2, trainLimit: 500 }, grid: [['k', [5, 10, 20]]], seeds: [0, 1] });
     const like = { task: 'ae-kmeans', epochs: 2, trainLimit: 500 };
     const history = [
@@ -274,10 +275,10 @@ describe('sweep time estimate', () => {
       run(4, like, 50, undefined, '1'), // reused an encoder: not a measure of a full run
       run(5, { ...like, epochs: 3 }, 9000, 8000),
     ];
-    // 6 children at the median 2000 ms; 4 of them reuse one of the 2 encoders and save the median 1400 ms
+    // 6 children at the mean 2000 ms; 4 of them reuse one of the 2 encoders and save the mean 1400 ms
     expect(estimateSweep(plan, history)).toEqual({
       estimateMs: 6 * 2000 - 4 * 1400,
-      estimateFrom: 'the median time of 3 completed runs like these in the history, less 4 encoder trainings saved by reuse',
+      estimateFrom: 'the mean stage times of 3 completed runs like these in the history, less 4 encoder trainings saved by reuse',
     });
     expect(estimateSweep(plan, history.slice(3))).toEqual({
       estimateMs: null,

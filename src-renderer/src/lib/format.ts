@@ -1,3 +1,4 @@
+import { STAGE_LABELS, WALL_TIME_LABEL, wallTimeMs, type RunTimes } from '@contract/run-time';
 import { isAutoencoderTask, isPipelineTask, PARAM_NAMES, specOf, type ParamName, type TaskName } from '@contract/params';
 
 // Which tasks train an autoencoder or are pipelines, and which parameters a run used: from the parameter schema.
@@ -61,12 +62,12 @@ export function duration(ms: number | null | undefined): string {
   return `${h} h ${String(m - h * 60).padStart(2, '0')} min`;
 }
 
-/** The run's own measured wall time when it has one (data loading included), else end minus start. */
-export function runDurationMs(run: { startedAt: string; endedAt: string | null; totalMs?: number | null }): number | null {
-  if (run.totalMs != null) return run.totalMs;
-  if (!run.endedAt) return null;
-  const ms = Date.parse(run.endedAt) - Date.parse(run.startedAt);
-  return Number.isFinite(ms) ? ms : null;
+/**
+ * A run's wall time (stored start → stored end, contract/run-time.ts): the one number every view shows as its time.
+ * A run record passes its timings, a summary its totalMs (for runs stored before the start counted loading).
+ */
+export function runDurationMs(run: RunTimes & { timings?: Record<string, number> | null }): number | null {
+  return wallTimeMs({ ...run, totalMs: run.totalMs ?? run.timings?.totalMs ?? null });
 }
 
 export function dateTime(iso: string | null | undefined): string {
@@ -174,21 +175,11 @@ const METRIC_LABELS: Record<string, string> = {
   encoderParams: 'Autoencoder parameters',
 };
 
-const TIMING_LABELS: Record<string, string> = {
-  loadMs: 'Loading data',
-  trainMs: 'Training the autoencoder',
-  encodeMs: 'Encoding images',
-  umapMs: 'UMAP',
-  mapMs: '2-D map',
-  fitMs: 'Clustering (fit)',
-  evalMs: 'Evaluation',
-  totalMs: 'Total',
-};
-
 export function metricLabel(key: string): string {
   return METRIC_LABELS[key] ?? key;
 }
 
+/** A stored stage time's label (contract/run-time.ts names them once for every view). */
 export function timingLabel(key: string): string {
-  return TIMING_LABELS[key] ?? key.replace(/Ms$/, '');
+  return key === 'totalMs' ? WALL_TIME_LABEL : (STAGE_LABELS[key] ?? key.replace(/Ms$/, ''));
 }

@@ -19,6 +19,7 @@ export interface LiveJob {
   phaseStartedAt?: number;
   phaseStartFraction?: number;
   queuedAt: number;
+  /** The run's stored start and end (ms since the epoch) as the engine reports them, so every window shows one elapsed time. */
   startedAt?: number;
   endedAt?: number;
   losses: EpochLoss[];
@@ -53,6 +54,7 @@ export function phaseFraction(p: ProgressInfo | undefined): number | undefined {
 const PHASE_NAMES: Record<string, string> = {
   load: 'Loading data',
   backend: 'Starting backend',
+  calibrate: 'Calibrating backends',
   reuse: 'Loading the earlier encoder',
   kmeans: 'k-means',
   gmm: 'Gaussian mixture (EM)',
@@ -90,6 +92,12 @@ export function phaseDetail(p: ProgressInfo | undefined): string {
   return parts.join(' · ');
 }
 
+/** An ISO time the engine stored, as ms since the epoch; undefined when absent or unreadable. */
+export function storedTime(iso: string | null | undefined): number | undefined {
+  const ms = iso ? Date.parse(iso) : NaN;
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
 function asParams(params: unknown): Record<string, unknown> {
   return params && typeof params === 'object' ? (params as Record<string, unknown>) : {};
 }
@@ -119,6 +127,8 @@ export const useJobsStore = defineStore('jobs', () => {
       job.task = String(job.params.task ?? '');
     }
     if (info.runId !== undefined) job.runId = info.runId;
+    const storedStart = storedTime(info.startedAt);
+    if (storedStart !== undefined) job.startedAt = storedStart;
     if (info.lastProgress) applyProgress(job, info.lastProgress);
     return job;
   }
@@ -195,7 +205,8 @@ export const useJobsStore = defineStore('jobs', () => {
     api.on('job.finished', ({ jobId, runId, summary }) => {
       const job = upsert({ jobId, runId, state: 'done' });
       job.summary = summary;
-      job.endedAt = Date.now();
+      job.startedAt = storedTime(summary.startedAt) ?? job.startedAt;
+      job.endedAt = storedTime(summary.endedAt) ?? Date.now();
       runs.upsert(summary);
       toasts.success(
         `Run #${runId} (${taskShort(summary.task)}) finished${summary.accuracy !== null ? ` — accuracy ${(summary.accuracy * 100).toFixed(2)}%` : ''}`,

@@ -1,0 +1,62 @@
+/**
+ * Issue 22, "One truth about time", in Chromium: a live run's Elapsed counts from the run's stored start, so a
+ * reloaded page shows the time the run has taken, not the time the page watched (old code restarted it at 0).
+ */
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { e2eSkipReason, startApp } from './harness';
+
+const tid = (id: string) => `[data-testid="${id}"]`;
+
+/** The UI's duration text back in ms: "850 ms", "12.4 s", "3 min 05 s". */
+function durationMs(text: string): number {
+  const t = text.trim();
+  const min = /^(\d+) min (\d+) s$/.exec(t);
+  if (min) return (Number(min[1]) * 60 + Number(min[2])) * 1000;
+  const s = /^([\d.]+) s$/.exec(t);
+  if (s) return Number(s[1]) * 1000;
+  const ms = /^(\d+) ms$/.exec(t);
+  if (ms) return Number(ms[1]);
+  throw new Error(`not a duration: ${JSON.stringify(text)}`);
+}
+
+/** Elapsed as the Live view shows it, once it reads at least `atLeastMs`. */
+async function elapsedOnceAtLeast(page: Page, atLeastMs: number): Promise<number> {
+  const cell = page.locator(tid('live-elapsed'));
+  await page.waitForFunction(
+    ([sel, min]) => {
+      const text = document.querySelector(sel as string)?.textContent?.trim() ?? '';
+      const m = /^([\d.]+) s$|^(\d+) min/.exec(text);
+      return m !== null && (m[2] !== undefined || Number(m[1]) * 1000 >= (min as number));
+    },
+    [tid('live-elapsed'), atLeastMs] as const,
+    { timeout: 120_000 },
+  );
+  return durationMs(await cell.innerText());
+}
+
+describe.skipIf(e2eSkipReason)('time truth (web mode, Chromium)', () => {
+  it("a reloaded page's Elapsed goes on from the run's stored start", async () => {
+    const app = await startApp();
+    try {
+      // an autoencoder run long enough to reload during it
+      const started = await app.api('runs.start', {
+        params: { task: 'ae-kmeans', trainLimit: 3000, testLimit: 300, epochs: 40, seed: 0, backend: 'wasm' },
+      });
+      if (!started.ok) throw new Error(started.error.message);
+      const { jobId } = started.value;
+      await app.page.evaluate((h) => (location.hash = h), `#/live/${jobId}`);
+      const before = await elapsedOnceAtLeast(app.page, 4000);
+
+      await app.page.reload();
+      await app.page.locator(tid('live-elapsed')).waitFor();
+      const after = durationMs(await app.page.locator(tid('live-elapsed')).innerText());
+      await app.pageShot('time-truth-live-after-reload');
+      expect(after).toBeGreaterThanOrEqual(before); // old code: the reloaded page counted from 0
+
+      await app.api('runs.cancel', { jobId });
+    } finally {
+      await app.close();
+    }
+  });
+});

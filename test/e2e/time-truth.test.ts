@@ -59,4 +59,33 @@ describe.skipIf(e2eSkipReason)('time truth (web mode, Chromium)', () => {
       await app.close();
     }
   });
+
+  it('a finished run shows one wall time on its page (header and tile) and in the Runs list', async () => {
+    const app = await startApp();
+    try {
+      const started = await app.api('runs.start', { params: { task: 'kmeans', trainLimit: 1000, testLimit: 200, nInit: 1, seed: 0 } });
+      if (!started.ok) throw new Error(started.error.message);
+      const finished = await app.waitForEvent((e) => e.event === 'job.finished', 120_000);
+      const runId = (finished.payload as { runId: number }).runId;
+      const run = await app.api('runs.get', { id: runId });
+      if (!run.ok) throw new Error(run.error.message);
+      const stored = Date.parse(run.value.endedAt!) - Date.parse(run.value.startedAt);
+      const page = app.page;
+
+      await page.evaluate((h) => (location.hash = h), `#/runs/${runId}`);
+      await page.locator(tid('metric-time')).waitFor();
+      const tile = await page.locator(tid('metric-time')).innerText();
+      const header = await page.locator(tid('run-wall-time')).innerText();
+      expect(header).toBe(`· wall time ${tile}`);
+      // the stored start → end, to the tile's precision (old code: the Runs list showed totalMs, the run page end − start)
+      expect(Math.abs(durationMs(tile) - stored)).toBeLessThanOrEqual(stored < 10_000 ? 50 : 500);
+      await app.pageShot('time-truth-run-page');
+
+      await page.evaluate(() => (location.hash = '#/runs'));
+      await page.locator(tid(`run-wall-time-${runId}`)).waitFor();
+      expect(await page.locator(tid(`run-wall-time-${runId}`)).innerText()).toBe(tile);
+    } finally {
+      await app.close();
+    }
+  });
 });

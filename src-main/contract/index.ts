@@ -13,6 +13,7 @@ import { MAX_TABLE_RUNS, METHOD_TABLE_FORMATS, METHOD_TABLE_METRICS } from '../e
 import type { DatasetInfo, EpochLoss, RunRecord, RunStatus, SweepStatus, TaskName } from '../engine/store/types';
 import { EVENT_NAMES, OPERATION_NAMES, type EventNameLiteral, type OperationName } from './names';
 import { datasetRequests, type DatasetEvents, type DatasetResponses } from './datasets';
+import { confusionExportRequest } from './figure-export';
 
 export { EVENT_NAMES, OPERATION_NAMES, IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from './names';
 /** The experiments (RunSummary.task, runs.start's params.task), listed once in the parameter table. */
@@ -77,8 +78,8 @@ export const requests = {
   /** A name from the download catalog (`data catalog`); default fashion-mnist. */
   'dataset.download': z.object({ name: z.string().min(1).max(64).optional() }),
   'backends.list': z.object({ measure: z.boolean().default(false) }),
-  /** Server-rendered figure: the same SVG/PNG the CLI exports. */
-  'export.confusion': z.object({ id: runId, format: z.enum(['svg', 'png']), normalize: z.boolean().default(false) }),
+  /** Server-rendered figure: the same SVG/PNG/PDF the CLI exports (options: contract/figure-export.ts). */
+  'export.confusion': confusionExportRequest,
   'export.runJson': z.object({ id: runId }),
   'export.historyCsv': z.object({}),
   /** Saves bytes the UI produced (chart images, JSON, CSV) through a save dialog (desktop) or a download (web). */

@@ -4,7 +4,8 @@
  */
 import type { ExportedFile, ParsedRequestOf } from '../contract/index';
 import { writeFileAtomic, type WriteOptions } from '../engine/files';
-import { confusionTitleForRun, renderConfusionSvg, svgToPng } from '../engine/report/index';
+import { runConfusionFigure } from '../engine/report/index';
+import { ParamError } from '../engine/schema/params';
 import type { RunStore } from '../engine/store/index';
 import { csvCell } from './csv';
 import { NotFoundError, requireRun } from './runs';
@@ -13,25 +14,38 @@ function safeName(text: string): string {
   return text.replace(/[^a-zA-Z0-9._-]+/g, '-');
 }
 
-/** A run's confusion matrix as an SVG or PNG figure, titled with its task, parameters and accuracy. */
-export function confusionFile(store: RunStore, req: ParsedRequestOf<'export.confusion'>): ExportedFile {
+const FIGURE_MIME = { svg: 'image/svg+xml', png: 'image/png', pdf: 'application/pdf' } as const;
+
+/**
+ * A run's confusion matrix as an SVG, PNG or PDF figure, titled with its task, parameters and accuracy, in the size,
+ * type size and with the parts the request asks for: the one figure code of the UI and the CLI.
+ */
+export async function confusionFile(store: RunStore, req: ParsedRequestOf<'export.confusion'>): Promise<ExportedFile> {
   const run = requireRun(store, req.id);
   if (!run.evaluation) {
     const why = run.error ? `: ${run.error}` : '';
     throw new NotFoundError(`Run #${run.id} (${run.status}${why}) has no evaluation, so there is no confusion matrix to export`);
   }
-  const { title, subtitle } = confusionTitleForRun(run);
-  const svg = renderConfusionSvg({
-    confusion: run.evaluation.confusion,
-    classNames: run.evaluation.classNames,
-    title,
-    subtitle,
-    normalize: req.normalize,
-  });
-  const base = `clusterbench-run-${run.id}-confusion${req.normalize ? '-normalized' : ''}`;
+  let bytes: Buffer;
+  try {
+    bytes = await runConfusionFigure(run, req.format, {
+      normalize: req.normalize,
+      showTitle: req.title,
+      showClassNames: req.classNames,
+      fontSize: req.fontSize,
+      physical: req.size,
+    });
+  } catch (err) {
+    // a size or font size out of the renderer's bounds: one line, nothing written
+    if (err instanceof RangeError) throw new ParamError([{ param: '', message: err.message }]);
+    throw err;
+  }
+  const size = req.size ? `-${req.size.width}x${req.size.height}${req.size.unit}` : '';
+  const base = `clusterbench-run-${run.id}-confusion${req.normalize ? '-normalized' : ''}${size}`;
+  const mime = FIGURE_MIME[req.format];
   return req.format === 'svg'
-    ? { suggestedName: `${base}.svg`, mime: 'image/svg+xml', encoding: 'utf8', data: svg }
-    : { suggestedName: `${base}.png`, mime: 'image/png', encoding: 'base64', data: svgToPng(svg).toString('base64') };
+    ? { suggestedName: `${base}.svg`, mime, encoding: 'utf8', data: bytes.toString('utf8') }
+    : { suggestedName: `${base}.${req.format}`, mime, encoding: 'base64', data: bytes.toString('base64') };
 }
 
 /** A run's whole record, its cluster assignments included, as JSON. */

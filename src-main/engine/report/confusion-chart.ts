@@ -80,7 +80,7 @@ function checkInput(input: ConfusionChartInput): void {
     throw new RangeError(`confusion chart: the matrix must be ${n} × ${n} to match classNames`);
   }
   if (input.fontSize !== undefined && !(input.fontSize >= FONT_MIN && input.fontSize <= FONT_MAX)) {
-    throw new RangeError(`confusion chart: font size ${input.fontSize} is outside ${FONT_MIN}–${FONT_MAX} pt`);
+    throw new RangeError(`font size ${input.fontSize} is outside ${FONT_MIN}–${FONT_MAX} (pt with a physical size, else px)`);
   }
 }
 
@@ -529,11 +529,16 @@ export function figureCanvas(opts: FigureOptions): {
     const { width, height, unit, dpi = DEFAULT_DPI } = opts.physical;
     const w = width * POINTS_PER_UNIT[unit];
     const h = height * POINTS_PER_UNIT[unit];
-    checkCanvas(w, h);
+    const [lo, hi] = [CANVAS_MIN / POINTS_PER_UNIT[unit], CANVAS_MAX / POINTS_PER_UNIT[unit]];
+    if (!(w >= CANVAS_MIN && w <= CANVAS_MAX && h >= CANVAS_MIN && h <= CANVAS_MAX)) {
+      throw new RangeError(`figure size ${width} × ${height} ${unit}: each side must be ${+lo.toFixed(2)}–${+hi.toFixed(1)} ${unit}`);
+    }
     if (!(dpi >= 72 && dpi <= 1200)) throw new RangeError(`invalid dpi ${dpi}: must be 72–1200`);
     const scale = dpi / 72;
     if (w * scale * h * scale > MAX_PNG_PIXELS)
-      throw new RangeError(`a ${width} × ${height} ${unit} figure at ${dpi} dpi is too many pixels`);
+      throw new RangeError(
+        `a ${width} × ${height} ${unit} figure at ${dpi} dpi is too many pixels (over ${MAX_PNG_PIXELS / 1e6} million): lower the dpi or the size`,
+      );
     return { width: w, height: h, pngScale: scale, pageWidthPt: w, pageHeightPt: h };
   }
   const width = opts.width ?? DEFAULT_WIDTH;

@@ -88,4 +88,36 @@ describe.skipIf(e2eSkipReason)('time truth (web mode, Chromium)', () => {
       await app.close();
     }
   });
+
+  it("the sidebar's ETA is the run's: none without a like run to go by (not the phase's), then from that run's wall time", async () => {
+    const app = await startApp();
+    try {
+      const params = { task: 'ae-kmeans', trainLimit: 1500, testLimit: 200, epochs: 8, backend: 'wasm' };
+      const first = await app.api('runs.start', { params: { ...params, seed: 0 } });
+      if (!first.ok) throw new Error(first.error.message);
+      const page = app.page;
+      const item = (jobId: string) => page.locator(tid(`queue-item-${jobId}`));
+      // training, with a phase ETA the old sidebar showed as "… left": no like run yet, so no run ETA
+      await page.waitForFunction(
+        (sel) => /Training autoencoder/.test(document.querySelector(sel)?.textContent ?? ''),
+        tid(`queue-item-${first.value.jobId}`),
+        { timeout: 120_000 },
+      );
+      await app.waitForEvent((e) => e.event === 'job.epoch', 120_000);
+      expect(await item(first.value.jobId).locator(tid('queue-eta')).count()).toBe(0);
+      expect(await item(first.value.jobId).innerText()).not.toMatch(/left/);
+      await app.waitForEvent((e) => e.event === 'job.finished', 180_000);
+
+      const second = await app.api('runs.start', { params: { ...params, seed: 1 } });
+      if (!second.ok) throw new Error(second.error.message);
+      const eta = item(second.value.jobId).locator(tid('queue-eta'));
+      await eta.waitFor({ timeout: 60_000 });
+      expect((await eta.innerText()).trim()).toMatch(/^· about .+ left$/);
+      expect(await eta.getAttribute('title')).toMatch(/from run #1's wall time/);
+      await app.screenshot('time-truth-queue-run-eta');
+      await app.api('runs.cancel', { jobId: second.value.jobId });
+    } finally {
+      await app.close();
+    }
+  });
 });

@@ -290,8 +290,8 @@ export interface SweepDetail extends SweepSummary {
   seeds: number[];
   children: SweepChild[];
   rows: SweepRow[];
-  /** The completed children's row-normalised confusion matrices, averaged. */
-  confusionMean: { classNames: string[]; matrix: number[][] } | null;
+  /** Completed children's row-normalised confusion matrices, averaged within one combination; `note` says which. */
+  confusionMean: { classNames: string[]; matrix: number[][]; runs: number; note: string } | null;
 }
 
 export interface SweepPlanInfo {

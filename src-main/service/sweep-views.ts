@@ -2,9 +2,10 @@
  * A stored sweep as the contract shows it: its children (planned, each with its latest run), its progress, the
  * summary rows (mean ± sd per combination) and the averaged confusion matrix; and the rows as CSV.
  */
+import { wallTimeMs } from '../contract/run-time';
 import type { SweepChild, SweepDetail, SweepSummary } from '../contract/index';
 import { gridCombinations, oneLine, planOfStored, type SweepPlan } from '../engine/schema/sweep';
-import { confusionMean, sweepRows, type ChildOutcome } from '../engine/schema/sweep-summary';
+import { sweepConfusionMean, sweepRows, type ChildOutcome } from '../engine/schema/sweep-summary';
 import type { RunRecord, SweepRecord } from '../engine/store/types';
 import { csvCell } from './csv';
 import { summarize } from './summarize';
@@ -64,12 +65,14 @@ function detailOf(sweep: SweepRecord, plan: SweepPlan, runs: readonly RunRecord[
       ari: run?.metrics?.ari ?? null,
       silhouette: run?.metrics?.silhouette ?? null,
       bic: run?.metrics?.bic ?? null,
-      totalMs: run?.timings?.totalMs ?? null,
+      // the run's wall time, as every view shows it (contract/run-time.ts)
+      totalMs: run?.status === 'completed' ? wallTimeMs({ ...run, totalMs: run.timings?.totalMs }) : null,
       confusion: run?.status === 'completed' ? (run.evaluation?.confusion ?? null) : null,
     };
   });
-  const rows = sweepRows(gridCombinations(sweep.grid), outcomes);
-  const matrix = readOneDataset(latest) ? confusionMean(outcomes) : null;
+  const combinations = gridCombinations(sweep.grid);
+  const rows = sweepRows(combinations, outcomes);
+  const mean = readOneDataset(latest) ? sweepConfusionMean(combinations, outcomes, rows) : null;
   const classNames = [...latest.values()].find((r) => r.status === 'completed' && r.evaluation)?.evaluation?.classNames ?? [];
   const bestRow = rows.find((r) => r.best);
   return {
@@ -93,7 +96,7 @@ function detailOf(sweep: SweepRecord, plan: SweepPlan, runs: readonly RunRecord[
     seeds: sweep.seeds,
     children,
     rows,
-    confusionMean: matrix ? { classNames, matrix } : null,
+    confusionMean: mean ? { classNames, matrix: mean.matrix, runs: mean.runs, note: mean.note } : null,
   };
 }
 

@@ -4,6 +4,8 @@
  * mean accuracy; highest mean silhouette on unlabelled data), and the children's row-normalised confusion matrices
  * averaged. Pure: the renderer may use it too.
  */
+import { PARAM_NAMES, specOf, type ParamName } from './param-table';
+
 /** How a run ended, or that it has not (the store's run statuses). */
 type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
@@ -103,6 +105,62 @@ export function confusionMean(children: readonly ChildOutcome[]): number[][] | n
     });
   }
   return sum.map((row, i) => row.map((v) => (having[i] > 0 ? v / having[i] : 0)));
+}
+
+/** A sweep's mean confusion matrix and what it averages (the UI's caption, the figure's subtitle). */
+export interface SweepConfusionMean {
+  matrix: number[][];
+  /** Completed children averaged. */
+  runs: number;
+  /** The combination averaged (index into the plan's combinations). */
+  combination: number;
+  /** In words, e.g. "mean of 3 runs at k=10 (the best row); 2 other combinations not averaged". */
+  note: string;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** "k=10, Covariance full": a combination's grid values, named as in the parameter table. */
+export function combinationText(values: Record<string, unknown>): string {
+  return Object.entries(values)
+    .map(([name, value]) => {
+      const shown = Array.isArray(value) ? value.join('-') : String(value);
+      if (name === 'k') return `k=${shown}`;
+      const label = PARAM_NAMES.includes(name as ParamName) ? specOf(name as ParamName).label : name;
+      return `${label} ${shown}`;
+    })
+    .join(', ');
+}
+
+/**
+ * The mean confusion matrix a sweep shows: never across combinations (children with another k, covariance… are
+ * other models). With one combination, its completed children; with several, those of the best row (the first
+ * combination that completed when no row is best). Matrices of another size than the first (another class count)
+ * are left out and counted. The note says what was averaged; null when nothing completed.
+ */
+export function sweepConfusionMean(
+  combinations: readonly Record<string, unknown>[],
+  children: readonly ChildOutcome[],
+  rows: readonly SweepRow[],
+): SweepConfusionMean | null {
+  const done = children.filter((c) => c.state === 'completed' && c.confusion);
+  if (done.length === 0) return null;
+  const combos = [...new Set(done.map((c) => c.combination))];
+  const bestIndex = rows.findIndex((r) => r.best);
+  const combination = combos.length === 1 ? combos[0] : combos.includes(bestIndex) ? bestIndex : combos[0];
+  const inCombination = done.filter((c) => c.combination === combination);
+  const size = inCombination[0].confusion!.length;
+  const averaged = inCombination.filter((c) => c.confusion!.length === size);
+  const matrix = confusionMean(averaged)!;
+  const parts = [`mean of ${plural(averaged.length, 'run')}`];
+  if (combos.length > 1) {
+    const which = combination === bestIndex ? ' (the best row)' : '';
+    parts[0] += ` at ${combinationText(combinations[combination] ?? {})}${which}`;
+    parts.push(`${plural(combos.length - 1, 'other combination')} not averaged`);
+  }
+  const left = inCombination.length - averaged.length;
+  if (left > 0) parts.push(`${plural(left, 'run')} with another number of classes left out`);
+  return { matrix, runs: averaged.length, combination, note: parts.join('; ') };
 }
 
 /**

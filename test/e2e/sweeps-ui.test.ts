@@ -153,7 +153,13 @@ describe.skipIf(e2eSkipReason)('sweeps in the workbench UI (web mode, Chromium, 
       expect(svg.name).toBe(`clusterbench-sweep-${id}-confusion.svg`);
       const svgText = svg.bytes.toString('utf8');
       expect(svgText).toMatch(/<svg[\s>]/);
-      expect(svgText).toContain('Confusion matrix, row-normalised mean of 4 runs — Sweep');
+      // k=8 and k=10 are other models: the mean is the best row's two seeds, and says so (not "mean of 4 runs")
+      expect(svgText).toContain('Confusion matrix (row-normalised mean) — Sweep');
+      expect(svgText).toMatch(/mean of 2 runs at k=(8|10) \(the best row\); 1 other combination not averaged/);
+      expect(svgText).toMatch(/<svg[^>]*width="820"[^>]*height="760"/); // the figures' one aspect
+      expect(await page.locator(tid('sweep-confusion-note')).innerText()).toMatch(
+        /^mean of 2 runs at k=(8|10) \(the best row\); 1 other combination not averaged$/,
+      );
       expect(svgText).toContain('fit 1,000 / eval 500 images');
       expect(svgText).toContain('Ankle boot');
       // Well-formed: an SVG renderer draws it (a browser refuses an SVG file that is not well-formed XML).

@@ -9,6 +9,11 @@ export const FIGURE_BLUES = ['#f7fbff', '#deebf7', '#c6dbef', '#9ecae1', '#6baed
 export const FIGURE_TEXT = '#1a1a1a';
 export const FIGURE_MUTED = '#4a4a4a';
 export const FIGURE_BACKGROUND = '#ffffff';
+/**
+ * Font families of a figure drawn where the figure font cannot be looked up (the renderer's own export): the
+ * families the server side finds first (figure-fonts.ts), in the same order.
+ */
+export const FIGURE_FONT_FAMILY = "'DejaVu Sans', 'Liberation Sans', Arial, Helvetica, sans-serif";
 
 /** Default canvas (px): a little taller than wide, the matrix square with the colour bar beside it. */
 export const FIGURE_WIDTH = 820;

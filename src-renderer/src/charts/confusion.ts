@@ -1,4 +1,5 @@
 import type { EChartsOption } from './echarts';
+import { FIGURE_BLUES, FIGURE_FONT_FAMILY, FIGURE_TEXT } from '@contract/figure-style';
 import { axisStyle, HEAT_DARK, HEAT_LIGHT, optionFrame, textColors, titleBlock, type ChartCtx } from './theme';
 
 /**
@@ -23,12 +24,14 @@ export function confusionOption(
       data.push({ value: [c, r, value, count] });
     }
   }
-  const heat = ctx.dark ? HEAT_DARK : HEAT_LIGHT;
+  // An exported figure has the server-rendered figures' one style (contract/figure-style): palette, text, font.
+  const figure = ctx.exporting && !ctx.dark;
+  const heat = figure ? FIGURE_BLUES : ctx.dark ? HEAT_DARK : HEAT_LIGHT;
   // Label colour from the cell's share of the maximum, so the numbers stay readable on every shade.
   for (const d of data) {
     const v = (d.value as number[])[2];
     const strong = max > 0 && v / max > 0.55;
-    d.label = { color: ctx.dark ? (strong ? '#0d1420' : '#dfe6f0') : strong ? '#ffffff' : '#1a1f27' };
+    d.label = { color: ctx.dark ? (strong ? '#0d1420' : '#dfe6f0') : strong ? '#ffffff' : figure ? FIGURE_TEXT : '#1a1f27' };
   }
   const compact = ctx.compact ?? false;
   const fmt = (v: number) => (ctx.normalize ? (v === 0 ? '0' : `${Math.round(v * 100)}`) : String(v));
@@ -44,8 +47,10 @@ export function confusionOption(
     splitLine: { show: false },
     axisLabel: { ...(axis.axisLabel as object), rotate: labelRotate, interval: 0, fontSize: compact ? 9.5 : 11.5 },
   });
+  const frame = optionFrame(ctx, t);
   return {
-    ...optionFrame(ctx, t),
+    ...frame,
+    ...(figure ? { textStyle: { ...(frame.textStyle as object), fontFamily: FIGURE_FONT_FAMILY, color: FIGURE_TEXT } } : {}),
     tooltip: {
       position: 'top',
       formatter: (p: { value: number[] }) => {

@@ -139,6 +139,10 @@ describe.skipIf(e2eSkipReason)('workbench UI (web mode, Chromium, real data subs
       const svg = await download(page, () => page.click(tid('confusion-chart-export-svg')));
       expect(svg.name).toBe('clusterbench-run-1-confusion.svg');
       expect(svg.bytes.toString('utf8')).toMatch(/<svg[\s>]/);
+      // and as a vector PDF, the same figure as the CLI's (server-rendered)
+      const pdf = await download(page, () => page.click(tid('confusion-chart-export-pdf')));
+      expect(pdf.name).toBe('clusterbench-run-1-confusion.pdf');
+      expect(pdf.bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
       const f1Svg = await download(page, () => page.click(tid('f1-chart-export-svg')));
       expect(f1Svg.name).toMatch(/\.svg$/);
       const f1Text = f1Svg.bytes.toString('utf8');

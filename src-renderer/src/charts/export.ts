@@ -6,6 +6,8 @@ import { echarts, type EChartsOption } from './echarts';
 import type { ChartCtx } from './theme';
 
 export type ExportFormat = 'png' | 'svg';
+/** Formats of a server-rendered figure (export.confusion): the renderer's own export has no PDF. */
+export type FigureExportFormat = ExportFormat | 'pdf';
 
 export interface ExportRequest {
   build: (ctx: ChartCtx) => EChartsOption;

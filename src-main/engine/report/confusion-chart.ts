@@ -2,12 +2,10 @@ import { extname } from 'node:path';
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
 import * as echarts from 'echarts';
 import type { EChartsOption } from 'echarts';
-import PDFDocument from 'pdfkit';
-import SVGtoPDF from 'svg-to-pdfkit';
 import { writeFileAtomic, type WriteOptions } from '../files';
 import { PARAM_NAMES, specOf, type ParamName } from '../schema/param-table';
 import type { RunRecord } from '../store/types';
-import { figureFont, fontStack, textWidth, useFigureFontMetrics } from './figure-fonts';
+import { figureFont, fontStack, loadPdfKit, loadSvgToPdf, textWidth, useFigureFontMetrics } from './figure-fonts';
 import {
   cellFontScale,
   FIGURE_BACKGROUND,
@@ -434,6 +432,8 @@ export function svgToPng(svg: string, opts: PngOptions = {}): Buffer {
  * stays text, in the figure font embedded (the SVG's width-based layout was measured with it).
  */
 export function svgToPdf(svg: string, widthPt: number, heightPt: number): Promise<Buffer> {
+  const PDFDocument = loadPdfKit();
+  const SVGtoPDF = loadSvgToPdf();
   const doc = new PDFDocument({ size: [widthPt, heightPt], margin: 0, info: { Title: 'Confusion matrix', Creator: 'Clusterbench' } });
   const font = figureFont();
   if (font) {

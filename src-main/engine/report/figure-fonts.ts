@@ -5,8 +5,15 @@
  * ECharts' estimate and drawn with whatever sans-serif the renderer finds.
  */
 import { existsSync } from 'node:fs';
-import PDFDocument from 'pdfkit';
+import { createRequire } from 'node:module';
+import type PDFKitDocument from 'pdfkit';
+import type SVGtoPDF from 'svg-to-pdfkit';
 import * as echarts from 'echarts';
+
+// Loaded when a figure is made, not with every command that reaches the service (~150 ms together).
+const localRequire = createRequire(import.meta.url);
+export const loadPdfKit = (): typeof PDFKitDocument => localRequire('pdfkit') as typeof PDFKitDocument;
+export const loadSvgToPdf = (): typeof SVGtoPDF => localRequire('svg-to-pdfkit') as typeof SVGtoPDF;
 
 export interface FigureFont {
   family: string;
@@ -57,6 +64,7 @@ export function textWidth(text: string, size: number, bold = false): number | nu
   const font = figureFont();
   if (!font) return null;
   if (!measurer) {
+    const PDFDocument = loadPdfKit();
     measurer = new PDFDocument({ autoFirstPage: false });
     measurer.registerFont('figure', font.regular);
     measurer.registerFont('figure-bold', font.bold);

@@ -11,7 +11,7 @@ import { loadFashionMnist, type FashionMnist } from '../../src-main/engine/data/
 import { encodeNpy, parseNpy } from '../../src-main/engine/data/formats/npy-codec';
 import { runCli, tempHome } from '../helpers/cli';
 
-const ROWS = 1500;
+const ROWS = 600;
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
 

@@ -127,13 +127,14 @@ export async function scoredRows(store: RunStore, run: RunRecord, dataDir?: stri
   if (!info) throw new NotFoundError(`Run #${run.id} recorded no data set`);
   if (info.name === DEFAULT_DATASET) return builtInOfRun(store.path, run, info, dataDir);
   const count = info.evalSize;
-  const data = await recordedData(recordOfRun(store, run, info));
+  const record = recordOfRun(store, run, info);
+  const data = await recordedData(record);
   const { values, labels } = scoredSplit(data, count);
   const scoredLabels = labels ? labels.subarray(0, count) : null;
   const images = asImages(data, values, count);
   if (images || data.shape.kind !== 'features') return { count, images, labels: scoredLabels };
   const features = { values: values.subarray(0, count * data.shape.dim), cols: data.shape.dim };
-  const imagesOf = store.getDataset(info.name)?.source.imagesOf;
+  const { imagesOf } = record.source;
   if (!imagesOf) return { count, images: null, labels: scoredLabels, features };
   try {
     return { count, images: await imagesOfRows(store, info.name, imagesOf, count, dataDir), labels: scoredLabels, features };

@@ -1,4 +1,4 @@
-import { STAGE_LABELS, WALL_TIME_LABEL, wallTimeMs, type RunTimes } from '@contract/run-time';
+import { wallTimeMs, type RunTimes } from '@contract/run-time';
 import { isAutoencoderTask, isPipelineTask, PARAM_NAMES, specOf, type ParamName, type TaskName } from '@contract/params';
 
 // Which tasks train an autoencoder or are pipelines, and which parameters a run used: from the parameter schema.
@@ -177,9 +177,4 @@ const METRIC_LABELS: Record<string, string> = {
 
 export function metricLabel(key: string): string {
   return METRIC_LABELS[key] ?? key;
-}
-
-/** A stored stage time's label (contract/run-time.ts names them once for every view). */
-export function timingLabel(key: string): string {
-  return key === 'totalMs' ? WALL_TIME_LABEL : (STAGE_LABELS[key] ?? key.replace(/Ms$/, ''));
 }
